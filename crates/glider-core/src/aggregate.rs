@@ -1,0 +1,186 @@
+//! GLIDER global aggregation (ALGORITHMS.md section 3.2; Tsang et al., ICLR 2020):
+//! count in how many instances each locally detected interaction appears, then select
+//! the top K with subset pruning.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::nid::is_strict_subset;
+
+/// A field interaction with the number of instances whose local ranking contains it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CountedInteraction {
+    /// Field indices, sorted ascending, distinct.
+    pub features: Vec<usize>,
+    /// Number of distinct instances whose pruned local list contains this set.
+    pub count: usize,
+    /// (instance index, position in that instance's list) where it was first seen:
+    /// the lowest instance index, then the lowest position there.
+    pub first_seen: (usize, usize),
+}
+
+/// One instance's pruned local ranking, strongest first (field index sets, each sorted
+/// ascending; unsorted or repeated indices are normalised).
+#[derive(Clone, Copy, Debug)]
+pub struct LocalInteractions<'a> {
+    /// The instance's index (e.g. its row among the explained rows); should be unique.
+    pub instance: usize,
+    /// Its interactions, strongest first.
+    pub interactions: &'a [Vec<usize>],
+}
+
+/// Counts interactions over instances (spec 3.2): the set of all `num_fields` fields is
+/// dropped; a set counts at most once per instance; the result is sorted by count
+/// descending, then `first_seen` ascending (lowest instance index, then position).
+/// The order of `locals` does not matter: they are processed by ascending instance
+/// index, so sharded, parallel and resumed runs agree. Entries with the same instance
+/// index are merged as one instance.
+pub fn count_interactions(
+    locals: &[LocalInteractions<'_>],
+    num_fields: usize,
+) -> Vec<CountedInteraction> {
+    let mut order: Vec<&LocalInteractions<'_>> = locals.iter().collect();
+    order.sort_by_key(|l| l.instance);
+    let mut index: HashMap<Vec<usize>, usize> = HashMap::new();
+    let mut out: Vec<CountedInteraction> = Vec::new();
+    let mut seen_in_instance: HashSet<usize> = HashSet::new();
+    let mut current: Option<usize> = None;
+    for local in order {
+        if current != Some(local.instance) {
+            seen_in_instance.clear();
+            current = Some(local.instance);
+        }
+        for (pos, raw) in local.interactions.iter().enumerate() {
+            let mut set = raw.clone();
+            set.sort_unstable();
+            set.dedup();
+            let is_all_fields =
+                set.len() == num_fields && set.iter().enumerate().all(|(k, &f)| k == f);
+            if is_all_fields {
+                continue;
+            }
+            let slot = match index.get(&set) {
+                Some(&slot) => slot,
+                None => {
+                    out.push(CountedInteraction {
+                        features: set.clone(),
+                        count: 0,
+                        first_seen: (local.instance, pos),
+                    });
+                    index.insert(set, out.len() - 1);
+                    out.len() - 1
+                }
+            };
+            if seen_in_instance.insert(slot) {
+                out[slot].count += 1;
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.first_seen.cmp(&b.first_seen))
+    });
+    out
+}
+
+/// Selects the top `k` interactions with subset pruning (spec 3.2), walking `counted`
+/// in its order (as sorted by [`count_interactions`]): a strict subset of a selected set
+/// is skipped; otherwise the selected strict subsets of the candidate are removed and
+/// the candidate is added. Stops when `k` are selected. Output in selection order.
+pub fn select_top_k(counted: &[CountedInteraction], k: usize) -> Vec<CountedInteraction> {
+    let mut selected: Vec<CountedInteraction> = Vec::new();
+    for cand in counted {
+        if selected.len() >= k {
+            break;
+        }
+        if selected
+            .iter()
+            .any(|s| is_strict_subset(&cand.features, &s.features))
+        {
+            continue;
+        }
+        selected.retain(|s| !is_strict_subset(&s.features, &cand.features));
+        selected.push(cand.clone());
+    }
+    selected
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_once_per_instance_drops_full_set_and_orders() {
+        let a = vec![vec![0, 1], vec![2, 3], vec![0, 1, 2, 3], vec![1, 0]];
+        let b = vec![vec![2, 3], vec![0, 1]];
+        let c = vec![vec![1, 2]];
+        let d = vec![vec![1, 2], vec![0, 3]];
+        // Given out of order: the result must not depend on it.
+        let locals = [
+            LocalInteractions {
+                instance: 7,
+                interactions: &d,
+            },
+            LocalInteractions {
+                instance: 2,
+                interactions: &b,
+            },
+            LocalInteractions {
+                instance: 5,
+                interactions: &c,
+            },
+            LocalInteractions {
+                instance: 0,
+                interactions: &a,
+            },
+        ];
+        let got = count_interactions(&locals, 4);
+        // Instance 0: {0,1} at 0, {2,3} at 1, full set dropped, {1,0} = {0,1} again (no recount).
+        // Instance 2: {2,3}, {0,1} -> both count 2.
+        // Instance 5: {1,2} first seen (5,0); instance 7: {1,2} again -> 2; {0,3} (7,1) -> 1.
+        // Sorted: count 2: {0,1} (0,0), {2,3} (0,1), {1,2} (5,0); then {0,3}.
+        let want = vec![
+            (vec![0, 1], 2, (0, 0)),
+            (vec![2, 3], 2, (0, 1)),
+            (vec![1, 2], 2, (5, 0)),
+            (vec![0, 3], 1, (7, 1)),
+        ];
+        let got: Vec<(Vec<usize>, usize, (usize, usize))> = got
+            .into_iter()
+            .map(|c| (c.features, c.count, c.first_seen))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    fn ci(f: &[usize], count: usize, inst: usize) -> CountedInteraction {
+        CountedInteraction {
+            features: f.to_vec(),
+            count,
+            first_seen: (inst, 0),
+        }
+    }
+
+    #[test]
+    fn top_k_with_subset_pruning() {
+        let counted = vec![
+            ci(&[0, 1], 9, 0),    // selected
+            ci(&[0, 1, 2], 8, 1), // replaces {0,1}
+            ci(&[1, 2], 7, 2),    // strict subset of {0,1,2}: skipped
+            ci(&[3, 4], 6, 3),    // selected -> k = 2 reached
+            ci(&[5, 6], 5, 4),
+        ];
+        let got: Vec<Vec<usize>> = select_top_k(&counted, 2)
+            .into_iter()
+            .map(|c| c.features)
+            .collect();
+        assert_eq!(got, vec![vec![0, 1, 2], vec![3, 4]]);
+        let got: Vec<Vec<usize>> = select_top_k(&counted, 3)
+            .into_iter()
+            .map(|c| c.features)
+            .collect();
+        assert_eq!(got, vec![vec![0, 1, 2], vec![3, 4], vec![5, 6]]);
+        assert!(select_top_k(&counted, 0).is_empty());
+    }
+}

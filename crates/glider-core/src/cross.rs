@@ -1,0 +1,136 @@
+//! Helpers for truncated sparse feature crossing (ALGORITHMS.md section 3.3): quantile
+//! bins for dense fields, the rare-tuple threshold, and fitting tuple ids.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+/// Quantile bin edges of a dense field (spec 3.3; 100 bins in the reference).
+///
+/// NaN values are ignored. Candidate edges are the values at quantiles q = i / bins for
+/// i in 1..bins, by nearest rank on the sorted non-NaN values (index ceil(q n) - 1);
+/// duplicates collapse so the edges are strictly increasing, and an edge equal to the
+/// minimum value is dropped (it would leave bin 0 empty). So a field with few distinct
+/// values gets fewer bins. A value v falls in bin `edges.partition_point(|e| *e <= v)`,
+/// in 0..=edges.len(). Empty input or `bins < 2` gives no edges (one bin).
+pub fn quantile_edges(values: &[f32], bins: usize) -> Vec<f32> {
+    let mut sorted: Vec<f32> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    if sorted.is_empty() || bins < 2 {
+        return Vec::new();
+    }
+    sorted.sort_unstable_by(f32::total_cmp);
+    let n = sorted.len();
+    let min = sorted[0];
+    let mut edges: Vec<f32> = Vec::with_capacity(bins - 1);
+    for i in 1..bins {
+        // Nearest rank: ceil(i * n / bins), 1-based, in exact integer arithmetic.
+        let rank = (i * n).div_ceil(bins).clamp(1, n);
+        let e = sorted[rank - 1];
+        if e > min && edges.last().is_none_or(|&last| e > last) {
+            edges.push(e);
+        }
+    }
+    edges
+}
+
+/// Bin of `v` given `edges` from [`quantile_edges`]: the number of edges <= v, in
+/// 0..=edges.len(). NaN falls in bin 0 (callers should treat NaN as missing first).
+pub fn bin_index(edges: &[f32], v: f32) -> u32 {
+    edges.partition_point(|e| *e <= v) as u32
+}
+
+/// Rare-tuple threshold (spec 3.3): `max(rate * batch_rows, floor)` occurrences; a tuple
+/// is kept when its count is strictly greater (reference: rate 1e-4, so > 100 in 1M rows;
+/// floor default 10).
+pub fn min_count_threshold(batch_rows: usize, rate: f64, floor: usize) -> f64 {
+    (rate * batch_rows as f64).max(floor as f64)
+}
+
+/// Fits the tuple vocabulary of one cross field (spec 3.3): counts the non-None keys
+/// (None = a missing member) and returns the keys whose count is strictly greater than
+/// `threshold`, in order of first occurrence. The key at index k gets id k + 1; id 0 is
+/// reserved for missing, rare and unseen tuples.
+pub fn fit_tuples<K: Hash + Eq + Clone>(
+    keys: impl IntoIterator<Item = Option<K>>,
+    threshold: f64,
+) -> Vec<K> {
+    let mut counts: HashMap<K, (usize, usize)> = HashMap::new();
+    let mut next = 0usize;
+    for key in keys.into_iter().flatten() {
+        let e = counts.entry(key).or_insert_with(|| {
+            next += 1;
+            (0, next)
+        });
+        e.0 += 1;
+    }
+    let mut kept: Vec<(usize, K)> = counts
+        .into_iter()
+        .filter(|(_, (c, _))| *c as f64 > threshold)
+        .map(|(k, (_, first))| (first, k))
+        .collect();
+    kept.sort_unstable_by_key(|(first, _)| *first);
+    kept.into_iter().map(|(_, k)| k).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edges_by_hand() {
+        // n = 10 sorted [1,2,2,3,4,5,6,7,8,9], bins 4:
+        // i=1: ceil(10/4)=3 -> 2; i=2: ceil(20/4)=5 -> 4; i=3: ceil(30/4)=8 -> 7.
+        let v = [9.0, 2.0, 1.0, 3.0, f32::NAN, 2.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+        let e = quantile_edges(&v, 4);
+        assert_eq!(e, vec![2.0, 4.0, 7.0]);
+        assert_eq!(bin_index(&e, 1.0), 0);
+        assert_eq!(bin_index(&e, 2.0), 1);
+        assert_eq!(bin_index(&e, 3.0), 1);
+        assert_eq!(bin_index(&e, 4.0), 2);
+        assert_eq!(bin_index(&e, 9.0), 3);
+    }
+
+    #[test]
+    fn edges_collapse_duplicates_and_drop_minimum() {
+        // [0,0,0,0,0,0,1,1,2,2], bins 5: ranks 2,4,6,8 -> 0,0,0,1; 0 is the minimum
+        // -> dropped; edges [1]. Bins: 0 -> {0}, 1 -> {1, 2}.
+        let v = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 2.0, 2.0];
+        assert_eq!(quantile_edges(&v, 5), vec![1.0]);
+        // Constant field -> no edges, one bin.
+        assert!(quantile_edges(&[3.0; 7], 100).is_empty());
+        assert!(quantile_edges(&[], 10).is_empty());
+        assert!(quantile_edges(&[f32::NAN], 10).is_empty());
+        // More bins than values: [1,2,3] bins 4 -> ranks 1,2,3 -> 1,2,3; drop min -> [2,3].
+        assert_eq!(quantile_edges(&[3.0, 1.0, 2.0], 4), vec![2.0, 3.0]);
+    }
+
+    #[test]
+    fn threshold_is_max_of_rate_and_floor() {
+        // 1e-4 * 1e6 = 100 > 10.
+        assert_eq!(min_count_threshold(1_000_000, 1e-4, 10), 100.0);
+        // 1e-4 * 5000 = 0.5 < 10.
+        assert_eq!(min_count_threshold(5_000, 1e-4, 10), 10.0);
+    }
+
+    #[test]
+    fn fit_tuples_strictly_greater_and_first_occurrence_order() {
+        // Counts: (2,1): 3, (0,0): 2, (5,5): 3 (first seen after (0,0)), (7,7): 1;
+        // None ignored. Threshold 2: keep count > 2 -> (2,1), (5,5) in order of first seen.
+        let keys = vec![
+            Some((0u32, 0u32)),
+            Some((2, 1)),
+            None,
+            Some((5, 5)),
+            Some((2, 1)),
+            Some((0, 0)),
+            Some((7, 7)),
+            Some((5, 5)),
+            Some((2, 1)),
+            Some((5, 5)),
+            None,
+            None,
+        ];
+        assert_eq!(fit_tuples(keys.clone(), 2.0), vec![(2, 1), (5, 5)]);
+        // Threshold 1: (0,0) with count 2 is kept too, first in order.
+        assert_eq!(fit_tuples(keys, 1.0), vec![(0, 0), (2, 1), (5, 5)]);
+    }
+}

@@ -1,0 +1,360 @@
+//! Interaction encoding by truncated sparse feature crossing (spec 3.3), at the dataset level.
+//!
+//! For each selected interaction a new categorical field is appended whose value is the tuple
+//! of its members' values: a categorical member contributes its value string, a dense member
+//! the index of its quantile bin (edges fitted on the reference batch). Only tuples seen more
+//! than `max(rate × batch rows, floor)` times in the batch are kept, with ids `1..=M` in order
+//! of first appearance; everything else, including tuples unseen in the batch and any tuple
+//! with a missing member, is id 0 = missing.
+//!
+//! The fitted [`CrossSpec`] speaks in value strings and bin edges, not in this file's codes, so
+//! `crosses.json` applies unchanged to any other file with the same columns.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use glider_core::cross::{bin_index, fit_tuples, min_count_threshold, quantile_edges};
+
+use crate::dataset::{Column, Dataset};
+use crate::error::DataError;
+
+/// Settings of the crossing (spec 3.3 defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CrossOptions {
+    /// Quantile bins for dense members (100).
+    pub dense_bins: usize,
+    /// A tuple is kept when seen more than `rate × batch rows` times (1e-4)...
+    pub min_count_rate: f64,
+    /// ...and more than this many times (10), for small data.
+    pub min_count_floor: usize,
+    /// The reference batch: the first this many training rows (1,000,000).
+    pub batch_rows: usize,
+}
+
+impl Default for CrossOptions {
+    fn default() -> Self {
+        CrossOptions {
+            dense_bins: 100,
+            min_count_rate: 1e-4,
+            min_count_floor: 10,
+            batch_rows: 1_000_000,
+        }
+    }
+}
+
+/// One cross feature.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CrossField {
+    /// Name of the appended field, `cross(a,b)`.
+    pub name: String,
+    /// The member fields, in field order.
+    pub fields: Vec<String>,
+    /// Quantile bin edges of each dense member (bin = number of edges ≤ value).
+    pub bin_edges: BTreeMap<String, Vec<f32>>,
+    /// The kept tuples; tuple `i` has id `i + 1`. Each holds one string per member: the value
+    /// of a categorical member, the bin index of a dense member.
+    pub tuples: Vec<Vec<String>>,
+}
+
+/// The fitted crossing: what `crosses.json` holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CrossSpec {
+    /// The options it was fitted with.
+    pub options: CrossOptions,
+    /// Rows in the reference batch.
+    pub batch_rows: usize,
+    /// The count a tuple had to exceed.
+    pub min_count: f64,
+    /// The cross features, in the order they are appended.
+    pub crosses: Vec<CrossField>,
+}
+
+/// Name of the cross field of the given members.
+pub fn cross_name(fields: &[String]) -> String {
+    format!("cross({})", fields.join(","))
+}
+
+/// A member's value on one row as a code: `None` when missing.
+fn member_code(column: &Column, edges: Option<&Vec<f32>>, row: usize) -> Option<u32> {
+    match column {
+        Column::Categorical { codes, .. } => {
+            let c = codes[row];
+            (c != 0).then_some(c)
+        }
+        Column::Dense { values } => {
+            let v = values[row];
+            if v.is_nan() {
+                None
+            } else {
+                Some(bin_index(edges.map(|e| e.as_slice()).unwrap_or(&[]), v))
+            }
+        }
+    }
+}
+
+/// Fits one cross per interaction (field indices into `data`) on the first
+/// `options.batch_rows` of `train_rows`.
+///
+/// # Errors
+/// [`DataError::Schema`] for an interaction with fewer than two fields or an index out of range.
+pub fn fit_crosses(
+    data: &Dataset,
+    train_rows: &[usize],
+    interactions: &[Vec<usize>],
+    options: &CrossOptions,
+) -> Result<CrossSpec, DataError> {
+    let batch: &[usize] = &train_rows[..train_rows.len().min(options.batch_rows)];
+    let threshold = min_count_threshold(batch.len(), options.min_count_rate, options.min_count_floor);
+    let mut crosses = Vec::with_capacity(interactions.len());
+    for set in interactions {
+        if set.len() < 2 || set.iter().any(|&f| f >= data.num_fields()) {
+            return Err(DataError::Schema(format!(
+                "cannot cross field indices {set:?} of a dataset with {} fields",
+                data.num_fields()
+            )));
+        }
+        let mut members = set.clone();
+        members.sort_unstable();
+        members.dedup();
+        let names: Vec<String> = members.iter().map(|&f| data.fields[f].name.clone()).collect();
+        let mut edges: Vec<Option<Vec<f32>>> = Vec::with_capacity(members.len());
+        let mut bin_edges = BTreeMap::new();
+        for &f in &members {
+            match &data.columns[f] {
+                Column::Dense { values } => {
+                    let sample: Vec<f32> = batch.iter().map(|&r| values[r]).collect();
+                    let e = quantile_edges(&sample, options.dense_bins);
+                    bin_edges.insert(data.fields[f].name.clone(), e.clone());
+                    edges.push(Some(e));
+                }
+                Column::Categorical { .. } => edges.push(None),
+            }
+        }
+        let keys = batch.iter().map(|&r| {
+            members
+                .iter()
+                .zip(&edges)
+                .map(|(&f, e)| member_code(&data.columns[f], e.as_ref(), r))
+                .collect::<Option<Vec<u32>>>()
+        });
+        let kept = fit_tuples(keys, threshold);
+        let tuples = kept
+            .iter()
+            .map(|key| {
+                members
+                    .iter()
+                    .zip(key)
+                    .map(|(&f, &code)| match &data.columns[f] {
+                        Column::Categorical { dictionary, .. } => dictionary[code as usize].clone(),
+                        Column::Dense { .. } => code.to_string(),
+                    })
+                    .collect()
+            })
+            .collect();
+        crosses.push(CrossField {
+            name: cross_name(&names),
+            fields: names,
+            bin_edges,
+            tuples,
+        });
+    }
+    Ok(CrossSpec {
+        options: options.clone(),
+        batch_rows: batch.len(),
+        min_count: threshold,
+        crosses,
+    })
+}
+
+/// Appends the spec's cross fields to `data` (every row).
+///
+/// # Errors
+/// [`DataError::Schema`] when a member field is missing from `data`, a dense member has no
+/// bin edges, or a cross field's name is already taken.
+pub fn apply_crosses(data: &mut Dataset, spec: &CrossSpec) -> Result<(), DataError> {
+    for cross in &spec.crosses {
+        let mut members = Vec::with_capacity(cross.fields.len());
+        for name in &cross.fields {
+            let f = data.field_index(name).ok_or_else(|| {
+                DataError::Schema(format!(
+                    "{}: the cross {} needs field \"{name}\", which this data does not have (fields: {})",
+                    data.source,
+                    cross.name,
+                    data.field_names().join(", ")
+                ))
+            })?;
+            members.push(f);
+        }
+        let mut edges: Vec<Option<&Vec<f32>>> = Vec::with_capacity(members.len());
+        for (&f, name) in members.iter().zip(&cross.fields) {
+            match &data.columns[f] {
+                Column::Dense { .. } => {
+                    let e = cross.bin_edges.get(name).ok_or_else(|| {
+                        DataError::Schema(format!(
+                            "{}: field \"{name}\" is dense here, but the cross {} has no bin edges for it (was it fitted on another dataset?)",
+                            data.source, cross.name
+                        ))
+                    })?;
+                    edges.push(Some(e));
+                }
+                Column::Categorical { .. } => edges.push(None),
+            }
+        }
+        // Translate the kept tuples into this dataset's codes; a value this file never
+        // contains cannot match and is skipped.
+        let lookups: Vec<Option<HashMap<&str, u32>>> = members
+            .iter()
+            .map(|&f| match &data.columns[f] {
+                Column::Categorical { dictionary, .. } => Some(
+                    dictionary
+                        .iter()
+                        .enumerate()
+                        .skip(1)
+                        .map(|(c, s)| (s.as_str(), c as u32))
+                        .collect(),
+                ),
+                Column::Dense { .. } => None,
+            })
+            .collect();
+        let mut ids: HashMap<Vec<u32>, u32> = HashMap::with_capacity(cross.tuples.len());
+        for (i, tuple) in cross.tuples.iter().enumerate() {
+            let key: Option<Vec<u32>> = tuple
+                .iter()
+                .zip(&lookups)
+                .map(|(value, lookup)| match lookup {
+                    Some(map) => map.get(value.as_str()).copied(),
+                    None => value.parse::<u32>().ok(),
+                })
+                .collect();
+            if let Some(key) = key {
+                ids.insert(key, i as u32 + 1);
+            }
+        }
+        let codes: Vec<u32> = (0..data.num_rows())
+            .map(|r| {
+                members
+                    .iter()
+                    .zip(&edges)
+                    .map(|(&f, e)| member_code(&data.columns[f], *e, r))
+                    .collect::<Option<Vec<u32>>>()
+                    .and_then(|key| ids.get(&key).copied())
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut dictionary = Vec::with_capacity(cross.tuples.len() + 1);
+        dictionary.push(String::new());
+        dictionary.extend(cross.tuples.iter().map(|t| t.join("|")));
+        data.push_categorical(cross.name.clone(), codes, dictionary)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::{Field, FieldKind};
+
+    fn data() -> Dataset {
+        // a: x x x y y ? x   (code 1 = x, 2 = y, 0 = missing)
+        // d: 1 1 1 5 5 5 9
+        Dataset {
+            source: "t".into(),
+            label_name: "y".into(),
+            fields: vec![
+                Field {
+                    name: "a".into(),
+                    kind: FieldKind::Categorical,
+                },
+                Field {
+                    name: "d".into(),
+                    kind: FieldKind::Dense,
+                },
+            ],
+            labels: vec![0.0; 7],
+            columns: vec![
+                Column::Categorical {
+                    codes: vec![1, 1, 1, 2, 2, 0, 1],
+                    dictionary: vec!["".into(), "x".into(), "y".into()],
+                },
+                Column::Dense {
+                    values: vec![1.0, 1.0, 1.0, 5.0, 5.0, 5.0, 9.0],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn keeps_frequent_tuples_and_maps_the_rest_to_zero() {
+        let d = data();
+        let options = CrossOptions {
+            dense_bins: 3,
+            min_count_rate: 0.0,
+            min_count_floor: 1,
+            batch_rows: 6,
+        };
+        // Batch = rows 0..6. Edges for d with 3 bins over [1,1,1,5,5,5]: nearest ranks 2 and 4
+        // give 1 (the minimum, dropped) and 5 → one edge at 5 →
+        // bins: 1 → 0, 5 → 1, 9 → 1. Tuples: (x,0)×3, (y,1)×2, (missing,1) dropped.
+        // Threshold max(0, 1) = 1: both kept (3 > 1, 2 > 1), ids 1 and 2.
+        let spec = fit_crosses(&d, &(0..7).collect::<Vec<_>>(), &[vec![1, 0]], &options).unwrap();
+        assert_eq!(spec.batch_rows, 6);
+        let c = &spec.crosses[0];
+        assert_eq!(c.name, "cross(a,d)");
+        assert_eq!(c.bin_edges["d"], vec![5.0]);
+        assert_eq!(c.tuples, vec![vec!["x".to_string(), "0".into()], vec!["y".into(), "1".into()]]);
+        let mut applied = d.clone();
+        apply_crosses(&mut applied, &spec).unwrap();
+        match &applied.columns[2] {
+            // row 5 has a missing member → 0; row 6 is (x, bin 1), unseen → 0.
+            Column::Categorical { codes, dictionary } => {
+                assert_eq!(codes, &vec![1, 1, 1, 2, 2, 0, 0]);
+                assert_eq!(dictionary[2], "y|1");
+            }
+            _ => panic!(),
+        }
+        // Threshold strictly greater: floor 2 keeps only (x,0) (3 > 2), not (y,1) (2 = 2).
+        let strict = fit_crosses(
+            &d,
+            &(0..7).collect::<Vec<_>>(),
+            &[vec![0, 1]],
+            &CrossOptions {
+                min_count_floor: 2,
+                ..options
+            },
+        )
+        .unwrap();
+        assert_eq!(strict.crosses[0].tuples.len(), 1);
+    }
+
+    #[test]
+    fn spec_applies_to_another_file_by_value_and_checks_fields() {
+        let d = data();
+        let options = CrossOptions {
+            dense_bins: 3,
+            min_count_rate: 0.0,
+            min_count_floor: 1,
+            batch_rows: 6,
+        };
+        let spec = fit_crosses(&d, &(0..7).collect::<Vec<_>>(), &[vec![0, 1]], &options).unwrap();
+        // Another file whose dictionary orders the values differently.
+        let mut other = data();
+        other.columns[0] = Column::Categorical {
+            codes: vec![1, 2],
+            dictionary: vec!["".into(), "y".into(), "x".into()],
+        };
+        other.columns[1] = Column::Dense {
+            values: vec![7.0, 0.5],
+        };
+        other.labels = vec![0.0, 0.0];
+        apply_crosses(&mut other, &spec).unwrap();
+        match &other.columns[2] {
+            Column::Categorical { codes, .. } => assert_eq!(codes, &vec![2, 1]),
+            _ => panic!(),
+        }
+        let mut renamed = data();
+        renamed.fields[0].name = "b".into();
+        let err = apply_crosses(&mut renamed, &spec).unwrap_err();
+        assert!(err.to_string().contains("needs field \"a\""), "{err}");
+    }
+}

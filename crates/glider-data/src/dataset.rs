@@ -1,0 +1,261 @@
+//! The in-memory dataset: a field schema, one column per field and a 0/1 label per row.
+
+use serde::{Deserialize, Serialize};
+
+/// Whether a field is a number the model scales an embedding by, or a category it looks up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldKind {
+    /// A numeric field: one embedding vector, scaled by the standardised value.
+    Dense,
+    /// A categorical field: one embedding vector per vocabulary entry.
+    Categorical,
+}
+
+/// One field (column) of the schema.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    /// The column name (`I1`..`I13`, `C1`..`C26` for Criteo).
+    pub name: String,
+    /// Dense or categorical.
+    pub kind: FieldKind,
+}
+
+/// One field's values over all rows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Column {
+    /// Raw categorical codes: `codes[row]` indexes `dictionary`; code 0 is "missing" and
+    /// `dictionary[0]` is the empty string.
+    Categorical {
+        /// One code per row.
+        codes: Vec<u32>,
+        /// The distinct strings, in order of first appearance, after the reserved entry 0.
+        dictionary: Vec<String>,
+    },
+    /// Transformed dense values, `NaN` = missing.
+    Dense {
+        /// One value per row.
+        values: Vec<f32>,
+    },
+}
+
+impl Column {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Column::Categorical { codes, .. } => codes.len(),
+            Column::Dense { values } => values.len(),
+        }
+    }
+
+    /// True when the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value at `row`. Panics if `row` is out of range (an internal invariant).
+    pub fn value(&self, row: usize) -> FieldValue {
+        match self {
+            Column::Categorical { codes, .. } => FieldValue::Categorical(codes[row]),
+            Column::Dense { values } => FieldValue::Dense(values[row]),
+        }
+    }
+
+    /// The field kind this column holds.
+    pub fn kind(&self) -> FieldKind {
+        match self {
+            Column::Categorical { .. } => FieldKind::Categorical,
+            Column::Dense { .. } => FieldKind::Dense,
+        }
+    }
+}
+
+/// One cell as a black box receives it: a raw categorical code (0 = missing) or a transformed
+/// dense value (`NaN` = missing). [`FieldValue::missing`] is how a field is switched off.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FieldValue {
+    /// Raw categorical code into the column's dictionary; 0 = missing.
+    Categorical(u32),
+    /// Transformed dense value; `NaN` = missing.
+    Dense(f32),
+}
+
+impl FieldValue {
+    /// The "missing" value of the same kind: how GLIDER switches a field off (spec 3.1).
+    pub fn missing(self) -> FieldValue {
+        match self {
+            FieldValue::Categorical(_) => FieldValue::Categorical(0),
+            FieldValue::Dense(_) => FieldValue::Dense(f32::NAN),
+        }
+    }
+}
+
+/// A labelled table of fields.
+///
+/// Invariant: every column has `labels.len()` rows and `columns.len() == fields.len()`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    /// Where the data came from (a path, or `embedded:adult`).
+    pub source: String,
+    /// The label column's name.
+    pub label_name: String,
+    /// The fields, in column order.
+    pub fields: Vec<Field>,
+    /// 0.0 or 1.0 per row.
+    pub labels: Vec<f32>,
+    /// One column per field.
+    pub columns: Vec<Column>,
+}
+
+impl Dataset {
+    /// Number of rows.
+    pub fn num_rows(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Number of fields.
+    pub fn num_fields(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// The field names in order.
+    pub fn field_names(&self) -> Vec<String> {
+        self.fields.iter().map(|f| f.name.clone()).collect()
+    }
+
+    /// Index of the field named `name`.
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    /// The values of one row, one per field.
+    pub fn row(&self, row: usize) -> Vec<FieldValue> {
+        self.columns.iter().map(|c| c.value(row)).collect()
+    }
+
+    /// A new dataset holding the given rows, in the given order. Dictionaries are shared
+    /// (copied), so raw codes keep their meaning across subsets.
+    pub fn select_rows(&self, rows: &[usize]) -> Dataset {
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| match c {
+                Column::Categorical { codes, dictionary } => Column::Categorical {
+                    codes: rows.iter().map(|&r| codes[r]).collect(),
+                    dictionary: dictionary.clone(),
+                },
+                Column::Dense { values } => Column::Dense {
+                    values: rows.iter().map(|&r| values[r]).collect(),
+                },
+            })
+            .collect();
+        Dataset {
+            source: self.source.clone(),
+            label_name: self.label_name.clone(),
+            fields: self.fields.clone(),
+            labels: rows.iter().map(|&r| self.labels[r]).collect(),
+            columns,
+        }
+    }
+
+    /// Appends a categorical field. `codes` must have one entry per row (0 = missing).
+    ///
+    /// # Errors
+    /// [`crate::DataError::Schema`] when the length is wrong or the name is taken.
+    pub fn push_categorical(
+        &mut self,
+        name: String,
+        codes: Vec<u32>,
+        dictionary: Vec<String>,
+    ) -> Result<(), crate::DataError> {
+        if codes.len() != self.num_rows() {
+            return Err(crate::DataError::Schema(format!(
+                "field \"{name}\" has {} values for {} rows",
+                codes.len(),
+                self.num_rows()
+            )));
+        }
+        if self.field_index(&name).is_some() {
+            return Err(crate::DataError::Schema(format!(
+                "a field named \"{name}\" already exists"
+            )));
+        }
+        self.fields.push(Field {
+            name,
+            kind: FieldKind::Categorical,
+        });
+        self.columns.push(Column::Categorical { codes, dictionary });
+        Ok(())
+    }
+
+    /// Share of positive labels.
+    pub fn positive_rate(&self) -> f64 {
+        if self.labels.is_empty() {
+            return 0.0;
+        }
+        self.labels.iter().map(|&y| y as f64).sum::<f64>() / self.labels.len() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> Dataset {
+        Dataset {
+            source: "t".into(),
+            label_name: "y".into(),
+            fields: vec![
+                Field {
+                    name: "a".into(),
+                    kind: FieldKind::Categorical,
+                },
+                Field {
+                    name: "b".into(),
+                    kind: FieldKind::Dense,
+                },
+            ],
+            labels: vec![0.0, 1.0, 1.0],
+            columns: vec![
+                Column::Categorical {
+                    codes: vec![1, 0, 2],
+                    dictionary: vec!["".into(), "x".into(), "y".into()],
+                },
+                Column::Dense {
+                    values: vec![0.5, f32::NAN, 2.0],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn select_rows_keeps_order_and_dictionary() {
+        let d = tiny().select_rows(&[2, 0]);
+        assert_eq!(d.labels, vec![1.0, 0.0]);
+        assert_eq!(d.row(0), vec![FieldValue::Categorical(2), FieldValue::Dense(2.0)]);
+        match &d.columns[0] {
+            Column::Categorical { dictionary, .. } => assert_eq!(dictionary[2], "y"),
+            _ => panic!("kind changed"),
+        }
+    }
+
+    #[test]
+    fn missing_value_of_each_kind() {
+        assert_eq!(FieldValue::Categorical(7).missing(), FieldValue::Categorical(0));
+        match FieldValue::Dense(3.0).missing() {
+            FieldValue::Dense(v) => assert!(v.is_nan()),
+            _ => panic!("kind changed"),
+        }
+    }
+
+    #[test]
+    fn push_categorical_checks_length_and_name() {
+        let mut d = tiny();
+        assert!(d.push_categorical("c".into(), vec![0, 1], vec![]).is_err());
+        assert!(d.push_categorical("a".into(), vec![0, 1, 1], vec![]).is_err());
+        d.push_categorical("c".into(), vec![0, 1, 1], vec!["".into(), "z".into()])
+            .unwrap();
+        assert_eq!(d.num_fields(), 3);
+        assert!((d.positive_rate() - 2.0 / 3.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,735 @@
+//! Readers: CSV with schema flags, and the Criteo TSV format.
+//!
+//! Both go through one delimited-text reader (the `csv` crate does the parsing). Categorical
+//! cells are interned into per-column dictionaries while reading, so memory grows with the
+//! number of distinct values, not with the text. Columns the user did not name are inferred:
+//! a column whose every non-missing cell is a finite number is dense, any other is categorical.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::{Column, Dataset, Field, FieldKind};
+use crate::error::DataError;
+
+/// How the label, field kinds and ignored columns are chosen: the schema flags shared by every
+/// subcommand (`--label`, `--positive`, `--categorical`, `--dense`, `--ignore`, `--missing`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchemaOptions {
+    /// Label column name.
+    pub label: String,
+    /// The label value that means "positive"; when `None` the label must be 0 or 1.
+    pub positive: Option<String>,
+    /// Columns forced to be categorical.
+    pub categorical: Vec<String>,
+    /// Columns forced to be dense.
+    pub dense: Vec<String>,
+    /// Columns left out.
+    pub ignore: Vec<String>,
+    /// Cell texts read as "missing" (after trimming spaces).
+    pub missing: Vec<String>,
+}
+
+impl SchemaOptions {
+    /// The default missing-value tokens: empty, `?`, `NA`, `N/A`, `NaN`, `nan`, `null`, `NULL`.
+    pub fn default_missing() -> Vec<String> {
+        ["", "?", "NA", "N/A", "NaN", "nan", "null", "NULL"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    /// Options with only the label set and the default missing tokens.
+    pub fn with_label(label: impl Into<String>) -> Self {
+        SchemaOptions {
+            label: label.into(),
+            positive: None,
+            categorical: vec![],
+            dense: vec![],
+            ignore: vec![],
+            missing: Self::default_missing(),
+        }
+    }
+}
+
+/// Delimited-text options.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsvOptions {
+    /// Field delimiter byte (`,` by default).
+    pub delimiter: u8,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions { delimiter: b',' }
+    }
+}
+
+/// A transform applied to a dense field's raw number when it is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DenseTransform {
+    /// The value as it is.
+    Identity,
+    /// The Criteo / AutoInt convention (spec 3.4): `v > 2 → floor(ln(v)^2)`, others unchanged.
+    CriteoLog,
+}
+
+impl DenseTransform {
+    /// Applies the transform to one value.
+    pub fn apply(self, v: f64) -> f64 {
+        match self {
+            DenseTransform::Identity => v,
+            DenseTransform::CriteoLog => {
+                if v > 2.0 {
+                    let l = v.ln();
+                    (l * l).floor()
+                } else {
+                    v
+                }
+            }
+        }
+    }
+}
+
+/// One input to the delimited reader: a display name (used in errors) and its bytes.
+struct Source<'a> {
+    name: PathBuf,
+    reader: Box<dyn Read + 'a>,
+}
+
+/// What one column becomes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Role {
+    Label,
+    Ignore,
+    Field(Option<FieldKind>, DenseTransform),
+}
+
+/// A column while it is being read: interned strings and whether all are numbers.
+struct ColumnBuilder {
+    index: HashMap<String, u32>,
+    dictionary: Vec<String>,
+    codes: Vec<u32>,
+    numeric: bool,
+}
+
+impl ColumnBuilder {
+    fn new() -> Self {
+        ColumnBuilder {
+            index: HashMap::new(),
+            dictionary: vec![String::new()],
+            codes: Vec::new(),
+            numeric: true,
+        }
+    }
+
+    fn push(&mut self, text: &str) {
+        if let Some(&code) = self.index.get(text) {
+            self.codes.push(code);
+            return;
+        }
+        let code = self.dictionary.len() as u32;
+        self.dictionary.push(text.to_string());
+        self.index.insert(text.to_string(), code);
+        self.codes.push(code);
+    }
+}
+
+fn open(path: &Path) -> Result<Source<'static>, DataError> {
+    let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+    Ok(Source {
+        name: path.to_path_buf(),
+        reader: Box::new(std::io::BufReader::with_capacity(1 << 20, file)),
+    })
+}
+
+/// Reads one or more CSV files with a header into one dataset; returns it and the number of
+/// rows each file contributed (in order), so that given validation/test files can be split
+/// off again. All files must have the same header.
+///
+/// # Errors
+/// A [`DataError`] naming the file, line and column: unreadable file, empty file, a row with
+/// the wrong number of cells, a named column that does not exist, a label that is not 0/1
+/// without `positive`, a non-numeric or non-finite cell in a column forced dense.
+pub fn read_csv(
+    paths: &[PathBuf],
+    schema: &SchemaOptions,
+    options: &CsvOptions,
+) -> Result<(Dataset, Vec<usize>), DataError> {
+    let sources = paths
+        .iter()
+        .map(|p| open(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let source_name = paths
+        .first()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    read_delimited(sources, &source_name, None, schema, options, &|_| None)
+}
+
+/// Reads CSV text from any reader (used for the embedded demo data); `name` appears in errors.
+///
+/// # Errors
+/// As [`read_csv`].
+pub fn read_csv_from(
+    reader: impl Read,
+    name: &str,
+    schema: &SchemaOptions,
+    options: &CsvOptions,
+) -> Result<Dataset, DataError> {
+    let sources = vec![Source {
+        name: PathBuf::from(name),
+        reader: Box::new(reader),
+    }];
+    read_delimited(sources, name, None, schema, options, &|_| None).map(|(d, _)| d)
+}
+
+/// The Criteo column names: `label`, `I1`..`I13`, `C1`..`C26`.
+pub fn criteo_columns() -> Vec<String> {
+    let mut names = vec!["label".to_string()];
+    names.extend((1..=13).map(|i| format!("I{i}")));
+    names.extend((1..=26).map(|i| format!("C{i}")));
+    names
+}
+
+/// Reads files in the Criteo Kaggle format: tab separated, no header, 40 columns (label,
+/// 13 integer fields `I1..I13`, 26 hashed categorical fields `C1..C26`), empty = missing.
+/// Dense fields get the Criteo transform `v > 2 → floor(ln(v)^2)` (spec 3.4).
+/// `ignore` may name fields to leave out. Returns the dataset and the rows per file.
+///
+/// # Errors
+/// As [`read_csv`]; a line without exactly 40 cells is an error naming the line.
+pub fn read_criteo(
+    paths: &[PathBuf],
+    ignore: &[String],
+) -> Result<(Dataset, Vec<usize>), DataError> {
+    let sources = paths
+        .iter()
+        .map(|p| open(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let source_name = paths
+        .first()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let schema = SchemaOptions {
+        label: "label".into(),
+        positive: None,
+        categorical: vec![],
+        dense: vec![],
+        ignore: ignore.to_vec(),
+        missing: vec![String::new()],
+    };
+    let options = CsvOptions { delimiter: b'\t' };
+    let fixed = |name: &str| -> Option<(FieldKind, DenseTransform)> {
+        if name.starts_with('I') {
+            Some((FieldKind::Dense, DenseTransform::CriteoLog))
+        } else if name.starts_with('C') {
+            Some((FieldKind::Categorical, DenseTransform::Identity))
+        } else {
+            None
+        }
+    };
+    read_delimited(
+        sources,
+        &source_name,
+        Some(criteo_columns()),
+        &schema,
+        &options,
+        &fixed,
+    )
+}
+
+type FixedKind<'f> = &'f dyn Fn(&str) -> Option<(FieldKind, DenseTransform)>;
+
+/// The one delimited reader. `names` is `Some` for header-less formats.
+fn read_delimited(
+    sources: Vec<Source<'_>>,
+    source_name: &str,
+    names: Option<Vec<String>>,
+    schema: &SchemaOptions,
+    options: &CsvOptions,
+    fixed: FixedKind<'_>,
+) -> Result<(Dataset, Vec<usize>), DataError> {
+    let missing: HashSet<&str> = schema.missing.iter().map(|s| s.as_str()).collect();
+    let mut header: Option<Vec<String>> = names.clone();
+    let mut roles: Vec<Role> = Vec::new();
+    let mut builders: Vec<Option<ColumnBuilder>> = Vec::new();
+    let mut labels: Vec<f32> = Vec::new();
+    let mut label_col = 0usize;
+    let mut rows_per_source = Vec::new();
+    let has_header = names.is_none();
+
+    for source in sources {
+        let path = source.name.clone();
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(options.delimiter)
+            .has_headers(has_header)
+            .flexible(true)
+            .quoting(has_header)
+            .trim(csv::Trim::All)
+            .from_reader(source.reader);
+        let file_header: Vec<String> = if has_header {
+            let h = reader.byte_headers().map_err(|e| csv_error(&path, e))?;
+            let h: Vec<String> = h
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    String::from_utf8(b.to_vec()).map_err(|_| DataError::Parse {
+                        path: path.clone(),
+                        line: 1,
+                        column: format!("#{}", i + 1),
+                        message: "the header is not valid UTF-8".into(),
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            if h.is_empty() || (h.len() == 1 && h[0].is_empty()) {
+                return Err(DataError::Empty { path });
+            }
+            h
+        } else {
+            names.clone().unwrap_or_default()
+        };
+        match &header {
+            None => {
+                let (r, l) = plan_roles(&path, &file_header, schema, fixed)?;
+                roles = r;
+                label_col = l;
+                builders = roles
+                    .iter()
+                    .map(|r| match r {
+                        Role::Field(..) => Some(ColumnBuilder::new()),
+                        _ => None,
+                    })
+                    .collect();
+                header = Some(file_header);
+            }
+            Some(first) if has_header && *first != file_header => {
+                return Err(DataError::Schema(format!(
+                    "{}: the header differs from the first file's ({})",
+                    path.display(),
+                    first.join(",")
+                )));
+            }
+            Some(first) if !has_header && roles.is_empty() => {
+                let (r, l) = plan_roles(&path, first, schema, fixed)?;
+                roles = r;
+                label_col = l;
+                builders = roles
+                    .iter()
+                    .map(|r| match r {
+                        Role::Field(..) => Some(ColumnBuilder::new()),
+                        _ => None,
+                    })
+                    .collect();
+            }
+            Some(_) => {}
+        }
+        let columns = header.as_ref().map(|h| h.clone()).unwrap_or_default();
+        let width = columns.len();
+        let mut record = csv::ByteRecord::new();
+        let mut rows = 0usize;
+        loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => return Err(csv_error(&path, e)),
+            }
+            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            if record.len() == 1 && record.get(0).is_some_and(|c| c.is_empty()) {
+                continue; // a blank line
+            }
+            if record.len() != width {
+                let hint = if record.len() == 1 && width > 1 {
+                    format!(
+                        " (is the delimiter right? this reader splits on {:?})",
+                        options.delimiter as char
+                    )
+                } else {
+                    String::new()
+                };
+                return Err(DataError::RowLength {
+                    path,
+                    line,
+                    expected: width,
+                    found: record.len(),
+                    hint,
+                });
+            }
+            for (c, role) in roles.iter().enumerate() {
+                let bytes = record.get(c).unwrap_or(b"");
+                let text = std::str::from_utf8(bytes).map_err(|_| DataError::Parse {
+                    path: path.clone(),
+                    line,
+                    column: columns[c].clone(),
+                    message: "the cell is not valid UTF-8".into(),
+                })?;
+                match role {
+                    Role::Ignore => {}
+                    Role::Label => {
+                        labels.push(parse_label(&path, line, &columns[c], text, schema)?);
+                    }
+                    Role::Field(kind, _) => {
+                        let Some(b) = builders[c].as_mut() else {
+                            continue;
+                        };
+                        if missing.contains(text) {
+                            b.codes.push(0);
+                            continue;
+                        }
+                        let is_number = text.parse::<f64>().is_ok_and(|v| v.is_finite());
+                        if !is_number {
+                            if *kind == Some(FieldKind::Dense) {
+                                return Err(DataError::Parse {
+                                    path: path.clone(),
+                                    line,
+                                    column: columns[c].clone(),
+                                    message: format!(
+                                        "\"{text}\" is not a finite number, but the field is dense"
+                                    ),
+                                });
+                            }
+                            b.numeric = false;
+                        }
+                        b.push(text);
+                    }
+                }
+            }
+            rows += 1;
+        }
+        rows_per_source.push(rows);
+        if rows == 0 {
+            return Err(DataError::Empty { path });
+        }
+    }
+    let _ = label_col;
+    let header = header.unwrap_or_default();
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (c, role) in roles.iter().enumerate() {
+        let Role::Field(kind, transform) = *role else {
+            continue;
+        };
+        let Some(b) = builders[c].take() else {
+            continue;
+        };
+        let kind = kind.unwrap_or(if b.numeric && b.dictionary.len() > 1 {
+            FieldKind::Dense
+        } else {
+            FieldKind::Categorical
+        });
+        let column = match kind {
+            FieldKind::Categorical => Column::Categorical {
+                codes: b.codes,
+                dictionary: b.dictionary,
+            },
+            FieldKind::Dense => {
+                // Every dictionary entry past 0 parsed as a finite number while reading.
+                let numbers: Vec<f32> = b
+                    .dictionary
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        if i == 0 {
+                            f32::NAN
+                        } else {
+                            s.parse::<f64>()
+                                .map(|v| transform.apply(v) as f32)
+                                .unwrap_or(f32::NAN)
+                        }
+                    })
+                    .collect();
+                Column::Dense {
+                    values: b.codes.iter().map(|&k| numbers[k as usize]).collect(),
+                }
+            }
+        };
+        fields.push(Field {
+            name: header[c].clone(),
+            kind,
+        });
+        columns.push(column);
+    }
+    if fields.is_empty() {
+        return Err(DataError::Schema(format!(
+            "{source_name}: no fields left besides the label (check --ignore)"
+        )));
+    }
+    Ok((
+        Dataset {
+            source: source_name.to_string(),
+            label_name: schema.label.clone(),
+            fields,
+            labels,
+            columns,
+        },
+        rows_per_source,
+    ))
+}
+
+/// Decides each column's role from the header and the schema flags.
+fn plan_roles(
+    path: &Path,
+    header: &[String],
+    schema: &SchemaOptions,
+    fixed: FixedKind<'_>,
+) -> Result<(Vec<Role>, usize), DataError> {
+    let mut seen = HashSet::new();
+    for h in header {
+        if !seen.insert(h.as_str()) {
+            return Err(DataError::Schema(format!(
+                "{}: the header names column \"{h}\" twice",
+                path.display()
+            )));
+        }
+    }
+    let unknown = |name: &String| DataError::UnknownColumn {
+        path: path.to_path_buf(),
+        column: name.clone(),
+        available: header.join(", "),
+    };
+    let label_col = header
+        .iter()
+        .position(|h| *h == schema.label)
+        .ok_or_else(|| unknown(&schema.label))?;
+    for name in schema
+        .categorical
+        .iter()
+        .chain(&schema.dense)
+        .chain(&schema.ignore)
+    {
+        if !header.contains(name) {
+            return Err(unknown(name));
+        }
+    }
+    for name in &schema.categorical {
+        if schema.dense.contains(name) {
+            return Err(DataError::Schema(format!(
+                "column \"{name}\" is named both --categorical and --dense"
+            )));
+        }
+    }
+    if schema.ignore.contains(&schema.label) || schema.categorical.contains(&schema.label) {
+        return Err(DataError::Schema(format!(
+            "the label column \"{}\" cannot also be ignored or a field",
+            schema.label
+        )));
+    }
+    let roles = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            if i == label_col {
+                Role::Label
+            } else if schema.ignore.contains(h) {
+                Role::Ignore
+            } else if let Some((kind, transform)) = fixed(h) {
+                Role::Field(Some(kind), transform)
+            } else if schema.categorical.contains(h) {
+                Role::Field(Some(FieldKind::Categorical), DenseTransform::Identity)
+            } else if schema.dense.contains(h) {
+                Role::Field(Some(FieldKind::Dense), DenseTransform::Identity)
+            } else {
+                Role::Field(None, DenseTransform::Identity)
+            }
+        })
+        .collect();
+    Ok((roles, label_col))
+}
+
+fn parse_label(
+    path: &Path,
+    line: u64,
+    column: &str,
+    text: &str,
+    schema: &SchemaOptions,
+) -> Result<f32, DataError> {
+    if let Some(positive) = &schema.positive {
+        if text.is_empty() {
+            return Err(DataError::Parse {
+                path: path.to_path_buf(),
+                line,
+                column: column.to_string(),
+                message: "the label is missing".into(),
+            });
+        }
+        return Ok(if text == positive { 1.0 } else { 0.0 });
+    }
+    match text.parse::<f64>() {
+        Ok(v) if v == 0.0 => Ok(0.0),
+        Ok(v) if v == 1.0 => Ok(1.0),
+        _ => Err(DataError::Label {
+            path: path.to_path_buf(),
+            line,
+            column: column.to_string(),
+            value: text.to_string(),
+        }),
+    }
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> DataError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => DataError::io(path, io),
+        csv::ErrorKind::Utf8 { err, .. } => DataError::Parse {
+            path: path.to_path_buf(),
+            line,
+            column: format!("#{}", err.field() + 1),
+            message: "not valid UTF-8".into(),
+        },
+        other => DataError::Parse {
+            path: path.to_path_buf(),
+            line,
+            column: "?".into(),
+            message: format!("{other:?}"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::FieldValue;
+
+    fn read(text: &str, schema: &SchemaOptions) -> Result<Dataset, DataError> {
+        read_csv_from(text.as_bytes(), "mem.csv", schema, &CsvOptions::default())
+    }
+
+    #[test]
+    fn infers_kinds_and_interns_categories() {
+        let text = "y,age,job,score\n1,30,a,0.5\n0,40,b,?\n1,35,a,1.5\n";
+        let d = read(text, &SchemaOptions::with_label("y")).unwrap();
+        assert_eq!(d.labels, vec![1.0, 0.0, 1.0]);
+        assert_eq!(d.field_names(), vec!["age", "job", "score"]);
+        assert_eq!(d.fields[0].kind, FieldKind::Dense);
+        assert_eq!(d.fields[1].kind, FieldKind::Categorical);
+        assert_eq!(d.fields[2].kind, FieldKind::Dense);
+        assert_eq!(d.row(2)[1], FieldValue::Categorical(1)); // "a" first seen → code 1
+        assert_eq!(d.row(1)[1], FieldValue::Categorical(2));
+        match d.row(1)[2] {
+            FieldValue::Dense(v) => assert!(v.is_nan(), "? is missing"),
+            _ => panic!(),
+        }
+        assert_eq!(d.row(0)[0], FieldValue::Dense(30.0));
+    }
+
+    #[test]
+    fn positive_class_and_forced_kinds_and_ignore() {
+        let text = "age,inc,id\n30,>50K,7\n40,<=50K,8\n";
+        let mut s = SchemaOptions::with_label("inc");
+        s.positive = Some(">50K".into());
+        s.categorical = vec!["age".into()];
+        s.ignore = vec!["id".into()];
+        let d = read(text, &s).unwrap();
+        assert_eq!(d.labels, vec![1.0, 0.0]);
+        assert_eq!(d.field_names(), vec!["age"]);
+        assert_eq!(d.fields[0].kind, FieldKind::Categorical);
+    }
+
+    #[test]
+    fn label_not_binary_names_line_and_value() {
+        let err = read("y,a\n1,x\n2,y\n", &SchemaOptions::with_label("y")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("mem.csv:3"), "{msg}");
+        assert!(msg.contains("\"2\""), "{msg}");
+        assert!(msg.contains("--positive"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_row_length_names_line() {
+        let err = read("y,a,b\n1,x,1\n0,y\n", &SchemaOptions::with_label("y")).unwrap_err();
+        assert!(
+            matches!(err, DataError::RowLength { line: 3, expected: 3, found: 2, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_column_is_named() {
+        let mut s = SchemaOptions::with_label("y");
+        s.categorical = vec!["nope".into()];
+        let err = read("y,a\n1,x\n", &s).unwrap_err();
+        assert!(err.to_string().contains("\"nope\""), "{err}");
+        let err = read("y,a\n1,x\n", &SchemaOptions::with_label("lbl")).unwrap_err();
+        assert!(err.to_string().contains("\"lbl\""), "{err}");
+    }
+
+    #[test]
+    fn empty_input_and_header_only() {
+        assert!(matches!(
+            read("", &SchemaOptions::with_label("y")).unwrap_err(),
+            DataError::Empty { .. }
+        ));
+        assert!(matches!(
+            read("y,a\n", &SchemaOptions::with_label("y")).unwrap_err(),
+            DataError::Empty { .. }
+        ));
+    }
+
+    #[test]
+    fn forced_dense_rejects_text_and_inf() {
+        let mut s = SchemaOptions::with_label("y");
+        s.dense = vec!["a".into()];
+        let err = read("y,a\n1,2\n0,abc\n", &s).unwrap_err();
+        assert!(err.to_string().contains("mem.csv:3: column \"a\""), "{err}");
+        let err = read("y,a\n1,inf\n", &s).unwrap_err();
+        assert!(err.to_string().contains("finite"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_header_is_an_error() {
+        let err = read("y,a,a\n1,2,3\n", &SchemaOptions::with_label("y")).unwrap_err();
+        assert!(err.to_string().contains("twice"), "{err}");
+    }
+
+    #[test]
+    fn criteo_transform() {
+        assert_eq!(DenseTransform::CriteoLog.apply(2.0), 2.0);
+        assert_eq!(DenseTransform::CriteoLog.apply(-1.0), -1.0);
+        // ln(1382) = 7.2313..., squared 52.29 → 52
+        assert_eq!(DenseTransform::CriteoLog.apply(1382.0), 52.0);
+        // ln(3) = 1.0986, squared 1.2069 → 1
+        assert_eq!(DenseTransform::CriteoLog.apply(3.0), 1.0);
+    }
+
+    #[test]
+    fn criteo_rows_with_empty_fields() {
+        let dir = std::env::temp_dir().join(format!("glider-criteo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.txt");
+        let mut line1 = vec!["1".to_string(), "5".into(), "".into()];
+        line1.extend((3..=13).map(|i| i.to_string()));
+        line1.extend((1..=26).map(|i| if i == 2 { String::new() } else { format!("h{i}") }));
+        let mut line2 = vec!["0".to_string(), "1382".into()];
+        line2.extend((2..=13).map(|_| "0".to_string()));
+        line2.extend((1..=26).map(|i| format!("h{i}")));
+        std::fs::write(&path, format!("{}\n{}\n", line1.join("\t"), line2.join("\t"))).unwrap();
+        let (d, per_file) = read_criteo(std::slice::from_ref(&path), &[]).unwrap();
+        assert_eq!(per_file, vec![2]);
+        assert_eq!(d.num_fields(), 39);
+        assert_eq!(d.labels, vec![1.0, 0.0]);
+        assert_eq!(d.fields[0].name, "I1");
+        assert_eq!(d.fields[13].name, "C1");
+        // I1 = 5 → floor(ln(5)^2) = floor(2.590) = 2; 1382 → 52.
+        assert_eq!(d.row(0)[0], FieldValue::Dense(2.0));
+        assert_eq!(d.row(1)[0], FieldValue::Dense(52.0));
+        match d.row(0)[1] {
+            FieldValue::Dense(v) => assert!(v.is_nan(), "empty I2 is missing"),
+            _ => panic!(),
+        }
+        assert_eq!(d.row(0)[14], FieldValue::Categorical(0), "empty C2 is missing");
+        assert_eq!(d.row(1)[14], FieldValue::Categorical(1));
+        // A short line is an error naming line 3.
+        std::fs::write(&path, format!("{}\n{}\n1\t2\n", line1.join("\t"), line2.join("\t")))
+            .unwrap();
+        let err = read_criteo(std::slice::from_ref(&path), &[]).unwrap_err();
+        assert!(
+            matches!(err, DataError::RowLength { line: 3, expected: 40, found: 2, .. }),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

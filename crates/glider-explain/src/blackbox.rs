@@ -1,0 +1,85 @@
+//! The black-box interface GLIDER explains: anything that maps rows of field values to
+//! click logits. GLIDER never knows which model is behind it.
+
+use glider_data::{EncodedBatch, FieldValue};
+use glider_nn::ctr::Recommender;
+
+use crate::ExplainError;
+
+/// A model to explain.
+pub trait BlackBox: Send + Sync {
+    /// Number of fields of a row.
+    fn num_fields(&self) -> usize;
+
+    /// Logits `ln(p / (1 - p))` of the click probability, one per row; `rows` holds
+    /// `n * num_fields()` values, row-major. A switched-off field is
+    /// [`FieldValue::missing`] (spec 3.1).
+    ///
+    /// # Errors
+    /// [`ExplainError::BlackBox`] when the model fails or answers with the wrong number of
+    /// scores or a non-finite one.
+    fn logits(&self, rows: &[FieldValue]) -> Result<Vec<f32>, ExplainError>;
+}
+
+/// A glider-trained recommender as a black box.
+pub struct ModelBlackBox<'a> {
+    model: &'a dyn Recommender,
+}
+
+impl<'a> ModelBlackBox<'a> {
+    /// Wraps a trained model.
+    pub fn new(model: &'a dyn Recommender) -> Self {
+        ModelBlackBox { model }
+    }
+}
+
+impl BlackBox for ModelBlackBox<'_> {
+    fn num_fields(&self) -> usize {
+        self.model.encoder().num_fields()
+    }
+
+    fn logits(&self, rows: &[FieldValue]) -> Result<Vec<f32>, ExplainError> {
+        let f = self.num_fields();
+        if f == 0 || rows.len() % f != 0 {
+            return Err(ExplainError::BlackBox(format!(
+                "{} values is not a whole number of rows of {f} fields",
+                rows.len()
+            )));
+        }
+        let encoder = self.model.encoder();
+        let mut batch = EncodedBatch {
+            num_fields: f,
+            rows: Vec::with_capacity(rows.len()),
+            scales: Vec::with_capacity(rows.len()),
+        };
+        for row in rows.chunks(f) {
+            encoder.encode_into(row, &mut batch);
+        }
+        let out = self
+            .model
+            .predict_logits(&batch)
+            .map_err(|e| ExplainError::BlackBox(e.to_string()))?;
+        check_scores(&out, rows.len() / f)?;
+        Ok(out)
+    }
+}
+
+/// Checks a black box's answer: one finite score per row.
+///
+/// # Errors
+/// [`ExplainError::BlackBox`] naming what is wrong.
+pub fn check_scores(scores: &[f32], rows: usize) -> Result<(), ExplainError> {
+    if scores.len() != rows {
+        return Err(ExplainError::BlackBox(format!(
+            "asked for {rows} scores, got {}",
+            scores.len()
+        )));
+    }
+    if let Some(i) = scores.iter().position(|s| !s.is_finite()) {
+        return Err(ExplainError::BlackBox(format!(
+            "score {i} of {rows} is {}",
+            scores[i]
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,48 @@
+//! Explaining a black-box recommender with GLIDER (Tsang et al., ICLR 2020).
+//!
+//! - [`blackbox`]: the [`BlackBox`] trait (a batch of field values in, logits out) and its
+//!   adapter for glider's own trained models;
+//! - [`local`]: detection around one instance (MADEX, spec 3.1): perturb fields, query, fit an
+//!   L1 MLP surrogate on the logits, rank interactions with NID;
+//! - [`global`]: run the local step over many instances in parallel and count which
+//!   interactions recur (spec 3.2);
+//! - [`pipeline`]: the whole job of `glider run`: train, explain, encode crosses, retrain,
+//!   compare.
+
+pub mod blackbox;
+pub mod global;
+pub mod local;
+pub mod pipeline;
+
+pub use blackbox::{BlackBox, ModelBlackBox};
+pub use global::{detect_global, GlobalDetection, GliderParams};
+pub use local::{explain_instance, LocalExplanation, LocalParams};
+
+/// Errors of explaining a model.
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainError {
+    /// The black box failed or answered with something unusable.
+    #[error("black box: {0}")]
+    BlackBox(String),
+    /// Training the surrogate failed.
+    #[error("surrogate: {0}")]
+    Surrogate(#[from] glider_nn::NnError),
+    /// Interaction ranking failed.
+    #[error("NID: {0}")]
+    Nid(#[from] glider_core::nid::NidError),
+    /// Data handling failed.
+    #[error(transparent)]
+    Data(#[from] glider_data::DataError),
+    /// Settings are inconsistent.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// A seed for item `index` derived from a run's `seed` (SplitMix64 finaliser), so every
+/// instance or trial has its own stream whatever order they run in.
+pub fn derive_seed(seed: u64, index: u64) -> u64 {
+    let mut z = seed ^ index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}

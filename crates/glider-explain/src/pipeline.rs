@@ -1,0 +1,411 @@
+//! The whole GLIDER job behind `glider run` (spec 3): train the recommender, explain it with
+//! GLIDER, encode the top global interactions as cross features (truncated sparse crossing),
+//! retrain the same architecture with them, and compare test AUC and logloss over paired
+//! trials.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use glider_core::metrics::{logloss, mean_std, paired_t_test, roc_auc, PairedTest};
+use glider_data::cross::{apply_crosses, fit_crosses, CrossOptions, CrossSpec};
+use glider_data::{Dataset, EncoderOptions, InputEncoder, Progress, Split};
+use glider_nn::ctr::{self, CtrParams, ModelKind, Recommender};
+
+use crate::blackbox::ModelBlackBox;
+use crate::global::{detect_global, GliderParams, GlobalDetection};
+use crate::{derive_seed, ExplainError};
+
+/// Everything `glider run` is configured with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// The architecture explained and retrained.
+    pub model: ModelKind,
+    /// Its training settings.
+    pub ctr: CtrParams,
+    /// Vocabulary settings.
+    pub encoder: EncoderOptions,
+    /// GLIDER's settings.
+    pub glider: GliderParams,
+    /// Crossing settings.
+    pub cross: CrossOptions,
+    /// Paired trials of baseline vs +GLIDER (5 in the paper).
+    pub trials: usize,
+    /// Seed of the run: trial `t` trains with a seed derived from it, for both arms.
+    pub seed: u64,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            model: ModelKind::DeepFm,
+            ctr: CtrParams::default(),
+            encoder: EncoderOptions::default(),
+            glider: GliderParams::default(),
+            cross: CrossOptions::default(),
+            trials: 5,
+            seed: 0,
+        }
+    }
+}
+
+/// Where the pipeline reports what it is doing (the CLI draws progress bars).
+pub trait Reporter: Sync {
+    /// A new long step; the returned sink receives its progress.
+    fn stage(&self, name: &str) -> Box<dyn Progress + '_>;
+    /// A line of information.
+    fn note(&self, message: &str);
+}
+
+/// A [`Reporter`] that stays silent.
+pub struct Silent;
+
+impl Reporter for Silent {
+    fn stage(&self, _name: &str) -> Box<dyn Progress + '_> {
+        Box::new(glider_data::NoProgress)
+    }
+    fn note(&self, _message: &str) {}
+}
+
+/// An interaction as the JSON outputs give it: field names and a count.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NamedInteraction {
+    /// Field names, in field order.
+    pub fields: Vec<String>,
+    /// Number of instances whose local explanation contained this set.
+    pub count: usize,
+}
+
+/// `global_interactions.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GlobalInteractionsFile {
+    /// The dataset's fields.
+    pub fields: Vec<String>,
+    /// Instances asked for.
+    pub instances: usize,
+    /// Instances whose detection failed.
+    pub failed: Vec<usize>,
+    /// The selected top-K interactions, most frequent first.
+    pub interactions: Vec<NamedInteraction>,
+}
+
+/// Test metrics of one trained model.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TestMetrics {
+    /// ROC-AUC on the test rows.
+    pub auc: f64,
+    /// Logloss on the test rows.
+    pub logloss: f64,
+}
+
+/// Mean and standard deviation over trials.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ArmSummary {
+    /// Mean test AUC.
+    pub auc_mean: f64,
+    /// Sample standard deviation of test AUC.
+    pub auc_std: f64,
+    /// Mean test logloss.
+    pub logloss_mean: f64,
+    /// Sample standard deviation of test logloss.
+    pub logloss_std: f64,
+    /// Every trial, in seed order.
+    pub trials: Vec<TestMetrics>,
+}
+
+impl ArmSummary {
+    fn from_trials(trials: Vec<TestMetrics>) -> Self {
+        let aucs: Vec<f64> = trials.iter().map(|t| t.auc).collect();
+        let lls: Vec<f64> = trials.iter().map(|t| t.logloss).collect();
+        let (auc_mean, auc_std) = mean_std(&aucs);
+        let (logloss_mean, logloss_std) = mean_std(&lls);
+        ArmSummary {
+            auc_mean,
+            auc_std,
+            logloss_mean,
+            logloss_std,
+            trials,
+        }
+    }
+}
+
+/// Baseline vs +GLIDER for one target model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TargetReport {
+    /// Architecture name.
+    pub model: String,
+    /// Without cross features.
+    pub baseline: ArmSummary,
+    /// With the K cross features appended.
+    pub enhanced: ArmSummary,
+    /// Paired t-test of enhanced − baseline test AUC (two-sided); `None` with one trial.
+    pub auc_gain: Option<PairedTest>,
+    /// Its p-value (duplicated for the report's flat schema).
+    pub auc_gain_p_value: Option<f64>,
+    /// Paired t-test of enhanced − baseline test logloss.
+    pub logloss_change: Option<PairedTest>,
+}
+
+/// Row counts of the split.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RowCounts {
+    /// Training rows.
+    pub train: usize,
+    /// Validation rows.
+    pub validation: usize,
+    /// Test rows.
+    pub test: usize,
+}
+
+/// Wall time of each stage, in seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct StageSeconds {
+    /// Training the source model (baseline trial 1).
+    pub train: f64,
+    /// GLIDER's global detection.
+    pub detect: f64,
+    /// Fitting and applying the crosses.
+    pub encode: f64,
+    /// Every other training: baseline trials 2..T and all +GLIDER trials.
+    pub retrain: f64,
+}
+
+/// `report.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Where the data came from.
+    pub dataset: String,
+    /// Rows per part.
+    pub rows: RowCounts,
+    /// The dataset's fields (before crossing).
+    pub fields: Vec<String>,
+    /// The selected global interactions.
+    pub global_interactions: Vec<NamedInteraction>,
+    /// Instances whose detection failed (skipped).
+    pub failed_instances: Vec<usize>,
+    /// Per target model: baseline vs +GLIDER.
+    pub targets: Vec<TargetReport>,
+    /// Paired trials.
+    pub trials: usize,
+    /// Instances explained (asked for).
+    pub instances: usize,
+    /// Median over instances of the surrogate's held-out R² (1 − MSE / variance of logits).
+    pub surrogate_median_r2: Option<f64>,
+    /// Cross features appended, with their kept tuple counts.
+    pub crosses: Vec<(String, usize)>,
+    /// Wall time per stage.
+    pub seconds: StageSeconds,
+    /// The full configuration.
+    pub config: RunConfig,
+}
+
+/// Everything a run produces.
+pub struct RunOutput {
+    /// `report.json`.
+    pub report: RunReport,
+    /// `global_interactions.json`.
+    pub global: GlobalInteractionsFile,
+    /// `crosses.json`.
+    pub crosses: CrossSpec,
+    /// The global detection with its local explanations.
+    pub detection: GlobalDetection,
+}
+
+/// Test AUC and logloss of `model` on `rows` of `data`.
+///
+/// # Errors
+/// [`ExplainError::Config`] when the test rows hold one class only (AUC undefined).
+pub fn evaluate(
+    model: &dyn Recommender,
+    data: &Dataset,
+    rows: &[usize],
+) -> Result<TestMetrics, ExplainError> {
+    let batch = model.encoder().encode_rows(data, rows);
+    let logits = model.predict_logits(&batch)?;
+    let labels: Vec<f32> = rows.iter().map(|&r| data.labels[r]).collect();
+    let probs: Vec<f32> = logits.iter().map(|&z| 1.0 / (1.0 + (-z).exp())).collect();
+    let auc = roc_auc(&labels, &logits).ok_or_else(|| {
+        ExplainError::Config(format!(
+            "the {} test rows hold only one class: AUC is undefined",
+            rows.len()
+        ))
+    })?;
+    let ll = logloss(&labels, &probs)
+        .ok_or_else(|| ExplainError::Config("no test rows".into()))?;
+    Ok(TestMetrics { auc, logloss: ll })
+}
+
+/// Runs the whole job on `data` split by `split`.
+///
+/// # Errors
+/// Any stage's error; failed instances of the detection are skipped and reported, not fatal.
+pub fn run(
+    data: &Dataset,
+    split: &Split,
+    config: &RunConfig,
+    reporter: &dyn Reporter,
+) -> Result<RunOutput, ExplainError> {
+    if config.trials == 0 {
+        return Err(ExplainError::Config("--trials must be at least 1".into()));
+    }
+    if config.glider.instances == 0 {
+        return Err(ExplainError::Config("--instances must be at least 1".into()));
+    }
+    let mut seconds = StageSeconds::default();
+    let encoder = InputEncoder::fit(data, &split.train, &config.encoder)?;
+    let trial_seed = |t: usize| derive_seed(config.seed, 1000 + t as u64);
+    let train_one = |d: &Dataset, enc: &InputEncoder, t: usize, label: &str| {
+        let stage = reporter.stage(label);
+        ctr::train(
+            config.model,
+            d,
+            &split.train,
+            &split.validation,
+            enc,
+            &config.ctr,
+            trial_seed(t),
+            stage.as_ref(),
+        )
+    };
+
+    // 1. The source model (baseline trial 1).
+    let t0 = Instant::now();
+    let source = train_one(
+        data,
+        &encoder,
+        0,
+        &format!("train {} (baseline 1/{})", config.model.name(), config.trials),
+    )?;
+    let mut baseline = vec![evaluate(source.as_ref(), data, &split.test)?];
+    seconds.train = t0.elapsed().as_secs_f64();
+    reporter.note(&format!(
+        "source model: test AUC {:.4}, logloss {:.4} (best epoch {})",
+        baseline[0].auc,
+        baseline[0].logloss,
+        source.best_epoch()
+    ));
+
+    // 2. GLIDER on the first N validation rows.
+    let t0 = Instant::now();
+    let n = config.glider.instances.min(split.validation.len());
+    if n < config.glider.instances {
+        reporter.note(&format!(
+            "only {n} validation rows: explaining {n} instances instead of {}",
+            config.glider.instances
+        ));
+    }
+    let instance_rows = &split.validation[..n];
+    let black_box = ModelBlackBox::new(source.as_ref());
+    let detection = {
+        let stage = reporter.stage("GLIDER: explaining instances");
+        detect_global(&black_box, data, instance_rows, &config.glider, stage.as_ref())
+    };
+    seconds.detect = t0.elapsed().as_secs_f64();
+    if detection.explained == 0 {
+        let first = detection
+            .failed
+            .first()
+            .map(|(_, why)| why.clone())
+            .unwrap_or_default();
+        return Err(ExplainError::Config(format!(
+            "every instance failed; the first: {first}"
+        )));
+    }
+    let names = data.field_names();
+    let named: Vec<NamedInteraction> = detection
+        .selected
+        .iter()
+        .map(|c| NamedInteraction {
+            fields: c.features.iter().map(|&f| names[f].clone()).collect(),
+            count: c.count,
+        })
+        .collect();
+    let mut r2: Vec<f64> = detection
+        .locals
+        .iter()
+        .filter(|l| l.logit_variance > 0.0)
+        .map(|l| 1.0 - l.surrogate_test_mse / l.logit_variance)
+        .collect();
+    r2.sort_by(f64::total_cmp);
+    let surrogate_median_r2 = r2.get(r2.len() / 2).copied();
+
+    // 3. Crosses from the selected interactions.
+    let t0 = Instant::now();
+    let sets: Vec<Vec<usize>> = detection.selected.iter().map(|c| c.features.clone()).collect();
+    let crosses = fit_crosses(data, &split.train, &sets, &config.cross)?;
+    let mut enhanced_data = data.clone();
+    apply_crosses(&mut enhanced_data, &crosses)?;
+    let enhanced_encoder = InputEncoder::fit(&enhanced_data, &split.train, &config.encoder)?;
+    seconds.encode = t0.elapsed().as_secs_f64();
+
+    // 4. Paired trials.
+    let t0 = Instant::now();
+    let mut enhanced = Vec::with_capacity(config.trials);
+    for t in 0..config.trials {
+        if t > 0 {
+            let m = train_one(
+                data,
+                &encoder,
+                t,
+                &format!("train {} (baseline {}/{})", config.model.name(), t + 1, config.trials),
+            )?;
+            baseline.push(evaluate(m.as_ref(), data, &split.test)?);
+        }
+        let m = train_one(
+            &enhanced_data,
+            &enhanced_encoder,
+            t,
+            &format!("train {} (+GLIDER {}/{})", config.model.name(), t + 1, config.trials),
+        )?;
+        enhanced.push(evaluate(m.as_ref(), &enhanced_data, &split.test)?);
+    }
+    seconds.retrain = t0.elapsed().as_secs_f64();
+
+    let auc = |v: &[TestMetrics]| v.iter().map(|m| m.auc).collect::<Vec<_>>();
+    let ll = |v: &[TestMetrics]| v.iter().map(|m| m.logloss).collect::<Vec<_>>();
+    let auc_gain = paired_t_test(&auc(&baseline), &auc(&enhanced));
+    let logloss_change = paired_t_test(&ll(&baseline), &ll(&enhanced));
+    let target = TargetReport {
+        model: config.model.name().to_string(),
+        baseline: ArmSummary::from_trials(baseline),
+        enhanced: ArmSummary::from_trials(enhanced),
+        auc_gain_p_value: auc_gain.as_ref().map(|t| t.p_value),
+        auc_gain,
+        logloss_change,
+    };
+    let failed: Vec<usize> = detection.failed.iter().map(|(i, _)| *i).collect();
+    let report = RunReport {
+        dataset: data.source.clone(),
+        rows: RowCounts {
+            train: split.train.len(),
+            validation: split.validation.len(),
+            test: split.test.len(),
+        },
+        fields: names.clone(),
+        global_interactions: named.clone(),
+        failed_instances: failed.clone(),
+        targets: vec![target],
+        trials: config.trials,
+        instances: n,
+        surrogate_median_r2,
+        crosses: crosses
+            .crosses
+            .iter()
+            .map(|c| (c.name.clone(), c.tuples.len()))
+            .collect(),
+        seconds,
+        config: config.clone(),
+    };
+    let global = GlobalInteractionsFile {
+        fields: names,
+        instances: n,
+        failed,
+        interactions: named,
+    };
+    Ok(RunOutput {
+        report,
+        global,
+        crosses,
+        detection,
+    })
+}

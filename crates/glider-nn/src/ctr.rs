@@ -1,0 +1,507 @@
+//! The one training loop shared by every recommender, and the trained model's prediction.
+//!
+//! Input: a [`Dataset`] with its [`InputEncoder`]. Each step gathers the batch's embedding
+//! rows (scaled) into a `[batch, fields, dim]` tensor that autodiff tracks, runs the model's
+//! dense part in burn, applies burn's optimiser to the dense parameters and the lazy sparse
+//! optimiser ([`EmbeddingTable::step`]) to the touched embedding rows. Loss: binary
+//! cross-entropy on the logit. Early stopping on validation logloss, best weights restored.
+
+use std::str::FromStr;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{AdaGradConfig, AdamConfig, GradientsParams};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use glider_core::metrics::{logloss, roc_auc};
+use glider_data::{Dataset, EncodedBatch, InputEncoder, Progress};
+
+use crate::deepfm::DeepFm;
+use crate::sparse::{EmbeddingTable, OptimizerKind};
+use crate::{to_vec, NnError};
+
+/// The dense (autodiff) part of a recommender: scaled field embeddings in, logits out.
+pub trait CtrNet: Module + Sync {
+    /// `emb: [batch, fields, dim]` → logits `[batch, 1]`.
+    fn forward(&self, emb: Tensor<3>) -> Tensor<2>;
+}
+
+/// The recommender architectures glider trains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// DeepFM: FM + DNN (spec 3.4).
+    DeepFm,
+}
+
+impl ModelKind {
+    /// Every architecture, for `--help` and error messages.
+    pub const ALL: &'static [ModelKind] = &[ModelKind::DeepFm];
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::DeepFm => "deepfm",
+        }
+    }
+}
+
+impl FromStr for ModelKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "deepfm" => Ok(ModelKind::DeepFm),
+            other => Err(format!(
+                "unknown model \"{other}\"; available: {}",
+                ModelKind::ALL
+                    .iter()
+                    .map(|m| m.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+}
+
+/// Training settings of a recommender. Defaults follow spec 3.4 (embedding 16, batch 1024,
+/// DNN 400-400-400) with Adam lr 1e-3 (AutoInt's optimiser; the paper's DeepFM runs used
+/// Adagrad 0.01, available as `optimizer: Adagrad`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CtrParams {
+    /// Embedding size `k`.
+    pub embedding_dim: usize,
+    /// DNN hidden sizes.
+    pub hidden: Vec<usize>,
+    /// Optimiser for the dense parameters and the embedding rows.
+    pub optimizer: OptimizerKind,
+    /// Learning rate.
+    pub learning_rate: f64,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Maximum number of epochs.
+    pub max_epochs: usize,
+    /// Stop after this many epochs in a row without a better validation logloss.
+    pub patience: usize,
+    /// Standard deviation of the normal initialisation of embedding rows.
+    pub embedding_init_std: f32,
+}
+
+impl Default for CtrParams {
+    fn default() -> Self {
+        CtrParams {
+            embedding_dim: 16,
+            hidden: vec![400, 400, 400],
+            optimizer: OptimizerKind::Adam,
+            learning_rate: 1e-3,
+            batch_size: 1024,
+            max_epochs: 20,
+            patience: 2,
+            embedding_init_std: 0.01,
+        }
+    }
+}
+
+/// One epoch of training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss over the epoch's batches.
+    pub train_logloss: f64,
+    /// Validation logloss after the epoch.
+    pub validation_logloss: f64,
+    /// Validation ROC-AUC after the epoch (`None` when one class is absent).
+    pub validation_auc: Option<f64>,
+}
+
+/// A trained recommender: what the black-box adapter and the evaluation need.
+pub trait Recommender: Send + Sync {
+    /// The architecture.
+    fn kind(&self) -> ModelKind;
+    /// The encoder the model was trained with.
+    fn encoder(&self) -> &InputEncoder;
+    /// Logits for every row of `batch`.
+    ///
+    /// # Errors
+    /// [`NnError::Shape`] when the batch has the wrong number of fields.
+    fn predict_logits(&self, batch: &EncodedBatch) -> Result<Vec<f32>, NnError>;
+    /// The training history (one record per epoch run).
+    fn history(&self) -> &[EpochRecord];
+    /// The epoch whose weights were kept.
+    fn best_epoch(&self) -> usize;
+}
+
+/// A trained model: dense part, embedding table and encoder.
+#[derive(Debug)]
+pub struct CtrModel<N: CtrNet> {
+    kind: ModelKind,
+    net: N,
+    table: Vec<f32>,
+    dim: usize,
+    encoder: InputEncoder,
+    history: Vec<EpochRecord>,
+    best_epoch: usize,
+}
+
+const PREDICT_CHUNK: usize = 8192;
+
+fn predict_with<N: CtrNet>(
+    net: &N,
+    table: &[f32],
+    dim: usize,
+    batch: &EncodedBatch,
+    device: &Device,
+) -> Result<Vec<f32>, NnError> {
+    let f = batch.num_fields;
+    if f == 0 {
+        return Err(NnError::Shape("a batch with zero fields".into()));
+    }
+    let n = batch.len();
+    let mut out = Vec::with_capacity(n);
+    let mut buf = Vec::new();
+    for start in (0..n).step_by(PREDICT_CHUNK) {
+        let end = (start + PREDICT_CHUNK).min(n);
+        let rows = &batch.rows[start * f..end * f];
+        let scales = &batch.scales[start * f..end * f];
+        gather(table, dim, rows, scales, &mut buf)?;
+        let e = Tensor::<3>::from_data(
+            TensorData::new(std::mem::take(&mut buf), [end - start, f, dim]),
+            device,
+        );
+        out.extend(to_vec(net.forward(e))?);
+    }
+    Ok(out)
+}
+
+fn gather(
+    table: &[f32],
+    dim: usize,
+    rows: &[u32],
+    scales: &[f32],
+    out: &mut Vec<f32>,
+) -> Result<(), NnError> {
+    out.clear();
+    out.reserve(rows.len() * dim);
+    for (&r, &s) in rows.iter().zip(scales) {
+        let r = r as usize;
+        let src = table.get(r * dim..(r + 1) * dim).ok_or_else(|| {
+            NnError::Shape(format!("embedding row {r} is outside the table"))
+        })?;
+        out.extend(src.iter().map(|&x| x * s));
+    }
+    Ok(())
+}
+
+impl<N: CtrNet> Recommender for CtrModel<N>
+where
+    N: Send,
+{
+    fn kind(&self) -> ModelKind {
+        self.kind
+    }
+
+    fn encoder(&self) -> &InputEncoder {
+        &self.encoder
+    }
+
+    fn predict_logits(&self, batch: &EncodedBatch) -> Result<Vec<f32>, NnError> {
+        if batch.num_fields != self.encoder.num_fields() && !batch.is_empty() {
+            return Err(NnError::Shape(format!(
+                "the model has {} fields, the batch {}",
+                self.encoder.num_fields(),
+                batch.num_fields
+            )));
+        }
+        predict_with(&self.net, &self.table, self.dim, batch, &crate::cpu())
+    }
+
+    fn history(&self) -> &[EpochRecord] {
+        &self.history
+    }
+
+    fn best_epoch(&self) -> usize {
+        self.best_epoch
+    }
+}
+
+/// Mean binary cross-entropy of logits `z` against 0/1 targets `y`, computed stably as
+/// `relu(z) − z·y + ln(1 + e^{−|z|})`.
+pub fn bce_with_logits(z: Tensor<2>, y: Tensor<2>) -> Tensor<1> {
+    let stable = z.clone().abs().neg().exp().log1p();
+    (relu(z.clone()) - z * y + stable).mean()
+}
+
+/// Validation metrics from logits.
+fn evaluate(labels: &[f32], logits: &[f32]) -> (f64, Option<f64>) {
+    let probs: Vec<f32> = logits.iter().map(|&z| 1.0 / (1.0 + (-z).exp())).collect();
+    let ll = logloss(labels, &probs).unwrap_or(f64::NAN);
+    (ll, roc_auc(labels, logits))
+}
+
+/// Trains a recommender of architecture `kind` on `train_rows` of `data`, early-stopping on
+/// `validation_rows`.
+///
+/// # Errors
+/// [`NnError::NotEnoughData`] for an empty training or validation part,
+/// [`NnError::Diverged`] when the loss becomes non-finite.
+#[allow(clippy::too_many_arguments)]
+pub fn train(
+    kind: ModelKind,
+    data: &Dataset,
+    train_rows: &[usize],
+    validation_rows: &[usize],
+    encoder: &InputEncoder,
+    params: &CtrParams,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<Box<dyn Recommender>, NnError> {
+    let device = crate::cpu().autodiff();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    match kind {
+        ModelKind::DeepFm => {
+            let net = DeepFm::new(
+                encoder.num_fields(),
+                params.embedding_dim,
+                &params.hidden,
+                &mut rng,
+                &device,
+            );
+            let model = train_net(
+                kind,
+                net,
+                params.embedding_dim + 1,
+                data,
+                train_rows,
+                validation_rows,
+                encoder,
+                params,
+                &mut rng,
+                progress,
+            )?;
+            Ok(Box::new(model))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train_net<N: CtrNet + Send>(
+    kind: ModelKind,
+    mut net: N,
+    dim: usize,
+    data: &Dataset,
+    train_rows: &[usize],
+    validation_rows: &[usize],
+    encoder: &InputEncoder,
+    params: &CtrParams,
+    rng: &mut ChaCha8Rng,
+    progress: &dyn Progress,
+) -> Result<CtrModel<N>, NnError> {
+    if train_rows.is_empty() || validation_rows.is_empty() {
+        return Err(NnError::NotEnoughData(format!(
+            "{} training and {} validation rows; both must be non-empty",
+            train_rows.len(),
+            validation_rows.len()
+        )));
+    }
+    if params.batch_size == 0 || params.max_epochs == 0 {
+        return Err(NnError::Shape(
+            "batch size and epochs must be positive".into(),
+        ));
+    }
+    let device = crate::cpu().autodiff();
+    let plain = crate::cpu();
+    let f = encoder.num_fields();
+    let mut table = EmbeddingTable::new(
+        encoder.table_rows,
+        dim,
+        params.embedding_init_std,
+        &encoder.zero_rows(),
+        params.optimizer,
+        rng,
+    );
+    let mut optim = match params.optimizer {
+        OptimizerKind::Adam => AdamConfig::new().with_epsilon(1e-8).init(),
+        OptimizerKind::Adagrad => AdaGradConfig::new().with_epsilon(1e-10).init(),
+    };
+    let train_batch = encoder.encode_rows(data, train_rows);
+    let train_labels: Vec<f32> = train_rows.iter().map(|&r| data.labels[r]).collect();
+    let val_batch = encoder.encode_rows(data, validation_rows);
+    let val_labels: Vec<f32> = validation_rows.iter().map(|&r| data.labels[r]).collect();
+
+    let steps_per_epoch = train_rows.len().div_ceil(params.batch_size);
+    progress.start((steps_per_epoch * params.max_epochs) as u64, "training");
+    let mut order: Vec<usize> = (0..train_rows.len()).collect();
+    let mut best: Option<(f64, N, Vec<f32>, usize)> = None;
+    let mut history = Vec::new();
+    let mut since_best = 0;
+    let (mut rows, mut scales, mut ys, mut buf) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let lr = params.learning_rate;
+    let started = Instant::now();
+    for epoch in 1..=params.max_epochs {
+        order.shuffle(rng);
+        let mut loss_sum = 0.0;
+        let mut loss_n = 0usize;
+        for chunk in order.chunks(params.batch_size) {
+            rows.clear();
+            scales.clear();
+            ys.clear();
+            for &i in chunk {
+                rows.extend_from_slice(&train_batch.rows[i * f..(i + 1) * f]);
+                scales.extend_from_slice(&train_batch.scales[i * f..(i + 1) * f]);
+                ys.push(train_labels[i]);
+            }
+            let b = chunk.len();
+            table.gather_scaled(&rows, &scales, &mut buf);
+            let e = Tensor::<3>::from_data(TensorData::new(buf.clone(), [b, f, dim]), &device)
+                .require_grad();
+            let y = Tensor::<2>::from_data(TensorData::new(ys.clone(), [b, 1]), &device);
+            let loss = bce_with_logits(net.forward(e.clone()), y);
+            let loss_value = to_vec(loss.clone().inner())?[0] as f64;
+            if !loss_value.is_finite() {
+                return Err(NnError::Diverged {
+                    what: "training logloss".into(),
+                    value: loss_value,
+                    epoch,
+                });
+            }
+            loss_sum += loss_value * b as f64;
+            loss_n += b;
+            let mut grads = loss.backward();
+            let ge = e
+                .grad_remove(&mut grads)
+                .ok_or_else(|| NnError::Tensor("no gradient for the embeddings".into()))?;
+            let ge = to_vec(ge)?;
+            let gp = GradientsParams::from_grads(grads, &net);
+            net = optim.step(lr, net, gp);
+            table.step(&rows, &scales, &ge, lr as f32);
+            progress.inc(1);
+        }
+        let logits = predict_with(&net.valid(), &table.values, dim, &val_batch, &plain)?;
+        let (val_ll, val_auc) = evaluate(&val_labels, &logits);
+        if !val_ll.is_finite() {
+            return Err(NnError::Diverged {
+                what: "validation logloss".into(),
+                value: val_ll,
+                epoch,
+            });
+        }
+        history.push(EpochRecord {
+            epoch,
+            train_logloss: loss_sum / loss_n.max(1) as f64,
+            validation_logloss: val_ll,
+            validation_auc: val_auc,
+        });
+        progress.message(&format!(
+            "epoch {epoch}: validation logloss {val_ll:.4}, AUC {} ({:.0}s)",
+            val_auc.map_or("n/a".to_string(), |a| format!("{a:.4}")),
+            started.elapsed().as_secs_f64()
+        ));
+        if best.as_ref().is_none_or(|(b, ..)| val_ll < *b) {
+            best = Some((val_ll, net.clone(), table.values.clone(), epoch));
+            since_best = 0;
+        } else {
+            since_best += 1;
+            if since_best >= params.patience {
+                break;
+            }
+        }
+    }
+    progress.finish();
+    let (_, net, values, best_epoch) = match best {
+        Some(b) => b,
+        None => (f64::NAN, net, table.values.clone(), 0),
+    };
+    Ok(CtrModel {
+        kind,
+        net: net.valid(),
+        table: values,
+        dim,
+        encoder: encoder.clone(),
+        history,
+        best_epoch,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use glider_data::{Column, EncoderOptions, Field, FieldKind, NoProgress};
+
+    /// Two categorical fields whose XOR decides the click: DeepFM must learn it (AUC > 0.9)
+    /// and the same seed must give bit-identical predictions.
+    #[test]
+    fn deepfm_learns_an_interaction_deterministically() {
+        let n = 3000;
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let a: Vec<u32> = (0..n).map(|_| rand::Rng::random_range(&mut rng, 1..5)).collect();
+        let b: Vec<u32> = (0..n).map(|_| rand::Rng::random_range(&mut rng, 1..5)).collect();
+        let labels: Vec<f32> = a
+            .iter()
+            .zip(&b)
+            .map(|(&x, &y)| if (x + y) % 2 == 0 { 1.0 } else { 0.0 })
+            .collect();
+        let dict: Vec<String> = (0..5).map(|i| i.to_string()).collect();
+        let data = Dataset {
+            source: "xor".into(),
+            label_name: "y".into(),
+            fields: vec![
+                Field {
+                    name: "a".into(),
+                    kind: FieldKind::Categorical,
+                },
+                Field {
+                    name: "b".into(),
+                    kind: FieldKind::Categorical,
+                },
+            ],
+            labels,
+            columns: vec![
+                Column::Categorical {
+                    codes: a,
+                    dictionary: dict.clone(),
+                },
+                Column::Categorical {
+                    codes: b,
+                    dictionary: dict,
+                },
+            ],
+        };
+        let train_rows: Vec<usize> = (0..2400).collect();
+        let val_rows: Vec<usize> = (2400..n).collect();
+        let enc = InputEncoder::fit(&data, &train_rows, &EncoderOptions { min_count: 0 }).unwrap();
+        let params = CtrParams {
+            embedding_dim: 4,
+            hidden: vec![16, 16],
+            batch_size: 64,
+            max_epochs: 12,
+            learning_rate: 0.01,
+            ..CtrParams::default()
+        };
+        let m = train(ModelKind::DeepFm, &data, &train_rows, &val_rows, &enc, &params, 9, &NoProgress)
+            .unwrap();
+        let batch = enc.encode_rows(&data, &val_rows);
+        let logits = m.predict_logits(&batch).unwrap();
+        let val_labels: Vec<f32> = val_rows.iter().map(|&r| data.labels[r]).collect();
+        let auc = roc_auc(&val_labels, &logits).unwrap();
+        assert!(auc > 0.9, "AUC {auc}");
+        let again =
+            train(ModelKind::DeepFm, &data, &train_rows, &val_rows, &enc, &params, 9, &NoProgress)
+                .unwrap();
+        assert_eq!(again.predict_logits(&batch).unwrap(), logits);
+    }
+
+    #[test]
+    fn bce_matches_hand_values() {
+        let dev = crate::cpu();
+        let z = Tensor::<2>::from_data(TensorData::new(vec![0.0f32, 2.0, -1.0], [3, 1]), &dev);
+        let y = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 0.0, 0.0], [3, 1]), &dev);
+        // ln 2 = 0.693147; softplus(2) = 2.126928; softplus(-1) = 0.313262; mean = 1.044446
+        let v = to_vec(bce_with_logits(z, y)).unwrap()[0];
+        assert!((v - 1.044_446).abs() < 1e-5, "{v}");
+    }
+}

@@ -1,0 +1,427 @@
+//! Command-line arguments and the subcommands.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use glider_data::cross::CrossOptions;
+use glider_data::{
+    embedded, read_criteo, read_csv, split_indices, CsvOptions, Dataset, EncoderOptions,
+    SchemaOptions, Split,
+};
+use glider_explain::pipeline::{self, RunConfig};
+use glider_explain::{GliderParams, LocalParams};
+use glider_nn::ctr::{CtrParams, ModelKind};
+use glider_nn::mlp::MlpParams;
+use glider_nn::sparse::OptimizerKind;
+
+use crate::output::{summary, write_json};
+use crate::progress::Bars;
+
+/// Find the feature interactions a recommender has learned, and put them to work.
+///
+/// glider trains a click-through-rate model, explains it with GLIDER (perturb fields around
+/// many instances, fit a local MLP surrogate, read interactions from its weights with NID,
+/// count which recur), encodes the top interactions as cross features and retrains, reporting
+/// the change in test AUC and logloss.
+///
+/// Exit codes: 0 success, 1 runtime error (bad data, failed training), 2 usage error.
+#[derive(Parser, Debug)]
+#[command(name = "glider", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Hide progress bars and notes.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Worker threads for GLIDER's instances (default: all cores).
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The whole job: train, explain with GLIDER, cross the top interactions, retrain, compare.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(RunArgs),
+    /// `glider run` on the embedded Adult census data (CC BY 4.0), sized for a laptop.
+    #[command(after_help = "Example:\n  glider demo --out out/demo")]
+    Demo(DemoArgs),
+}
+
+const RUN_EXAMPLES: &str = "Examples:
+  glider run --data train.txt --format criteo --out out/criteo
+  glider run --data ml100k_ctr.csv --label label --ignore rating,timestamp \\
+      --categorical user_id,item_id,age,gender,occupation,zip_code,release_year,primary_genre,hour_utc,weekday_utc \\
+      --trials 5 --out out/ml100k
+  glider run --data embedded:adult --out out/adult";
+
+/// Input file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// CSV with a header; kinds from --categorical/--dense or inferred.
+    Csv,
+    /// Criteo Kaggle TSV: label, I1..I13, C1..C26, no header, empty = missing.
+    Criteo,
+}
+
+/// Where the data comes from and how to read it (shared by every subcommand).
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Data file (or `embedded:adult` for the bundled demo data). Without --validation and
+    /// --test it is split 80/10/10 with --seed.
+    #[arg(long)]
+    data: String,
+    /// Validation file (same format); requires --test.
+    #[arg(long, requires = "test")]
+    validation: Option<PathBuf>,
+    /// Test file (same format); requires --validation.
+    #[arg(long, requires = "validation")]
+    test: Option<PathBuf>,
+    /// File format.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    format: Format,
+    /// Label column (CSV).
+    #[arg(long, default_value = "label")]
+    label: String,
+    /// The label value meaning "positive", when the label is not 0/1 (e.g. ">50K").
+    #[arg(long)]
+    positive: Option<String>,
+    /// Columns to treat as categorical (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    categorical: Vec<String>,
+    /// Columns to treat as dense numbers (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    dense: Vec<String>,
+    /// Columns to leave out (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// Cell texts that mean "missing" (comma separated; default: empty, ?, NA, N/A, NaN, nan,
+    /// null, NULL).
+    #[arg(long, value_delimiter = ',')]
+    missing: Option<Vec<String>>,
+    /// CSV delimiter (one character; `\t` for tab).
+    #[arg(long, default_value = ",")]
+    delimiter: String,
+    /// Categorical values seen at most this many times in training share the field's rare id.
+    #[arg(long, default_value_t = 10)]
+    min_count: usize,
+}
+
+/// Settings of the recommender.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// Recommender architecture.
+    #[arg(long, default_value = "deepfm")]
+    model: String,
+    /// Embedding size.
+    #[arg(long, default_value_t = 16)]
+    embedding_dim: usize,
+    /// DNN hidden sizes (comma separated).
+    #[arg(long, value_delimiter = ',', default_value = "400,400,400")]
+    hidden: Vec<usize>,
+    /// Optimiser.
+    #[arg(long, value_enum, default_value_t = Optim::Adam)]
+    optimizer: Optim,
+    /// Learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = 1024)]
+    batch_size: usize,
+    /// Maximum epochs (early stopping on validation logloss).
+    #[arg(long, default_value_t = 20)]
+    epochs: usize,
+    /// Epochs without improvement before stopping.
+    #[arg(long, default_value_t = 2)]
+    patience: usize,
+}
+
+/// Optimiser choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Optim {
+    /// Adam.
+    Adam,
+    /// Adagrad.
+    Adagrad,
+}
+
+/// Settings of GLIDER and the crossing.
+#[derive(Args, Debug, Clone)]
+pub struct GliderArgs {
+    /// Instances to explain: the first N validation rows.
+    #[arg(long, default_value_t = 1000)]
+    instances: usize,
+    /// Global interactions to select and encode as crosses.
+    #[arg(long, default_value_t = 20)]
+    top_k: usize,
+    /// Perturbations per instance.
+    #[arg(long, default_value_t = 6000)]
+    perturbations: usize,
+    /// Surrogate hidden sizes (comma separated).
+    #[arg(long, value_delimiter = ',', default_value = "256,128,64")]
+    surrogate_hidden: Vec<usize>,
+    /// Surrogate L1 strength.
+    #[arg(long, default_value_t = 1e-4)]
+    surrogate_l1: f64,
+    /// Surrogate maximum epochs (early stopping, patience 5).
+    #[arg(long, default_value_t = 100)]
+    surrogate_epochs: usize,
+    /// Interactions kept per instance by NID.
+    #[arg(long, default_value_t = 100)]
+    local_top: usize,
+    /// Quantile bins for dense fields in crosses.
+    #[arg(long, default_value_t = 100)]
+    bins: usize,
+    /// A cross tuple is kept when seen more than max(1e-4 × batch rows, this) times.
+    #[arg(long, default_value_t = 10)]
+    cross_min_count: usize,
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    glider: GliderArgs,
+    /// Paired trials of baseline vs +GLIDER.
+    #[arg(long, default_value_t = 5)]
+    trials: usize,
+    /// Seed of every random step (split, initialisation, shuffling, perturbations).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output folder for report.json, global_interactions.json and crosses.json.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    /// Output folder.
+    #[arg(long, default_value = "out/demo")]
+    out: PathBuf,
+    /// Instances to explain.
+    #[arg(long, default_value_t = DEMO_INSTANCES)]
+    instances: usize,
+    /// Paired trials.
+    #[arg(long, default_value_t = DEMO_TRIALS)]
+    trials: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+const DEMO_INSTANCES: usize = 40;
+const DEMO_TRIALS: usize = 2;
+
+/// Runs the parsed command.
+pub fn execute(cli: Cli) -> Result<()> {
+    if let Some(n) = cli.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .context("setting up the thread pool")?;
+    }
+    match cli.command {
+        Command::Run(args) => run(args, cli.quiet),
+        Command::Demo(args) => demo(args, cli.quiet),
+    }
+}
+
+fn schema(args: &DataArgs) -> SchemaOptions {
+    SchemaOptions {
+        label: args.label.clone(),
+        positive: args.positive.clone(),
+        categorical: args.categorical.clone(),
+        dense: args.dense.clone(),
+        ignore: args.ignore.clone(),
+        missing: args
+            .missing
+            .clone()
+            .unwrap_or_else(SchemaOptions::default_missing),
+    }
+}
+
+fn delimiter(text: &str) -> Result<u8> {
+    match text {
+        "\\t" | "tab" | "\t" => Ok(b'\t'),
+        t if t.len() == 1 && t.is_ascii() => Ok(t.as_bytes()[0]),
+        t => bail!("--delimiter must be one ASCII character (or \\t), got {t:?}"),
+    }
+}
+
+/// Reads the data the flags name and splits it.
+pub fn load(args: &DataArgs, seed: u64) -> Result<(Dataset, Split)> {
+    if args.data == embedded::ADULT_NAME {
+        let data = embedded::adult()?;
+        let split = split_indices(data.num_rows(), 0.1, 0.1, seed)?;
+        return Ok((data, split));
+    }
+    let mut paths = vec![PathBuf::from(&args.data)];
+    if let (Some(v), Some(t)) = (&args.validation, &args.test) {
+        paths.push(v.clone());
+        paths.push(t.clone());
+    }
+    let (data, per_file) = match args.format {
+        Format::Csv => {
+            let options = CsvOptions {
+                delimiter: delimiter(&args.delimiter)?,
+            };
+            read_csv(&paths, &schema(args), &options)?
+        }
+        Format::Criteo => read_criteo(&paths, &args.ignore)?,
+    };
+    let split = if paths.len() == 3 {
+        Split::from_counts(&per_file)?
+    } else {
+        split_indices(data.num_rows(), 0.1, 0.1, seed)?
+    };
+    Ok((data, split))
+}
+
+fn config(model: &ModelArgs, glider: &GliderArgs, data: &DataArgs, trials: usize, seed: u64) -> Result<RunConfig> {
+    let kind: ModelKind = model.model.parse().map_err(anyhow::Error::msg)?;
+    if trials == 0 || glider.instances == 0 || glider.top_k == 0 {
+        bail!("--trials, --instances and --top-k must be at least 1");
+    }
+    if glider.perturbations < 100 {
+        bail!("--perturbations must be at least 100 (the spec uses 6000)");
+    }
+    Ok(RunConfig {
+        model: kind,
+        ctr: CtrParams {
+            embedding_dim: model.embedding_dim,
+            hidden: model.hidden.clone(),
+            optimizer: match model.optimizer {
+                Optim::Adam => OptimizerKind::Adam,
+                Optim::Adagrad => OptimizerKind::Adagrad,
+            },
+            learning_rate: model.lr,
+            batch_size: model.batch_size,
+            max_epochs: model.epochs,
+            patience: model.patience,
+            ..CtrParams::default()
+        },
+        encoder: EncoderOptions {
+            min_count: data.min_count,
+        },
+        glider: GliderParams {
+            instances: glider.instances,
+            top_k: glider.top_k,
+            local: LocalParams {
+                num_perturbations: glider.perturbations,
+                surrogate: MlpParams {
+                    hidden: glider.surrogate_hidden.clone(),
+                    l1: glider.surrogate_l1,
+                    max_epochs: glider.surrogate_epochs,
+                    ..MlpParams::default()
+                },
+                ranking: glider_core::nid::RankingOptions {
+                    max_interactions: glider.local_top,
+                    ..Default::default()
+                },
+                ..LocalParams::default()
+            },
+            seed,
+        },
+        cross: CrossOptions {
+            dense_bins: glider.bins,
+            min_count_floor: glider.cross_min_count,
+            ..CrossOptions::default()
+        },
+        trials,
+        seed,
+    })
+}
+
+fn run(args: RunArgs, quiet: bool) -> Result<()> {
+    let config = config(&args.model, &args.glider, &args.data, args.trials, args.seed)?;
+    execute_run(&args.data, &config, &args.out, quiet)
+}
+
+fn execute_run(data_args: &DataArgs, config: &RunConfig, out: &Path, quiet: bool) -> Result<()> {
+    let bars = Bars::new(quiet);
+    let (data, split) = load(data_args, config.seed)?;
+    if !quiet {
+        eprintln!(
+            "read {}: {} rows, {} fields ({} categorical), {:.1}% positive",
+            data.source,
+            data.num_rows(),
+            data.num_fields(),
+            data.fields
+                .iter()
+                .filter(|f| f.kind == glider_data::FieldKind::Categorical)
+                .count(),
+            100.0 * data.positive_rate()
+        );
+    }
+    let output = pipeline::run(&data, &split, config, &bars)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    write_json(&out.join("crosses.json"), &output.crosses)?;
+    write_json(&out.join("global_interactions.json"), &output.global)?;
+    write_json(&out.join("report.json"), &output.report)?;
+    println!("{}", summary(&output.report, out));
+    Ok(())
+}
+
+fn demo(args: DemoArgs, quiet: bool) -> Result<()> {
+    let data_args = DataArgs {
+        data: embedded::ADULT_NAME.to_string(),
+        validation: None,
+        test: None,
+        format: Format::Csv,
+        label: "income".into(),
+        positive: Some(">50K".into()),
+        categorical: vec![],
+        dense: vec![],
+        ignore: vec![],
+        missing: None,
+        delimiter: ",".into(),
+        min_count: 10,
+    };
+    let model = ModelArgs::parse_defaults();
+    let glider = GliderArgs::parse_defaults();
+    let mut config = config(&model, &glider, &data_args, args.trials, args.seed)?;
+    config.glider.instances = args.instances;
+    config.glider.top_k = 10;
+    config.ctr.max_epochs = 8;
+    if !quiet {
+        eprintln!(
+            "glider demo: the embedded UCI Adult census data (48,842 rows, 14 fields, CC BY 4.0).\n\
+             Sized for a laptop: {} instances instead of 1000, {} paired trials instead of 5, \
+             top-10 interactions, at most 8 epochs.\n\
+             The full run: glider run --data embedded:adult --out out/adult\n",
+            args.instances, args.trials
+        );
+    }
+    execute_run(&data_args, &config, &args.out, quiet)
+}
+
+trait ParseDefaults: Sized {
+    fn parse_defaults() -> Self;
+}
+
+macro_rules! parse_defaults {
+    ($t:ty) => {
+        impl ParseDefaults for $t {
+            fn parse_defaults() -> Self {
+                #[derive(Parser)]
+                struct Wrap {
+                    #[command(flatten)]
+                    inner: $t,
+                }
+                // Parsing no arguments cannot fail: every field has a default.
+                match Wrap::try_parse_from(["glider"]) {
+                    Ok(w) => w.inner,
+                    Err(e) => e.exit(),
+                }
+            }
+        }
+    };
+}
+
+parse_defaults!(ModelArgs);
+parse_defaults!(GliderArgs);

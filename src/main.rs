@@ -1,0 +1,29 @@
+//! `glider`: find the feature interactions a recommender has learned (NID + GLIDER) and put
+//! them to work as cross features.
+//!
+//! The binary only parses arguments, wires the library crates together and prints; the
+//! methods live in `glider-core`, `glider-data`, `glider-nn` and `glider-explain`.
+
+mod cli;
+mod output;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::execute(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            let mut source = e.source();
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            ExitCode::from(1)
+        }
+    }
+}
