@@ -156,6 +156,10 @@ pub struct GliderArgs {
     /// Global interactions to select and encode as crosses.
     #[arg(long, default_value_t = 20)]
     top_k: usize,
+    /// A superset replaces a selected subset only if it appears in at least this share of the
+    /// subset's instances (0 = the GLIDER reference rule).
+    #[arg(long, default_value_t = 0.5)]
+    superset_ratio: f64,
     /// Perturbations per instance.
     #[arg(long, default_value_t = 6000)]
     perturbations: usize,
@@ -311,6 +315,7 @@ fn config(model: &ModelArgs, glider: &GliderArgs, data: &DataArgs, trials: usize
         glider: GliderParams {
             instances: glider.instances,
             top_k: glider.top_k,
+            superset_ratio: glider.superset_ratio,
             local: LocalParams {
                 num_perturbations: glider.perturbations,
                 surrogate: MlpParams {

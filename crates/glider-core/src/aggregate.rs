@@ -87,9 +87,21 @@ pub fn count_interactions(
 
 /// Selects the top `k` interactions with subset pruning (spec 3.2), walking `counted`
 /// in its order (as sorted by [`count_interactions`]): a strict subset of a selected set
-/// is skipped; otherwise the selected strict subsets of the candidate are removed and
-/// the candidate is added. Stops when `k` are selected. Output in selection order.
-pub fn select_top_k(counted: &[CountedInteraction], k: usize) -> Vec<CountedInteraction> {
+/// is skipped; a strict superset of selected sets replaces them only when it *earns its
+/// place*, that is when its count is at least `superset_ratio` times the largest count among
+/// those subsets, and is skipped otherwise; any other candidate is added. Stops when `k` are
+/// selected. Output in selection order.
+///
+/// `superset_ratio = 0` is the reference rule (any superset replaces its subsets). The
+/// reference rule lets a spurious superset seen in a few instances replace a pair seen in
+/// nearly all of them: NID's greedy ranking emits supersets of a strong pair with whatever
+/// third field a unit also weights (see ALGORITHMS.md 3.2 and issue 5), so glider defaults to
+/// [`DEFAULT_SUPERSET_RATIO`].
+pub fn select_top_k(
+    counted: &[CountedInteraction],
+    k: usize,
+    superset_ratio: f64,
+) -> Vec<CountedInteraction> {
     let mut selected: Vec<CountedInteraction> = Vec::new();
     for cand in counted {
         if selected.len() >= k {
@@ -101,11 +113,25 @@ pub fn select_top_k(counted: &[CountedInteraction], k: usize) -> Vec<CountedInte
         {
             continue;
         }
+        let largest_subset = selected
+            .iter()
+            .filter(|s| is_strict_subset(&s.features, &cand.features))
+            .map(|s| s.count)
+            .max();
+        if let Some(sub) = largest_subset {
+            if (cand.count as f64) < superset_ratio * sub as f64 {
+                continue;
+            }
+        }
         selected.retain(|s| !is_strict_subset(&s.features, &cand.features));
         selected.push(cand.clone());
     }
     selected
 }
+
+/// The default of [`select_top_k`]'s `superset_ratio`: a superset replaces a selected subset
+/// only when it appears in at least half as many instances.
+pub const DEFAULT_SUPERSET_RATIO: f64 = 0.5;
 
 #[cfg(test)]
 mod tests {
@@ -171,16 +197,41 @@ mod tests {
             ci(&[3, 4], 6, 3),    // selected -> k = 2 reached
             ci(&[5, 6], 5, 4),
         ];
-        let got: Vec<Vec<usize>> = select_top_k(&counted, 2)
+        let got: Vec<Vec<usize>> = select_top_k(&counted, 2, 0.0)
             .into_iter()
             .map(|c| c.features)
             .collect();
         assert_eq!(got, vec![vec![0, 1, 2], vec![3, 4]]);
-        let got: Vec<Vec<usize>> = select_top_k(&counted, 3)
+        let got: Vec<Vec<usize>> = select_top_k(&counted, 3, 0.0)
             .into_iter()
             .map(|c| c.features)
             .collect();
         assert_eq!(got, vec![vec![0, 1, 2], vec![3, 4], vec![5, 6]]);
-        assert!(select_top_k(&counted, 0).is_empty());
+        assert!(select_top_k(&counted, 0, 0.0).is_empty());
+    }
+    #[test]
+    fn a_rare_superset_does_not_replace_a_frequent_pair() {
+        let counted = vec![
+            ci(&[1, 3], 23, 0),    // selected
+            ci(&[1, 3, 7], 9, 0),  // 9 < 0.5 * 23 = 11.5: skipped, {1,3} stays
+            ci(&[3, 5], 9, 1),     // selected
+            ci(&[1, 3, 4], 12, 1), // 12 >= 11.5: replaces {1,3} (order of counts aside)
+        ];
+        let got: Vec<Vec<usize>> = select_top_k(&counted, 3, DEFAULT_SUPERSET_RATIO)
+            .into_iter()
+            .map(|c| c.features)
+            .collect();
+        assert_eq!(got, vec![vec![3, 5], vec![1, 3, 4]]);
+        let got: Vec<Vec<usize>> = select_top_k(&counted[..3], 3, DEFAULT_SUPERSET_RATIO)
+            .into_iter()
+            .map(|c| c.features)
+            .collect();
+        assert_eq!(got, vec![vec![1, 3], vec![3, 5]]);
+        // The reference rule (ratio 0) lets the rare triple replace the pair.
+        let got: Vec<Vec<usize>> = select_top_k(&counted[..3], 3, 0.0)
+            .into_iter()
+            .map(|c| c.features)
+            .collect();
+        assert_eq!(got, vec![vec![1, 3, 7], vec![3, 5]]);
     }
 }

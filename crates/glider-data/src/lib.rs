@@ -24,6 +24,7 @@ pub mod error;
 pub mod progress;
 pub mod read;
 pub mod split;
+pub mod synth;
 
 pub use cross::{apply_crosses, fit_crosses, CrossOptions, CrossSpec};
 pub use dataset::{Column, Dataset, Field, FieldKind, FieldValue};

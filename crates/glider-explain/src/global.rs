@@ -8,7 +8,10 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use glider_core::aggregate::{count_interactions, select_top_k, CountedInteraction, LocalInteractions};
+use glider_core::aggregate::{
+    count_interactions, select_top_k, CountedInteraction, LocalInteractions,
+    DEFAULT_SUPERSET_RATIO,
+};
 use glider_data::{Dataset, Progress};
 
 use crate::blackbox::BlackBox;
@@ -21,6 +24,10 @@ pub struct GliderParams {
     pub instances: usize,
     /// Global interactions to select (20; the paper's reference run used 40).
     pub top_k: usize,
+    /// A superset replaces a selected subset only when it appears in at least this share of
+    /// the subset's instances (0.5; 0 = the reference rule, see
+    /// [`glider_core::aggregate::select_top_k`]).
+    pub superset_ratio: f64,
     /// Local detection settings.
     pub local: LocalParams,
     /// Seed of the run; instance `i` uses a seed derived from it and `i`.
@@ -32,6 +39,7 @@ impl Default for GliderParams {
         GliderParams {
             instances: 1000,
             top_k: 20,
+            superset_ratio: DEFAULT_SUPERSET_RATIO,
             local: LocalParams::default(),
             seed: 0,
         }
@@ -83,7 +91,12 @@ pub fn detect_global(
             Err(f) => failed.push(f),
         }
     }
-    let (counted, selected) = aggregate(&locals, black_box.num_fields(), params.top_k);
+    let (counted, selected) = aggregate(
+        &locals,
+        black_box.num_fields(),
+        params.top_k,
+        params.superset_ratio,
+    );
     GlobalDetection {
         explained: locals.len(),
         failed,
@@ -98,6 +111,7 @@ pub fn aggregate(
     locals: &[LocalExplanation],
     num_fields: usize,
     k: usize,
+    superset_ratio: f64,
 ) -> (Vec<CountedInteraction>, Vec<CountedInteraction>) {
     let sets: Vec<Vec<Vec<usize>>> = locals
         .iter()
@@ -112,6 +126,6 @@ pub fn aggregate(
         })
         .collect();
     let counted = count_interactions(&views, num_fields);
-    let selected = select_top_k(&counted, k);
+    let selected = select_top_k(&counted, k, superset_ratio);
     (counted, selected)
 }
