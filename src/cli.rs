@@ -44,7 +44,7 @@ pub struct Cli {
 enum Command {
     /// The whole job: train, explain with GLIDER, cross the top interactions, retrain, compare.
     #[command(after_help = RUN_EXAMPLES)]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// `glider run` on the embedded Adult census data (CC BY 4.0), sized for a laptop.
     #[command(after_help = "Example:\n  glider demo --out out/demo")]
     Demo(DemoArgs),
@@ -230,7 +230,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             .context("setting up the thread pool")?;
     }
     match cli.command {
-        Command::Run(args) => run(args, cli.quiet),
+        Command::Run(args) => run(*args, cli.quiet),
         Command::Demo(args) => demo(args, cli.quiet),
     }
 }
@@ -286,7 +286,13 @@ pub fn load(args: &DataArgs, seed: u64) -> Result<(Dataset, Split)> {
     Ok((data, split))
 }
 
-fn config(model: &ModelArgs, glider: &GliderArgs, data: &DataArgs, trials: usize, seed: u64) -> Result<RunConfig> {
+fn config(
+    model: &ModelArgs,
+    glider: &GliderArgs,
+    data: &DataArgs,
+    trials: usize,
+    seed: u64,
+) -> Result<RunConfig> {
     let kind: ModelKind = model.model.parse().map_err(anyhow::Error::msg)?;
     if trials == 0 || glider.instances == 0 || glider.top_k == 0 {
         bail!("--trials, --instances and --top-k must be at least 1");
@@ -343,7 +349,13 @@ fn config(model: &ModelArgs, glider: &GliderArgs, data: &DataArgs, trials: usize
 }
 
 fn run(args: RunArgs, quiet: bool) -> Result<()> {
-    let config = config(&args.model, &args.glider, &args.data, args.trials, args.seed)?;
+    let config = config(
+        &args.model,
+        &args.glider,
+        &args.data,
+        args.trials,
+        args.seed,
+    )?;
     execute_run(&args.data, &config, &args.out, quiet)
 }
 

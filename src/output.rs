@@ -61,7 +61,10 @@ pub fn summary(report: &RunReport, out_dir: &Path) -> String {
             format!(", {} failed", report.failed_instances.len())
         }
     ));
-    s.push_str(&format!("  {:>4}  {:>6}  {:>6}  fields\n", "rank", "count", "share"));
+    s.push_str(&format!(
+        "  {:>4}  {:>6}  {:>6}  fields\n",
+        "rank", "count", "share"
+    ));
     for (i, g) in report.global_interactions.iter().enumerate() {
         s.push_str(&format!(
             "  {:>4}  {:>6}  {:>5.1}%  {}\n",

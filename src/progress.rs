@@ -58,6 +58,10 @@ impl Reporter for Bars {
         .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(name.to_string());
+        if self.multi.is_hidden() && !self.quiet {
+            // No terminal (a log file): say which step starts, since no bar is drawn.
+            eprintln!("{name} ...");
+        }
         bar.enable_steady_tick(Duration::from_millis(500));
         Box::new(Bar {
             bar,
@@ -66,7 +70,12 @@ impl Reporter for Bars {
     }
 
     fn note(&self, message: &str) {
-        if !self.quiet {
+        if self.quiet {
+            return;
+        }
+        if self.multi.is_hidden() {
+            eprintln!("{message}");
+        } else {
             let _ = self.multi.println(message);
         }
     }

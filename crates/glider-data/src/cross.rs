@@ -105,7 +105,8 @@ pub fn fit_crosses(
     options: &CrossOptions,
 ) -> Result<CrossSpec, DataError> {
     let batch: &[usize] = &train_rows[..train_rows.len().min(options.batch_rows)];
-    let threshold = min_count_threshold(batch.len(), options.min_count_rate, options.min_count_floor);
+    let threshold =
+        min_count_threshold(batch.len(), options.min_count_rate, options.min_count_floor);
     let mut crosses = Vec::with_capacity(interactions.len());
     for set in interactions {
         if set.len() < 2 || set.iter().any(|&f| f >= data.num_fields()) {
@@ -117,7 +118,10 @@ pub fn fit_crosses(
         let mut members = set.clone();
         members.sort_unstable();
         members.dedup();
-        let names: Vec<String> = members.iter().map(|&f| data.fields[f].name.clone()).collect();
+        let names: Vec<String> = members
+            .iter()
+            .map(|&f| data.fields[f].name.clone())
+            .collect();
         let mut edges: Vec<Option<Vec<f32>>> = Vec::with_capacity(members.len());
         let mut bin_edges = BTreeMap::new();
         for &f in &members {
@@ -302,7 +306,13 @@ mod tests {
         let c = &spec.crosses[0];
         assert_eq!(c.name, "cross(a,d)");
         assert_eq!(c.bin_edges["d"], vec![5.0]);
-        assert_eq!(c.tuples, vec![vec!["x".to_string(), "0".into()], vec!["y".into(), "1".into()]]);
+        assert_eq!(
+            c.tuples,
+            vec![
+                vec!["x".to_string(), "0".into()],
+                vec!["y".into(), "1".into()]
+            ]
+        );
         let mut applied = d.clone();
         apply_crosses(&mut applied, &spec).unwrap();
         match &applied.columns[2] {

@@ -232,7 +232,10 @@ mod tests {
     fn select_rows_keeps_order_and_dictionary() {
         let d = tiny().select_rows(&[2, 0]);
         assert_eq!(d.labels, vec![1.0, 0.0]);
-        assert_eq!(d.row(0), vec![FieldValue::Categorical(2), FieldValue::Dense(2.0)]);
+        assert_eq!(
+            d.row(0),
+            vec![FieldValue::Categorical(2), FieldValue::Dense(2.0)]
+        );
         match &d.columns[0] {
             Column::Categorical { dictionary, .. } => assert_eq!(dictionary[2], "y"),
             _ => panic!("kind changed"),
@@ -241,7 +244,10 @@ mod tests {
 
     #[test]
     fn missing_value_of_each_kind() {
-        assert_eq!(FieldValue::Categorical(7).missing(), FieldValue::Categorical(0));
+        assert_eq!(
+            FieldValue::Categorical(7).missing(),
+            FieldValue::Categorical(0)
+        );
         match FieldValue::Dense(3.0).missing() {
             FieldValue::Dense(v) => assert!(v.is_nan()),
             _ => panic!("kind changed"),
@@ -252,7 +258,9 @@ mod tests {
     fn push_categorical_checks_length_and_name() {
         let mut d = tiny();
         assert!(d.push_categorical("c".into(), vec![0, 1], vec![]).is_err());
-        assert!(d.push_categorical("a".into(), vec![0, 1, 1], vec![]).is_err());
+        assert!(d
+            .push_categorical("a".into(), vec![0, 1, 1], vec![])
+            .is_err());
         d.push_categorical("c".into(), vec![0, 1, 1], vec!["".into(), "z".into()])
             .unwrap();
         assert_eq!(d.num_fields(), 3);

@@ -48,7 +48,11 @@ mod tests {
         // 11,687 of 48,842 earn >50K (PROVENANCE.md).
         let positives = d.labels.iter().filter(|&&y| y == 1.0).count();
         assert_eq!(positives, 11_687);
-        let categorical = d.fields.iter().filter(|f| f.kind == FieldKind::Categorical).count();
+        let categorical = d
+            .fields
+            .iter()
+            .filter(|f| f.kind == FieldKind::Categorical)
+            .count();
         assert_eq!(categorical, 8);
     }
 }

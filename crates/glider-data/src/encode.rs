@@ -257,7 +257,8 @@ mod tests {
     #[test]
     fn vocabulary_respects_min_count_and_rows_are_laid_out() {
         let d = data();
-        let enc = InputEncoder::fit(&d, &[0, 1, 2, 3, 4], &EncoderOptions { min_count: 1 }).unwrap();
+        let enc =
+            InputEncoder::fit(&d, &[0, 1, 2, 3, 4], &EncoderOptions { min_count: 1 }).unwrap();
         // "a" (3 > 1) and "b" (2 > 1) get ids 2 and 3; "c" not in training rows → rare.
         match &enc.fields[0] {
             FieldEncoder::Categorical { offset, map, size } => {

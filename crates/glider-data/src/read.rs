@@ -328,7 +328,7 @@ fn read_delimited(
             }
             Some(_) => {}
         }
-        let columns = header.as_ref().map(|h| h.clone()).unwrap_or_default();
+        let columns = header.clone().unwrap_or_default();
         let width = columns.len();
         let mut record = csv::ByteRecord::new();
         let mut rows = 0usize;
@@ -486,10 +486,18 @@ fn plan_roles(
             )));
         }
     }
+    let available = if header.len() == 1 {
+        format!(
+            "{} — one column only: is the delimiter right? see --delimiter",
+            header[0]
+        )
+    } else {
+        header.join(", ")
+    };
     let unknown = |name: &String| DataError::UnknownColumn {
         path: path.to_path_buf(),
         column: name.clone(),
-        available: header.join(", "),
+        available: available.clone(),
     };
     let label_col = header
         .iter()
@@ -559,8 +567,8 @@ fn parse_label(
         return Ok(if text == positive { 1.0 } else { 0.0 });
     }
     match text.parse::<f64>() {
-        Ok(v) if v == 0.0 => Ok(0.0),
-        Ok(v) if v == 1.0 => Ok(1.0),
+        Ok(0.0) => Ok(0.0),
+        Ok(1.0) => Ok(1.0),
         _ => Err(DataError::Label {
             path: path.to_path_buf(),
             line,
@@ -642,7 +650,15 @@ mod tests {
     fn wrong_row_length_names_line() {
         let err = read("y,a,b\n1,x,1\n0,y\n", &SchemaOptions::with_label("y")).unwrap_err();
         assert!(
-            matches!(err, DataError::RowLength { line: 3, expected: 3, found: 2, .. }),
+            matches!(
+                err,
+                DataError::RowLength {
+                    line: 3,
+                    expected: 3,
+                    found: 2,
+                    ..
+                }
+            ),
             "{err}"
         );
     }
@@ -702,11 +718,21 @@ mod tests {
         let path = dir.join("c.txt");
         let mut line1 = vec!["1".to_string(), "5".into(), "".into()];
         line1.extend((3..=13).map(|i| i.to_string()));
-        line1.extend((1..=26).map(|i| if i == 2 { String::new() } else { format!("h{i}") }));
+        line1.extend((1..=26).map(|i| {
+            if i == 2 {
+                String::new()
+            } else {
+                format!("h{i}")
+            }
+        }));
         let mut line2 = vec!["0".to_string(), "1382".into()];
         line2.extend((2..=13).map(|_| "0".to_string()));
         line2.extend((1..=26).map(|i| format!("h{i}")));
-        std::fs::write(&path, format!("{}\n{}\n", line1.join("\t"), line2.join("\t"))).unwrap();
+        std::fs::write(
+            &path,
+            format!("{}\n{}\n", line1.join("\t"), line2.join("\t")),
+        )
+        .unwrap();
         let (d, per_file) = read_criteo(std::slice::from_ref(&path), &[]).unwrap();
         assert_eq!(per_file, vec![2]);
         assert_eq!(d.num_fields(), 39);
@@ -720,14 +746,29 @@ mod tests {
             FieldValue::Dense(v) => assert!(v.is_nan(), "empty I2 is missing"),
             _ => panic!(),
         }
-        assert_eq!(d.row(0)[14], FieldValue::Categorical(0), "empty C2 is missing");
+        assert_eq!(
+            d.row(0)[14],
+            FieldValue::Categorical(0),
+            "empty C2 is missing"
+        );
         assert_eq!(d.row(1)[14], FieldValue::Categorical(1));
         // A short line is an error naming line 3.
-        std::fs::write(&path, format!("{}\n{}\n1\t2\n", line1.join("\t"), line2.join("\t")))
-            .unwrap();
+        std::fs::write(
+            &path,
+            format!("{}\n{}\n1\t2\n", line1.join("\t"), line2.join("\t")),
+        )
+        .unwrap();
         let err = read_criteo(std::slice::from_ref(&path), &[]).unwrap_err();
         assert!(
-            matches!(err, DataError::RowLength { line: 3, expected: 40, found: 2, .. }),
+            matches!(
+                err,
+                DataError::RowLength {
+                    line: 3,
+                    expected: 40,
+                    found: 2,
+                    ..
+                }
+            ),
             "{err}"
         );
         std::fs::remove_dir_all(&dir).ok();

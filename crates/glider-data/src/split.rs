@@ -83,8 +83,17 @@ mod tests {
     #[test]
     fn eighty_ten_ten_is_a_seeded_partition() {
         let s = split_indices(1000, 0.1, 0.1, 3).unwrap();
-        assert_eq!((s.train.len(), s.validation.len(), s.test.len()), (800, 100, 100));
-        let mut all: Vec<usize> = s.train.iter().chain(&s.validation).chain(&s.test).copied().collect();
+        assert_eq!(
+            (s.train.len(), s.validation.len(), s.test.len()),
+            (800, 100, 100)
+        );
+        let mut all: Vec<usize> = s
+            .train
+            .iter()
+            .chain(&s.validation)
+            .chain(&s.test)
+            .copied()
+            .collect();
         all.sort_unstable();
         assert_eq!(all, (0..1000).collect::<Vec<_>>());
         assert_eq!(s, split_indices(1000, 0.1, 0.1, 3).unwrap());

@@ -89,7 +89,9 @@ mod tests {
         for r in 0..50 {
             for f in 0..8 {
                 let name = |ds: &Dataset| match &ds.columns[f] {
-                    Column::Categorical { codes, dictionary } => dictionary[codes[r] as usize].clone(),
+                    Column::Categorical { codes, dictionary } => {
+                        dictionary[codes[r] as usize].clone()
+                    }
                     _ => unreachable!(),
                 };
                 assert_eq!(name(&back), name(&d));

@@ -40,7 +40,7 @@ impl BlackBox for ModelBlackBox<'_> {
 
     fn logits(&self, rows: &[FieldValue]) -> Result<Vec<f32>, ExplainError> {
         let f = self.num_fields();
-        if f == 0 || rows.len() % f != 0 {
+        if f == 0 || !rows.len().is_multiple_of(f) {
             return Err(ExplainError::BlackBox(format!(
                 "{} values is not a whole number of rows of {f} fields",
                 rows.len()

@@ -9,8 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use glider_core::aggregate::{
-    count_interactions, select_top_k, CountedInteraction, LocalInteractions,
-    DEFAULT_SUPERSET_RATIO,
+    count_interactions, select_top_k, CountedInteraction, LocalInteractions, DEFAULT_SUPERSET_RATIO,
 };
 use glider_data::{Dataset, Progress};
 

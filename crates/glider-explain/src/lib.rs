@@ -15,7 +15,7 @@ pub mod local;
 pub mod pipeline;
 
 pub use blackbox::{BlackBox, ModelBlackBox};
-pub use global::{detect_global, GlobalDetection, GliderParams};
+pub use global::{detect_global, GliderParams, GlobalDetection};
 pub use local::{explain_instance, LocalExplanation, LocalParams};
 
 /// Errors of explaining a model.

@@ -230,8 +230,7 @@ pub fn evaluate(
             rows.len()
         ))
     })?;
-    let ll = logloss(&labels, &probs)
-        .ok_or_else(|| ExplainError::Config("no test rows".into()))?;
+    let ll = logloss(&labels, &probs).ok_or_else(|| ExplainError::Config("no test rows".into()))?;
     Ok(TestMetrics { auc, logloss: ll })
 }
 
@@ -249,7 +248,9 @@ pub fn run(
         return Err(ExplainError::Config("--trials must be at least 1".into()));
     }
     if config.glider.instances == 0 {
-        return Err(ExplainError::Config("--instances must be at least 1".into()));
+        return Err(ExplainError::Config(
+            "--instances must be at least 1".into(),
+        ));
     }
     let mut seconds = StageSeconds::default();
     let encoder = InputEncoder::fit(data, &split.train, &config.encoder)?;
@@ -274,7 +275,11 @@ pub fn run(
         data,
         &encoder,
         0,
-        &format!("train {} (baseline 1/{})", config.model.name(), config.trials),
+        &format!(
+            "train {} (baseline 1/{})",
+            config.model.name(),
+            config.trials
+        ),
     )?;
     let mut baseline = vec![evaluate(source.as_ref(), data, &split.test)?];
     seconds.train = t0.elapsed().as_secs_f64();
@@ -298,7 +303,13 @@ pub fn run(
     let black_box = ModelBlackBox::new(source.as_ref());
     let detection = {
         let stage = reporter.stage("GLIDER: explaining instances");
-        detect_global(&black_box, data, instance_rows, &config.glider, stage.as_ref())
+        detect_global(
+            &black_box,
+            data,
+            instance_rows,
+            &config.glider,
+            stage.as_ref(),
+        )
     };
     seconds.detect = t0.elapsed().as_secs_f64();
     if detection.explained == 0 {
@@ -331,7 +342,11 @@ pub fn run(
 
     // 3. Crosses from the selected interactions.
     let t0 = Instant::now();
-    let sets: Vec<Vec<usize>> = detection.selected.iter().map(|c| c.features.clone()).collect();
+    let sets: Vec<Vec<usize>> = detection
+        .selected
+        .iter()
+        .map(|c| c.features.clone())
+        .collect();
     let crosses = fit_crosses(data, &split.train, &sets, &config.cross)?;
     let mut enhanced_data = data.clone();
     apply_crosses(&mut enhanced_data, &crosses)?;
@@ -347,7 +362,12 @@ pub fn run(
                 data,
                 &encoder,
                 t,
-                &format!("train {} (baseline {}/{})", config.model.name(), t + 1, config.trials),
+                &format!(
+                    "train {} (baseline {}/{})",
+                    config.model.name(),
+                    t + 1,
+                    config.trials
+                ),
             )?;
             baseline.push(evaluate(m.as_ref(), data, &split.test)?);
         }
@@ -355,7 +375,12 @@ pub fn run(
             &enhanced_data,
             &enhanced_encoder,
             t,
-            &format!("train {} (+GLIDER {}/{})", config.model.name(), t + 1, config.trials),
+            &format!(
+                "train {} (+GLIDER {}/{})",
+                config.model.name(),
+                t + 1,
+                config.trials
+            ),
         )?;
         enhanced.push(evaluate(m.as_ref(), &enhanced_data, &split.test)?);
     }

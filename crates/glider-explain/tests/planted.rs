@@ -29,7 +29,6 @@ fn glider_run_finds_the_planted_pair_and_its_cross_helps() {
     let out = run(&data, &split, &config, &Silent).unwrap();
     let top = &out.detection.selected;
 
-
     assert_eq!(top[0].features, planted[0], "top: {top:?}");
     let t = &out.report.targets[0];
     assert!(

@@ -189,9 +189,9 @@ fn gather(
     out.reserve(rows.len() * dim);
     for (&r, &s) in rows.iter().zip(scales) {
         let r = r as usize;
-        let src = table.get(r * dim..(r + 1) * dim).ok_or_else(|| {
-            NnError::Shape(format!("embedding row {r} is outside the table"))
-        })?;
+        let src = table
+            .get(r * dim..(r + 1) * dim)
+            .ok_or_else(|| NnError::Shape(format!("embedding row {r} is outside the table")))?;
         out.extend(src.iter().map(|&x| x * s));
     }
     Ok(())
@@ -438,8 +438,12 @@ mod tests {
     fn deepfm_learns_an_interaction_deterministically() {
         let n = 3000;
         let mut rng = ChaCha8Rng::seed_from_u64(5);
-        let a: Vec<u32> = (0..n).map(|_| rand::Rng::random_range(&mut rng, 1..5)).collect();
-        let b: Vec<u32> = (0..n).map(|_| rand::Rng::random_range(&mut rng, 1..5)).collect();
+        let a: Vec<u32> = (0..n)
+            .map(|_| rand::Rng::random_range(&mut rng, 1..5))
+            .collect();
+        let b: Vec<u32> = (0..n)
+            .map(|_| rand::Rng::random_range(&mut rng, 1..5))
+            .collect();
         let labels: Vec<f32> = a
             .iter()
             .zip(&b)
@@ -482,16 +486,33 @@ mod tests {
             learning_rate: 0.01,
             ..CtrParams::default()
         };
-        let m = train(ModelKind::DeepFm, &data, &train_rows, &val_rows, &enc, &params, 9, &NoProgress)
-            .unwrap();
+        let m = train(
+            ModelKind::DeepFm,
+            &data,
+            &train_rows,
+            &val_rows,
+            &enc,
+            &params,
+            9,
+            &NoProgress,
+        )
+        .unwrap();
         let batch = enc.encode_rows(&data, &val_rows);
         let logits = m.predict_logits(&batch).unwrap();
         let val_labels: Vec<f32> = val_rows.iter().map(|&r| data.labels[r]).collect();
         let auc = roc_auc(&val_labels, &logits).unwrap();
         assert!(auc > 0.9, "AUC {auc}");
-        let again =
-            train(ModelKind::DeepFm, &data, &train_rows, &val_rows, &enc, &params, 9, &NoProgress)
-                .unwrap();
+        let again = train(
+            ModelKind::DeepFm,
+            &data,
+            &train_rows,
+            &val_rows,
+            &enc,
+            &params,
+            9,
+            &NoProgress,
+        )
+        .unwrap();
         assert_eq!(again.predict_logits(&batch).unwrap(), logits);
     }
 

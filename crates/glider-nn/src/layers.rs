@@ -23,9 +23,14 @@ impl DenseLayer {
         let w: Vec<f32> = (0..d_in * d_out)
             .map(|_| rng.random_range(-bound..bound))
             .collect();
-        let b: Vec<f32> = (0..d_out).map(|_| rng.random_range(-bound..bound)).collect();
+        let b: Vec<f32> = (0..d_out)
+            .map(|_| rng.random_range(-bound..bound))
+            .collect();
         DenseLayer {
-            weight: Param::from_tensor(Tensor::from_data(TensorData::new(w, [d_in, d_out]), device)),
+            weight: Param::from_tensor(Tensor::from_data(
+                TensorData::new(w, [d_in, d_out]),
+                device,
+            )),
             bias: Param::from_tensor(Tensor::from_data(TensorData::new(b, [d_out]), device)),
         }
     }

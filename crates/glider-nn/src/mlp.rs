@@ -207,8 +207,8 @@ pub fn fit_mlp(
         None => (f64::NAN, net),
     };
     let net = net.valid();
-    let weights = MlpWeights::new(net.weight_matrices()?)
-        .map_err(|e| NnError::Shape(e.to_string()))?;
+    let weights =
+        MlpWeights::new(net.weight_matrices()?).map_err(|e| NnError::Shape(e.to_string()))?;
     Ok(MlpFit {
         net,
         weights,
@@ -231,7 +231,13 @@ mod tests {
         let mut y = Vec::with_capacity(n);
         for _ in 0..n {
             let row: Vec<f32> = (0..p)
-                .map(|_| if rand::Rng::random_bool(&mut rng, 0.5) { 1.0 } else { 0.0 })
+                .map(|_| {
+                    if rand::Rng::random_bool(&mut rng, 0.5) {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
                 .collect();
             y.push(2.0 * row[0] * row[1] + row[2]);
             x.extend(row);
@@ -254,8 +260,7 @@ mod tests {
         };
         let fit = fit_mlp(&train, &val, &params, 3).unwrap();
         assert!(fit.validation_mse < 0.05, "mse {}", fit.validation_mse);
-        let pairs =
-            glider_core::nid::pairwise_strengths(&fit.weights, Default::default()).unwrap();
+        let pairs = glider_core::nid::pairwise_strengths(&fit.weights, Default::default()).unwrap();
         assert_eq!(pairs[0].features, vec![0, 1]);
         // Same seed, same weights.
         let again = fit_mlp(&train, &val, &params, 3).unwrap();

@@ -110,24 +110,22 @@ impl EmbeddingTable {
             if self.frozen[row] {
                 continue;
             }
-            let base = row * dim;
+            let range = row * dim..(row + 1) * dim;
+            let values = &mut self.values[range.clone()];
+            let m = &mut self.m[range.clone()];
+            let v = &mut self.v[range];
             match self.kind {
                 OptimizerKind::Adam => {
-                    for k in 0..dim {
-                        let m = &mut self.m[base + k];
-                        let v = &mut self.v[base + k];
-                        *m = b1 * *m + (1.0 - b1) * g[k];
-                        *v = b2 * *v + (1.0 - b2) * g[k] * g[k];
-                        let mhat = *m / c1;
-                        let vhat = *v / c2;
-                        self.values[base + k] -= lr * mhat / (vhat.sqrt() + eps);
+                    for (((x, m), v), &g) in values.iter_mut().zip(m).zip(v).zip(&g) {
+                        *m = b1 * *m + (1.0 - b1) * g;
+                        *v = b2 * *v + (1.0 - b2) * g * g;
+                        *x -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
                     }
                 }
                 OptimizerKind::Adagrad => {
-                    for k in 0..dim {
-                        let acc = &mut self.v[base + k];
-                        *acc += g[k] * g[k];
-                        self.values[base + k] -= lr * g[k] / (acc.sqrt() + 1e-10);
+                    for ((x, acc), &g) in values.iter_mut().zip(v).zip(&g) {
+                        *acc += g * g;
+                        *x -= lr * g / (acc.sqrt() + 1e-10);
                     }
                 }
             }

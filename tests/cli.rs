@@ -1,0 +1,192 @@
+//! The `glider` binary end to end: a small run writes its three JSON files with the documented
+//! schema, and bad input gives a clear error (file, line or column), exit code 1, no panic and
+//! no output files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use glider_core::synth::SynthCtrConfig;
+use glider_data::synth::{synthetic, to_csv};
+
+fn glider(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_glider"))
+        .args(args)
+        .output()
+        .expect("the glider binary runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("glider-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// Runs glider on `csv` text with `extra` flags and asserts a clean failure whose message
+/// contains every string of `expect`.
+fn assert_fails(name: &str, csv: &str, extra: &[&str], expect: &[&str]) {
+    let dir = scratch(name);
+    let data = dir.join("data.csv");
+    std::fs::write(&data, csv).unwrap();
+    let out = dir.join("out");
+    let mut args = vec![
+        "run",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let o = glider(&args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{name}: {err}");
+    assert!(!err.contains("panicked"), "{name}: {err}");
+    for e in expect {
+        assert!(err.contains(e), "{name}: expected {e:?} in: {err}");
+    }
+    assert!(!out.join("report.json").exists(), "{name}: partial output");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_inputs_fail_clearly() {
+    assert_fails(
+        "row-length",
+        "label,a,b\n1,x,2\n0,y\n1,z,3\n",
+        &[],
+        &["data.csv:3", "expected 3 columns, found 2"],
+    );
+    assert_fails(
+        "label",
+        "label,a\n1,x\nyes,y\n",
+        &[],
+        &["data.csv:3", "\"yes\"", "--positive"],
+    );
+    assert_fails("empty", "", &[], &["data.csv", "no data rows"]);
+    assert_fails(
+        "unknown-column",
+        "label,a\n1,x\n",
+        &["--categorical", "zip"],
+        &["no column named \"zip\"", "label, a"],
+    );
+    assert_fails(
+        "no-label",
+        "y,a\n1,x\n",
+        &[],
+        &["no column named \"label\""],
+    );
+    assert_fails(
+        "wrong-format",
+        "label,a\n1,x\n",
+        &["--format", "criteo"],
+        &["data.csv:1", "expected 40 columns, found 1"],
+    );
+    assert_fails(
+        "delimiter",
+        "label;a;b\n1;x;2\n",
+        &[],
+        &["no column named \"label\"", "is the delimiter right?"],
+    );
+}
+
+#[test]
+fn missing_file_and_usage_errors() {
+    let o = glider(&[
+        "run",
+        "--data",
+        "/nonexistent/x.csv",
+        "--out",
+        "/tmp/x",
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("/nonexistent/x.csv"), "{}", stderr(&o));
+    let o = glider(&["run", "--data", "x.csv"]);
+    assert_eq!(o.status.code(), Some(2), "missing --out is a usage error");
+    let o = glider(&["run", "--data", "x.csv", "--out", "o", "--model", "nope"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("unknown model \"nope\""));
+}
+
+fn read_json(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+#[test]
+fn a_small_run_writes_the_documented_files() {
+    let mut cfg = SynthCtrConfig::small();
+    cfg.rows = 6000;
+    let (data, _) = synthetic(&cfg).unwrap();
+    let dir = scratch("run");
+    let file = dir.join("synth.csv");
+    std::fs::write(&file, to_csv(&data)).unwrap();
+    let out = dir.join("out");
+    let o = glider(&[
+        "run",
+        "--data",
+        file.to_str().unwrap(),
+        "--label",
+        "click",
+        "--categorical",
+        "f0,f1,f2,f3,f4,f5,f6,f7",
+        "--instances",
+        "4",
+        "--perturbations",
+        "600",
+        "--top-k",
+        "3",
+        "--trials",
+        "2",
+        "--hidden",
+        "32,32",
+        "--epochs",
+        "3",
+        "--surrogate-hidden",
+        "32,16",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("Top global interactions"), "{stdout}");
+    let report = read_json(&out.join("report.json"));
+    assert_eq!(report["rows"]["train"], 4800);
+    assert_eq!(report["trials"], 2);
+    assert_eq!(report["instances"], 4);
+    assert_eq!(report["fields"].as_array().unwrap().len(), 8);
+    let target = &report["targets"][0];
+    assert_eq!(target["model"], "deepfm");
+    for arm in ["baseline", "enhanced"] {
+        for key in ["auc_mean", "auc_std", "logloss_mean", "logloss_std"] {
+            assert!(target[arm][key].is_number(), "{arm}.{key}");
+        }
+    }
+    assert!(target["auc_gain_p_value"].is_number());
+    for key in ["train", "detect", "encode", "retrain"] {
+        assert!(report["seconds"][key].as_f64().unwrap() >= 0.0);
+    }
+    let global = read_json(&out.join("global_interactions.json"));
+    assert_eq!(global["instances"], 4);
+    let interactions = global["interactions"].as_array().unwrap();
+    assert!(!interactions.is_empty() && interactions.len() <= 3);
+    assert!(interactions[0]["count"].as_u64().unwrap() >= 1);
+    let crosses = read_json(&out.join("crosses.json"));
+    assert_eq!(
+        crosses["crosses"].as_array().unwrap().len(),
+        interactions.len()
+    );
+    // No temporary files left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+    std::fs::remove_dir_all(&dir).ok();
+}
