@@ -16,7 +16,7 @@ pub mod pipeline;
 
 pub use blackbox::{BlackBox, ModelBlackBox};
 pub use global::{detect_global, GliderParams, GlobalDetection};
-pub use local::{explain_instance, LocalExplanation, LocalParams};
+pub use local::{explain_instance, LocalExplanation, LocalParams, SurrogateTrainer};
 
 /// Errors of explaining a model.
 #[derive(Debug, thiserror::Error)]

@@ -14,10 +14,22 @@ use serde::{Deserialize, Serialize};
 use glider_core::nid::{rank_interactions, RankedInteraction, RankingOptions};
 use glider_core::perturb::field_masks;
 use glider_data::FieldValue;
+use glider_nn::fast_mlp::fit_fast;
 use glider_nn::mlp::{fit_mlp, mse, MlpParams, Table};
 
 use crate::blackbox::BlackBox;
 use crate::{derive_seed, ExplainError};
+
+/// Which implementation trains the surrogate (same model, loss, initialisation and batches).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SurrogateTrainer {
+    /// The specialised forward/backward on `gemm` ([`glider_nn::fast_mlp`]).
+    #[default]
+    Fast,
+    /// burn's autodiff ([`glider_nn::mlp`]), the reference it is tested against.
+    Autodiff,
+}
 
 /// Settings of local detection (defaults of spec 3.1).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -34,6 +46,8 @@ pub struct LocalParams {
     pub ranking: RankingOptions,
     /// Rows per black-box query.
     pub query_batch: usize,
+    /// The surrogate's trainer.
+    pub trainer: SurrogateTrainer,
 }
 
 impl Default for LocalParams {
@@ -45,6 +59,7 @@ impl Default for LocalParams {
             surrogate: MlpParams::default(),
             ranking: RankingOptions::default(),
             query_batch: 8192,
+            trainer: SurrogateTrainer::Fast,
         }
     }
 }
@@ -124,13 +139,18 @@ pub fn explain_instance(
     let train = split(0, n_train);
     let validation = split(n_train, n_train + n_val);
     let test = split(n_train + n_val, n);
-    let fit = fit_mlp(
-        &train,
-        &validation,
-        &params.surrogate,
-        derive_seed(instance_seed, 1),
-    )?;
-    let test_mse = mse(&fit.net, &test)?;
+    let surrogate_seed = derive_seed(instance_seed, 1);
+    let (weights, epochs, test_mse) = match params.trainer {
+        SurrogateTrainer::Fast => {
+            let fit = fit_fast(&train, &validation, &params.surrogate, surrogate_seed)?;
+            (fit.net.nid_weights()?, fit.epochs, fit.net.mse(&test))
+        }
+        SurrogateTrainer::Autodiff => {
+            let fit = fit_mlp(&train, &validation, &params.surrogate, surrogate_seed)?;
+            let test_mse = mse(&fit.net, &test)?;
+            (fit.weights, fit.epochs, test_mse)
+        }
+    };
     let test_logits = &logits[n_train + n_val..];
     let mean = test_logits.iter().map(|&v| v as f64).sum::<f64>() / test_logits.len() as f64;
     let variance = test_logits
@@ -138,13 +158,13 @@ pub fn explain_instance(
         .map(|&v| (v as f64 - mean).powi(2))
         .sum::<f64>()
         / test_logits.len() as f64;
-    let interactions = rank_interactions(&fit.weights, &params.ranking)?;
+    let interactions = rank_interactions(&weights, &params.ranking)?;
     Ok(LocalExplanation {
         instance,
         interactions,
         surrogate_test_mse: test_mse,
         logit_variance: variance,
-        epochs: fit.epochs,
+        epochs,
     })
 }
 

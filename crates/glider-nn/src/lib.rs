@@ -11,6 +11,7 @@
 
 pub mod ctr;
 pub mod deepfm;
+pub mod fast_mlp;
 pub mod layers;
 pub mod mlp;
 pub mod sparse;
