@@ -11,7 +11,7 @@ use glider_data::{
     SchemaOptions, Split,
 };
 use glider_explain::pipeline::{self, RunConfig};
-use glider_explain::{GliderParams, LocalParams};
+use glider_explain::{GliderParams, Journal, LocalParams};
 use glider_nn::ctr::{CtrParams, ModelKind};
 use glider_nn::mlp::MlpParams;
 use glider_nn::sparse::OptimizerKind;
@@ -197,9 +197,13 @@ struct RunArgs {
     /// Seed of every random step (split, initialisation, shuffling, perturbations).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Output folder for report.json, global_interactions.json and crosses.json.
+    /// Output folder for report.json, global_interactions.json, crosses.json and local.jsonl.
     #[arg(long)]
     out: PathBuf,
+    /// Continue a killed run in the same --out folder: instances already in local.jsonl are
+    /// not explained again (the settings must be the same).
+    #[arg(long)]
+    resume: bool,
 }
 
 #[derive(Args, Debug)]
@@ -356,10 +360,16 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
         args.trials,
         args.seed,
     )?;
-    execute_run(&args.data, &config, &args.out, quiet)
+    execute_run(&args.data, &config, &args.out, args.resume, quiet)
 }
 
-fn execute_run(data_args: &DataArgs, config: &RunConfig, out: &Path, quiet: bool) -> Result<()> {
+fn execute_run(
+    data_args: &DataArgs,
+    config: &RunConfig,
+    out: &Path,
+    resume: bool,
+    quiet: bool,
+) -> Result<()> {
     let bars = Bars::new(quiet);
     let (data, split) = load(data_args, config.seed)?;
     if !quiet {
@@ -375,8 +385,22 @@ fn execute_run(data_args: &DataArgs, config: &RunConfig, out: &Path, quiet: bool
             100.0 * data.positive_rate()
         );
     }
-    let output = pipeline::run(&data, &split, config, &bars)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let fingerprint = pipeline::run_fingerprint(&data, &split, config);
+    let journal_path = out.join("local.jsonl");
+    let journal = if resume {
+        Journal::resume(&journal_path, &fingerprint, config.glider.instances)?
+    } else {
+        Journal::create(&journal_path, &fingerprint, config.glider.instances)?
+    };
+    if resume && !quiet && !journal.finished().is_empty() {
+        eprintln!(
+            "resuming: {} instances already explained in {}",
+            journal.finished().len(),
+            journal_path.display()
+        );
+    }
+    let output = pipeline::run(&data, &split, config, &bars, Some(&journal))?;
     write_json(&out.join("crosses.json"), &output.crosses)?;
     write_json(&out.join("global_interactions.json"), &output.global)?;
     write_json(&out.join("report.json"), &output.report)?;
@@ -414,7 +438,7 @@ fn demo(args: DemoArgs, quiet: bool) -> Result<()> {
             args.instances, args.trials
         );
     }
-    execute_run(&data_args, &config, &args.out, quiet)
+    execute_run(&data_args, &config, &args.out, false, quiet)
 }
 
 trait ParseDefaults: Sized {

@@ -190,3 +190,90 @@ fn a_small_run_writes_the_documented_files() {
     assert!(leftovers.is_empty());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A run killed with SIGKILL half-way and resumed gives the same result as one left alone.
+#[test]
+fn killed_run_resumes_to_the_same_result() {
+    let mut cfg = SynthCtrConfig::small();
+    cfg.rows = 4000;
+    let (data, _) = synthetic(&cfg).unwrap();
+    let dir = scratch("resume");
+    let file = dir.join("synth.csv");
+    std::fs::write(&file, to_csv(&data)).unwrap();
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "run",
+            "--data",
+            file.to_str().unwrap(),
+            "--label",
+            "click",
+            "--instances",
+            "60",
+            "--perturbations",
+            "1500",
+            "--top-k",
+            "4",
+            "--trials",
+            "1",
+            "--hidden",
+            "16",
+            "--epochs",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let whole = dir.join("whole");
+    let o = glider(&args(&whole).iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let killed = dir.join("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_glider"))
+        .args(args(&killed))
+        .spawn()
+        .unwrap();
+    let journal = killed.join("local.jsonl");
+    let lines = || {
+        std::fs::read_to_string(&journal)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    let started = std::time::Instant::now();
+    while lines() < 12 && started.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    let done_before = lines().saturating_sub(1);
+    assert!(
+        (1..60).contains(&done_before),
+        "the kill should land half-way, {done_before} instances were done"
+    );
+    assert!(!killed.join("report.json").exists());
+    let mut resumed = args(&killed);
+    resumed.push("--resume".into());
+    let o = glider(&resumed.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(whole.join("global_interactions.json")).unwrap(),
+        std::fs::read_to_string(killed.join("global_interactions.json")).unwrap()
+    );
+    assert_eq!(
+        read_json(&whole.join("report.json"))["targets"],
+        read_json(&killed.join("report.json"))["targets"]
+    );
+    assert_eq!(lines(), 61, "header + 60 instances, none twice");
+    // Other settings refuse to resume this journal.
+    let mut other = args(&killed);
+    other.push("--resume".into());
+    other.push("--seed".into());
+    other.push("9".into());
+    let o = glider(&other.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("other settings"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}

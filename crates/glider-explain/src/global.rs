@@ -14,6 +14,7 @@ use glider_core::aggregate::{
 use glider_data::{Dataset, Progress};
 
 use crate::blackbox::BlackBox;
+use crate::journal::Journal;
 use crate::local::{explain_instance, LocalExplanation, LocalParams};
 
 /// Settings of a global detection run.
@@ -62,26 +63,57 @@ pub struct GlobalDetection {
 
 /// Explains the given rows of `data` (in order: list position = instance index) with
 /// `black_box`, in parallel, and aggregates their interactions.
+///
+/// With a `journal`, instances it already holds are not redone, and each newly finished
+/// instance is appended to it as soon as it completes (see [`crate::journal`]).
 pub fn detect_global(
     black_box: &dyn BlackBox,
     data: &Dataset,
     rows: &[usize],
     params: &GliderParams,
     progress: &dyn Progress,
+    journal: Option<&Journal>,
 ) -> GlobalDetection {
-    progress.start(rows.len() as u64, "explaining instances");
-    let results: Vec<Result<LocalExplanation, (usize, String)>> = rows
-        .par_iter()
+    let done: Vec<LocalExplanation> = journal
+        .map(|j| {
+            j.finished()
+                .iter()
+                .filter(|l| l.instance < rows.len())
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let todo: Vec<(usize, usize)> = rows
+        .iter()
+        .copied()
         .enumerate()
-        .map(|(instance, &r)| {
+        .filter(|(i, _)| !done.iter().any(|l| l.instance == *i))
+        .collect();
+    progress.start(rows.len() as u64, "explaining instances");
+    progress.inc(done.len() as u64);
+    let mut results: Vec<Result<LocalExplanation, (usize, String)>> = todo
+        .par_iter()
+        .map(|&(instance, r)| {
             let row = data.row(r);
             let out = explain_instance(black_box, &row, instance, &params.local, params.seed)
-                .map_err(|e| (instance, format!("instance {instance} (row {r}): {e}")));
+                .map_err(|e| (instance, format!("instance {instance} (row {r}): {e}")))
+                .and_then(|l| match journal {
+                    Some(j) => j
+                        .record(&l)
+                        .map(|_| l)
+                        .map_err(|e| (instance, format!("instance {instance}: {e}"))),
+                    None => Ok(l),
+                });
             progress.inc(1);
             out
         })
         .collect();
     progress.finish();
+    results.extend(done.into_iter().map(Ok));
+    results.sort_by_key(|r| match r {
+        Ok(l) => l.instance,
+        Err((i, _)) => *i,
+    });
     let mut locals = Vec::new();
     let mut failed = Vec::new();
     for r in results {

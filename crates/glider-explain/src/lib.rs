@@ -11,11 +11,13 @@
 
 pub mod blackbox;
 pub mod global;
+pub mod journal;
 pub mod local;
 pub mod pipeline;
 
 pub use blackbox::{BlackBox, ModelBlackBox};
 pub use global::{detect_global, GliderParams, GlobalDetection};
+pub use journal::Journal;
 pub use local::{explain_instance, LocalExplanation, LocalParams, SurrogateTrainer};
 
 /// Errors of explaining a model.

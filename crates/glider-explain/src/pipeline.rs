@@ -234,7 +234,23 @@ pub fn evaluate(
     Ok(TestMetrics { auc, logloss: ll })
 }
 
-/// Runs the whole job on `data` split by `split`.
+/// What the journal's fingerprint covers: the data, the split, every setting and the seed.
+pub fn run_fingerprint(data: &Dataset, split: &Split, config: &RunConfig) -> String {
+    let config = serde_json::to_string(config).unwrap_or_default();
+    let split = serde_json::to_string(split).unwrap_or_default();
+    let shape = format!(
+        "{}:{}x{}:{:?}",
+        data.source,
+        data.num_rows(),
+        data.num_fields(),
+        data.field_names()
+    );
+    crate::journal::fingerprint(&[&shape, &split, &config])
+}
+
+/// Runs the whole job on `data` split by `split`. With a `journal`, GLIDER's finished
+/// instances are recorded as they complete and instances already in it are not redone (the
+/// source model is retrained from its seed, which gives the same model).
 ///
 /// # Errors
 /// Any stage's error; failed instances of the detection are skipped and reported, not fatal.
@@ -243,6 +259,7 @@ pub fn run(
     split: &Split,
     config: &RunConfig,
     reporter: &dyn Reporter,
+    journal: Option<&crate::journal::Journal>,
 ) -> Result<RunOutput, ExplainError> {
     if config.trials == 0 {
         return Err(ExplainError::Config("--trials must be at least 1".into()));
@@ -309,6 +326,7 @@ pub fn run(
             instance_rows,
             &config.glider,
             stage.as_ref(),
+            journal,
         )
     };
     seconds.detect = t0.elapsed().as_secs_f64();

@@ -26,7 +26,7 @@ fn glider_run_finds_the_planted_pair_and_its_cross_helps() {
     config.glider.instances = 24;
     config.glider.top_k = 3;
     config.glider.local.num_perturbations = 2000;
-    let out = run(&data, &split, &config, &Silent).unwrap();
+    let out = run(&data, &split, &config, &Silent, None).unwrap();
     let top = &out.detection.selected;
 
     assert_eq!(top[0].features, planted[0], "top: {top:?}");
