@@ -48,6 +48,35 @@ enum Command {
     /// `glider run` on the embedded Adult census data (CC BY 4.0), sized for a laptop.
     #[command(after_help = "Example:\n  glider demo --out out/demo")]
     Demo(DemoArgs),
+    /// Benchmarks, each against a reference measured in the same run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Surrogate training (gemm trainer vs burn autodiff, fixed epochs) and NID ranking speed.
+    #[command(after_help = "Example:\n  glider bench speed --out out/bench-speed")]
+    Speed(SpeedArgs),
+}
+
+#[derive(Args, Debug)]
+struct SpeedArgs {
+    /// Fields of the surrogate's input (Criteo has 39).
+    #[arg(long, default_value_t = 39)]
+    fields: usize,
+    /// Perturbations per fit.
+    #[arg(long, default_value_t = 6000)]
+    perturbations: usize,
+    /// Fixed epochs per fit.
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    /// Fits timed per trainer.
+    #[arg(long, default_value_t = 3)]
+    fits: usize,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-speed")]
+    out: PathBuf,
 }
 
 const RUN_EXAMPLES: &str = "Examples:
@@ -236,6 +265,7 @@ pub fn execute(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run(*args, cli.quiet),
         Command::Demo(args) => demo(args, cli.quiet),
+        Command::Bench(BenchCommand::Speed(args)) => bench_speed(args, cli.quiet),
     }
 }
 
@@ -466,3 +496,42 @@ macro_rules! parse_defaults {
 
 parse_defaults!(ModelArgs);
 parse_defaults!(GliderArgs);
+
+fn bench_speed(args: SpeedArgs, quiet: bool) -> Result<()> {
+    let settings = crate::bench::SpeedSettings {
+        fields: args.fields,
+        perturbations: args.perturbations,
+        epochs: args.epochs,
+        fits: args.fits,
+        nid_features: 1000,
+        nid_units: 256,
+    };
+    let report = crate::bench::speed(settings, |m| {
+        if !quiet {
+            eprintln!("{m}");
+        }
+    })?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    write_json(&args.out.join("bench.json"), &report)?;
+    let s = &report.settings;
+    println!(
+        "surrogate {}-256-128-64-1, {} perturbations, {} epochs, {} fits each:",
+        s.fields, s.perturbations, s.epochs, s.fits
+    );
+    println!(
+        "  gemm trainer   {:.3} s/fit ({:.1} GFLOP/s)",
+        report.fast_seconds_per_fit, report.fast_gflops
+    );
+    println!(
+        "  burn autodiff  {:.3} s/fit (reference, same run)",
+        report.autodiff_seconds_per_fit
+    );
+    println!("  speed-up       {:.2}x", report.speedup);
+    println!(
+        "NID ranking, p = {}, h1 = {}: {:.1} ms",
+        s.nid_features, s.nid_units, report.nid_ms
+    );
+    println!("Wrote {}", args.out.join("bench.json").display());
+    Ok(())
+}

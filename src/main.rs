@@ -4,6 +4,7 @@
 //! The binary only parses arguments, wires the library crates together and prints; the
 //! methods live in `glider-core`, `glider-data`, `glider-nn` and `glider-explain`.
 
+mod bench;
 mod cli;
 mod output;
 mod progress;

@@ -1,0 +1,137 @@
+//! `glider bench speed`: the hot loops timed against a reference measured in the same run,
+//! reported as ratios (these machines are noisy, so absolute seconds alone mean little).
+//!
+//! - surrogate: GLIDER's local surrogate fit (masks → logits of a planted function) with the
+//!   specialised gemm trainer vs burn autodiff, same data, seed and fixed epochs;
+//! - nid: NID's any-order ranking of a random p × h1 first layer.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use glider_core::nid::{rank_interactions, Matrix, MlpWeights, RankingOptions};
+use glider_core::perturb::field_masks;
+use glider_nn::fast_mlp::fit_fast;
+use glider_nn::mlp::{fit_mlp, MlpParams, Table};
+
+/// Settings of the speed benchmark.
+#[derive(Clone, Debug, Serialize)]
+pub struct SpeedSettings {
+    /// Fields (surrogate inputs).
+    pub fields: usize,
+    /// Perturbations per instance (5/6 train, 1/12 validation).
+    pub perturbations: usize,
+    /// Fixed epochs per fit (no early stopping, so both sides do equal work).
+    pub epochs: usize,
+    /// Fits timed per trainer.
+    pub fits: usize,
+    /// NID benchmark size: features and first-layer units.
+    pub nid_features: usize,
+    /// First-layer units of the NID benchmark.
+    pub nid_units: usize,
+}
+
+/// Results of the speed benchmark.
+#[derive(Clone, Debug, Serialize)]
+pub struct SpeedReport {
+    /// The settings.
+    pub settings: SpeedSettings,
+    /// Seconds per surrogate fit, specialised trainer.
+    pub fast_seconds_per_fit: f64,
+    /// Seconds per surrogate fit, burn autodiff.
+    pub autodiff_seconds_per_fit: f64,
+    /// autodiff / fast.
+    pub speedup: f64,
+    /// Achieved GFLOP/s of the specialised trainer (forward + backward, 3× forward FLOPs).
+    pub fast_gflops: f64,
+    /// Milliseconds per NID ranking of a `nid_features × nid_units` first layer.
+    pub nid_ms: f64,
+}
+
+fn planted_targets(masks: &[u8], p: usize) -> Vec<f32> {
+    masks
+        .chunks(p)
+        .map(|m| {
+            let on = |i: usize| m[i % p] as f32;
+            2.0 * on(0) * on(3) + 1.5 * on(1) * on(4) * on(5) + 0.5 * on(2) + 0.3 * on(6)
+        })
+        .collect()
+}
+
+/// Runs the benchmark.
+pub fn speed(settings: SpeedSettings, progress: impl Fn(&str)) -> Result<SpeedReport> {
+    let p = settings.fields;
+    let n = settings.perturbations;
+    let n_train = n * 5 / 6;
+    let n_val = n / 12;
+    let params = MlpParams {
+        max_epochs: settings.epochs,
+        patience: None,
+        ..MlpParams::default()
+    };
+    let mut fast_total = 0.0;
+    let mut slow_total = 0.0;
+    for fit in 0..settings.fits {
+        let masks = field_masks(p, n, fit as u64);
+        let x: Vec<f32> = masks.data.iter().map(|&b| b as f32).collect();
+        let y = planted_targets(&masks.data, p);
+        let train = Table {
+            x: &x[..n_train * p],
+            y: &y[..n_train],
+            cols: p,
+        };
+        let val = Table {
+            x: &x[n_train * p..(n_train + n_val) * p],
+            y: &y[n_train..n_train + n_val],
+            cols: p,
+        };
+        progress(&format!(
+            "surrogate fit {}/{}: gemm trainer",
+            fit + 1,
+            settings.fits
+        ));
+        let t = Instant::now();
+        fit_fast(&train, &val, &params, fit as u64)?;
+        fast_total += t.elapsed().as_secs_f64();
+        progress(&format!(
+            "surrogate fit {}/{}: burn autodiff",
+            fit + 1,
+            settings.fits
+        ));
+        let t = Instant::now();
+        fit_mlp(&train, &val, &params, fit as u64)?;
+        slow_total += t.elapsed().as_secs_f64();
+    }
+    let fits = settings.fits.max(1) as f64;
+    let fast = fast_total / fits;
+    let slow = slow_total / fits;
+    let mut sizes = vec![p];
+    sizes.extend(&params.hidden);
+    sizes.push(1);
+    let forward_flops_per_row: f64 = sizes.windows(2).map(|w| 2.0 * (w[0] * w[1]) as f64).sum();
+    let flops = 3.0 * forward_flops_per_row * (n_train * settings.epochs) as f64;
+
+    progress("NID ranking");
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let (d, h) = (settings.nid_features, settings.nid_units);
+    let w1: Vec<f32> = (0..d * h).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let w2: Vec<f32> = (0..h).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let weights = MlpWeights::new(vec![Matrix::new(h, d, w1)?, Matrix::new(1, h, w2)?])?;
+    let reps = 5;
+    let t = Instant::now();
+    for _ in 0..reps {
+        rank_interactions(&weights, &RankingOptions::default())?;
+    }
+    let nid_ms = 1000.0 * t.elapsed().as_secs_f64() / reps as f64;
+    Ok(SpeedReport {
+        settings,
+        fast_seconds_per_fit: fast,
+        autodiff_seconds_per_fit: slow,
+        speedup: slow / fast,
+        fast_gflops: flops / fast / 1e9,
+        nid_ms,
+    })
+}
