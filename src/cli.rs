@@ -11,7 +11,7 @@ use glider_data::{
     SchemaOptions, Split,
 };
 use glider_explain::pipeline::{self, RunConfig};
-use glider_explain::{GliderParams, Journal, LocalParams};
+use glider_explain::{Detector, GliderParams, Journal, LocalParams};
 use glider_nn::ctr::{CtrParams, ModelKind};
 use glider_nn::mlp::MlpParams;
 use glider_nn::sparse::OptimizerKind;
@@ -58,6 +58,22 @@ enum BenchCommand {
     /// Surrogate training (gemm trainer vs burn autodiff, fixed epochs) and NID ranking speed.
     #[command(after_help = "Example:\n  glider bench speed --out out/bench-speed")]
     Speed(SpeedArgs),
+    /// Local detectors (NID on the surrogate, ArchDetect) on A1–A4 by pairwise AUC.
+    #[command(after_help = "Example:\n  glider bench local --trials 3 --out out/bench-local")]
+    Local(LocalBenchArgs),
+}
+
+#[derive(Args, Debug)]
+struct LocalBenchArgs {
+    /// Seeds of the NID surrogate per function (ArchDetect is deterministic).
+    #[arg(long, default_value_t = 3)]
+    trials: usize,
+    /// Perturbations per surrogate fit.
+    #[arg(long, default_value_t = 6000)]
+    perturbations: usize,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-local")]
+    out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -167,6 +183,15 @@ pub struct ModelArgs {
     patience: usize,
 }
 
+/// Local detector choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DetectorArg {
+    /// NID on the local MLP surrogate.
+    Nid,
+    /// ArchDetect.
+    Archdetect,
+}
+
 /// Optimiser choice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Optim {
@@ -189,6 +214,13 @@ pub struct GliderArgs {
     /// subset's instances (0 = the GLIDER reference rule).
     #[arg(long, default_value_t = 0.5)]
     superset_ratio: f64,
+    /// Local detector: NID on an MLP surrogate (the GLIDER reference, any order), or
+    /// ArchDetect (pairs, model-agnostic, no surrogate; much faster).
+    #[arg(long, value_enum, default_value_t = DetectorArg::Nid)]
+    detector: DetectorArg,
+    /// Pairs per instance kept by ArchDetect.
+    #[arg(long, default_value_t = 10)]
+    archdetect_top_k: usize,
     /// Perturbations per instance.
     #[arg(long, default_value_t = 6000)]
     perturbations: usize,
@@ -266,6 +298,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Run(args) => run(*args, cli.quiet),
         Command::Demo(args) => demo(args, cli.quiet),
         Command::Bench(BenchCommand::Speed(args)) => bench_speed(args, cli.quiet),
+        Command::Bench(BenchCommand::Local(args)) => bench_local(args, cli.quiet),
     }
 }
 
@@ -368,6 +401,11 @@ fn config(
                     max_interactions: glider.local_top,
                     ..Default::default()
                 },
+                detector: match glider.detector {
+                    DetectorArg::Nid => Detector::Nid,
+                    DetectorArg::Archdetect => Detector::ArchDetect,
+                },
+                archdetect_top_k: glider.archdetect_top_k,
                 ..LocalParams::default()
             },
             seed,
@@ -532,6 +570,37 @@ fn bench_speed(args: SpeedArgs, quiet: bool) -> Result<()> {
         "NID ranking, p = {}, h1 = {}: {:.1} ms",
         s.nid_features, s.nid_units, report.nid_ms
     );
+    println!("Wrote {}", args.out.join("bench.json").display());
+    Ok(())
+}
+
+fn bench_local(args: LocalBenchArgs, quiet: bool) -> Result<()> {
+    let params = LocalParams {
+        num_perturbations: args.perturbations,
+        ..LocalParams::default()
+    };
+    let scores = crate::bench::local(args.trials, &params, |m| {
+        if !quiet {
+            eprintln!("{m}");
+        }
+    })?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    write_json(&args.out.join("bench.json"), &scores)?;
+    println!(
+        "Pairwise AUC on A1-A4 (p = 40, input +1, baseline -1), NID over {} seed(s):",
+        args.trials
+    );
+    println!(
+        "  {:<4} {:<11} {:>16} {:>10}",
+        "fn", "detector", "AUC (mean ± std)", "published"
+    );
+    for s in &scores {
+        println!(
+            "  {:<4} {:<11} {:>8.3} ± {:.3} {:>10.2}",
+            s.function, s.detector, s.auc_mean, s.auc_std, s.published
+        );
+    }
     println!("Wrote {}", args.out.join("bench.json").display());
     Ok(())
 }

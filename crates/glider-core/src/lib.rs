@@ -9,7 +9,9 @@
 //! - [`synth`]: synthetic CTR data with planted interactions (ground truth).
 
 pub mod aggregate;
+pub mod archdetect;
 pub mod cross;
+pub mod local_functions;
 pub mod metrics;
 pub mod nid;
 pub mod perturb;

@@ -83,3 +83,40 @@ pub fn check_scores(scores: &[f32], rows: usize) -> Result<(), ExplainError> {
     }
     Ok(())
 }
+
+/// An A-function of [`glider_core::local_functions`] behind the black-box interface, for
+/// scoring local detectors against known truth: a field that is on is `+1` (the explained
+/// input), a switched-off (missing) field is `−1` (the baseline).
+pub struct FunctionBox(pub glider_core::local_functions::LocalFunction);
+
+impl BlackBox for FunctionBox {
+    fn num_fields(&self) -> usize {
+        glider_core::local_functions::NUM_FEATURES
+    }
+
+    fn logits(&self, rows: &[FieldValue]) -> Result<Vec<f32>, ExplainError> {
+        let f = self.num_fields();
+        if !rows.len().is_multiple_of(f) {
+            return Err(ExplainError::BlackBox(format!(
+                "{} values is not a whole number of rows of {f} fields",
+                rows.len()
+            )));
+        }
+        Ok(rows
+            .chunks(f)
+            .map(|r| {
+                let x: Vec<f64> = r
+                    .iter()
+                    .map(|v| {
+                        if *v == v.missing() || matches!(v, FieldValue::Dense(d) if d.is_nan()) {
+                            -1.0
+                        } else {
+                            1.0
+                        }
+                    })
+                    .collect();
+                self.0.eval(&x) as f32
+            })
+            .collect())
+    }
+}

@@ -18,7 +18,10 @@ pub mod pipeline;
 pub use blackbox::{BlackBox, ModelBlackBox};
 pub use global::{detect_global, GliderParams, GlobalDetection};
 pub use journal::Journal;
-pub use local::{explain_instance, LocalExplanation, LocalParams, SurrogateTrainer};
+pub use local::{
+    archdetect_instance, explain_instance, fit_local_surrogate, Detector, LocalExplanation,
+    LocalParams, SurrogateTrainer,
+};
 
 /// Errors of explaining a model.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +35,9 @@ pub enum ExplainError {
     /// Interaction ranking failed.
     #[error("NID: {0}")]
     Nid(#[from] glider_core::nid::NidError),
+    /// A detector's own check failed.
+    #[error("{0}")]
+    Detector(String),
     /// Data handling failed.
     #[error(transparent)]
     Data(#[from] glider_data::DataError),
@@ -47,4 +53,10 @@ pub fn derive_seed(seed: u64, index: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+impl From<String> for ExplainError {
+    fn from(message: String) -> Self {
+        ExplainError::Detector(message)
+    }
 }

@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use glider_core::archdetect::{pair_strengths, Direction};
 use glider_core::nid::{rank_interactions, RankedInteraction, RankingOptions};
 use glider_core::perturb::field_masks;
 use glider_data::FieldValue;
@@ -31,6 +32,18 @@ pub enum SurrogateTrainer {
     Autodiff,
 }
 
+/// The local detector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Detector {
+    /// NID on the L1 MLP surrogate, any order (the GLIDER reference).
+    #[default]
+    Nid,
+    /// ArchDetect: model-agnostic pairwise mixed differences, no surrogate
+    /// ([`glider_core::archdetect`]); its top pairs enter the global count.
+    ArchDetect,
+}
+
 /// Settings of local detection (defaults of spec 3.1).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LocalParams {
@@ -48,6 +61,10 @@ pub struct LocalParams {
     pub query_batch: usize,
     /// The surrogate's trainer.
     pub trainer: SurrogateTrainer,
+    /// The detector.
+    pub detector: Detector,
+    /// Pairs per instance kept by ArchDetect (10).
+    pub archdetect_top_k: usize,
 }
 
 impl Default for LocalParams {
@@ -60,6 +77,8 @@ impl Default for LocalParams {
             ranking: RankingOptions::default(),
             query_batch: 8192,
             trainer: SurrogateTrainer::Fast,
+            detector: Detector::Nid,
+            archdetect_top_k: 10,
         }
     }
 }
@@ -79,22 +98,24 @@ pub struct LocalExplanation {
     pub epochs: usize,
 }
 
-/// Explains one instance: perturb, query, fit the surrogate, rank with NID.
-///
-/// `instance` indexes the run's instance list and, with `seed`, seeds the masks and the
-/// surrogate, so the result does not depend on which thread runs it.
-///
-/// # Errors
-/// [`ExplainError::BlackBox`] when the black box fails or returns unusable scores,
-/// [`ExplainError::Surrogate`] when the surrogate cannot be trained,
-/// [`ExplainError::Config`] for too few perturbations or a row of the wrong width.
-pub fn explain_instance(
+/// A surrogate fitted around one instance.
+#[derive(Clone, Debug)]
+pub struct LocalSurrogate {
+    /// The surrogate's weights, as NID reads them.
+    pub weights: glider_core::nid::MlpWeights,
+    /// Surrogate MSE on the held-out perturbations.
+    pub test_mse: f64,
+    /// Variance of the held-out logits.
+    pub logit_variance: f64,
+    /// Epochs trained.
+    pub epochs: usize,
+}
+
+fn check_row(
     black_box: &dyn BlackBox,
     row: &[FieldValue],
     instance: usize,
-    params: &LocalParams,
-    seed: u64,
-) -> Result<LocalExplanation, ExplainError> {
+) -> Result<usize, ExplainError> {
     let p = black_box.num_fields();
     if row.len() != p {
         return Err(ExplainError::Config(format!(
@@ -102,6 +123,21 @@ pub fn explain_instance(
             row.len()
         )));
     }
+    Ok(p)
+}
+
+/// Steps 1–3 of local detection: perturb, query, fit the surrogate (spec 3.1).
+///
+/// # Errors
+/// As [`explain_instance`].
+pub fn fit_local_surrogate(
+    black_box: &dyn BlackBox,
+    row: &[FieldValue],
+    instance: usize,
+    params: &LocalParams,
+    seed: u64,
+) -> Result<LocalSurrogate, ExplainError> {
+    let p = check_row(black_box, row, instance)?;
     let n = params.num_perturbations;
     let n_train = (n as f64 * params.train_fraction).round() as usize;
     let n_val = (n as f64 * params.validation_fraction).round() as usize;
@@ -153,19 +189,88 @@ pub fn explain_instance(
     };
     let test_logits = &logits[n_train + n_val..];
     let mean = test_logits.iter().map(|&v| v as f64).sum::<f64>() / test_logits.len() as f64;
-    let variance = test_logits
+    let logit_variance = test_logits
         .iter()
         .map(|&v| (v as f64 - mean).powi(2))
         .sum::<f64>()
         / test_logits.len() as f64;
-    let interactions = rank_interactions(&weights, &params.ranking)?;
-    Ok(LocalExplanation {
-        instance,
-        interactions,
-        surrogate_test_mse: test_mse,
-        logit_variance: variance,
+    Ok(LocalSurrogate {
+        weights,
+        test_mse,
+        logit_variance,
         epochs,
     })
+}
+
+/// ArchDetect's pairwise strengths around one instance: context and target are the instance
+/// and the instance with every field switched off (missing), both ways (spec 2, 3.1).
+///
+/// # Errors
+/// [`ExplainError::BlackBox`] when the black box fails.
+pub fn archdetect_instance(
+    black_box: &dyn BlackBox,
+    row: &[FieldValue],
+    instance: usize,
+) -> Result<Vec<RankedInteraction>, ExplainError> {
+    let p = check_row(black_box, row, instance)?;
+    pair_strengths::<ExplainError>(p, &vec![1.0; p], |direction, patterns| {
+        let mut values = Vec::with_capacity(patterns.len() * p);
+        for pattern in patterns {
+            for (&take_target, &v) in pattern.iter().zip(row) {
+                let on = match direction {
+                    Direction::FromBaseline => take_target,
+                    Direction::FromInput => !take_target,
+                };
+                values.push(if on { v } else { v.missing() });
+            }
+        }
+        let out = black_box.logits(&values)?;
+        crate::blackbox::check_scores(&out, patterns.len())?;
+        Ok(out.into_iter().map(|v| v as f64).collect())
+    })
+}
+
+/// Explains one instance with the configured detector: NID on a surrogate fitted to
+/// perturbations (steps 1–4 of spec 3.1), or ArchDetect's top pairs.
+///
+/// `instance` indexes the run's instance list and, with `seed`, seeds the masks and the
+/// surrogate, so the result does not depend on which thread runs it.
+///
+/// # Errors
+/// [`ExplainError::BlackBox`] when the black box fails or returns unusable scores,
+/// [`ExplainError::Surrogate`] when the surrogate cannot be trained,
+/// [`ExplainError::Config`] for too few perturbations or a row of the wrong width.
+pub fn explain_instance(
+    black_box: &dyn BlackBox,
+    row: &[FieldValue],
+    instance: usize,
+    params: &LocalParams,
+    seed: u64,
+) -> Result<LocalExplanation, ExplainError> {
+    match params.detector {
+        Detector::Nid => {
+            let s = fit_local_surrogate(black_box, row, instance, params, seed)?;
+            let interactions = rank_interactions(&s.weights, &params.ranking)?;
+            Ok(LocalExplanation {
+                instance,
+                interactions,
+                surrogate_test_mse: s.test_mse,
+                logit_variance: s.logit_variance,
+                epochs: s.epochs,
+            })
+        }
+        Detector::ArchDetect => {
+            let mut pairs = archdetect_instance(black_box, row, instance)?;
+            pairs.truncate(params.archdetect_top_k);
+            Ok(LocalExplanation {
+                instance,
+                interactions: pairs,
+                surrogate_test_mse: 0.0,
+                logit_variance: 0.0,
+                epochs: 0,
+            })
+        }
+    }
 }
 
 #[cfg(test)]
