@@ -48,6 +48,24 @@ enum Command {
     /// `glider run` on the embedded Adult census data (CC BY 4.0), sized for a laptop.
     #[command(after_help = "Example:\n  glider demo --out out/demo")]
     Demo(DemoArgs),
+    /// Train a recommender and save it (model.safetensors, model.json, metrics.json).
+    #[command(after_help = "Example:\n  glider train --data embedded:adult --out out/adult-model")]
+    Train(Box<TrainArgs>),
+    /// Score a file with a trained model: a CSV of row, probability, logit.
+    #[command(
+        after_help = "Example:\n  glider predict --model-dir out/adult-model --data new.csv --out scores.csv"
+    )]
+    Predict(PredictArgs),
+    /// Explain a trained model with GLIDER on the first N rows of a file (shardable,
+    /// resumable); writes global_interactions.json, local.jsonl and detect.json.
+    #[command(after_help = "Examples:
+  glider detect --model-dir out/adult-model --data adult.csv --instances 1000 --out out/detect
+  glider detect --model-dir M --data F --shard 1/2 --out out/s1   (and --shard 2/2 --out out/s2)
+  glider merge out/s1 out/s2 --out out/merged")]
+    Detect(Box<DetectArgs>),
+    /// Combine the shards of one `glider detect` run into its global interactions.
+    #[command(after_help = "Example:\n  glider merge out/s1 out/s2 --out out/merged")]
+    Merge(MergeArgs),
     /// Benchmarks, each against a reference measured in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -268,6 +286,67 @@ struct RunArgs {
 }
 
 #[derive(Args, Debug)]
+struct TrainArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Seed of the split, initialisation and shuffling.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output model folder.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct PredictArgs {
+    /// A folder written by `glider train`.
+    #[arg(long)]
+    model_dir: PathBuf,
+    /// File to score, in the format the model was trained on (the label may be absent).
+    #[arg(long)]
+    data: PathBuf,
+    /// Output CSV.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct DetectArgs {
+    /// A folder written by `glider train`.
+    #[arg(long)]
+    model_dir: PathBuf,
+    /// File whose first --instances rows are explained (the label may be absent).
+    #[arg(long)]
+    data: PathBuf,
+    #[command(flatten)]
+    glider: GliderArgs,
+    /// Run only slice i of n of the instances (e.g. 2/4); `glider merge` combines slices.
+    #[arg(long, default_value = "1/1")]
+    shard: String,
+    /// Continue a killed run in the same --out folder.
+    #[arg(long)]
+    resume: bool,
+    /// Seed of the perturbations and surrogates.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct MergeArgs {
+    /// Output folders of `glider detect --shard` runs.
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Output folder for the merged global_interactions.json.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
 struct DemoArgs {
     /// Output folder.
     #[arg(long, default_value = "out/demo")]
@@ -297,6 +376,17 @@ pub fn execute(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run(*args, cli.quiet),
         Command::Demo(args) => demo(args, cli.quiet),
+        Command::Train(args) => train(*args, cli.quiet),
+        Command::Predict(args) => {
+            let n = crate::model_dir::predict(&args.model_dir, &args.data, &args.out)?;
+            println!("Scored {n} rows; wrote {}", args.out.display());
+            Ok(())
+        }
+        Command::Detect(args) => detect(*args, cli.quiet),
+        Command::Merge(args) => {
+            println!("{}", crate::model_dir::merge(&args.dirs, &args.out)?);
+            Ok(())
+        }
         Command::Bench(BenchCommand::Speed(args)) => bench_speed(args, cli.quiet),
         Command::Bench(BenchCommand::Local(args)) => bench_local(args, cli.quiet),
     }
@@ -313,6 +403,7 @@ fn schema(args: &DataArgs) -> SchemaOptions {
             .missing
             .clone()
             .unwrap_or_else(SchemaOptions::default_missing),
+        label_optional: false,
     }
 }
 
@@ -385,31 +476,7 @@ fn config(
         encoder: EncoderOptions {
             min_count: data.min_count,
         },
-        glider: GliderParams {
-            instances: glider.instances,
-            top_k: glider.top_k,
-            superset_ratio: glider.superset_ratio,
-            local: LocalParams {
-                num_perturbations: glider.perturbations,
-                surrogate: MlpParams {
-                    hidden: glider.surrogate_hidden.clone(),
-                    l1: glider.surrogate_l1,
-                    max_epochs: glider.surrogate_epochs,
-                    ..MlpParams::default()
-                },
-                ranking: glider_core::nid::RankingOptions {
-                    max_interactions: glider.local_top,
-                    ..Default::default()
-                },
-                detector: match glider.detector {
-                    DetectorArg::Nid => Detector::Nid,
-                    DetectorArg::Archdetect => Detector::ArchDetect,
-                },
-                archdetect_top_k: glider.archdetect_top_k,
-                ..LocalParams::default()
-            },
-            seed,
-        },
+        glider: glider_params(glider, seed),
         cross: CrossOptions {
             dense_bins: glider.bins,
             min_count_floor: glider.cross_min_count,
@@ -418,6 +485,34 @@ fn config(
         trials,
         seed,
     })
+}
+
+fn glider_params(glider: &GliderArgs, seed: u64) -> GliderParams {
+    GliderParams {
+        instances: glider.instances,
+        top_k: glider.top_k,
+        superset_ratio: glider.superset_ratio,
+        local: LocalParams {
+            num_perturbations: glider.perturbations,
+            surrogate: MlpParams {
+                hidden: glider.surrogate_hidden.clone(),
+                l1: glider.surrogate_l1,
+                max_epochs: glider.surrogate_epochs,
+                ..MlpParams::default()
+            },
+            ranking: glider_core::nid::RankingOptions {
+                max_interactions: glider.local_top,
+                ..Default::default()
+            },
+            detector: match glider.detector {
+                DetectorArg::Nid => Detector::Nid,
+                DetectorArg::Archdetect => Detector::ArchDetect,
+            },
+            archdetect_top_k: glider.archdetect_top_k,
+            ..LocalParams::default()
+        },
+        seed,
+    }
 }
 
 fn run(args: RunArgs, quiet: bool) -> Result<()> {
@@ -602,5 +697,63 @@ fn bench_local(args: LocalBenchArgs, quiet: bool) -> Result<()> {
         );
     }
     println!("Wrote {}", args.out.join("bench.json").display());
+    Ok(())
+}
+
+fn reading(args: &DataArgs) -> Result<crate::model_dir::Reading> {
+    if args.data == embedded::ADULT_NAME {
+        return Ok(crate::model_dir::Reading {
+            format: "csv".into(),
+            schema: embedded::adult_schema(),
+            delimiter: b',',
+        });
+    }
+    Ok(crate::model_dir::Reading {
+        format: match args.format {
+            Format::Csv => "csv".into(),
+            Format::Criteo => "criteo".into(),
+        },
+        schema: schema(args),
+        delimiter: delimiter(&args.delimiter)?,
+    })
+}
+
+fn train(args: TrainArgs, quiet: bool) -> Result<()> {
+    let glider = GliderArgs::parse_defaults();
+    let config = config(&args.model, &glider, &args.data, 1, args.seed)?;
+    let bars = Bars::new(quiet);
+    let (data, split) = load(&args.data, args.seed)?;
+    let encoder = glider_data::InputEncoder::fit(&data, &split.train, &config.encoder)?;
+    let card = crate::model_dir::ModelCard {
+        glider_model: 1,
+        model: config.model,
+        params: config.ctr.clone(),
+        encodings: encoder.to_encodings(&data)?,
+        reading: reading(&args.data)?,
+        trained_on: data.source.clone(),
+        seed: args.seed,
+    };
+    let line = crate::model_dir::train(&data, &split, card, &encoder, &args.out, &bars)?;
+    println!("{line}");
+    Ok(())
+}
+
+fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
+    let shard = crate::model_dir::parse_shard(&args.shard)?;
+    if args.glider.instances == 0 || args.glider.top_k == 0 {
+        bail!("--instances and --top-k must be at least 1");
+    }
+    let params = glider_params(&args.glider, args.seed);
+    let bars = Bars::new(quiet);
+    let line = crate::model_dir::detect(
+        &args.model_dir,
+        &args.data,
+        &params,
+        shard,
+        args.resume,
+        &args.out,
+        &bars,
+    )?;
+    println!("{line}");
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 mod bench;
 mod cli;
+mod model_dir;
 mod output;
 mod progress;
 

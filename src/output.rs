@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use glider_explain::pipeline::RunReport;
+use glider_explain::pipeline::{NamedInteraction, RunReport};
 
 /// Writes `value` as pretty JSON to `path` atomically.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
@@ -114,5 +114,20 @@ pub fn summary(report: &RunReport, out_dir: &Path) -> String {
         "Wrote {0}/report.json, {0}/global_interactions.json, {0}/crosses.json\n",
         out_dir.display()
     ));
+    s
+}
+
+/// The ranked table of global interactions (rank, count, share of instances, fields).
+pub fn interactions_table(interactions: &[NamedInteraction], instances: usize) -> String {
+    let mut s = format!("  {:>4}  {:>6}  {:>6}  fields\n", "rank", "count", "share");
+    for (i, g) in interactions.iter().enumerate() {
+        s.push_str(&format!(
+            "  {:>4}  {:>6}  {:>5.1}%  {}\n",
+            i + 1,
+            g.count,
+            100.0 * g.count as f64 / instances.max(1) as f64,
+            g.fields.join(" × ")
+        ));
+    }
     s
 }

@@ -277,3 +277,105 @@ fn killed_run_resumes_to_the_same_result() {
     assert!(stderr(&o).contains("other settings"), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// train → predict → detect in two shards + merge equals one detect; a model reloaded from
+/// disk scores like the one trained.
+#[test]
+fn train_predict_detect_shards_merge() {
+    let mut cfg = SynthCtrConfig::small();
+    cfg.rows = 3000;
+    let (data, _) = synthetic(&cfg).unwrap();
+    let dir = scratch("model");
+    let file = dir.join("synth.csv");
+    std::fs::write(&file, to_csv(&data)).unwrap();
+    let f = file.to_str().unwrap();
+    let model = dir.join("model");
+    let m = model.to_str().unwrap();
+    let o = glider(&[
+        "train", "--data", f, "--label", "click", "--hidden", "16", "--epochs", "3", "--out", m,
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let metrics = read_json(&model.join("metrics.json"));
+    assert!(metrics["test"]["auc"].as_f64().unwrap() > 0.5);
+    assert!(model.join("model.safetensors").exists());
+
+    // Predict on the file without its label column.
+    let unlabeled = dir.join("unlabeled.csv");
+    let text: String = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| l.split_once(',').unwrap().1.to_string() + "\n")
+        .collect();
+    std::fs::write(&unlabeled, text).unwrap();
+    let scores = dir.join("scores.csv");
+    let o = glider(&[
+        "predict",
+        "--model-dir",
+        m,
+        "--data",
+        unlabeled.to_str().unwrap(),
+        "--out",
+        scores.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = std::fs::read_to_string(&scores).unwrap();
+    assert_eq!(s.lines().count(), 3001);
+    assert!(s.starts_with("row,probability,logit\n0,"));
+
+    let detect = |extra: &[&str], out: &Path| {
+        let mut a = vec![
+            "detect",
+            "--model-dir",
+            m,
+            "--data",
+            f,
+            "--instances",
+            "8",
+            "--perturbations",
+            "800",
+            "--top-k",
+            "3",
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ];
+        a.extend_from_slice(extra);
+        let o = glider(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    let one = dir.join("one");
+    detect(&[], &one);
+    let (s1, s2) = (dir.join("s1"), dir.join("s2"));
+    detect(&["--shard", "1/2"], &s1);
+    detect(&["--shard", "2/2"], &s2);
+    let merged = dir.join("merged");
+    let o = glider(&[
+        "merge",
+        s1.to_str().unwrap(),
+        s2.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        read_json(&one.join("global_interactions.json")),
+        read_json(&merged.join("global_interactions.json"))
+    );
+    // A model directory from another schema is refused with the missing field's name.
+    let other = dir.join("other.csv");
+    std::fs::write(&other, "click,zzz\n1,a\n0,b\n").unwrap();
+    let o = glider(&[
+        "detect",
+        "--model-dir",
+        m,
+        "--data",
+        other.to_str().unwrap(),
+        "--out",
+        dir.join("bad").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("needs field \"f0\""), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}

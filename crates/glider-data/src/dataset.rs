@@ -158,6 +158,17 @@ impl Dataset {
         }
     }
 
+    /// A new dataset with only the given fields, in the given order (rows unchanged).
+    pub fn select_fields(&self, fields: &[usize]) -> Dataset {
+        Dataset {
+            source: self.source.clone(),
+            label_name: self.label_name.clone(),
+            fields: fields.iter().map(|&f| self.fields[f].clone()).collect(),
+            labels: self.labels.clone(),
+            columns: fields.iter().map(|&f| self.columns[f].clone()).collect(),
+        }
+    }
+
     /// Appends a categorical field. `codes` must have one entry per row (0 = missing).
     ///
     /// # Errors

@@ -221,6 +221,172 @@ impl InputEncoder {
     }
 }
 
+/// A field's encoding in terms of value strings, independent of any file's raw codes: what a
+/// saved model stores, so it can encode another file with the same columns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum FieldEncoding {
+    /// A categorical field: `vocabulary[k]` has local id `k + 2` (0 = missing, 1 = rare).
+    Categorical {
+        /// Field name.
+        name: String,
+        /// The kept values.
+        vocabulary: Vec<String>,
+    },
+    /// A dense field, standardised with the training mean and std.
+    Dense {
+        /// Field name.
+        name: String,
+        /// Training mean of the transformed value.
+        mean: f32,
+        /// Training standard deviation.
+        std: f32,
+    },
+}
+
+impl FieldEncoding {
+    /// The field's name.
+    pub fn name(&self) -> &str {
+        match self {
+            FieldEncoding::Categorical { name, .. } | FieldEncoding::Dense { name, .. } => name,
+        }
+    }
+}
+
+impl InputEncoder {
+    /// The encoder as value strings (for saving), given the dataset it was fitted on.
+    ///
+    /// # Errors
+    /// [`DataError::Schema`] when `data` does not match the encoder's fields.
+    pub fn to_encodings(&self, data: &Dataset) -> Result<Vec<FieldEncoding>, DataError> {
+        if data.num_fields() != self.fields.len() {
+            return Err(DataError::Schema(format!(
+                "the encoder has {} fields, the data {}",
+                self.fields.len(),
+                data.num_fields()
+            )));
+        }
+        self.fields
+            .iter()
+            .zip(&data.columns)
+            .zip(&data.fields)
+            .map(|((enc, column), field)| match (enc, column) {
+                (
+                    FieldEncoder::Categorical { map, size, .. },
+                    Column::Categorical { dictionary, .. },
+                ) => {
+                    let mut vocabulary = vec![String::new(); (*size as usize).saturating_sub(2)];
+                    for (code, &local) in map.iter().enumerate() {
+                        if local >= 2 {
+                            vocabulary[local as usize - 2] = dictionary[code].clone();
+                        }
+                    }
+                    Ok(FieldEncoding::Categorical {
+                        name: field.name.clone(),
+                        vocabulary,
+                    })
+                }
+                (FieldEncoder::Dense { mean, std, .. }, Column::Dense { .. }) => {
+                    Ok(FieldEncoding::Dense {
+                        name: field.name.clone(),
+                        mean: *mean,
+                        std: *std,
+                    })
+                }
+                _ => Err(DataError::Schema(format!(
+                    "field \"{}\" changed kind since the encoder was fitted",
+                    field.name
+                ))),
+            })
+            .collect()
+    }
+
+    /// Rebuilds an encoder for `data` from saved encodings: fields are matched by name (the
+    /// data may have extra columns, which the model ignores only if they are not fields of
+    /// it), values by string. Returns the encoder and, per model field, the index of the data
+    /// field that feeds it.
+    ///
+    /// # Errors
+    /// [`DataError::Schema`] naming the field when the data lacks one of the model's fields or
+    /// has it with another kind.
+    pub fn from_encodings(
+        encodings: &[FieldEncoding],
+        data: &Dataset,
+    ) -> Result<(InputEncoder, Vec<usize>), DataError> {
+        let mut next_row = 0u32;
+        let mut fields = Vec::with_capacity(encodings.len());
+        let mut sources = Vec::with_capacity(encodings.len());
+        for enc in encodings {
+            let f = data.field_index(enc.name()).ok_or_else(|| {
+                DataError::Schema(format!(
+                    "{}: the model needs field \"{}\", which this data does not have (fields: {})",
+                    data.source,
+                    enc.name(),
+                    data.field_names().join(", ")
+                ))
+            })?;
+            sources.push(f);
+            match (enc, &data.columns[f]) {
+                (
+                    FieldEncoding::Categorical { vocabulary, .. },
+                    Column::Categorical { dictionary, .. },
+                ) => {
+                    let ids: std::collections::HashMap<&str, u32> = vocabulary
+                        .iter()
+                        .enumerate()
+                        .map(|(k, v)| (v.as_str(), k as u32 + 2))
+                        .collect();
+                    let map: Vec<u32> = dictionary
+                        .iter()
+                        .enumerate()
+                        .map(|(code, v)| {
+                            if code == 0 {
+                                0
+                            } else {
+                                ids.get(v.as_str()).copied().unwrap_or(1)
+                            }
+                        })
+                        .collect();
+                    let size = vocabulary.len() as u32 + 2;
+                    fields.push(FieldEncoder::Categorical {
+                        offset: next_row,
+                        map,
+                        size,
+                    });
+                    next_row += size;
+                }
+                (FieldEncoding::Dense { mean, std, .. }, Column::Dense { .. }) => {
+                    fields.push(FieldEncoder::Dense {
+                        row: next_row,
+                        mean: *mean,
+                        std: *std,
+                    });
+                    next_row += 1;
+                }
+                (_, column) => {
+                    return Err(DataError::Schema(format!(
+                        "{}: field \"{}\" is {:?} in this data but {} in the model",
+                        data.source,
+                        enc.name(),
+                        column.kind(),
+                        match enc {
+                            FieldEncoding::Categorical { .. } => "categorical",
+                            FieldEncoding::Dense { .. } => "dense",
+                        }
+                    )))
+                }
+            }
+        }
+        Ok((
+            InputEncoder {
+                fields,
+                table_rows: next_row as usize,
+            },
+            sources,
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,5 +445,40 @@ mod tests {
         assert_eq!(b.scales[4], 1.0, "rare categorical has scale 1");
         assert_eq!(enc.encode_value(0, FieldValue::Categorical(0)), (0, 0.0));
         assert_eq!(enc.encode_value(0, FieldValue::Categorical(99)), (1, 1.0));
+    }
+
+    #[test]
+    fn encodings_round_trip_through_value_strings() {
+        let d = data();
+        let enc =
+            InputEncoder::fit(&d, &[0, 1, 2, 3, 4], &EncoderOptions { min_count: 1 }).unwrap();
+        let saved = enc.to_encodings(&d).unwrap();
+        assert_eq!(
+            saved[0],
+            FieldEncoding::Categorical {
+                name: "c".into(),
+                vocabulary: vec!["a".into(), "b".into()]
+            }
+        );
+        // Another file: other code order, an unseen value "z".
+        let mut other = d.clone();
+        other.columns[0] = Column::Categorical {
+            codes: vec![1, 2, 3],
+            dictionary: vec!["".into(), "b".into(), "z".into(), "a".into()],
+        };
+        other.columns[1] = Column::Dense {
+            values: vec![2.5, 0.0, 1.0],
+        };
+        other.labels = vec![0.0; 3];
+        let (rebuilt, sources) = InputEncoder::from_encodings(&saved, &other).unwrap();
+        assert_eq!(sources, vec![0, 1]);
+        assert_eq!(rebuilt.table_rows, enc.table_rows);
+        let b = rebuilt.encode_rows(&other, &[0, 1, 2]);
+        // "b" → id 3, "z" → rare 1, "a" → id 2; dense row 4 for all.
+        assert_eq!(b.rows, vec![3, 4, 1, 4, 2, 4]);
+        let mut renamed = other.clone();
+        renamed.fields[0].name = "q".into();
+        let err = InputEncoder::from_encodings(&saved, &renamed).unwrap_err();
+        assert!(err.to_string().contains("needs field \"c\""), "{err}");
     }
 }

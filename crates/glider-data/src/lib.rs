@@ -28,7 +28,7 @@ pub mod synth;
 
 pub use cross::{apply_crosses, fit_crosses, CrossOptions, CrossSpec};
 pub use dataset::{Column, Dataset, Field, FieldKind, FieldValue};
-pub use encode::{EncodedBatch, EncoderOptions, InputEncoder};
+pub use encode::{EncodedBatch, EncoderOptions, FieldEncoding, InputEncoder};
 pub use error::DataError;
 pub use progress::{NoProgress, Progress};
 pub use read::{read_criteo, read_csv, read_csv_from, CsvOptions, DenseTransform, SchemaOptions};

@@ -31,6 +31,10 @@ pub struct SchemaOptions {
     pub ignore: Vec<String>,
     /// Cell texts read as "missing" (after trimming spaces).
     pub missing: Vec<String>,
+    /// When true, a file without the label column is accepted (for prediction and
+    /// explanation, which need no labels); its labels are all 0.
+    #[serde(default)]
+    pub label_optional: bool,
 }
 
 impl SchemaOptions {
@@ -51,6 +55,7 @@ impl SchemaOptions {
             dense: vec![],
             ignore: vec![],
             missing: Self::default_missing(),
+            label_optional: false,
         }
     }
 }
@@ -222,6 +227,7 @@ pub fn read_criteo(
         dense: vec![],
         ignore: ignore.to_vec(),
         missing: vec![String::new()],
+        label_optional: false,
     };
     let options = CsvOptions { delimiter: b'\t' };
     let fixed = |name: &str| -> Option<(FieldKind, DenseTransform)> {
@@ -398,6 +404,9 @@ fn read_delimited(
                     }
                 }
             }
+            if label_col == usize::MAX {
+                labels.push(0.0);
+            }
             rows += 1;
         }
         rows_per_source.push(rows);
@@ -405,7 +414,6 @@ fn read_delimited(
             return Err(DataError::Empty { path });
         }
     }
-    let _ = label_col;
     let header = header.unwrap_or_default();
     let mut fields = Vec::new();
     let mut columns = Vec::new();
@@ -499,10 +507,11 @@ fn plan_roles(
         column: name.clone(),
         available: available.clone(),
     };
-    let label_col = header
-        .iter()
-        .position(|h| *h == schema.label)
-        .ok_or_else(|| unknown(&schema.label))?;
+    let label_col = match header.iter().position(|h| *h == schema.label) {
+        Some(c) => c,
+        None if schema.label_optional => usize::MAX,
+        None => return Err(unknown(&schema.label)),
+    };
     for name in schema
         .categorical
         .iter()

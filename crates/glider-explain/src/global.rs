@@ -66,6 +66,8 @@ pub struct GlobalDetection {
 ///
 /// With a `journal`, instances it already holds are not redone, and each newly finished
 /// instance is appended to it as soon as it completes (see [`crate::journal`]).
+/// `first_instance` is the index of `rows[0]` in the whole run (non-zero for a shard), so a
+/// shard's instances are seeded and counted exactly as in one run.
 pub fn detect_global(
     black_box: &dyn BlackBox,
     data: &Dataset,
@@ -73,20 +75,22 @@ pub fn detect_global(
     params: &GliderParams,
     progress: &dyn Progress,
     journal: Option<&Journal>,
+    first_instance: usize,
 ) -> GlobalDetection {
+    let last_instance = first_instance + rows.len();
     let done: Vec<LocalExplanation> = journal
         .map(|j| {
             j.finished()
                 .iter()
-                .filter(|l| l.instance < rows.len())
+                .filter(|l| (first_instance..last_instance).contains(&l.instance))
                 .cloned()
                 .collect()
         })
         .unwrap_or_default();
     let todo: Vec<(usize, usize)> = rows
         .iter()
-        .copied()
         .enumerate()
+        .map(|(k, &r)| (first_instance + k, r))
         .filter(|(i, _)| !done.iter().any(|l| l.instance == *i))
         .collect();
     progress.start(rows.len() as u64, "explaining instances");

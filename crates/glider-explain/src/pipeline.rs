@@ -327,6 +327,7 @@ pub fn run(
             &config.glider,
             stage.as_ref(),
             journal,
+            0,
         )
     };
     seconds.detect = t0.elapsed().as_secs_f64();

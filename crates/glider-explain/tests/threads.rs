@@ -68,7 +68,7 @@ fn one_and_two_threads_agree() {
             .num_threads(threads)
             .build()
             .unwrap()
-            .install(|| detect_global(&Planted, &d, &rows, &params, &NoProgress, None))
+            .install(|| detect_global(&Planted, &d, &rows, &params, &NoProgress, None, 0))
     };
     let one = run(1);
     let two = run(2);

@@ -6,6 +6,7 @@
 //! optimiser ([`EmbeddingTable::step`]) to the touched embedding rows. Loss: binary
 //! cross-entropy on the logit. Early stopping on validation logloss, best weights restored.
 
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Instant;
 
@@ -23,6 +24,7 @@ use glider_data::{Dataset, EncodedBatch, InputEncoder, Progress};
 
 use crate::deepfm::DeepFm;
 use crate::sparse::{EmbeddingTable, OptimizerKind};
+use crate::store::{load_parameters, named_parameters, read_safetensors, write_safetensors, Named};
 use crate::{to_vec, NnError};
 
 /// The dense (autodiff) part of a recommender: scaled field embeddings in, logits out.
@@ -134,6 +136,18 @@ pub trait Recommender: Send + Sync {
     fn history(&self) -> &[EpochRecord];
     /// The epoch whose weights were kept.
     fn best_epoch(&self) -> usize;
+    /// Every weight by name (`embedding` and the dense part's parameter paths).
+    ///
+    /// # Errors
+    /// [`NnError::Tensor`] when a tensor cannot be read back.
+    fn named_tensors(&self) -> Result<Vec<(String, Named)>, NnError>;
+    /// Writes the weights as safetensors (atomically).
+    ///
+    /// # Errors
+    /// [`NnError::Tensor`] naming the file.
+    fn save_weights(&self, path: &Path) -> Result<(), NnError> {
+        write_safetensors(path, &self.named_tensors()?)
+    }
 }
 
 /// A trained model: dense part, embedding table and encoder.
@@ -226,6 +240,66 @@ where
 
     fn best_epoch(&self) -> usize {
         self.best_epoch
+    }
+
+    fn named_tensors(&self) -> Result<Vec<(String, Named)>, NnError> {
+        let mut out = named_parameters(&self.net)?;
+        out.push((
+            "embedding".to_string(),
+            (vec![self.encoder.table_rows, self.dim], self.table.clone()),
+        ));
+        Ok(out)
+    }
+}
+
+/// Loads a model saved with [`Recommender::save_weights`]: the architecture, its settings and
+/// the encoder must be those it was trained with (model.json holds them).
+///
+/// # Errors
+/// [`NnError::Tensor`] for an unreadable file, [`NnError::Shape`] naming the tensor when the
+/// file does not fit the architecture (another model's weights).
+pub fn load(
+    kind: ModelKind,
+    params: &CtrParams,
+    encoder: InputEncoder,
+    path: &Path,
+) -> Result<Box<dyn Recommender>, NnError> {
+    let mut tensors = read_safetensors(path)?;
+    let device = crate::cpu();
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let dim = match kind {
+        ModelKind::DeepFm => params.embedding_dim + 1,
+    };
+    let (shape, table) = tensors
+        .remove("embedding")
+        .ok_or_else(|| NnError::Shape(format!("{}: no embedding tensor", path.display())))?;
+    if shape != [encoder.table_rows, dim] {
+        return Err(NnError::Shape(format!(
+            "{}: embedding is {shape:?}, the model's vocabulary needs [{}, {dim}]",
+            path.display(),
+            encoder.table_rows
+        )));
+    }
+    match kind {
+        ModelKind::DeepFm => {
+            let net = DeepFm::new(
+                encoder.num_fields(),
+                params.embedding_dim,
+                &params.hidden,
+                &mut rng,
+                &device,
+            );
+            let net = load_parameters(net, &tensors)?;
+            Ok(Box::new(CtrModel {
+                kind,
+                net,
+                table,
+                dim,
+                encoder,
+                history: Vec::new(),
+                best_epoch: 0,
+            }))
+        }
     }
 }
 
@@ -524,5 +598,74 @@ mod tests {
         // ln 2 = 0.693147; softplus(2) = 2.126928; softplus(-1) = 0.313262; mean = 1.044446
         let v = to_vec(bce_with_logits(z, y)).unwrap()[0];
         assert!((v - 1.044_446).abs() < 1e-5, "{v}");
+    }
+
+    #[test]
+    fn saved_model_reloads_and_predicts_bit_identically() {
+        let n = 400;
+        let codes: Vec<u32> = (0..n).map(|i| (i % 7 + 1) as u32).collect();
+        let labels: Vec<f32> = (0..n).map(|i| ((i % 7) % 2) as f32).collect();
+        let data = Dataset {
+            source: "t".into(),
+            label_name: "y".into(),
+            fields: vec![
+                Field {
+                    name: "a".into(),
+                    kind: FieldKind::Categorical,
+                },
+                Field {
+                    name: "d".into(),
+                    kind: FieldKind::Dense,
+                },
+            ],
+            labels,
+            columns: vec![
+                Column::Categorical {
+                    codes,
+                    dictionary: (0..8).map(|i| i.to_string()).collect(),
+                },
+                Column::Dense {
+                    values: (0..n).map(|i| (i % 5) as f32).collect(),
+                },
+            ],
+        };
+        let rows: Vec<usize> = (0..n).collect();
+        let enc = InputEncoder::fit(&data, &rows, &EncoderOptions { min_count: 0 }).unwrap();
+        let params = CtrParams {
+            embedding_dim: 4,
+            hidden: vec![8],
+            max_epochs: 2,
+            batch_size: 64,
+            ..CtrParams::default()
+        };
+        let m = train(
+            ModelKind::DeepFm,
+            &data,
+            &rows[..300],
+            &rows[300..],
+            &enc,
+            &params,
+            1,
+            &NoProgress,
+        )
+        .unwrap();
+        let dir = std::env::temp_dir().join(format!("glider-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("model.safetensors");
+        m.save_weights(&path).unwrap();
+        let back = load(ModelKind::DeepFm, &params, enc.clone(), &path).unwrap();
+        let batch = enc.encode_rows(&data, &rows);
+        assert_eq!(
+            back.predict_logits(&batch).unwrap(),
+            m.predict_logits(&batch).unwrap()
+        );
+        // Another architecture size does not load.
+        let other = CtrParams {
+            hidden: vec![9],
+            ..params.clone()
+        };
+        let err = load(ModelKind::DeepFm, &other, enc, &path).err().unwrap();
+        assert!(err.to_string().contains("shape"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

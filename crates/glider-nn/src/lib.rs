@@ -15,6 +15,7 @@ pub mod fast_mlp;
 pub mod layers;
 pub mod mlp;
 pub mod sparse;
+pub mod store;
 
 use burn::tensor::Device;
 

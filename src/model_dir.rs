@@ -1,0 +1,398 @@
+//! Trained models on disk and the subcommands that use them: `train`, `predict`, `detect`,
+//! `merge`.
+//!
+//! A model directory holds `model.safetensors` (weights), `model.json` (the [`ModelCard`]:
+//! architecture, settings, vocabularies as value strings, how to read files) and
+//! `metrics.json`. Because vocabularies are stored as strings, a model applies to any file with
+//! the same columns.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use glider_data::{
+    read_criteo, read_csv, CsvOptions, Dataset, FieldEncoding, InputEncoder, SchemaOptions,
+};
+use glider_explain::journal::fingerprint;
+use glider_explain::pipeline::{
+    evaluate, GlobalInteractionsFile, NamedInteraction, Reporter, TestMetrics,
+};
+use glider_explain::{detect_global, GliderParams, Journal, ModelBlackBox};
+use glider_nn::ctr::{self, CtrParams, ModelKind, Recommender};
+
+use crate::output::{write_atomic, write_json};
+
+/// How files are read for a model (the schema flags it was trained with).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Reading {
+    /// `csv` or `criteo`.
+    pub format: String,
+    /// Label, kinds, ignored columns, missing tokens.
+    pub schema: SchemaOptions,
+    /// CSV delimiter byte.
+    pub delimiter: u8,
+}
+
+impl Reading {
+    /// Reads `path` the way the model's training data was read; the label may be absent.
+    pub fn read(&self, path: &Path) -> Result<Dataset> {
+        let paths = [path.to_path_buf()];
+        let data = match self.format.as_str() {
+            "criteo" => read_criteo(&paths, &self.schema.ignore)?.0,
+            _ => {
+                let mut schema = self.schema.clone();
+                schema.label_optional = true;
+                read_csv(
+                    &paths,
+                    &schema,
+                    &CsvOptions {
+                        delimiter: self.delimiter,
+                    },
+                )?
+                .0
+            }
+        };
+        Ok(data)
+    }
+}
+
+/// `model.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ModelCard {
+    /// Format version.
+    pub glider_model: u32,
+    /// Architecture.
+    pub model: ModelKind,
+    /// Training settings (the architecture's sizes among them).
+    pub params: CtrParams,
+    /// Per field, its vocabulary or standardisation.
+    pub encodings: Vec<FieldEncoding>,
+    /// How to read files for this model.
+    pub reading: Reading,
+    /// Where it was trained and with which seed.
+    pub trained_on: String,
+    /// Seed of the training.
+    pub seed: u64,
+}
+
+/// `metrics.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Validation AUC and logloss.
+    pub validation: TestMetrics,
+    /// Test AUC and logloss.
+    pub test: TestMetrics,
+    /// Epochs run (the best is in `best_epoch`).
+    pub epochs: usize,
+    /// The epoch whose weights were kept.
+    pub best_epoch: usize,
+    /// Training wall time.
+    pub seconds: f64,
+}
+
+/// Writes a trained model's directory.
+pub fn save(
+    dir: &Path,
+    model: &dyn Recommender,
+    card: &ModelCard,
+    metrics: &Metrics,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    model.save_weights(&dir.join("model.safetensors"))?;
+    write_json(&dir.join("model.json"), card)?;
+    write_json(&dir.join("metrics.json"), metrics)?;
+    Ok(())
+}
+
+/// A loaded model with the data it was pointed at, its fields reordered to the model's.
+pub struct Loaded {
+    /// The card.
+    pub card: ModelCard,
+    /// The model.
+    pub model: Box<dyn Recommender>,
+    /// The data, holding exactly the model's fields in the model's order.
+    pub data: Dataset,
+}
+
+/// Loads `dir` and reads `data_path` for it.
+pub fn load(dir: &Path, data_path: &Path) -> Result<Loaded> {
+    let card_path = dir.join("model.json");
+    let text = std::fs::read_to_string(&card_path).with_context(|| {
+        format!(
+            "reading {} (is --model-dir a trained model?)",
+            card_path.display()
+        )
+    })?;
+    let card: ModelCard = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a glider model card", card_path.display()))?;
+    let data = card.reading.read(data_path)?;
+    let (encoder, sources) = InputEncoder::from_encodings(&card.encodings, &data)?;
+    let data = data.select_fields(&sources);
+    let model = ctr::load(
+        card.model,
+        &card.params,
+        encoder,
+        &dir.join("model.safetensors"),
+    )
+    .with_context(|| format!("loading {}", dir.display()))?;
+    Ok(Loaded { card, model, data })
+}
+
+/// `glider train`: returns the summary line.
+pub fn train(
+    data: &Dataset,
+    split: &glider_data::Split,
+    card: ModelCard,
+    encoder: &InputEncoder,
+    out: &Path,
+    reporter: &dyn Reporter,
+) -> Result<String> {
+    let t0 = Instant::now();
+    let model = {
+        let stage = reporter.stage(&format!("train {}", card.model.name()));
+        ctr::train(
+            card.model,
+            data,
+            &split.train,
+            &split.validation,
+            encoder,
+            &card.params,
+            card.seed,
+            stage.as_ref(),
+        )?
+    };
+    let seconds = t0.elapsed().as_secs_f64();
+    let metrics = Metrics {
+        validation: evaluate(model.as_ref(), data, &split.validation)?,
+        test: evaluate(model.as_ref(), data, &split.test)?,
+        epochs: model.history().len(),
+        best_epoch: model.best_epoch(),
+        seconds,
+    };
+    save(out, model.as_ref(), &card, &metrics)?;
+    Ok(format!(
+        "{} on {}: validation AUC {:.4} logloss {:.4}; test AUC {:.4} logloss {:.4} \
+         (best epoch {} of {}, {:.1}s)\nWrote {}/model.safetensors, model.json, metrics.json",
+        card.model.name(),
+        card.trained_on,
+        metrics.validation.auc,
+        metrics.validation.logloss,
+        metrics.test.auc,
+        metrics.test.logloss,
+        metrics.best_epoch,
+        metrics.epochs,
+        seconds,
+        out.display()
+    ))
+}
+
+/// `glider predict`: writes `row,probability,logit` for every row of the file.
+pub fn predict(dir: &Path, data_path: &Path, out: &Path) -> Result<usize> {
+    let loaded = load(dir, data_path)?;
+    let rows: Vec<usize> = (0..loaded.data.num_rows()).collect();
+    let batch = loaded.model.encoder().encode_rows(&loaded.data, &rows);
+    let logits = loaded.model.predict_logits(&batch)?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["row", "probability", "logit"])?;
+    for (i, z) in logits.iter().enumerate() {
+        let p = 1.0 / (1.0 + (-z).exp());
+        w.write_record([i.to_string(), format!("{p:.6}"), format!("{z:.6}")])?;
+    }
+    let bytes = w.into_inner().context("writing scores")?;
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    write_atomic(out, &bytes)?;
+    Ok(logits.len())
+}
+
+/// `detect.json`: what a detect run (or shard) explained, so shards can be merged.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DetectCard {
+    /// Shared by every shard of one run.
+    pub fingerprint: String,
+    /// The model's fields.
+    pub fields: Vec<String>,
+    /// Instances of the whole run.
+    pub instances: usize,
+    /// This shard, `(i, n)` 1-based.
+    pub shard: (usize, usize),
+    /// Instance indices `[start, end)` of this shard.
+    pub range: (usize, usize),
+    /// GLIDER's settings.
+    pub glider: GliderParams,
+}
+
+/// Parses `i/n`.
+pub fn parse_shard(text: &str) -> Result<(usize, usize)> {
+    let (i, n) = text
+        .split_once('/')
+        .with_context(|| format!("--shard must look like 1/4, got {text:?}"))?;
+    let i: usize = i
+        .trim()
+        .parse()
+        .with_context(|| format!("--shard {text:?}"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .with_context(|| format!("--shard {text:?}"))?;
+    if n == 0 || i == 0 || i > n {
+        bail!("--shard {text:?}: need 1 <= i <= n");
+    }
+    Ok((i, n))
+}
+
+fn named(
+    selected: &[glider_core::aggregate::CountedInteraction],
+    names: &[String],
+) -> Vec<NamedInteraction> {
+    selected
+        .iter()
+        .map(|c| NamedInteraction {
+            fields: c.features.iter().map(|&f| names[f].clone()).collect(),
+            count: c.count,
+        })
+        .collect()
+}
+
+/// `glider detect`: explains the first `instances` rows of a file with a trained model.
+#[allow(clippy::too_many_arguments)]
+pub fn detect(
+    dir: &Path,
+    data_path: &Path,
+    params: &GliderParams,
+    shard: (usize, usize),
+    resume: bool,
+    out: &Path,
+    reporter: &dyn Reporter,
+) -> Result<String> {
+    let loaded = load(dir, data_path)?;
+    let n = params.instances.min(loaded.data.num_rows());
+    let (i, k) = shard;
+    let range = ((i - 1) * n / k, i * n / k);
+    let card_text = serde_json::to_string(&loaded.card)?;
+    let mut whole = params.clone();
+    whole.instances = n;
+    let fp = fingerprint(&[
+        &card_text,
+        &loaded.data.source,
+        &loaded.data.num_rows().to_string(),
+        &serde_json::to_string(&whole)?,
+    ]);
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let names = loaded.data.field_names();
+    let card = DetectCard {
+        fingerprint: fp.clone(),
+        fields: names.clone(),
+        instances: n,
+        shard,
+        range,
+        glider: whole,
+    };
+    let journal_path = out.join("local.jsonl");
+    let journal = if resume {
+        Journal::resume(&journal_path, &fp, n)?
+    } else {
+        Journal::create(&journal_path, &fp, n)?
+    };
+    write_json(&out.join("detect.json"), &card)?;
+    let rows: Vec<usize> = (range.0..range.1).collect();
+    let black_box = ModelBlackBox::new(loaded.model.as_ref());
+    let t0 = Instant::now();
+    let detection = {
+        let stage = reporter.stage("GLIDER: explaining instances");
+        detect_global(
+            &black_box,
+            &loaded.data,
+            &rows,
+            params,
+            stage.as_ref(),
+            Some(&journal),
+            range.0,
+        )
+    };
+    let global = GlobalInteractionsFile {
+        fields: names.clone(),
+        instances: rows.len(),
+        failed: detection.failed.iter().map(|(i, _)| *i).collect(),
+        interactions: named(&detection.selected, &names),
+    };
+    write_json(&out.join("global_interactions.json"), &global)?;
+    for (_, why) in &detection.failed {
+        reporter.note(&format!("skipped {why}"));
+    }
+    Ok(format!(
+        "{}\nExplained {} of {} instances (shard {i}/{k}: {}..{}) in {:.1}s; wrote {}/global_interactions.json and local.jsonl",
+        crate::output::interactions_table(&global.interactions, rows.len()),
+        detection.explained,
+        rows.len(),
+        range.0,
+        range.1,
+        t0.elapsed().as_secs_f64(),
+        out.display()
+    ))
+}
+
+/// `glider merge`: combines the shards of one detect run into its global result.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<String> {
+    let mut cards: Vec<DetectCard> = Vec::new();
+    let mut locals = Vec::new();
+    for d in dirs {
+        let path = d.join("detect.json");
+        let card: DetectCard = serde_json::from_str(
+            &std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?,
+        )
+        .with_context(|| format!("{}: not a detect.json", path.display()))?;
+        if let Some(first) = cards.first() {
+            if first.fingerprint != card.fingerprint {
+                bail!(
+                    "{} comes from another run than {} (other model, data or settings)",
+                    d.display(),
+                    dirs[0].display()
+                );
+            }
+        }
+        let journal = Journal::resume(&d.join("local.jsonl"), &card.fingerprint, card.instances)?;
+        locals.extend(journal.finished().iter().cloned());
+        cards.push(card);
+    }
+    let Some(first) = cards.first() else {
+        bail!("glider merge needs at least one folder");
+    };
+    locals.sort_by_key(|l| l.instance);
+    locals.dedup_by_key(|l| l.instance);
+    let missing = first.instances.saturating_sub(locals.len());
+    let (_, selected) = glider_explain::global::aggregate(
+        &locals,
+        first.fields.len(),
+        first.glider.top_k,
+        first.glider.superset_ratio,
+    );
+    let explained: std::collections::HashSet<usize> = locals.iter().map(|l| l.instance).collect();
+    let global = GlobalInteractionsFile {
+        fields: first.fields.clone(),
+        instances: first.instances,
+        failed: (0..first.instances)
+            .filter(|i| !explained.contains(i))
+            .collect(),
+        interactions: named(&selected, &first.fields),
+    };
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    write_json(&out.join("global_interactions.json"), &global)?;
+    Ok(format!(
+        "{}\nMerged {} folder(s): {} of {} instances explained{}; wrote {}/global_interactions.json",
+        crate::output::interactions_table(&global.interactions, first.instances),
+        dirs.len(),
+        locals.len(),
+        first.instances,
+        if missing > 0 {
+            format!(" ({missing} missing: failed or in shards not given)")
+        } else {
+            String::new()
+        },
+        out.display()
+    ))
+}
