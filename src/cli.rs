@@ -199,6 +199,9 @@ pub struct ModelArgs {
     /// Epochs without improvement before stopping.
     #[arg(long, default_value_t = 2)]
     patience: usize,
+    /// L2 penalty on the looked-up embeddings (per row, summed over fields).
+    #[arg(long, default_value_t = 0.0)]
+    embedding_l2: f32,
 }
 
 /// Local detector choice.
@@ -471,6 +474,7 @@ fn config(
             batch_size: model.batch_size,
             max_epochs: model.epochs,
             patience: model.patience,
+            embedding_l2: model.embedding_l2,
             ..CtrParams::default()
         },
         encoder: EncoderOptions {

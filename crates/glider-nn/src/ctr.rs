@@ -91,6 +91,11 @@ pub struct CtrParams {
     pub patience: usize,
     /// Standard deviation of the normal initialisation of embedding rows.
     pub embedding_init_std: f32,
+    /// L2 penalty on the embeddings a batch looks up: `λ · mean over rows of Σ_fields ‖e‖²`
+    /// (0 = none). Keeps high-cardinality fields, cross features above all, from memorising
+    /// the training rows.
+    #[serde(default)]
+    pub embedding_l2: f32,
 }
 
 impl Default for CtrParams {
@@ -104,6 +109,7 @@ impl Default for CtrParams {
             max_epochs: 20,
             patience: 2,
             embedding_init_std: 0.01,
+            embedding_l2: 0.0,
         }
     }
 }
@@ -449,7 +455,14 @@ fn train_net<N: CtrNet + Send>(
             let ge = e
                 .grad_remove(&mut grads)
                 .ok_or_else(|| NnError::Tensor("no gradient for the embeddings".into()))?;
-            let ge = to_vec(ge)?;
+            let mut ge = to_vec(ge)?;
+            if params.embedding_l2 > 0.0 {
+                // d/de of λ · (1/B) Σ ‖e‖² is (2λ/B) e, e = the gathered scaled embeddings.
+                let c = 2.0 * params.embedding_l2 / b as f32;
+                for (g, &e) in ge.iter_mut().zip(&buf) {
+                    *g += c * e;
+                }
+            }
             let gp = GradientsParams::from_grads(grads, &net);
             net = optim.step(lr, net, gp);
             table.step(&rows, &scales, &ge, lr as f32);
