@@ -18,7 +18,7 @@ use rand_chacha::ChaCha8Rng;
 
 use glider_core::nid::{Matrix, MlpWeights};
 
-use crate::mlp::{MlpParams, Table};
+use crate::mlp::{EarlyStopping, MlpParams, Table};
 use crate::NnError;
 
 /// `dst[m×n] (+)= A · B` where element `(i, l)` of `A` is `a[i*a_rs + l*a_cs]` and element
@@ -418,8 +418,7 @@ pub fn fit_fast(
     let mut order: Vec<usize> = (0..train.rows()).collect();
     let (mut xb, mut yb) = (Vec::new(), Vec::new());
     let mut lr = params.learning_rate;
-    let mut best: Option<(f64, FastMlp)> = None;
-    let mut since_best = 0usize;
+    let mut stopping = EarlyStopping::new(params.patience);
     let mut epochs = 0;
     for epoch in 1..=params.max_epochs {
         epochs = epoch;
@@ -447,22 +446,11 @@ pub fn fit_fast(
                 epoch,
             });
         }
-        match params.patience {
-            None => best = Some((score, net.clone())),
-            Some(patience) => {
-                if best.as_ref().is_none_or(|(b, _)| score < *b) {
-                    best = Some((score, net.clone()));
-                    since_best = 0;
-                } else {
-                    since_best += 1;
-                    if since_best > patience {
-                        break;
-                    }
-                }
-            }
+        if stopping.update(score, || net.clone()) {
+            break;
         }
     }
-    let (validation_mse, net) = best.unwrap_or((f64::NAN, net));
+    let (validation_mse, net) = stopping.into_best().unwrap_or((f64::NAN, net));
     Ok(FastFit {
         net,
         epochs,

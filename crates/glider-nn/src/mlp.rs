@@ -124,6 +124,50 @@ pub fn mse(net: &ReluStack, table: &Table<'_>) -> Result<f64, NnError> {
     Ok(to_vec(err)?[0] as f64)
 }
 
+/// Early stopping as in spec 1.1: keeps the best-scoring snapshot and says stop at the
+/// `patience + 1`-th epoch in a row without a lower score; with no patience it keeps the last.
+pub(crate) struct EarlyStopping<T> {
+    patience: Option<usize>,
+    best: Option<(f64, T)>,
+    since_best: usize,
+}
+
+impl<T> EarlyStopping<T> {
+    pub(crate) fn new(patience: Option<usize>) -> Self {
+        EarlyStopping {
+            patience,
+            best: None,
+            since_best: 0,
+        }
+    }
+
+    /// Records an epoch's score; `snapshot` is taken only when it is kept. Returns true when
+    /// training should stop.
+    pub(crate) fn update(&mut self, score: f64, snapshot: impl FnOnce() -> T) -> bool {
+        match self.patience {
+            None => {
+                self.best = Some((score, snapshot()));
+                false
+            }
+            Some(patience) => {
+                if self.best.as_ref().is_none_or(|(b, _)| score < *b) {
+                    self.best = Some((score, snapshot()));
+                    self.since_best = 0;
+                    false
+                } else {
+                    self.since_best += 1;
+                    self.since_best > patience
+                }
+            }
+        }
+    }
+
+    /// The kept snapshot and its score.
+    pub(crate) fn into_best(self) -> Option<(f64, T)> {
+        self.best
+    }
+}
+
 /// Fits an L1-regularised MLP regressor on `train`, early-stopping on `validation`.
 ///
 /// Inputs are used as given (GLIDER's surrogate sees raw 0/1 masks; NID callers standardise).
@@ -153,8 +197,7 @@ pub fn fit_mlp(
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
     let mut order: Vec<usize> = (0..train.rows()).collect();
     let mut lr = params.learning_rate;
-    let mut best: Option<(f64, ReluStack)> = None;
-    let mut since_best = 0usize;
+    let mut stopping = EarlyStopping::new(params.patience);
     let mut epochs = 0usize;
     let use_validation = validation.rows() > 0;
     for epoch in 1..=params.max_epochs {
@@ -185,27 +228,11 @@ pub fn fit_mlp(
                 epoch,
             });
         }
-        match params.patience {
-            None => {
-                best = Some((score, net.clone()));
-            }
-            Some(patience) => {
-                if best.as_ref().is_none_or(|(b, _)| score < *b) {
-                    best = Some((score, net.clone()));
-                    since_best = 0;
-                } else {
-                    since_best += 1;
-                    if since_best > patience {
-                        break;
-                    }
-                }
-            }
+        if stopping.update(score, || net.clone()) {
+            break;
         }
     }
-    let (validation_mse, net) = match best {
-        Some(b) => b,
-        None => (f64::NAN, net),
-    };
+    let (validation_mse, net) = stopping.into_best().unwrap_or((f64::NAN, net));
     let net = net.valid();
     let weights =
         MlpWeights::new(net.weight_matrices()?).map_err(|e| NnError::Shape(e.to_string()))?;
@@ -265,5 +292,23 @@ mod tests {
         // Same seed, same weights.
         let again = fit_mlp(&train, &val, &params, 3).unwrap();
         assert_eq!(again.weights, fit.weights);
+    }
+
+    #[test]
+    fn early_stopping_stops_at_the_patience_plus_first_worse_epoch() {
+        // Scores 5, 4, 4.5, 4.2, 4.1: with patience 2 the third epoch in a row without a
+        // score below 4 says stop, and the snapshot of epoch 2 is kept.
+        let mut s = EarlyStopping::new(Some(2));
+        let stops: Vec<bool> = [5.0, 4.0, 4.5, 4.2, 4.1]
+            .iter()
+            .enumerate()
+            .map(|(e, &v)| s.update(v, || e + 1))
+            .collect();
+        assert_eq!(stops, vec![false, false, false, false, true]);
+        assert_eq!(s.into_best(), Some((4.0, 2)));
+        let mut last = EarlyStopping::new(None);
+        assert!(!last.update(1.0, || 1));
+        assert!(!last.update(2.0, || 2));
+        assert_eq!(last.into_best(), Some((2.0, 2)));
     }
 }
