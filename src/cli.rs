@@ -257,6 +257,10 @@ pub struct GliderArgs {
     /// Interactions kept per instance by NID.
     #[arg(long, default_value_t = 100)]
     local_top: usize,
+    /// In an instance's NID ranking, a superset of an emitted interaction is dropped when its
+    /// strength is below this share of its strongest emitted subset (0 = reference pruning).
+    #[arg(long, default_value_t = 0.5)]
+    local_superset_ratio: f64,
     /// Quantile bins for dense fields in crosses.
     #[arg(long, default_value_t = 100)]
     bins: usize,
@@ -506,6 +510,7 @@ fn glider_params(glider: &GliderArgs, seed: u64) -> GliderParams {
             },
             ranking: glider_core::nid::RankingOptions {
                 max_interactions: glider.local_top,
+                superset_ratio: glider.local_superset_ratio,
                 ..Default::default()
             },
             detector: match glider.detector {

@@ -329,6 +329,13 @@ pub struct RankingOptions {
     /// When true, single features (j = 1, main effects) are candidates too (default false:
     /// j starts at 2).
     pub include_main_effects: bool,
+    /// A candidate that is a strict superset of already emitted interactions must *earn its
+    /// place*: it is dropped when its strength is below this share of the strongest of those
+    /// subsets (default 0 = the reference pruning of spec 1.4). Against NID's bias to supersets:
+    /// a spurious extra field is one a unit weights much less than the true members, so the
+    /// superset's strength falls well below its subset's (see [`prune_redundant_with`]).
+    #[serde(default)]
+    pub superset_ratio: f64,
 }
 
 impl Default for RankingOptions {
@@ -337,6 +344,7 @@ impl Default for RankingOptions {
             max_interactions: 100,
             averaging: Averaging::Min,
             include_main_effects: false,
+            superset_ratio: 0.0,
         }
     }
 }
@@ -639,14 +647,16 @@ struct Pruner {
     accepted: Vec<Vec<usize>>,
     emitted: Vec<RankedInteraction>,
     cap: usize,
+    superset_ratio: f64,
 }
 
 impl Pruner {
-    fn new(cap: usize) -> Self {
+    fn new(cap: usize, superset_ratio: f64) -> Self {
         Self {
             accepted: Vec::new(),
             emitted: Vec::new(),
             cap,
+            superset_ratio,
         }
     }
 
@@ -662,6 +672,17 @@ impl Pruner {
         {
             return true;
         }
+        if self.superset_ratio > 0.0 {
+            let strongest_subset = self
+                .emitted
+                .iter()
+                .filter(|e| is_strict_subset(&e.features, &cand.features))
+                .map(|e| e.strength)
+                .fold(f64::NEG_INFINITY, f64::max);
+            if cand.strength < self.superset_ratio * strongest_subset {
+                return true;
+            }
+        }
         self.accepted
             .retain(|t| !is_strict_subset(t, &cand.features));
         self.accepted.push(cand.features.clone());
@@ -676,7 +697,18 @@ impl Pruner {
 /// candidate is accepted and emitted. Stops after `cap` are emitted. Feature lists must
 /// be sorted ascending and distinct. Emitted items keep their input order.
 pub fn prune_redundant(sorted: &[RankedInteraction], cap: usize) -> Vec<RankedInteraction> {
-    let mut pr = Pruner::new(cap);
+    prune_redundant_with(sorted, cap, 0.0)
+}
+
+/// [`prune_redundant`] where, in addition, a candidate that is a strict superset of emitted
+/// interactions is dropped when its strength is below `superset_ratio` times the strongest of
+/// those subsets (`0` = [`prune_redundant`]).
+pub fn prune_redundant_with(
+    sorted: &[RankedInteraction],
+    cap: usize,
+    superset_ratio: f64,
+) -> Vec<RankedInteraction> {
+    let mut pr = Pruner::new(cap, superset_ratio);
     for c in sorted {
         if !pr.offer(c.clone()) {
             break;
@@ -696,7 +728,7 @@ pub fn rank_interactions(
     opts: &RankingOptions,
 ) -> Result<Vec<RankedInteraction>, NidError> {
     let c = build_candidates(w, opts.averaging, opts.include_main_effects)?;
-    let mut pr = Pruner::new(opts.max_interactions);
+    let mut pr = Pruner::new(opts.max_interactions, opts.superset_ratio);
     if opts.max_interactions > 0 {
         walk_sorted(&c, |r| pr.offer(r));
     }
@@ -935,6 +967,7 @@ mod tests {
                 max_interactions: 7,
                 averaging,
                 include_main_effects: false,
+                superset_ratio: 0.0,
             };
             assert_eq!(
                 rank_interactions(&w, &opts).expect("ok"),
@@ -1006,5 +1039,38 @@ mod tests {
             serde_json::to_string(&Averaging::GeometricMean).expect("ser"),
             "\"geometric-mean\""
         );
+    }
+
+    #[test]
+    fn a_weak_superset_must_earn_its_place() {
+        let sorted = vec![
+            ri(&[1, 3], 0.41),
+            ri(&[3, 4], 0.19),
+            ri(&[1, 3, 4], 0.119), // < 0.5 * 0.41: dropped with ratio 0.5
+            ri(&[0, 4], 0.115),
+            ri(&[0, 2, 4], 0.05), // < 0.5 * 0.115 = 0.0575: dropped
+            ri(&[5, 6], 0.045),
+            ri(&[5, 6, 7], 0.04), // >= 0.5 * 0.045: kept, replaces {5,6} in T
+        ];
+        let got: Vec<Vec<usize>> = prune_redundant_with(&sorted, 10, 0.5)
+            .into_iter()
+            .map(|r| r.features)
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                vec![1, 3],
+                vec![3, 4],
+                vec![0, 4],
+                vec![5, 6],
+                vec![5, 6, 7]
+            ]
+        );
+        // Ratio 0 is the reference pruning.
+        assert_eq!(
+            prune_redundant_with(&sorted, 10, 0.0),
+            prune_redundant(&sorted, 10)
+        );
+        assert_eq!(prune_redundant(&sorted, 10).len(), 7);
     }
 }

@@ -55,7 +55,8 @@ pub struct LocalParams {
     pub validation_fraction: f64,
     /// The surrogate MLP.
     pub surrogate: MlpParams,
-    /// NID's any-order ranking (at most 100 interactions per instance).
+    /// NID's any-order ranking (at most 100 interactions per instance; a superset must reach
+    /// half the strength of its emitted subsets, see [`RankingOptions::superset_ratio`]).
     pub ranking: RankingOptions,
     /// Rows per black-box query.
     pub query_batch: usize,
@@ -74,7 +75,10 @@ impl Default for LocalParams {
             train_fraction: 5.0 / 6.0,
             validation_fraction: 1.0 / 12.0,
             surrogate: MlpParams::default(),
-            ranking: RankingOptions::default(),
+            ranking: RankingOptions {
+                superset_ratio: 0.5,
+                ..RankingOptions::default()
+            },
             query_batch: 8192,
             trainer: SurrogateTrainer::Fast,
             detector: Detector::Nid,
