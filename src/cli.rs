@@ -79,6 +79,32 @@ enum BenchCommand {
     /// Local detectors (NID on the surrogate, ArchDetect) on A1–A4 by pairwise AUC.
     #[command(after_help = "Example:\n  glider bench local --trials 3 --out out/bench-local")]
     Local(LocalBenchArgs),
+    /// NID (plain MLP 140-100-60-20, L1 5e-5) on the synthetic suite F1-F10: pairwise AUC and
+    /// R-precision beside the published columns.
+    #[command(
+        after_help = "Example:\n  glider bench nid --functions F1,F4 --trials 3 --out out/bench-nid"
+    )]
+    Nid(NidBenchArgs),
+}
+
+#[derive(Args, Debug)]
+struct NidBenchArgs {
+    /// Functions (comma separated, F1..F10).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "F1,F2,F3,F4,F5,F6,F7,F8,F9,F10"
+    )]
+    functions: Vec<String>,
+    /// Trials (seeds) per function.
+    #[arg(long, default_value_t = 10)]
+    trials: usize,
+    /// Maximum epochs (early stopping, patience 5).
+    #[arg(long, default_value_t = 100)]
+    epochs: usize,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-nid")]
+    out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -396,6 +422,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         }
         Command::Bench(BenchCommand::Speed(args)) => bench_speed(args, cli.quiet),
         Command::Bench(BenchCommand::Local(args)) => bench_local(args, cli.quiet),
+        Command::Bench(BenchCommand::Nid(args)) => bench_nid(args, cli.quiet),
     }
 }
 
@@ -764,5 +791,54 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
         &bars,
     )?;
     println!("{line}");
+    Ok(())
+}
+
+fn bench_nid(args: NidBenchArgs, quiet: bool) -> Result<()> {
+    use glider_core::synthetic_functions::SyntheticFunction;
+    let functions = args
+        .functions
+        .iter()
+        .map(|f| {
+            SyntheticFunction::parse(f)
+                .ok_or_else(|| anyhow::anyhow!("unknown function {f:?} (F1..F10)"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let params = MlpParams {
+        hidden: vec![140, 100, 60, 20],
+        l1: 5e-5,
+        max_epochs: args.epochs,
+        ..MlpParams::default()
+    };
+    let scores = crate::bench::nid(&functions, args.trials, &params, |m| {
+        if !quiet {
+            eprintln!("{m}");
+        }
+    })?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    write_json(&args.out.join("bench.json"), &scores)?;
+    println!(
+        "NID, plain MLP 140-100-60-20, {} trial(s) per function:",
+        args.trials
+    );
+    println!(
+        "  {:<4} {:>16} {:>12} {:>14} {:>16}",
+        "fn", "pairwise AUC", "R-precision", "paper NID MLP", "paper NID MLP-M"
+    );
+    for s in &scores {
+        println!(
+            "  {:<4} {:>8.3} ± {:.3} {:>12.2} {:>14.3} {:>16.3}",
+            s.function,
+            s.auc_mean,
+            s.auc_std,
+            s.r_precision_mean,
+            s.published_mlp,
+            s.published_mlp_m
+        );
+    }
+    let mean = scores.iter().map(|s| s.auc_mean).sum::<f64>() / scores.len().max(1) as f64;
+    println!("  mean {mean:.3}");
+    println!("Wrote {}", args.out.join("bench.json").display());
     Ok(())
 }

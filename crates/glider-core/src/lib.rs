@@ -16,3 +16,4 @@ pub mod metrics;
 pub mod nid;
 pub mod perturb;
 pub mod synth;
+pub mod synthetic_functions;
