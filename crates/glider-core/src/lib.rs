@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! glider-core: the methods of NID and GLIDER with no tensor library.
 //!
 //! - [`nid`]: interaction strengths from MLP weights (ALGORITHMS.md 1.2-1.4; Tsang et al.,

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Field schemas, dataset readers, input encoding and splits for glider.
 //!
 //! The data's way through this crate:

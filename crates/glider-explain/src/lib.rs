@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Explaining a black-box recommender with GLIDER (Tsang et al., ICLR 2020).
 //!
 //! - [`blackbox`]: the [`BlackBox`] trait (a batch of field values in, logits out) and its

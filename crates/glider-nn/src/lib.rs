@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Everything glider trains by gradient, on burn's `flex` CPU backend:
 //!
 //! - [`mlp`]: the interaction MLP and GLIDER's local surrogate (spec 1.1, 3.1), whose weights
