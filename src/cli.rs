@@ -760,12 +760,26 @@ fn train(args: TrainArgs, quiet: bool) -> Result<()> {
     let bars = Bars::new(quiet);
     let (data, split) = load(&args.data, args.seed)?;
     let encoder = glider_data::InputEncoder::fit(&data, &split.train, &config.encoder)?;
+    // Save every field's final kind, inferred ones included, so a file to score is read the
+    // same way even where its own values would be inferred otherwise.
+    let mut reading = reading(&args.data)?;
+    let names_of = |kind: glider_data::FieldKind| -> Vec<String> {
+        data.fields
+            .iter()
+            .filter(|f| f.kind == kind)
+            .map(|f| f.name.clone())
+            .collect()
+    };
+    if reading.format == "csv" {
+        reading.schema.categorical = names_of(glider_data::FieldKind::Categorical);
+        reading.schema.dense = names_of(glider_data::FieldKind::Dense);
+    }
     let card = crate::model_dir::ModelCard {
         glider_model: 1,
         model: config.model,
         params: config.ctr.clone(),
         encodings: encoder.to_encodings(&data)?,
-        reading: reading(&args.data)?,
+        reading,
         trained_on: data.source.clone(),
         seed: args.seed,
     };

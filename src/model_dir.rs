@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use glider_data::{
-    read_criteo, read_csv, CsvOptions, Dataset, FieldEncoding, InputEncoder, SchemaOptions,
+    read_criteo_with, read_csv, CsvOptions, Dataset, FieldEncoding, InputEncoder, SchemaOptions,
 };
 use glider_explain::journal::fingerprint;
 use glider_explain::pipeline::{
@@ -40,7 +40,15 @@ impl Reading {
     pub fn read(&self, path: &Path) -> Result<Dataset> {
         let paths = [path.to_path_buf()];
         let data = match self.format.as_str() {
-            "criteo" => read_criteo(&paths, &self.schema.ignore)?.0,
+            "criteo" => {
+                // Kaggle's test.txt has no label column: 39 cells instead of 40.
+                let head = std::fs::read(path)
+                    .ok()
+                    .and_then(|b| b.split(|&c| c == b'\n').next().map(|l| l.to_vec()))
+                    .unwrap_or_default();
+                let cells = head.iter().filter(|&&c| c == b'\t').count() + 1;
+                read_criteo_with(&paths, &self.schema.ignore, cells != 39)?.0
+            }
             _ => {
                 let mut schema = self.schema.clone();
                 schema.label_optional = true;
@@ -275,9 +283,11 @@ pub fn detect(
     let card_text = serde_json::to_string(&loaded.card)?;
     let mut whole = params.clone();
     whole.instances = n;
+    // The file's size and shape, not its path: shards may name it differently.
+    let size = std::fs::metadata(data_path).map(|m| m.len()).unwrap_or(0);
     let fp = fingerprint(&[
         &card_text,
-        &loaded.data.source,
+        &size.to_string(),
         &loaded.data.num_rows().to_string(),
         &serde_json::to_string(&whole)?,
     ]);
@@ -355,8 +365,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<String> {
                 );
             }
         }
-        let journal = Journal::resume(&d.join("local.jsonl"), &card.fingerprint, card.instances)?;
-        locals.extend(journal.finished().iter().cloned());
+        locals.extend(Journal::read(&d.join("local.jsonl"), &card.fingerprint)?);
         cards.push(card);
     }
     let Some(first) = cards.first() else {

@@ -362,6 +362,20 @@ fn train_predict_detect_shards_merge() {
         read_json(&one.join("global_interactions.json")),
         read_json(&merged.join("global_interactions.json"))
     );
+    // merge reads shard folders without changing them, and a missing journal is an error.
+    let before = std::fs::read(s2.join("local.jsonl")).unwrap();
+    std::fs::remove_file(s1.join("local.jsonl")).unwrap();
+    let o = glider(&[
+        "merge",
+        s1.to_str().unwrap(),
+        s2.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("local.jsonl"), "{}", stderr(&o));
+    assert!(!s1.join("local.jsonl").exists());
+    assert_eq!(std::fs::read(s2.join("local.jsonl")).unwrap(), before);
     // A model directory from another schema is refused with the missing field's name.
     let other = dir.join("other.csv");
     std::fs::write(&other, "click,zzz\n1,a\n0,b\n").unwrap();

@@ -32,5 +32,8 @@ pub use dataset::{Column, Dataset, Field, FieldKind, FieldValue};
 pub use encode::{EncodedBatch, EncoderOptions, FieldEncoding, InputEncoder};
 pub use error::DataError;
 pub use progress::{NoProgress, Progress};
-pub use read::{read_criteo, read_csv, read_csv_from, CsvOptions, DenseTransform, SchemaOptions};
+pub use read::{
+    read_criteo, read_criteo_with, read_csv, read_csv_from, CsvOptions, DenseTransform,
+    SchemaOptions,
+};
 pub use split::{split_indices, Split};

@@ -212,6 +212,19 @@ pub fn read_criteo(
     paths: &[PathBuf],
     ignore: &[String],
 ) -> Result<(Dataset, Vec<usize>), DataError> {
+    read_criteo_with(paths, ignore, true)
+}
+
+/// [`read_criteo`] for files with (`labeled`, 40 columns) or without (39 columns, as Kaggle's
+/// test.txt) the label column; unlabeled rows get label 0.
+///
+/// # Errors
+/// As [`read_criteo`].
+pub fn read_criteo_with(
+    paths: &[PathBuf],
+    ignore: &[String],
+    labeled: bool,
+) -> Result<(Dataset, Vec<usize>), DataError> {
     let sources = paths
         .iter()
         .map(|p| open(p))
@@ -227,9 +240,13 @@ pub fn read_criteo(
         dense: vec![],
         ignore: ignore.to_vec(),
         missing: vec![String::new()],
-        label_optional: false,
+        label_optional: !labeled,
     };
     let options = CsvOptions { delimiter: b'\t' };
+    let mut names = criteo_columns();
+    if !labeled {
+        names.remove(0);
+    }
     let fixed = |name: &str| -> Option<(FieldKind, DenseTransform)> {
         if name.starts_with('I') {
             Some((FieldKind::Dense, DenseTransform::CriteoLog))
@@ -242,7 +259,7 @@ pub fn read_criteo(
     read_delimited(
         sources,
         &source_name,
-        Some(criteo_columns()),
+        Some(names),
         &schema,
         &options,
         &fixed,
@@ -386,7 +403,9 @@ fn read_delimited(
                             b.codes.push(0);
                             continue;
                         }
-                        let is_number = text.parse::<f64>().is_ok_and(|v| v.is_finite());
+                        let is_number = text
+                            .parse::<f64>()
+                            .is_ok_and(|v| v.is_finite() && (v as f32).is_finite());
                         if !is_number {
                             if *kind == Some(FieldKind::Dense) {
                                 return Err(DataError::Parse {
@@ -518,7 +537,9 @@ fn plan_roles(
         .chain(&schema.dense)
         .chain(&schema.ignore)
     {
-        if !header.contains(name) {
+        // A file to score or explain may lack columns the training file had; the model
+        // names the fields it really needs when it is applied.
+        if !header.contains(name) && !schema.label_optional {
             return Err(unknown(name));
         }
     }
@@ -564,6 +585,15 @@ fn parse_label(
     text: &str,
     schema: &SchemaOptions,
 ) -> Result<f32, DataError> {
+    let missing = text.is_empty() || schema.missing.iter().any(|m| m == text);
+    if missing {
+        return Err(DataError::Parse {
+            path: path.to_path_buf(),
+            line,
+            column: column.to_string(),
+            message: "the label is missing".into(),
+        });
+    }
     if let Some(positive) = &schema.positive {
         if text.is_empty() {
             return Err(DataError::Parse {
@@ -705,6 +735,20 @@ mod tests {
     }
 
     #[test]
+    fn missing_label_and_f32_overflow_are_named() {
+        let err = read("y,a\n1,x\n,y\n", &SchemaOptions::with_label("y")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("mem.csv:3: column \"y\": the label is missing"),
+            "{err}"
+        );
+        let mut s = SchemaOptions::with_label("y");
+        s.dense = vec!["a".into()];
+        let err = read("y,a\n1,1e39\n", &s).unwrap_err();
+        assert!(err.to_string().contains("finite"), "{err}");
+    }
+
+    #[test]
     fn duplicate_header_is_an_error() {
         let err = read("y,a,a\n1,2,3\n", &SchemaOptions::with_label("y")).unwrap_err();
         assert!(err.to_string().contains("twice"), "{err}");
@@ -780,6 +824,12 @@ mod tests {
             ),
             "{err}"
         );
+        // Kaggle's test.txt layout: no label column, 39 cells.
+        std::fs::write(&path, format!("{}\n", line2[1..].join("\t"))).unwrap();
+        let (d, _) = read_criteo_with(std::slice::from_ref(&path), &[], false).unwrap();
+        assert_eq!(d.num_fields(), 39);
+        assert_eq!(d.labels, vec![0.0]);
+        assert_eq!(d.row(0)[0], FieldValue::Dense(52.0));
         std::fs::remove_dir_all(&dir).ok();
     }
 }

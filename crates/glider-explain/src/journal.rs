@@ -86,6 +86,39 @@ impl Journal {
         if !path.exists() {
             return Journal::create(path, fingerprint, instances);
         }
+        let (finished, good_bytes) = Self::parse(path, fingerprint)?;
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| io_err(path, e))?;
+        file.set_len(good_bytes as u64)
+            .map_err(|e| io_err(path, e))?;
+        drop(file);
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| io_err(path, e))?;
+        Ok(Journal {
+            path: path.to_path_buf(),
+            file: Mutex::new(file),
+            finished,
+        })
+    }
+
+    /// Reads a journal without changing it (for merging shards): its finished instances.
+    ///
+    /// # Errors
+    /// [`ExplainError::Config`] when the file is absent, unreadable, or from another run.
+    pub fn read(path: &Path, fingerprint: &str) -> Result<Vec<LocalExplanation>, ExplainError> {
+        Self::parse(path, fingerprint).map(|(finished, _)| finished)
+    }
+
+    /// Parses a journal: finished instances sorted by index (a torn last line and anything
+    /// after it ignored) and the byte length of the good part.
+    fn parse(
+        path: &Path,
+        fingerprint: &str,
+    ) -> Result<(Vec<LocalExplanation>, usize), ExplainError> {
         let reader = BufReader::new(File::open(path).map_err(|e| io_err(path, e))?);
         let mut lines = Vec::new();
         for line in reader.split(b'\n') {
@@ -116,23 +149,8 @@ impl Journal {
                 Err(_) => break,
             }
         }
-        let file = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .map_err(|e| io_err(path, e))?;
-        file.set_len(good_bytes as u64)
-            .map_err(|e| io_err(path, e))?;
-        drop(file);
-        let file = OpenOptions::new()
-            .append(true)
-            .open(path)
-            .map_err(|e| io_err(path, e))?;
         finished.sort_by_key(|l| l.instance);
-        Ok(Journal {
-            path: path.to_path_buf(),
-            file: Mutex::new(file),
-            finished,
-        })
+        Ok((finished, good_bytes))
     }
 
     /// Instances finished by earlier runs, by index.
