@@ -680,9 +680,7 @@ fn bench_speed(args: SpeedArgs, quiet: bool) -> Result<()> {
             eprintln!("{m}");
         }
     })?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    write_json(&args.out.join("bench.json"), &report)?;
+    write_bench(&args.out, &report)?;
     let s = &report.settings;
     println!(
         "surrogate {}-256-128-64-1, {} perturbations, {} epochs, {} fits each:",
@@ -715,9 +713,7 @@ fn bench_local(args: LocalBenchArgs, quiet: bool) -> Result<()> {
             eprintln!("{m}");
         }
     })?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    write_json(&args.out.join("bench.json"), &scores)?;
+    write_bench(&args.out, &scores)?;
     println!(
         "Pairwise AUC on A1-A4 (p = 40, input +1, baseline -1), NID over {} seed(s):",
         args.trials
@@ -829,9 +825,7 @@ fn bench_nid(args: NidBenchArgs, quiet: bool) -> Result<()> {
             eprintln!("{m}");
         }
     })?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    write_json(&args.out.join("bench.json"), &scores)?;
+    write_bench(&args.out, &scores)?;
     println!(
         "NID, plain MLP 140-100-60-20, {} trial(s) per function:",
         args.trials
@@ -855,4 +849,10 @@ fn bench_nid(args: NidBenchArgs, quiet: bool) -> Result<()> {
     println!("  mean {mean:.3}");
     println!("Wrote {}", args.out.join("bench.json").display());
     Ok(())
+}
+
+/// Writes a benchmark's results to `out/bench.json` (atomically), creating the folder.
+fn write_bench<T: serde::Serialize>(out: &Path, value: &T) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    write_json(&out.join("bench.json"), value)
 }
