@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use glider_core::metrics::{logloss, mean_std, paired_t_test, roc_auc, PairedTest};
+use glider_core::metrics::{mean_std, paired_t_test, PairedTest};
 use glider_data::cross::{apply_crosses, fit_crosses, CrossOptions, CrossSpec};
 use glider_data::{Dataset, EncoderOptions, InputEncoder, Progress, Split};
 use glider_nn::ctr::{self, CtrParams, ModelKind, Recommender};
@@ -223,14 +223,14 @@ pub fn evaluate(
     let batch = model.encoder().encode_rows(data, rows);
     let logits = model.predict_logits(&batch)?;
     let labels: Vec<f32> = rows.iter().map(|&r| data.labels[r]).collect();
-    let probs: Vec<f32> = logits.iter().map(|&z| 1.0 / (1.0 + (-z).exp())).collect();
-    let auc = roc_auc(&labels, &logits).ok_or_else(|| {
+    let (ll, auc) = ctr::logit_metrics(&labels, &logits);
+    let auc = auc.ok_or_else(|| {
         ExplainError::Config(format!(
             "the {} test rows hold only one class: AUC is undefined",
             rows.len()
         ))
     })?;
-    let ll = logloss(&labels, &probs).ok_or_else(|| ExplainError::Config("no test rows".into()))?;
+    let ll = ll.ok_or_else(|| ExplainError::Config("no test rows".into()))?;
     Ok(TestMetrics { auc, logloss: ll })
 }
 

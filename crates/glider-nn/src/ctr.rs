@@ -23,7 +23,7 @@ use glider_core::metrics::{logloss, roc_auc};
 use glider_data::{Dataset, EncodedBatch, InputEncoder, Progress};
 
 use crate::deepfm::DeepFm;
-use crate::sparse::{EmbeddingTable, OptimizerKind};
+use crate::sparse::{gather_scaled, EmbeddingTable, OptimizerKind};
 use crate::store::{load_parameters, named_parameters, read_safetensors, write_safetensors, Named};
 use crate::{to_vec, NnError};
 
@@ -188,7 +188,7 @@ fn predict_with<N: CtrNet>(
         let end = (start + PREDICT_CHUNK).min(n);
         let rows = &batch.rows[start * f..end * f];
         let scales = &batch.scales[start * f..end * f];
-        gather(table, dim, rows, scales, &mut buf)?;
+        gather_scaled(table, dim, rows, scales, &mut buf)?;
         let e = Tensor::<3>::from_data(
             TensorData::new(std::mem::take(&mut buf), [end - start, f, dim]),
             device,
@@ -196,25 +196,6 @@ fn predict_with<N: CtrNet>(
         out.extend(to_vec(net.forward(e))?);
     }
     Ok(out)
-}
-
-fn gather(
-    table: &[f32],
-    dim: usize,
-    rows: &[u32],
-    scales: &[f32],
-    out: &mut Vec<f32>,
-) -> Result<(), NnError> {
-    out.clear();
-    out.reserve(rows.len() * dim);
-    for (&r, &s) in rows.iter().zip(scales) {
-        let r = r as usize;
-        let src = table
-            .get(r * dim..(r + 1) * dim)
-            .ok_or_else(|| NnError::Shape(format!("embedding row {r} is outside the table")))?;
-        out.extend(src.iter().map(|&x| x * s));
-    }
-    Ok(())
 }
 
 impl<N: CtrNet> Recommender for CtrModel<N>
@@ -316,11 +297,11 @@ pub fn bce_with_logits(z: Tensor<2>, y: Tensor<2>) -> Tensor<1> {
     (relu(z.clone()) - z * y + stable).mean()
 }
 
-/// Validation metrics from logits.
-fn evaluate(labels: &[f32], logits: &[f32]) -> (f64, Option<f64>) {
+/// Logloss (of the sigmoid probabilities) and ROC-AUC of logits against 0/1 labels; `None`
+/// where the metric is undefined (no rows; one class for the AUC).
+pub fn logit_metrics(labels: &[f32], logits: &[f32]) -> (Option<f64>, Option<f64>) {
     let probs: Vec<f32> = logits.iter().map(|&z| 1.0 / (1.0 + (-z).exp())).collect();
-    let ll = logloss(labels, &probs).unwrap_or(f64::NAN);
-    (ll, roc_auc(labels, logits))
+    (logloss(labels, &probs), roc_auc(labels, logits))
 }
 
 /// Trains a recommender of architecture `kind` on `train_rows` of `data`, early-stopping on
@@ -436,7 +417,7 @@ fn train_net<N: CtrNet + Send>(
                 ys.push(train_labels[i]);
             }
             let b = chunk.len();
-            table.gather_scaled(&rows, &scales, &mut buf);
+            table.gather_scaled(&rows, &scales, &mut buf)?;
             let e = Tensor::<3>::from_data(TensorData::new(buf.clone(), [b, f, dim]), &device)
                 .require_grad();
             let y = Tensor::<2>::from_data(TensorData::new(ys.clone(), [b, 1]), &device);
@@ -469,7 +450,8 @@ fn train_net<N: CtrNet + Send>(
             progress.inc(1);
         }
         let logits = predict_with(&net.valid(), &table.values, dim, &val_batch, &plain)?;
-        let (val_ll, val_auc) = evaluate(&val_labels, &logits);
+        let (val_ll, val_auc) = logit_metrics(&val_labels, &logits);
+        let val_ll = val_ll.unwrap_or(f64::NAN);
         if !val_ll.is_finite() {
             return Err(NnError::Diverged {
                 what: "validation logloss".into(),

@@ -68,14 +68,16 @@ impl EmbeddingTable {
     }
 
     /// Gathers `scale[i] * table[rows[i]]` for every cell into a `[cells * dim]` buffer.
-    pub fn gather_scaled(&self, rows: &[u32], scales: &[f32], out: &mut Vec<f32>) {
-        out.clear();
-        out.reserve(rows.len() * self.dim);
-        for (&r, &s) in rows.iter().zip(scales) {
-            let r = r as usize;
-            let src = &self.values[r * self.dim..(r + 1) * self.dim];
-            out.extend(src.iter().map(|&x| x * s));
-        }
+    ///
+    /// # Errors
+    /// [`crate::NnError::Shape`] when a row is outside the table.
+    pub fn gather_scaled(
+        &self,
+        rows: &[u32],
+        scales: &[f32],
+        out: &mut Vec<f32>,
+    ) -> Result<(), crate::NnError> {
+        gather_scaled(&self.values, self.dim, rows, scales, out)
     }
 
     /// One optimiser step from the gradient with respect to the gathered, scaled cells
@@ -131,6 +133,30 @@ impl EmbeddingTable {
             }
         }
     }
+}
+
+/// Gathers `scale[i] * table[rows[i]]` from a row-major `[rows, dim]` table into `out`
+/// (`[cells * dim]`): the model input of every recommender, in training and prediction.
+///
+/// # Errors
+/// [`crate::NnError::Shape`] when a row is outside the table.
+pub fn gather_scaled(
+    table: &[f32],
+    dim: usize,
+    rows: &[u32],
+    scales: &[f32],
+    out: &mut Vec<f32>,
+) -> Result<(), crate::NnError> {
+    out.clear();
+    out.reserve(rows.len() * dim);
+    for (&r, &s) in rows.iter().zip(scales) {
+        let r = r as usize;
+        let src = table.get(r * dim..(r + 1) * dim).ok_or_else(|| {
+            crate::NnError::Shape(format!("embedding row {r} is outside the table"))
+        })?;
+        out.extend(src.iter().map(|&x| x * s));
+    }
+    Ok(())
 }
 
 /// A standard normal draw (Box-Muller).
