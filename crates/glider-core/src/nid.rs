@@ -623,6 +623,11 @@ pub fn candidate_interactions(
     Ok(out)
 }
 
+/// True when sorted, distinct `a` is a subset of (or equal to) sorted, distinct `b`.
+pub fn is_subset(a: &[usize], b: &[usize]) -> bool {
+    a == b || is_strict_subset(a, b)
+}
+
 /// True when sorted, distinct `a` is a strict subset of sorted, distinct `b`.
 pub(crate) fn is_strict_subset(a: &[usize], b: &[usize]) -> bool {
     if a.len() >= b.len() {

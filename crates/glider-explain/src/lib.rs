@@ -47,14 +47,7 @@ pub enum ExplainError {
     Config(String),
 }
 
-/// A seed for item `index` derived from a run's `seed` (SplitMix64 finaliser), so every
-/// instance or trial has its own stream whatever order they run in.
-pub fn derive_seed(seed: u64, index: u64) -> u64 {
-    let mut z = seed ^ index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+pub use glider_core::derive_seed;
 
 impl From<String> for ExplainError {
     fn from(message: String) -> Self {

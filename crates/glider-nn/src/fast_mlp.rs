@@ -24,7 +24,7 @@ use crate::NnError;
 /// `dst[m×n] (+)= A · B` where element `(i, l)` of `A` is `a[i*a_rs + l*a_cs]` and element
 /// `(l, j)` of `B` is `b[l*b_rs + j*b_cs]`; `dst` is row-major `m×n`.
 #[allow(clippy::too_many_arguments)]
-fn matmul(
+pub(crate) fn matmul(
     dst: &mut [f32],
     m: usize,
     n: usize,
@@ -331,36 +331,37 @@ impl FastMlp {
     }
 }
 
-/// Adam state over all parameters (PyTorch's update: `θ −= lr · m̂ / (√v̂ + ε)`).
-struct Adam {
+/// Adam state over a list of parameter vectors (PyTorch's update:
+/// `θ −= lr · m̂ / (√v̂ + ε)`, β = (0.9, 0.999), ε = 1e-8).
+pub(crate) struct AdamState {
     m: Vec<Vec<f32>>,
     v: Vec<Vec<f32>>,
     t: i32,
 }
 
-impl Adam {
-    fn new(net: &FastMlp) -> Self {
-        let shapes = net
-            .weights
-            .iter()
-            .chain(&net.biases)
-            .map(|p| vec![0.0; p.len()]);
-        let m: Vec<Vec<f32>> = shapes.collect();
-        Adam {
+impl AdamState {
+    /// State for parameters of the given lengths, in the order `step` will see them.
+    pub(crate) fn new(lengths: impl Iterator<Item = usize>) -> Self {
+        let m: Vec<Vec<f32>> = lengths.map(|n| vec![0.0; n]).collect();
+        AdamState {
             v: m.clone(),
             m,
             t: 0,
         }
     }
 
-    fn step(&mut self, net: &mut FastMlp, grads: &Gradients, lr: f32) {
+    /// One update of every parameter vector from its gradient (same order as `new`).
+    pub(crate) fn step<'a, 'b>(
+        &mut self,
+        params: impl Iterator<Item = &'a mut Vec<f32>>,
+        grads: impl Iterator<Item = &'b Vec<f32>>,
+        lr: f32,
+    ) {
         self.t += 1;
         let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
         let c1 = 1.0 - b1.powi(self.t);
         let c2 = 1.0 - b2.powi(self.t);
-        let params = net.weights.iter_mut().chain(net.biases.iter_mut());
-        let gs = grads.weights.iter().chain(&grads.biases);
-        for (((p, g), m), v) in params.zip(gs).zip(&mut self.m).zip(&mut self.v) {
+        for (((p, g), m), v) in params.zip(grads).zip(&mut self.m).zip(&mut self.v) {
             for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
                 *m = b1 * *m + (1.0 - b1) * g;
                 *v = b2 * *v + (1.0 - b2) * g * g;
@@ -412,7 +413,7 @@ pub fn fit_fast(
     let p = train.cols;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut net = FastMlp::new(p, &params.hidden, &mut rng);
-    let mut adam = Adam::new(&net);
+    let mut adam = AdamState::new(net.weights.iter().chain(&net.biases).map(|p| p.len()));
     let mut ws = Workspace::default();
     let mut grads = net.zero_gradients();
     let mut order: Vec<usize> = (0..train.rows()).collect();
@@ -431,7 +432,11 @@ pub fn fit_fast(
                 yb.push(train.y[i]);
             }
             net.backward(&xb, &yb, params.l1, &mut ws, &mut grads);
-            adam.step(&mut net, &grads, lr as f32);
+            adam.step(
+                net.weights.iter_mut().chain(net.biases.iter_mut()),
+                grads.weights.iter().chain(&grads.biases),
+                lr as f32,
+            );
         }
         lr *= params.lr_decay;
         let score = if validation.rows() > 0 {

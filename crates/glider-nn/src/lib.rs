@@ -3,6 +3,8 @@
 //!
 //! - [`mlp`]: the interaction MLP and GLIDER's local surrogate (spec 1.1, 3.1), whose weights
 //!   go to `glider_core::nid` as plain matrices;
+//! - [`additive`]: NID's networks at full fidelity: MLP-M (main-effect towers), binary and
+//!   multiclass losses, and MLP-Cutoff (spec 1.1, 1.5);
 //! - [`deepfm`]: the DeepFM recommender (spec 3.4);
 //! - [`ctr`]: the one training loop shared by the recommenders, with the embedding table kept
 //!   outside autodiff and updated sparsely on the rows a batch touches ([`sparse`]).
@@ -10,6 +12,7 @@
 //! Every random step (initialisation, shuffling) draws from a `ChaCha8Rng` seeded by the
 //! caller, so the same seed gives the same model.
 
+pub mod additive;
 pub mod ctr;
 pub mod deepfm;
 pub mod fast_mlp;
