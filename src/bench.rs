@@ -202,18 +202,37 @@ pub struct NidScore {
     pub pairwise_auc: Vec<f64>,
     /// Any-order R-precision per trial.
     pub r_precision: Vec<f64>,
-    /// Mean and std of pairwise AUC.
+    /// Mean pairwise AUC over trials.
     pub auc_mean: f64,
     /// Sample std of pairwise AUC.
     pub auc_std: f64,
     /// Mean R-precision.
     pub r_precision_mean: f64,
-    /// Test MSE (standardised y) per trial.
+    /// Trials with R-precision 1.
+    pub r_precision_perfect: usize,
+    /// Test MSE (standardised y) per trial, first ensemble member.
     pub test_mse: Vec<f64>,
+    /// The first 16 pruned any-order interactions of each trial (0-indexed features).
+    pub top_interactions: Vec<Vec<Vec<usize>>>,
+    /// The cut-off's K per trial (when `--cutoff`).
+    pub cutoff_k: Vec<usize>,
+    /// Number of ground-truth interaction sets.
+    pub truth_sets: usize,
     /// Published pairwise AUC of NID with the plain MLP (paper Table 2).
     pub published_mlp: f64,
     /// Published pairwise AUC of NID with MLP-M.
     pub published_mlp_m: f64,
+}
+
+/// Settings of `glider bench nid`.
+#[derive(Clone, Debug, Serialize)]
+pub struct NidBenchSettings {
+    /// Samples per trial, split in three equal parts (train / validation / test).
+    pub samples: usize,
+    /// Trials (seeds) per function.
+    pub trials: usize,
+    /// NID settings of every trial.
+    pub nid: glider_explain::tabular::NidSettings,
 }
 
 fn standardise(x: &[f64], cols: usize, rows: usize) -> Vec<f32> {
@@ -229,55 +248,276 @@ fn standardise(x: &[f64], cols: usize, rows: usize) -> Vec<f32> {
     out
 }
 
-/// NID (plain MLP, spec 1.1 architecture, early stopping) on F1–F10: pairwise AUC and
-/// R-precision (spec 1.6) per function over `trials` seeds; 10k/10k/10k samples.
+/// NID on F1–F10 (spec 2): for each function and trial, `samples` points split in thirds,
+/// X and y standardised with the training third, [`glider_explain::tabular::detect`] with
+/// the given settings; scored by pairwise AUC and R-precision (spec 1.6). Trials run in
+/// parallel; trial `t` samples with seed `1000 + t` and trains with seed `t`.
 pub fn nid(
     functions: &[glider_core::synthetic_functions::SyntheticFunction],
-    trials: usize,
-    params: &MlpParams,
-    progress: impl Fn(&str),
+    settings: &NidBenchSettings,
+    progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Vec<NidScore>> {
     use glider_core::metrics::{mean_std, pairwise_auc, r_precision};
     use glider_core::synthetic_functions::NUM_FEATURES as P;
+    use glider_explain::tabular::{detect, Tables};
+    use rayon::prelude::*;
     let published_mlp = [
         0.970, 0.79, 0.999, 0.85, 1.0, 0.98, 0.84, 0.989, 0.83, 0.995,
     ];
     let published_mlp_m = [0.995, 0.85, 1.0, 0.996, 1.0, 0.70, 0.82, 0.989, 0.83, 0.99];
+    let trials = settings.trials.max(1);
+    let third = settings.samples / 3;
+    if third < 10 {
+        anyhow::bail!("--samples must be at least 30");
+    }
+    let jobs: Vec<(usize, usize)> = (0..functions.len())
+        .flat_map(|f| (0..trials).map(move |t| (f, t)))
+        .collect();
+    let results = jobs
+        .par_iter()
+        .map(
+            |&(fi, t)| -> Result<(f64, f64, f64, Option<usize>, Vec<Vec<usize>>)> {
+                let f = functions[fi];
+                let (x, y) = f.sample(3 * third, 1000 + t as u64);
+                let xs = standardise(&x, P, third);
+                let ys = standardise(&y, 1, third);
+                let table = |a: usize, b: usize| Table {
+                    x: &xs[a * P..b * P],
+                    y: &ys[a..b],
+                    cols: P,
+                };
+                let tables = Tables {
+                    train: table(0, third),
+                    validation: table(third, 2 * third),
+                    test: table(2 * third, 3 * third),
+                };
+                let label = format!("{} trial {}/{}", f.name(), t + 1, trials);
+                let out = detect(&tables, None, &settings.nid, t as u64, &|m: &str| {
+                    progress(&format!("{label}: {m}"))
+                })?;
+                let truth = f.truth();
+                let auc = pairwise_auc(&out.pairwise, &truth).unwrap_or(f64::NAN);
+                let rp = r_precision(&out.interactions, &truth);
+                let mse = out.members.first().map_or(f64::NAN, |m| m.test_error);
+                let top = out
+                    .interactions
+                    .iter()
+                    .take(16)
+                    .map(|r| r.features.clone())
+                    .collect();
+                Ok((auc, rp, mse, out.cutoff.map(|c| c.k), top))
+            },
+        )
+        .collect::<Result<Vec<_>>>()?;
     let mut out = Vec::new();
-    for &f in functions {
-        let (mut aucs, mut rps, mut mses) = (Vec::new(), Vec::new(), Vec::new());
-        for t in 0..trials.max(1) {
-            progress(&format!("{}: trial {}/{}", f.name(), t + 1, trials.max(1)));
-            let n = 30_000;
-            let (x, y) = f.sample(n, 1000 + t as u64);
-            let xs = standardise(&x, P, 10_000);
-            let ys = standardise(&y, 1, 10_000);
-            let table = |a: usize, b: usize| Table {
-                x: &xs[a * P..b * P],
-                y: &ys[a..b],
-                cols: P,
-            };
-            let fit = fit_fast(&table(0, 10_000), &table(10_000, 20_000), params, t as u64)?;
-            mses.push(fit.net.mse(&table(20_000, 30_000)));
-            let w = fit.net.nid_weights()?;
-            let pairs = glider_core::nid::pairwise_strengths(&w, glider_core::nid::Averaging::Min)?;
-            aucs.push(pairwise_auc(&pairs, &f.truth()).unwrap_or(f64::NAN));
-            let ranked = rank_interactions(&w, &RankingOptions::default())?;
-            rps.push(r_precision(&ranked, &f.truth()));
-        }
+    for (fi, &f) in functions.iter().enumerate() {
+        let mine = &results[fi * trials..(fi + 1) * trials];
+        let aucs: Vec<f64> = mine.iter().map(|r| r.0).collect();
+        let rps: Vec<f64> = mine.iter().map(|r| r.1).collect();
         let (auc_mean, auc_std) = mean_std(&aucs);
         let (r_precision_mean, _) = mean_std(&rps);
         out.push(NidScore {
             function: f.name().to_string(),
+            r_precision_perfect: rps.iter().filter(|&&r| r >= 1.0).count(),
             pairwise_auc: aucs,
             r_precision: rps,
             auc_mean,
             auc_std,
             r_precision_mean,
-            test_mse: mses,
+            test_mse: mine.iter().map(|r| r.2).collect(),
+            cutoff_k: mine.iter().filter_map(|r| r.3).collect(),
+            top_interactions: mine.iter().map(|r| r.4.clone()).collect(),
+            truth_sets: f.truth().len(),
             published_mlp: published_mlp[f as usize],
             published_mlp_m: published_mlp_m[f as usize],
         });
     }
     Ok(out)
+}
+
+/// Settings of `glider bench nid-speed`.
+#[derive(Clone, Debug, Serialize)]
+pub struct NidSpeedSettings {
+    /// Features of the scoring benchmark.
+    pub score_features: usize,
+    /// First-layer units of the scoring benchmark.
+    pub score_units: usize,
+    /// Repetitions of each scoring measurement (the median is reported).
+    pub score_reps: usize,
+    /// Features of the training benchmark (F1-F10 have 10).
+    pub features: usize,
+    /// Rows per training epoch.
+    pub rows: usize,
+    /// Timed epochs per fit (after one untimed warm-up epoch on the PyTorch side; our
+    /// trainer has no warm-up to do).
+    pub epochs: usize,
+    /// Fits trained at the same time, one per core (PyTorch: one single-threaded process
+    /// each).
+    pub parallel: usize,
+    /// The PyTorch reference to run in the same run, as `[python, script]`; none = skipped.
+    pub pytorch: Option<[String; 2]>,
+}
+
+/// Training throughput of one network kind.
+#[derive(Clone, Debug, Serialize)]
+pub struct Throughput {
+    /// `mlp` (plain interaction MLP) or `mlp-m` (with univariate main-effect nets).
+    pub network: String,
+    /// Ours: samples per second summed over the parallel fits.
+    pub glider_samples_per_second: f64,
+    /// PyTorch's, same architecture, batch and work, measured in the same run.
+    pub pytorch_samples_per_second: Option<f64>,
+    /// glider / PyTorch.
+    pub ratio: Option<f64>,
+    /// What the PyTorch script printed.
+    pub pytorch_raw: Option<serde_json::Value>,
+}
+
+/// Results of `glider bench nid-speed`.
+#[derive(Clone, Debug, Serialize)]
+pub struct NidSpeedReport {
+    /// The settings.
+    pub settings: NidSpeedSettings,
+    /// Median milliseconds of all pairwise strengths, sorted (spec 1.3).
+    pub pairwise_ms: f64,
+    /// Median milliseconds of the any-order ranking with pruning (spec 1.4).
+    pub ranking_ms: f64,
+    /// Training throughput per network kind.
+    pub training: Vec<Throughput>,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// NID scoring time at `score_features × score_units` and training throughput of the
+/// interaction MLP (plain and MLP-M, 140-100-60-20, batch 100) against PyTorch measured in the
+/// same run.
+pub fn nid_speed(settings: NidSpeedSettings, progress: impl Fn(&str)) -> Result<NidSpeedReport> {
+    use glider_core::nid::{pairwise_strengths, Averaging};
+    use glider_nn::additive::{fit_additive, nid_network, MainEffects, Task};
+    progress("NID scoring");
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let (d, h) = (settings.score_features, settings.score_units);
+    let w1: Vec<f32> = (0..d * h).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let w2: Vec<f32> = (0..h * 64).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let w3: Vec<f32> = (0..64).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let weights = MlpWeights::new(vec![
+        Matrix::new(h, d, w1)?,
+        Matrix::new(64, h, w2)?,
+        Matrix::new(1, 64, w3)?,
+    ])?;
+    let mut pair_ms = Vec::new();
+    let mut rank_ms = Vec::new();
+    for _ in 0..settings.score_reps.max(1) {
+        let t = Instant::now();
+        let p = pairwise_strengths(&weights, Averaging::Min)?;
+        pair_ms.push(1000.0 * t.elapsed().as_secs_f64());
+        std::hint::black_box(p);
+        let t = Instant::now();
+        let r = rank_interactions(&weights, &RankingOptions::default())?;
+        rank_ms.push(1000.0 * t.elapsed().as_secs_f64());
+        std::hint::black_box(r);
+    }
+    let hidden = [140, 100, 60, 20];
+    let p = settings.features;
+    let rows = settings.rows;
+    let mut x_rng = ChaCha8Rng::seed_from_u64(2);
+    let x: Vec<f32> = (0..rows * p)
+        .map(|_| x_rng.random_range(-1.0..1.0))
+        .collect();
+    let y: Vec<f32> = x.chunks(p).map(|r| r[0] * r[1] + r[2]).collect();
+    let table = Table {
+        x: &x,
+        y: &y,
+        cols: p,
+    };
+    let empty = Table {
+        x: &[],
+        y: &[],
+        cols: p,
+    };
+    let params = MlpParams {
+        hidden: hidden.to_vec(),
+        l1: 5e-5,
+        max_epochs: settings.epochs,
+        patience: None,
+        ..MlpParams::default()
+    };
+    let mut training = Vec::new();
+    for (name, main, torch_main) in [
+        ("mlp", MainEffects::None, "none"),
+        ("mlp-m", MainEffects::Univariate, "univariate"),
+    ] {
+        progress(&format!("training throughput: {name}, glider"));
+        let t = Instant::now();
+        std::thread::scope(|s| -> Result<()> {
+            let handles: Vec<_> = (0..settings.parallel.max(1))
+                .map(|k| {
+                    let params = &params;
+                    s.spawn(move || {
+                        let mut rng = ChaCha8Rng::seed_from_u64(k as u64);
+                        let net = nid_network(
+                            p,
+                            Task::Regression,
+                            &hidden,
+                            main,
+                            &[10, 10, 10],
+                            &mut rng,
+                        );
+                        fit_additive(net, &table, &empty, params, k as u64)
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("a training thread panicked"))??;
+            }
+            Ok(())
+        })?;
+        let secs = t.elapsed().as_secs_f64();
+        // fit_additive also scores the training table once per epoch (no validation rows):
+        // count that forward pass as work done only by us, i.e. not at all.
+        let ours = (settings.parallel.max(1) * rows * settings.epochs) as f64 / secs;
+        let mut raw = None;
+        if let Some([python, script]) = &settings.pytorch {
+            progress(&format!("training throughput: {name}, PyTorch reference"));
+            let out = std::process::Command::new(python)
+                .arg(script)
+                .args(["--p", &p.to_string()])
+                .args(["--rows", &rows.to_string()])
+                .args(["--epochs", &settings.epochs.to_string()])
+                .args(["--procs", &settings.parallel.max(1).to_string()])
+                .args(["--main-effects", torch_main])
+                .output()
+                .map_err(|e| anyhow::anyhow!("running {python} {script}: {e}"))?;
+            if !out.status.success() {
+                anyhow::bail!(
+                    "the PyTorch reference failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            let text = String::from_utf8_lossy(&out.stdout);
+            let line = text.lines().last().unwrap_or("");
+            raw = Some(
+                serde_json::from_str::<serde_json::Value>(line)
+                    .map_err(|e| anyhow::anyhow!("the PyTorch reference printed {line:?}: {e}"))?,
+            );
+        }
+        let theirs = raw.as_ref().and_then(|v| v["samples_per_second"].as_f64());
+        training.push(Throughput {
+            network: name.to_string(),
+            glider_samples_per_second: ours,
+            pytorch_samples_per_second: theirs,
+            ratio: theirs.map(|t| ours / t),
+            pytorch_raw: raw,
+        });
+    }
+    Ok(NidSpeedReport {
+        settings,
+        pairwise_ms: median(pair_ms),
+        ranking_ms: median(rank_ms),
+        training,
+    })
 }

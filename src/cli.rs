@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use glider_core::nid::Averaging;
 use glider_data::cross::CrossOptions;
 use glider_data::{
     embedded, read_criteo, read_csv, split_indices, CsvOptions, Dataset, EncoderOptions,
@@ -66,6 +67,11 @@ enum Command {
     /// Combine the shards of one `glider detect` run into its global interactions.
     #[command(after_help = "Example:\n  glider merge out/s1 out/s2 --out out/merged")]
     Merge(MergeArgs),
+    /// NID on any table: train the interaction MLP (MLP-M), rank pairwise and any-order
+    /// interactions from its weights, and with --cutoff say how many are real; writes
+    /// interactions.json.
+    #[command(after_help = NID_EXAMPLES)]
+    Nid(Box<NidArgs>),
     /// Benchmarks, each against a reference measured in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -85,6 +91,31 @@ enum BenchCommand {
         after_help = "Example:\n  glider bench nid --functions F1,F4 --trials 3 --out out/bench-nid"
     )]
     Nid(NidBenchArgs),
+    /// NID scoring time (p = 1000, h1 = 256) and the interaction MLP's training throughput,
+    /// optionally against PyTorch measured in the same run.
+    #[command(
+        after_help = "Example:\n  glider bench nid-speed --pytorch python3 --out out/bench-nid-speed\n\nThe PyTorch reference (scripts/pytorch_nid_throughput.py) needs `pip install torch`."
+    )]
+    NidSpeed(NidSpeedArgs),
+}
+
+#[derive(Args, Debug)]
+struct NidSpeedArgs {
+    /// Python interpreter with torch installed; runs the PyTorch reference in the same run.
+    #[arg(long)]
+    pytorch: Option<String>,
+    /// The reference script.
+    #[arg(long, default_value = "scripts/pytorch_nid_throughput.py")]
+    pytorch_script: String,
+    /// Timed epochs of 10,000 rows per fit.
+    #[arg(long, default_value_t = 3)]
+    epochs: usize,
+    /// Fits at the same time (default: the number of cores).
+    #[arg(long)]
+    parallel: Option<usize>,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-nid-speed")]
+    out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -99,12 +130,139 @@ struct NidBenchArgs {
     /// Trials (seeds) per function.
     #[arg(long, default_value_t = 10)]
     trials: usize,
-    /// Maximum epochs (early stopping, patience 5).
-    #[arg(long, default_value_t = 100)]
-    epochs: usize,
+    /// Samples per trial, split in three equal parts (train / validation / test).
+    #[arg(long, default_value_t = 30_000)]
+    samples: usize,
+    #[command(flatten)]
+    nid: NidModelArgs,
     /// Output folder for bench.json.
     #[arg(long, default_value = "out/bench-nid")]
     out: PathBuf,
+}
+
+/// How NID's network is built and trained (shared by `glider nid` and `glider bench nid`).
+#[derive(Args, Debug, Clone)]
+pub struct NidModelArgs {
+    /// Main effects beside the interaction MLP: `univariate` (MLP-M, one 1-10-10-10-1 net per
+    /// input), `linear` (one bias-free linear layer) or `none` (the plain MLP).
+    #[arg(long, value_enum, default_value_t = MainArg::Univariate)]
+    main_effects: MainArg,
+    /// Hidden sizes of the interaction MLP (comma separated).
+    #[arg(long, value_delimiter = ',', default_value = "140,100,60,20")]
+    hidden: Vec<usize>,
+    /// L1 strength on the interaction MLP's weights.
+    #[arg(long, default_value_t = 5e-5)]
+    l1: f64,
+    /// Training schedule: `early` (Adam 0.01, at most --epochs epochs, early stopping with
+    /// patience 5 and the best weights restored) or `fixed` (Adam 0.01 decayed by 0.95 per
+    /// epoch for exactly --epochs epochs, the 2018 reference).
+    #[arg(long, value_enum, default_value_t = Schedule::Early)]
+    schedule: Schedule,
+    /// Maximum (early) or exact (fixed) number of epochs.
+    #[arg(long, default_value_t = 100)]
+    epochs: usize,
+    /// How a unit's weights on a set's members are combined (spec 1.4).
+    #[arg(long, value_enum, default_value_t = AveragingArg::Min)]
+    averaging: AveragingArg,
+    /// Seeds trained; their interaction strengths are averaged.
+    #[arg(long, default_value_t = 1)]
+    ensemble: usize,
+    /// Run MLP-Cutoff (spec 1.5) to choose how many ranked interactions are real.
+    #[arg(long)]
+    cutoff: bool,
+    /// Cut-off: an interaction must lower the validation loss by this share of the
+    /// main-effects-only loss to count.
+    #[arg(long, default_value_t = 0.01)]
+    cutoff_tolerance: f64,
+    /// Cut-off: non-improving interactions in a row that end the walk.
+    #[arg(long, default_value_t = 2)]
+    cutoff_patience: usize,
+}
+
+/// Main-effect towers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MainArg {
+    /// One univariate net per input (MLP-M).
+    Univariate,
+    /// One bias-free linear layer.
+    Linear,
+    /// The plain interaction MLP.
+    None,
+}
+
+/// NID training schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Schedule {
+    /// Early stopping on validation loss.
+    Early,
+    /// Fixed epochs with 0.95 learning-rate decay.
+    Fixed,
+}
+
+/// Averaging function of spec 1.4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AveragingArg {
+    /// The minimum (the paper's choice).
+    Min,
+    /// Arithmetic mean.
+    Arithmetic,
+    /// Geometric mean.
+    Geometric,
+    /// Harmonic mean.
+    Harmonic,
+}
+
+impl NidModelArgs {
+    /// The NID settings these flags describe, for `task`.
+    pub fn settings(
+        &self,
+        task: glider_nn::additive::Task,
+    ) -> Result<glider_explain::tabular::NidSettings> {
+        use glider_nn::additive::{CutoffParams, MainEffects};
+        if self.hidden.is_empty() || self.hidden.contains(&0) {
+            bail!("--hidden needs at least one layer, every size at least 1");
+        }
+        if self.epochs == 0 || self.ensemble == 0 {
+            bail!("--epochs and --ensemble must be at least 1");
+        }
+        if !(self.l1 >= 0.0 && self.l1.is_finite()) {
+            bail!("--l1 must be a finite number >= 0");
+        }
+        let (lr_decay, patience) = match self.schedule {
+            Schedule::Early => (1.0, Some(5)),
+            Schedule::Fixed => (0.95, None),
+        };
+        Ok(glider_explain::tabular::NidSettings {
+            task,
+            mlp: MlpParams {
+                hidden: self.hidden.clone(),
+                l1: self.l1,
+                learning_rate: 0.01,
+                lr_decay,
+                batch_size: 100,
+                max_epochs: self.epochs,
+                patience,
+            },
+            main_effects: match self.main_effects {
+                MainArg::Univariate => MainEffects::Univariate,
+                MainArg::Linear => MainEffects::Linear,
+                MainArg::None => MainEffects::None,
+            },
+            averaging: match self.averaging {
+                AveragingArg::Min => Averaging::Min,
+                AveragingArg::Arithmetic => Averaging::ArithmeticMean,
+                AveragingArg::Geometric => Averaging::GeometricMean,
+                AveragingArg::Harmonic => Averaging::HarmonicMean,
+            },
+            ensemble: self.ensemble,
+            cutoff: self.cutoff.then(|| CutoffParams {
+                tolerance: self.cutoff_tolerance,
+                patience: self.cutoff_patience.max(1),
+                ..CutoffParams::default()
+            }),
+            ..glider_explain::tabular::NidSettings::default()
+        })
+    }
 }
 
 #[derive(Args, Debug)]
@@ -136,6 +294,41 @@ struct SpeedArgs {
     fits: usize,
     /// Output folder for bench.json.
     #[arg(long, default_value = "out/bench-speed")]
+    out: PathBuf,
+}
+
+const NID_EXAMPLES: &str = "Examples:
+  glider nid --data hour.csv --label cnt --ignore instant,dteday,casual,registered --cutoff --out out/bike
+  glider nid --data housing.csv --label MedHouseVal --ensemble 3 --out out/housing
+  glider nid --data letter.csv --label letter --task multiclass --out out/letter
+
+Categorical fields enter the MLP one-hot (their --max-categories most frequent values, plus
+one column for the rest); NID reads a field's weight on a unit as the largest of its
+columns'. Every input column, and a regression target, is standardised with the training
+rows' mean and std. Without --validation/--test the file is split 80/10/10 with --seed.";
+
+/// `glider nid`.
+#[derive(Args, Debug)]
+struct NidArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The target: `regression`, `binary` or `multiclass` (default: binary when the label is
+    /// 0/1, regression when it is numeric, multiclass otherwise).
+    #[arg(long, value_enum)]
+    task: Option<crate::nid::TaskArg>,
+    #[command(flatten)]
+    nid: NidModelArgs,
+    /// Most frequent values of a categorical field given their own one-hot column.
+    #[arg(long, default_value_t = 32)]
+    max_categories: usize,
+    /// Interactions printed per list.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Seed of the split and of training.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output folder (interactions.json).
+    #[arg(long, default_value = "out/nid")]
     out: PathBuf,
 }
 
@@ -420,10 +613,40 @@ pub fn execute(cli: Cli) -> Result<()> {
             println!("{}", crate::model_dir::merge(&args.dirs, &args.out)?);
             Ok(())
         }
+        Command::Nid(args) => nid(*args, cli.quiet),
         Command::Bench(BenchCommand::Speed(args)) => bench_speed(args, cli.quiet),
         Command::Bench(BenchCommand::Local(args)) => bench_local(args, cli.quiet),
         Command::Bench(BenchCommand::Nid(args)) => bench_nid(args, cli.quiet),
+        Command::Bench(BenchCommand::NidSpeed(args)) => bench_nid_speed(args, cli.quiet),
     }
+}
+
+fn nid(args: NidArgs, quiet: bool) -> Result<()> {
+    let asked = match args.task {
+        None if args.data.data == embedded::ADULT_NAME || args.data.format == Format::Criteo => {
+            Some(crate::nid::TaskArg::Binary)
+        }
+        t => t,
+    };
+    let (mut data, split) = load_with(&args.data, args.seed, crate::nid::target_kind(asked))?;
+    let task = crate::nid::infer_task(&mut data, asked)?;
+    let settings = args.nid.settings(task)?;
+    let text = crate::nid::run(
+        &data,
+        &split,
+        &settings,
+        args.max_categories,
+        args.seed,
+        args.top,
+        &args.out,
+        &|m: &str| {
+            if !quiet {
+                eprintln!("{m}");
+            }
+        },
+    )?;
+    print!("{text}");
+    Ok(())
 }
 
 fn schema(args: &DataArgs) -> SchemaOptions {
@@ -438,6 +661,7 @@ fn schema(args: &DataArgs) -> SchemaOptions {
             .clone()
             .unwrap_or_else(SchemaOptions::default_missing),
         label_optional: false,
+        target: glider_data::TargetKind::Binary,
     }
 }
 
@@ -451,7 +675,19 @@ fn delimiter(text: &str) -> Result<u8> {
 
 /// Reads the data the flags name and splits it.
 pub fn load(args: &DataArgs, seed: u64) -> Result<(Dataset, Split)> {
+    load_with(args, seed, glider_data::TargetKind::Binary)
+}
+
+/// [`load`] with the label read as `target`.
+pub fn load_with(
+    args: &DataArgs,
+    seed: u64,
+    target: glider_data::TargetKind,
+) -> Result<(Dataset, Split)> {
     if args.data == embedded::ADULT_NAME {
+        if target != glider_data::TargetKind::Binary {
+            bail!("the embedded Adult data has a binary label (income >50K); use --task binary");
+        }
         let data = embedded::adult()?;
         let split = split_indices(data.num_rows(), 0.1, 0.1, seed)?;
         return Ok((data, split));
@@ -466,7 +702,9 @@ pub fn load(args: &DataArgs, seed: u64) -> Result<(Dataset, Split)> {
             let options = CsvOptions {
                 delimiter: delimiter(&args.delimiter)?,
             };
-            read_csv(&paths, &schema(args), &options)?
+            let mut schema = schema(args);
+            schema.target = target;
+            read_csv(&paths, &schema, &options)?
         }
         Format::Criteo => read_criteo(&paths, &args.ignore)?,
     };
@@ -703,6 +941,59 @@ fn bench_speed(args: SpeedArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+fn bench_nid_speed(args: NidSpeedArgs, quiet: bool) -> Result<()> {
+    let parallel = args
+        .parallel
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let settings = crate::bench::NidSpeedSettings {
+        score_features: 1000,
+        score_units: 256,
+        score_reps: 7,
+        features: 10,
+        rows: 10_000,
+        epochs: args.epochs.max(1),
+        parallel,
+        pytorch: args.pytorch.map(|p| [p, args.pytorch_script]),
+    };
+    let report = crate::bench::nid_speed(settings, |m| {
+        if !quiet {
+            eprintln!("{m}");
+        }
+    })?;
+    write_bench(&args.out, &report)?;
+    let s = &report.settings;
+    println!(
+        "NID scoring, p = {}, h1 = {} (median of {}):",
+        s.score_features, s.score_units, s.score_reps
+    );
+    println!(
+        "  pairwise strengths, sorted   {:>8.1} ms",
+        report.pairwise_ms
+    );
+    println!(
+        "  any-order ranking, pruned    {:>8.1} ms",
+        report.ranking_ms
+    );
+    println!(
+        "Training throughput, p = {}, 140-100-60-20, batch 100, {} fits at once:",
+        s.features, s.parallel
+    );
+    for t in &report.training {
+        match (t.pytorch_samples_per_second, t.ratio) {
+            (Some(py), Some(r)) => println!(
+                "  {:<6} glider {:>9.0} samples/s   PyTorch {:>9.0} samples/s   {:.2}x",
+                t.network, t.glider_samples_per_second, py, r
+            ),
+            _ => println!(
+                "  {:<6} glider {:>9.0} samples/s   (PyTorch not run: --pytorch python3)",
+                t.network, t.glider_samples_per_second
+            ),
+        }
+    }
+    println!("Wrote {}", args.out.join("bench.json").display());
+    Ok(())
+}
+
 fn bench_local(args: LocalBenchArgs, quiet: bool) -> Result<()> {
     let params = LocalParams {
         num_perturbations: args.perturbations,
@@ -814,38 +1105,58 @@ fn bench_nid(args: NidBenchArgs, quiet: bool) -> Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("unknown function {f:?} (F1..F10)"))
         })
         .collect::<Result<Vec<_>>>()?;
-    let params = MlpParams {
-        hidden: vec![140, 100, 60, 20],
-        l1: 5e-5,
-        max_epochs: args.epochs,
-        ..MlpParams::default()
+    let settings = crate::bench::NidBenchSettings {
+        samples: args.samples,
+        trials: args.trials,
+        nid: args.nid.settings(glider_nn::additive::Task::Regression)?,
     };
-    let scores = crate::bench::nid(&functions, args.trials, &params, |m| {
+    let scores = crate::bench::nid(&functions, &settings, &|m: &str| {
         if !quiet {
             eprintln!("{m}");
         }
     })?;
-    write_bench(&args.out, &scores)?;
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        settings: &'a crate::bench::NidBenchSettings,
+        functions: &'a [crate::bench::NidScore],
+        mean_pairwise_auc: f64,
+    }
+    let mean = scores.iter().map(|s| s.auc_mean).sum::<f64>() / scores.len().max(1) as f64;
+    write_bench(
+        &args.out,
+        &Out {
+            settings: &settings,
+            functions: &scores,
+            mean_pairwise_auc: mean,
+        },
+    )?;
     println!(
-        "NID, plain MLP 140-100-60-20, {} trial(s) per function:",
-        args.trials
+        "NID ({:?} main effects, {:?}), {} trial(s) per function:",
+        settings.nid.main_effects, settings.nid.mlp.hidden, args.trials
     );
     println!(
-        "  {:<4} {:>16} {:>12} {:>14} {:>16}",
-        "fn", "pairwise AUC", "R-precision", "paper NID MLP", "paper NID MLP-M"
+        "  {:<4} {:>16} {:>12} {:>9} {:>14} {:>16}",
+        "fn", "pairwise AUC", "R-precision", "R-prec=1", "paper NID MLP", "paper NID MLP-M"
     );
     for s in &scores {
         println!(
-            "  {:<4} {:>8.3} ± {:.3} {:>12.2} {:>14.3} {:>16.3}",
+            "  {:<4} {:>8.3} ± {:.3} {:>12.2} {:>5}/{:<3} {:>14.3} {:>16.3}",
             s.function,
             s.auc_mean,
             s.auc_std,
             s.r_precision_mean,
+            s.r_precision_perfect,
+            s.pairwise_auc.len(),
             s.published_mlp,
             s.published_mlp_m
         );
+        if !s.cutoff_k.is_empty() {
+            println!(
+                "       cut-off K per trial {:?} (truth: {} sets)",
+                s.cutoff_k, s.truth_sets
+            );
+        }
     }
-    let mean = scores.iter().map(|s| s.auc_mean).sum::<f64>() / scores.len().max(1) as f64;
     println!("  mean {mean:.3}");
     println!("Wrote {}", args.out.join("bench.json").display());
     Ok(())

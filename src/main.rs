@@ -7,6 +7,7 @@
 mod bench;
 mod cli;
 mod model_dir;
+mod nid;
 mod output;
 mod progress;
 

@@ -264,6 +264,7 @@ mod tests {
         // d: 1 1 1 5 5 5 9
         Dataset {
             source: "t".into(),
+            label_classes: Vec::new(),
             label_name: "y".into(),
             fields: vec![
                 Field {

@@ -101,8 +101,12 @@ pub struct Dataset {
     pub label_name: String,
     /// The fields, in column order.
     pub fields: Vec<Field>,
-    /// 0.0 or 1.0 per row.
+    /// One target per row: 0.0 or 1.0 for a binary label (the default), the value itself for
+    /// a numeric target, or the class index into `label_classes` for a class target
+    /// (see [`crate::TargetKind`]).
     pub labels: Vec<f32>,
+    /// The class names of a class target, in order of first appearance; empty otherwise.
+    pub label_classes: Vec<String>,
     /// One column per field.
     pub columns: Vec<Column>,
 }
@@ -151,6 +155,7 @@ impl Dataset {
             .collect();
         Dataset {
             source: self.source.clone(),
+            label_classes: self.label_classes.clone(),
             label_name: self.label_name.clone(),
             fields: self.fields.clone(),
             labels: rows.iter().map(|&r| self.labels[r]).collect(),
@@ -162,6 +167,7 @@ impl Dataset {
     pub fn select_fields(&self, fields: &[usize]) -> Dataset {
         Dataset {
             source: self.source.clone(),
+            label_classes: self.label_classes.clone(),
             label_name: self.label_name.clone(),
             fields: fields.iter().map(|&f| self.fields[f].clone()).collect(),
             labels: self.labels.clone(),
@@ -215,6 +221,7 @@ mod tests {
     fn tiny() -> Dataset {
         Dataset {
             source: "t".into(),
+            label_classes: Vec::new(),
             label_name: "y".into(),
             fields: vec![
                 Field {

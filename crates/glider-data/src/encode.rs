@@ -395,6 +395,7 @@ mod tests {
     fn data() -> Dataset {
         Dataset {
             source: "t".into(),
+            label_classes: Vec::new(),
             label_name: "y".into(),
             fields: vec![
                 Field {

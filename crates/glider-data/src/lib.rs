@@ -34,6 +34,6 @@ pub use error::DataError;
 pub use progress::{NoProgress, Progress};
 pub use read::{
     read_criteo, read_criteo_with, read_csv, read_csv_from, CsvOptions, DenseTransform,
-    SchemaOptions,
+    SchemaOptions, TargetKind,
 };
 pub use split::{split_indices, Split};

@@ -35,6 +35,22 @@ pub struct SchemaOptions {
     /// explanation, which need no labels); its labels are all 0.
     #[serde(default)]
     pub label_optional: bool,
+    /// How label cells are read (binary 0/1 by default).
+    #[serde(default)]
+    pub target: TargetKind,
+}
+
+/// How the label column's cells become targets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    /// 0/1, or `positive` against the rest (click-through labels).
+    #[default]
+    Binary,
+    /// A finite number (regression).
+    Number,
+    /// A class name; labels become class indices in order of first appearance (multiclass).
+    Class,
 }
 
 impl SchemaOptions {
@@ -56,6 +72,7 @@ impl SchemaOptions {
             ignore: vec![],
             missing: Self::default_missing(),
             label_optional: false,
+            target: TargetKind::Binary,
         }
     }
 }
@@ -241,6 +258,7 @@ pub fn read_criteo_with(
         ignore: ignore.to_vec(),
         missing: vec![String::new()],
         label_optional: !labeled,
+        target: TargetKind::Binary,
     };
     let options = CsvOptions { delimiter: b'\t' };
     let mut names = criteo_columns();
@@ -282,6 +300,8 @@ fn read_delimited(
     let mut roles: Vec<Role> = Vec::new();
     let mut builders: Vec<Option<ColumnBuilder>> = Vec::new();
     let mut labels: Vec<f32> = Vec::new();
+    let mut label_classes: Vec<String> = Vec::new();
+    let mut classes: std::collections::HashMap<String, usize> = Default::default();
     let mut label_col = 0usize;
     let mut rows_per_source = Vec::new();
     let has_header = names.is_none();
@@ -393,7 +413,22 @@ fn read_delimited(
                 match role {
                     Role::Ignore => {}
                     Role::Label => {
-                        labels.push(parse_label(&path, line, &columns[c], text, schema)?);
+                        let v = parse_label(&path, line, &columns[c], text, schema)?;
+                        let v = match v {
+                            Target::Value(v) => v,
+                            Target::Class(name) => {
+                                let k = match classes.get(name) {
+                                    Some(&k) => k,
+                                    None => {
+                                        classes.insert(name.to_string(), label_classes.len());
+                                        label_classes.push(name.to_string());
+                                        label_classes.len() - 1
+                                    }
+                                };
+                                k as f32
+                            }
+                        };
+                        labels.push(v);
                     }
                     Role::Field(kind, _) => {
                         let Some(b) = builders[c].as_mut() else {
@@ -488,6 +523,7 @@ fn read_delimited(
     Ok((
         Dataset {
             source: source_name.to_string(),
+            label_classes,
             label_name: schema.label.clone(),
             fields,
             labels,
@@ -578,13 +614,21 @@ fn plan_roles(
     Ok((roles, label_col))
 }
 
-fn parse_label(
+/// A parsed label cell.
+enum Target<'t> {
+    /// A numeric target (0/1 for binary labels).
+    Value(f32),
+    /// A class name, to be numbered by the caller.
+    Class(&'t str),
+}
+
+fn parse_label<'t>(
     path: &Path,
     line: u64,
     column: &str,
-    text: &str,
+    text: &'t str,
     schema: &SchemaOptions,
-) -> Result<f32, DataError> {
+) -> Result<Target<'t>, DataError> {
     let missing = text.is_empty() || schema.missing.iter().any(|m| m == text);
     if missing {
         return Err(DataError::Parse {
@@ -594,20 +638,30 @@ fn parse_label(
             message: "the label is missing".into(),
         });
     }
-    if let Some(positive) = &schema.positive {
-        if text.is_empty() {
-            return Err(DataError::Parse {
-                path: path.to_path_buf(),
-                line,
-                column: column.to_string(),
-                message: "the label is missing".into(),
-            });
+    match schema.target {
+        TargetKind::Class => return Ok(Target::Class(text)),
+        TargetKind::Number => {
+            return match text.parse::<f64>() {
+                Ok(v) if v.is_finite() && (v as f32).is_finite() => Ok(Target::Value(v as f32)),
+                _ => Err(DataError::Parse {
+                    path: path.to_path_buf(),
+                    line,
+                    column: column.to_string(),
+                    message: format!(
+                        "the target \"{text}\" is not a finite number (a regression needs a \
+                         numeric target; use --task multiclass for class names)"
+                    ),
+                }),
+            };
         }
-        return Ok(if text == positive { 1.0 } else { 0.0 });
+        TargetKind::Binary => {}
+    }
+    if let Some(positive) = &schema.positive {
+        return Ok(Target::Value(if text == positive { 1.0 } else { 0.0 }));
     }
     match text.parse::<f64>() {
-        Ok(0.0) => Ok(0.0),
-        Ok(1.0) => Ok(1.0),
+        Ok(0.0) => Ok(Target::Value(0.0)),
+        Ok(1.0) => Ok(Target::Value(1.0)),
         _ => Err(DataError::Label {
             path: path.to_path_buf(),
             line,

@@ -30,6 +30,7 @@ pub fn synthetic(config: &SynthCtrConfig) -> Result<(Dataset, Vec<Vec<usize>>), 
     Ok((
         Dataset {
             source: format!("synthetic(seed {})", config.seed),
+            label_classes: Vec::new(),
             label_name: "click".into(),
             fields,
             labels: s.labels,

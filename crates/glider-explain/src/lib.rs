@@ -7,6 +7,7 @@
 //!   L1 MLP surrogate on the logits, rank interactions with NID;
 //! - [`global`]: run the local step over many instances in parallel and count which
 //!   interactions recur (spec 3.2);
+//! - [`tabular`]: NID on any table (spec 1): MLP-M, ensembles, MLP-Cutoff;
 //! - [`pipeline`]: the whole job of `glider run`: train, explain, encode crosses, retrain,
 //!   compare.
 
@@ -15,6 +16,7 @@ pub mod global;
 pub mod journal;
 pub mod local;
 pub mod pipeline;
+pub mod tabular;
 
 pub use blackbox::{BlackBox, ModelBlackBox};
 pub use global::{detect_global, GliderParams, GlobalDetection};

@@ -27,6 +27,7 @@ impl BlackBox for Planted {
 fn data() -> Dataset {
     Dataset {
         source: "t".into(),
+        label_classes: Vec::new(),
         label_name: "y".into(),
         fields: (0..6)
             .map(|i| Field {

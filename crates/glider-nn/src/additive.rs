@@ -134,13 +134,16 @@ impl Task {
                         let best = o
                             .iter()
                             .enumerate()
-                            .fold((0, f32::NEG_INFINITY), |a, (j, &v)| {
-                                if v > a.1 {
-                                    (j, v)
-                                } else {
-                                    a
-                                }
-                            })
+                            .fold(
+                                (0, f32::NEG_INFINITY),
+                                |a, (j, &v)| {
+                                    if v > a.1 {
+                                        (j, v)
+                                    } else {
+                                        a
+                                    }
+                                },
+                            )
                             .0;
                         f64::from(u8::from(best != t as usize))
                     }
@@ -427,7 +430,8 @@ impl AdditiveNet {
     /// Forward pass of `x: [batch, p]` into `ws.out: [batch, C]`.
     fn forward(&self, x: &[f32], batch: usize, ws: &mut Workspace) {
         let c = self.task.outputs();
-        ws.towers.resize(self.towers.len(), TowerWorkspace::default());
+        ws.towers
+            .resize(self.towers.len(), TowerWorkspace::default());
         ws.out.clear();
         ws.out.resize(batch * c, 0.0);
         for (tower, tws) in self.towers.iter().zip(ws.towers.iter_mut()) {
@@ -499,10 +503,8 @@ impl AdditiveNet {
         let batch = y.len();
         self.forward(x, batch, ws);
         let scale = 1.0 / batch.max(1) as f32;
-        let mut loss = self
-            .task
-            .loss(&ws.out, y, Some((&mut ws.d_out, scale)))
-            / batch.max(1) as f64;
+        let mut loss =
+            self.task.loss(&ws.out, y, Some((&mut ws.d_out, scale))) / batch.max(1) as f64;
         for ((tower, tws), g) in self.towers.iter().zip(ws.towers.iter_mut()).zip(grads) {
             tower.backward(x, self.inputs, batch, &ws.d_out, tws, g);
             if l1 > 0.0 && tower.l1 {
@@ -588,10 +590,9 @@ fn check_table(t: &Table<'_>, task: Task) -> Result<(), NnError> {
         )));
     }
     if let Task::Multiclass { classes } = task {
-        if let Some(bad) = t
-            .y
-            .iter()
-            .find(|&&v| !(v >= 0.0 && (v as usize) < classes && v.fract() == 0.0))
+        if let Some(bad) =
+            t.y.iter()
+                .find(|&&v| !(v >= 0.0 && (v as usize) < classes && v.fract() == 0.0))
         {
             return Err(NnError::Shape(format!(
                 "class target {bad} is not an index below {classes}"
@@ -946,9 +947,10 @@ mod tests {
             let mut out: Option<Tensor<2>> = None;
             for (t, s) in net.towers.iter().zip(&stacks) {
                 let idx = Tensor::<1, Int>::from_data(
-                    TensorData::new(t.features.iter().map(|&f| f as i64).collect(), [
-                        t.features.len(),
-                    ]),
+                    TensorData::new(
+                        t.features.iter().map(|&f| f as i64).collect(),
+                        [t.features.len()],
+                    ),
                     &device,
                 );
                 let h = s.forward(xt.clone().select(1, idx));
@@ -974,8 +976,7 @@ mod tests {
                     for (r, &k) in y.iter().enumerate() {
                         onehot[r * classes + k as usize] = 1.0;
                     }
-                    let yt =
-                        Tensor::<2>::from_data(TensorData::new(onehot, [n, classes]), &device);
+                    let yt = Tensor::<2>::from_data(TensorData::new(onehot, [n, classes]), &device);
                     (log_softmax(out, 1) * yt).sum().neg() / n as f32
                 }
             };
@@ -989,8 +990,8 @@ mod tests {
             for (ti, (t, s)) in net.towers.iter().zip(&stacks).enumerate() {
                 for (l, layer) in s.layers.iter().enumerate() {
                     let (din, dout) = (t.sizes[l], t.sizes[l + 1]);
-                    let gw = crate::to_vec(g.remove::<2>(layer.weight.id).expect("grad"))
-                        .expect("grad");
+                    let gw =
+                        crate::to_vec(g.remove::<2>(layer.weight.id).expect("grad")).expect("grad");
                     for i in 0..din {
                         for o in 0..dout {
                             let (a, b) = (gw[i * dout + o], grads[ti].weights[l][o * din + i]);
@@ -1000,8 +1001,8 @@ mod tests {
                             );
                         }
                     }
-                    let gb = crate::to_vec(g.remove::<1>(layer.bias.id).expect("grad"))
-                        .expect("grad");
+                    let gb =
+                        crate::to_vec(g.remove::<1>(layer.bias.id).expect("grad")).expect("grad");
                     let frozen = l + 1 == t.layers() && !t.output_bias;
                     for (o, (a, b)) in gb.iter().zip(&grads[ti].biases[l]).enumerate() {
                         let a = if frozen { 0.0 } else { *a };
@@ -1036,7 +1037,9 @@ mod tests {
         let y = x
             .chunks(p)
             .map(|r| {
-                2.0 * r[0] * r[1] + 2.0 * r[2] * r[3] * r[4] + (2.0 * r[5] * r[6]).sin()
+                2.0 * r[0] * r[1]
+                    + 2.0 * r[2] * r[3] * r[4]
+                    + (2.0 * r[5] * r[6]).sin()
                     + r[7]
                     + r[8] * r[8]
             })

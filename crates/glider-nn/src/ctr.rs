@@ -521,6 +521,7 @@ mod tests {
         let dict: Vec<String> = (0..5).map(|i| i.to_string()).collect();
         let data = Dataset {
             source: "xor".into(),
+            label_classes: Vec::new(),
             label_name: "y".into(),
             fields: vec![
                 Field {
@@ -602,6 +603,7 @@ mod tests {
         let labels: Vec<f32> = (0..n).map(|i| ((i % 7) % 2) as f32).collect();
         let data = Dataset {
             source: "t".into(),
+            label_classes: Vec::new(),
             label_name: "y".into(),
             fields: vec![
                 Field {
