@@ -167,6 +167,10 @@ pub struct NidModelArgs {
     /// Seeds trained; their interaction strengths are averaged.
     #[arg(long, default_value_t = 1)]
     ensemble: usize,
+    /// Pruning: keep a superset of already ranked interactions only when its strength is at
+    /// least this share of its strongest ranked subset (0 = the reference pruning).
+    #[arg(long, default_value_t = 0.0)]
+    superset_ratio: f64,
     /// Run MLP-Cutoff (spec 1.5) to choose how many ranked interactions are real.
     #[arg(long)]
     cutoff: bool,
@@ -225,6 +229,9 @@ impl NidModelArgs {
         if self.epochs == 0 || self.ensemble == 0 {
             bail!("--epochs and --ensemble must be at least 1");
         }
+        if !(0.0..=1.0).contains(&self.superset_ratio) {
+            bail!("--superset-ratio must be between 0 and 1");
+        }
         if !(self.l1 >= 0.0 && self.l1.is_finite()) {
             bail!("--l1 must be a finite number >= 0");
         }
@@ -255,6 +262,7 @@ impl NidModelArgs {
                 AveragingArg::Harmonic => Averaging::HarmonicMean,
             },
             ensemble: self.ensemble,
+            superset_ratio: self.superset_ratio,
             cutoff: self.cutoff.then(|| CutoffParams {
                 tolerance: self.cutoff_tolerance,
                 patience: self.cutoff_patience.max(1),
@@ -965,6 +973,10 @@ fn bench_nid_speed(args: NidSpeedArgs, quiet: bool) -> Result<()> {
     println!(
         "NID scoring, p = {}, h1 = {} (median of {}):",
         s.score_features, s.score_units, s.score_reps
+    );
+    println!(
+        "  pairwise strengths, computed {:>8.1} ms",
+        report.pairwise_scoring_ms
     );
     println!(
         "  pairwise strengths, sorted   {:>8.1} ms",

@@ -164,7 +164,7 @@ pub fn run(
     ));
     let outcome = detect(
         &inputs.tables(),
-        Some(&inputs.groups),
+        Some(&inputs.field_map),
         settings,
         seed,
         progress,

@@ -3,10 +3,17 @@
 //! average an ensemble of seeds, and choose how many interactions are real with MLP-Cutoff.
 //!
 //! Inputs are numeric columns; several columns may form one *field* (a one-hot encoded
-//! categorical, see [`TableInputs::from_dataset`]). NID then reads the field's first-layer
-//! weight for unit `i` as the largest `|W1[i, c]|` over the field's columns `c`: the most the
-//! field can move that unit's pre-activation per unit change of one of its inputs, the same
-//! bound NID uses per feature (spec 1.2), so a field's interactions are read like a feature's.
+//! categorical, see [`TableInputs::from_dataset`] and [`FieldMap`]). NID reads one weight per
+//! field and unit, so a field's interactions are read like a feature's (spec 1.2-1.4):
+//!
+//! - a numeric field: `|W1[i, c]|` (the largest, if it had several columns);
+//! - a one-hot field with standardised columns `x_c = (1[value = c] − m_c) / s_c`: switching
+//!   the field to value `c` adds `W1[i, c] / s_c` to unit `i`'s pre-activation (up to a
+//!   constant), so the field moves the unit by at most `range_c(W1[i, c] / s_c)`; its weight is
+//!   that range times the mean `s_c`, which for a two-valued field is exactly the weight of the
+//!   equivalent standardised numeric column (`|W1[i, c1] − W1[i, c2]|`). Weights that shift
+//!   every value alike (a unit using the field as a bias) count for nothing, unlike a largest
+//!   absolute weight would.
 
 use std::collections::HashMap;
 
@@ -17,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use glider_core::derive_seed;
 use glider_core::nid::{
-    candidate_interactions, pairwise_strengths, prune_redundant, Averaging, Matrix, MlpWeights,
-    RankedInteraction,
+    candidate_interactions, pairwise_strengths, prune_redundant_with, Averaging, Matrix,
+    MlpWeights, RankedInteraction,
 };
 use glider_data::{Column, Dataset, Split};
 use glider_nn::additive::{
@@ -48,6 +55,11 @@ pub struct NidSettings {
     pub ensemble: usize,
     /// Any-order interactions kept after pruning (the reference cap is 100).
     pub max_interactions: usize,
+    /// A superset of emitted interactions is kept only when its strength is at least this
+    /// share of its strongest emitted subset (0 = the reference pruning of spec 1.4; see
+    /// `glider_core::nid::prune_redundant_with`).
+    #[serde(default)]
+    pub superset_ratio: f64,
     /// MLP-Cutoff, when asked for.
     pub cutoff: Option<CutoffParams>,
 }
@@ -66,6 +78,7 @@ impl Default for NidSettings {
             averaging: Averaging::Min,
             ensemble: 1,
             max_interactions: 100,
+            superset_ratio: 0.0,
             cutoff: None,
         }
     }
@@ -125,19 +138,57 @@ pub struct NidOutcome {
     pub cutoff: Option<CutoffOutcome>,
 }
 
-/// W1 collapsed to fields: `out[i, g] = max_{c ∈ groups[g]} |W1[i, c]|`.
-fn collapse(w: &MlpWeights, groups: &[Vec<usize>]) -> Result<MlpWeights, ExplainError> {
-    let w1 = &w.layers[0];
-    let mut data = vec![0f32; w1.rows * groups.len()];
-    for i in 0..w1.rows {
-        for (g, cols) in groups.iter().enumerate() {
-            data[i * groups.len() + g] = cols
-                .iter()
-                .map(|&c| w1.get(i, c).abs())
-                .fold(0.0f32, f32::max);
+/// How input columns form fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldMap {
+    /// Column indices of each field.
+    pub groups: Vec<Vec<usize>>,
+    /// Per field: for a one-hot field, the standardisation divisor `s_c` of each of its
+    /// columns (same order as its group); `None` for a numeric field.
+    pub one_hot_std: Vec<Option<Vec<f64>>>,
+}
+
+impl FieldMap {
+    /// One numeric field per column.
+    pub fn identity(columns: usize) -> Self {
+        FieldMap {
+            groups: (0..columns).map(|c| vec![c]).collect(),
+            one_hot_std: vec![None; columns],
         }
     }
-    let mut layers = vec![Matrix::new(w1.rows, groups.len(), data)?];
+}
+
+/// W1 collapsed to fields (module docs): `out[i, g]` is `max_c |W1[i, c]|` for a numeric
+/// field and `range_c(W1[i, c] / s_c) · mean_c(s_c)` for a one-hot field.
+fn collapse(w: &MlpWeights, fields: &FieldMap) -> Result<MlpWeights, ExplainError> {
+    let w1 = &w.layers[0];
+    let g_count = fields.groups.len();
+    let mut data = vec![0f32; w1.rows * g_count];
+    for i in 0..w1.rows {
+        for (g, cols) in fields.groups.iter().enumerate() {
+            data[i * g_count + g] = match fields.one_hot_std.get(g).and_then(|s| s.as_ref()) {
+                None => cols
+                    .iter()
+                    .map(|&c| w1.get(i, c).abs())
+                    .fold(0.0f32, f32::max),
+                Some(std) => {
+                    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+                    for (&c, &s) in cols.iter().zip(std) {
+                        let v = f64::from(w1.get(i, c)) / s;
+                        lo = lo.min(v);
+                        hi = hi.max(v);
+                    }
+                    let mean_s = std.iter().sum::<f64>() / std.len().max(1) as f64;
+                    if hi >= lo {
+                        ((hi - lo) * mean_s) as f32
+                    } else {
+                        0.0
+                    }
+                }
+            };
+        }
+    }
+    let mut layers = vec![Matrix::new(w1.rows, g_count, data)?];
     layers.extend(w.layers[1..].iter().cloned());
     Ok(MlpWeights::new(layers)?)
 }
@@ -171,7 +222,7 @@ fn average(lists: Vec<Vec<RankedInteraction>>) -> Vec<RankedInteraction> {
 
 /// Trains `settings.ensemble` NID networks (member `m` seeded by `derive_seed(seed, m)`, in
 /// parallel, deterministic for any thread count), reads interactions over the fields
-/// `groups` (each a list of column indices; `None` = one field per column), averages the
+/// `fields` (`None` = one numeric field per column), averages the
 /// members' strengths, prunes (spec 1.4 step 4) and, when asked, runs MLP-Cutoff on the
 /// pruned ranking.
 ///
@@ -180,14 +231,25 @@ fn average(lists: Vec<Vec<RankedInteraction>>) -> Vec<RankedInteraction> {
 /// for an empty ensemble, mismatched groups or fewer than 2 fields.
 pub fn detect(
     tables: &Tables<'_>,
-    groups: Option<&[Vec<usize>]>,
+    fields: Option<&FieldMap>,
     settings: &NidSettings,
     seed: u64,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<NidOutcome, ExplainError> {
     let p = tables.train.cols;
-    let identity: Vec<Vec<usize>> = (0..p).map(|c| vec![c]).collect();
-    let groups = groups.unwrap_or(&identity);
+    let identity = FieldMap::identity(p);
+    let fields = fields.unwrap_or(&identity);
+    let groups = &fields.groups;
+    if fields.one_hot_std.len() != groups.len()
+        || groups
+            .iter()
+            .zip(&fields.one_hot_std)
+            .any(|(g, s)| s.as_ref().is_some_and(|s| s.len() != g.len()))
+    {
+        return Err(ExplainError::Config(
+            "the field map's one-hot scales do not match its groups".into(),
+        ));
+    }
     if settings.ensemble == 0 {
         return Err(ExplainError::Config(
             "the ensemble needs at least 1 seed".into(),
@@ -223,7 +285,7 @@ pub fn detect(
                 &mut rng,
             );
             let fit = fit_additive(net, &tables.train, &tables.validation, &settings.mlp, s)?;
-            let w = collapse(&fit.net.towers[0].nid_weights()?, groups)?;
+            let w = collapse(&fit.net.towers[0].nid_weights()?, fields)?;
             let member = MemberFit {
                 seed: s,
                 epochs: fit.epochs,
@@ -241,7 +303,11 @@ pub fn detect(
         candidate_lists.push(candidate_interactions(w, settings.averaging, false)?);
     }
     let pairwise = average(pair_lists);
-    let interactions = prune_redundant(&average(candidate_lists), settings.max_interactions);
+    let interactions = prune_redundant_with(
+        &average(candidate_lists),
+        settings.max_interactions,
+        settings.superset_ratio,
+    );
     let cutoff = match &settings.cutoff {
         None => None,
         Some(params) => {
@@ -300,8 +366,8 @@ pub fn detect(
 pub struct TableInputs {
     /// Field names, one per group.
     pub fields: Vec<String>,
-    /// Column indices of each field.
-    pub groups: Vec<Vec<usize>>,
+    /// Which columns form each field, and the one-hot fields' column scales.
+    pub field_map: FieldMap,
     /// Column names (`field` for a dense field, `field=value` for a one-hot column).
     pub columns: Vec<String>,
     /// Row-major `[rows, columns]` inputs for train, validation and test.
@@ -365,6 +431,7 @@ impl TableInputs {
         // Per field: a function from row to its column values.
         let mut fields = Vec::new();
         let mut groups = Vec::new();
+        let mut one_hot = Vec::new();
         let mut columns: Vec<String> = Vec::new();
         // Raw (unstandardised) column values for every row.
         let mut raw: Vec<Vec<f32>> = Vec::new();
@@ -428,6 +495,7 @@ impl TableInputs {
             }
             fields.push(field.name.clone());
             groups.push((start..columns.len()).collect::<Vec<usize>>());
+            one_hot.push(matches!(column, Column::Categorical { .. }));
         }
         // Standardise with training statistics; a field whose columns are all constant is
         // an error.
@@ -482,9 +550,17 @@ impl TableInputs {
         let (x0, y0) = build(&split.train);
         let (x1, y1) = build(&split.validation);
         let (x2, y2) = build(&split.test);
+        let one_hot_std = groups
+            .iter()
+            .zip(&one_hot)
+            .map(|(cols, &oh)| oh.then(|| cols.iter().map(|&c| scale[c].1).collect()))
+            .collect();
         Ok(TableInputs {
             fields,
-            groups,
+            field_map: FieldMap {
+                groups,
+                one_hot_std,
+            },
             columns,
             x: [x0, x1, x2],
             y: [y0, y1, y2],
@@ -498,18 +574,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn collapse_takes_the_largest_weight_of_a_field() {
+    fn collapse_reads_numeric_and_one_hot_fields() {
         // W1 (2 units × 3 columns); fields {0} and {1, 2}.
         let w = MlpWeights::new(vec![
             Matrix::new(2, 3, vec![1.0, -2.0, 0.5, 3.0, 0.25, -4.0]).expect("m"),
             Matrix::new(1, 2, vec![1.0, 2.0]).expect("m"),
         ])
         .expect("w");
-        let c = collapse(&w, &[vec![0], vec![1, 2]]).expect("collapse");
+        let numeric = FieldMap {
+            groups: vec![vec![0], vec![1, 2]],
+            one_hot_std: vec![None, None],
+        };
+        let c = collapse(&w, &numeric).expect("collapse");
         assert_eq!(c.layers[0].data, vec![1.0, 2.0, 3.0, 4.0]);
         // Pair strength by hand: 1·min(1, 2) + 2·min(3, 4) = 7.
         let pairs = pairwise_strengths(&c, Averaging::Min).expect("nid");
         assert_eq!(pairs[0].strength, 7.0);
+        // Field {1, 2} one-hot with scales 0.5 and 1: unit 0: w/s = −4, 0.5 → range 4.5,
+        // × mean scale 0.75 = 3.375; unit 1: 0.5, −4 → 3.375.
+        let one_hot = FieldMap {
+            groups: vec![vec![0], vec![1, 2]],
+            one_hot_std: vec![None, Some(vec![0.5, 1.0])],
+        };
+        let c = collapse(&w, &one_hot).expect("collapse");
+        assert_eq!(c.layers[0].data, vec![1.0, 3.375, 3.0, 3.375]);
     }
 
     #[test]
@@ -523,5 +611,90 @@ mod tests {
             vec![r(&[1, 2], 4.0)],
         ]);
         assert_eq!(avg, vec![r(&[1, 2], 2.5), r(&[0, 1], 1.0)]);
+    }
+
+    fn table() -> Dataset {
+        use glider_data::{Field, FieldKind};
+        Dataset {
+            source: "t.csv".into(),
+            label_classes: Vec::new(),
+            label_name: "y".into(),
+            fields: vec![
+                Field {
+                    name: "d".into(),
+                    kind: FieldKind::Dense,
+                },
+                Field {
+                    name: "c".into(),
+                    kind: FieldKind::Categorical,
+                },
+            ],
+            labels: vec![1.0, 3.0, 5.0, 7.0, 9.0],
+            columns: vec![
+                Column::Dense {
+                    values: vec![1.0, 2.0, 3.0, 4.0, 5.0],
+                },
+                Column::Categorical {
+                    codes: vec![1, 2, 1, 0, 1],
+                    dictionary: vec!["".into(), "a".into(), "b".into()],
+                },
+            ],
+        }
+    }
+
+    /// One-hot columns for the most frequent value plus one for the rest (here `b` and the
+    /// missing value), standardised with the training rows; a regression target too.
+    #[test]
+    fn from_dataset_one_hot_and_standardise() {
+        let split = Split {
+            train: vec![0, 1, 2, 3],
+            validation: vec![4],
+            test: vec![1],
+        };
+        let t = TableInputs::from_dataset(&table(), &split, Task::Regression, 1).expect("ok");
+        assert_eq!(t.fields, vec!["d", "c"]);
+        assert_eq!(t.columns, vec!["d", "c=a", "c=(other)"]);
+        assert_eq!(t.field_map.groups, vec![vec![0], vec![1, 2]]);
+        let sa = (1.0f64 / 3.0).sqrt();
+        assert_eq!(t.field_map.one_hot_std[0], None);
+        let s = t.field_map.one_hot_std[1].clone().expect("one-hot");
+        assert!((s[0] - sa).abs() < 1e-12 && (s[1] - sa).abs() < 1e-12);
+        // d: train mean 2.5, sample std sqrt(5/3); c=a: train values 1,0,1,0: mean 0.5,
+        // std sqrt(1/3). Validation row 4: d = 5, c = a.
+        let sd = (5.0f64 / 3.0).sqrt();
+        let v = &t.x[1];
+        assert!((f64::from(v[0]) - 2.5 / sd).abs() < 1e-6);
+        assert!((f64::from(v[1]) - 0.5 / sa).abs() < 1e-6);
+        assert!((f64::from(v[2]) + 0.5 / sa).abs() < 1e-6);
+        // Target: train 1,3,5,7: mean 4, std sqrt(20/3); row 4 (y = 9) → 5/std.
+        assert!((t.target_scale.0 - 4.0).abs() < 1e-12);
+        assert!((f64::from(t.y[1][0]) - 5.0 / (20.0f64 / 3.0).sqrt()).abs() < 1e-6);
+    }
+
+    #[test]
+    fn from_dataset_names_constant_and_missing_fields() {
+        let split = Split {
+            train: vec![0, 2, 4],
+            validation: vec![1],
+            test: vec![3],
+        };
+        // Over training rows 0, 2, 4 the field c is always "a": constant.
+        let e = TableInputs::from_dataset(&table(), &split, Task::Regression, 4)
+            .expect_err("constant")
+            .to_string();
+        assert!(e.contains("field \"c\" is constant"), "{e}");
+        let mut d = table();
+        d.columns[0] = Column::Dense {
+            values: vec![1.0, f32::NAN, 3.0, 4.0, 5.0],
+        };
+        let split = Split {
+            train: vec![0, 1, 2, 3],
+            validation: vec![4],
+            test: vec![1],
+        };
+        let e = TableInputs::from_dataset(&d, &split, Task::Regression, 4)
+            .expect_err("missing")
+            .to_string();
+        assert!(e.contains("\"d\" has a missing value at data row 2"), "{e}");
     }
 }
