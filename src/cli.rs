@@ -1179,3 +1179,118 @@ fn write_bench<T: serde::Serialize>(out: &Path, value: &T) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     write_json(&out.join("bench.json"), value)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every `glider …` and `cargo run --release -- …` command line in README.md's code
+    /// blocks, with `\` continuations joined and `#` comments dropped.
+    fn readme_commands() -> Vec<Vec<String>> {
+        let readme = include_str!("../README.md");
+        let mut out = Vec::new();
+        let mut in_block = false;
+        let mut pending = String::new();
+        for line in readme.lines() {
+            if line.trim_start().starts_with("```") {
+                in_block = !in_block;
+                continue;
+            }
+            if !in_block {
+                continue;
+            }
+            let text = line.split(" #").next().unwrap_or("").trim();
+            if let Some(head) = text.strip_suffix('\\') {
+                pending.push_str(head);
+                pending.push(' ');
+                continue;
+            }
+            pending.push_str(text);
+            let full = std::mem::take(&mut pending);
+            let words = split_words(&full);
+            let args: Vec<String> = match words.first().map(String::as_str) {
+                Some("glider") => words,
+                Some("cargo") if words.iter().any(|w| w == "--") => {
+                    let at = words.iter().position(|w| w == "--").unwrap_or(0);
+                    std::iter::once("glider".to_string())
+                        .chain(words[at + 1..].iter().cloned())
+                        .collect()
+                }
+                _ => continue,
+            };
+            out.push(args);
+        }
+        out
+    }
+
+    /// Shell-like word splitting with single and double quotes.
+    fn split_words(line: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut cur = String::new();
+        let mut quote: Option<char> = None;
+        let mut has = false;
+        for ch in line.chars() {
+            match (quote, ch) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), c) => cur.push(c),
+                (None, '"' | '\'') => {
+                    quote = Some(ch);
+                    has = true;
+                }
+                (None, c) if c.is_whitespace() => {
+                    if has || !cur.is_empty() {
+                        words.push(std::mem::take(&mut cur));
+                        has = false;
+                    }
+                }
+                (None, c) => cur.push(c),
+            }
+        }
+        if has || !cur.is_empty() {
+            words.push(cur);
+        }
+        words
+    }
+
+    /// The README cannot drift: every command line it shows parses with the real parser,
+    /// and every subcommand (and bench subcommand) appears in it.
+    #[test]
+    fn readme_commands_parse_and_cover_every_subcommand() {
+        let commands = readme_commands();
+        assert!(commands.len() >= 10, "found only {commands:?}");
+        for args in &commands {
+            if let Err(e) = Cli::try_parse_from(args) {
+                panic!("README command {args:?} does not parse: {e}");
+            }
+        }
+        let readme = include_str!("../README.md");
+        let cli = Cli::command();
+        for sub in cli.get_subcommands() {
+            let name = sub.get_name();
+            if name == "help" {
+                continue;
+            }
+            assert!(
+                readme.contains(&format!("glider {name}"))
+                    || readme.contains(&format!("-- {name}")),
+                "subcommand {name} is not in README.md"
+            );
+            for inner in sub.get_subcommands() {
+                let full = format!("glider {name} {}", inner.get_name());
+                assert!(
+                    inner.get_name() == "help" || readme.contains(&full),
+                    "{full} is not in README.md"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn split_words_handles_quotes() {
+        assert_eq!(
+            split_words(r#"glider run --positive ">50K" --x 'a b'"#),
+            vec!["glider", "run", "--positive", ">50K", "--x", "a b"]
+        );
+    }
+}
