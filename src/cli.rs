@@ -164,9 +164,18 @@ pub struct NidModelArgs {
     /// How a unit's weights on a set's members are combined (spec 1.4).
     #[arg(long, value_enum, default_value_t = AveragingArg::Min)]
     averaging: AveragingArg,
-    /// Seeds trained; their interaction strengths are averaged.
+    /// Seeds trained; their interaction strengths (each divided by the member's strongest
+    /// pair's) are averaged.
     #[arg(long, default_value_t = 1)]
     ensemble: usize,
+    /// In an ensemble, make every second member a plain interaction MLP (no main-effect
+    /// nets): MLP-M and the plain MLP find different interactions best.
+    #[arg(long)]
+    mix_plain: bool,
+    /// Early stopping: epochs without a better validation loss before stopping (the
+    /// `early` schedule).
+    #[arg(long, default_value_t = 5)]
+    patience: usize,
     /// Pruning: keep a superset of already ranked interactions only when its strength is at
     /// least this share of its strongest ranked subset (0 = the reference pruning).
     #[arg(long, default_value_t = 0.0)]
@@ -236,7 +245,7 @@ impl NidModelArgs {
             bail!("--l1 must be a finite number >= 0");
         }
         let (lr_decay, patience) = match self.schedule {
-            Schedule::Early => (1.0, Some(5)),
+            Schedule::Early => (1.0, Some(self.patience)),
             Schedule::Fixed => (0.95, None),
         };
         Ok(glider_explain::tabular::NidSettings {
@@ -262,6 +271,7 @@ impl NidModelArgs {
                 AveragingArg::Harmonic => Averaging::HarmonicMean,
             },
             ensemble: self.ensemble,
+            mix_plain: self.mix_plain,
             superset_ratio: self.superset_ratio,
             cutoff: self.cutoff.then(|| CutoffParams {
                 tolerance: self.cutoff_tolerance,

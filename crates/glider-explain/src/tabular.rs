@@ -53,6 +53,11 @@ pub struct NidSettings {
     pub averaging: Averaging,
     /// Seeds trained; their strengths are averaged.
     pub ensemble: usize,
+    /// When true, odd-numbered members (the 2nd, 4th, …) are plain interaction MLPs whatever
+    /// `main_effects` says: an ensemble mixing MLP-M with the plain MLP, whose strengths the
+    /// paper shows to be complementary (MLP-M wins on F1/F4, the plain MLP on F6/F7).
+    #[serde(default)]
+    pub mix_plain: bool,
     /// Any-order interactions kept after pruning (the reference cap is 100).
     pub max_interactions: usize,
     /// A superset of emitted interactions is kept only when its strength is at least this
@@ -77,6 +82,7 @@ impl Default for NidSettings {
             main_hidden: vec![10, 10, 10],
             averaging: Averaging::Min,
             ensemble: 1,
+            mix_plain: false,
             max_interactions: 100,
             superset_ratio: 0.0,
             cutoff: None,
@@ -128,7 +134,8 @@ pub struct CutoffOutcome {
 /// What NID found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NidOutcome {
-    /// All field pairs, strongest first (spec 1.3), averaged over the ensemble.
+    /// All field pairs, strongest first (spec 1.3); with an ensemble, the mean over members of
+    /// each member's strengths divided by its strongest pair's.
     pub pairwise: Vec<RankedInteraction>,
     /// Any-order interactions after redundancy pruning, strongest first (spec 1.4).
     pub interactions: Vec<RankedInteraction>,
@@ -276,11 +283,16 @@ pub fn detect(
                 settings.ensemble
             ));
             let mut rng = ChaCha8Rng::seed_from_u64(s);
+            let main = if settings.mix_plain && m % 2 == 1 {
+                MainEffects::None
+            } else {
+                settings.main_effects
+            };
             let net = nid_network(
                 p,
                 settings.task,
                 &settings.mlp.hidden,
-                settings.main_effects,
+                main,
                 &settings.main_hidden,
                 &mut rng,
             );
@@ -299,8 +311,20 @@ pub fn detect(
     let mut pair_lists = Vec::new();
     let mut candidate_lists = Vec::new();
     for (_, w) in &members {
-        pair_lists.push(pairwise_strengths(w, settings.averaging)?);
-        candidate_lists.push(candidate_interactions(w, settings.averaging, false)?);
+        let mut pairs = pairwise_strengths(w, settings.averaging)?;
+        let mut candidates = candidate_interactions(w, settings.averaging, false)?;
+        // In an ensemble every member counts alike: its strengths are divided by its
+        // strongest pair's before averaging (a lone network keeps NID's raw strengths).
+        if members.len() > 1 {
+            let top = pairs.first().map_or(0.0, |r| r.strength);
+            if top > 0.0 {
+                for r in pairs.iter_mut().chain(candidates.iter_mut()) {
+                    r.strength /= top;
+                }
+            }
+        }
+        pair_lists.push(pairs);
+        candidate_lists.push(candidates);
     }
     let pairwise = average(pair_lists);
     let interactions = prune_redundant_with(

@@ -711,6 +711,8 @@ pub struct CutoffParams {
     pub tolerance: f64,
     /// Most ranked interactions walked.
     pub max_interactions: usize,
+    /// Learning-rate multiplier for the warm-started fits `c_1, c_2, …` (fine-tuning).
+    pub warm_lr_scale: f64,
 }
 
 impl Default for CutoffParams {
@@ -730,6 +732,7 @@ impl Default for CutoffParams {
             patience: 2,
             tolerance: 0.01,
             max_interactions: 20,
+            warm_lr_scale: 0.1,
         }
     }
 }
@@ -793,8 +796,11 @@ fn cutoff_network(
 /// MLP-Cutoff (spec 1.5): fits `c_K(x) = Σ_i g_i(x_i) + Σ_{k≤K} g'_k(x_{I_k})` for
 /// K = 0, 1, … over `ranked` (interaction sets, strongest first, features sorted), adding one
 /// interaction at a time: a subset of an included set is skipped, a superset replaces its
-/// included subsets. Chooses K by the plateau rule of [`CutoffParams`]. Every `c_K` is fit
-/// from a fresh initialisation seeded by `seed` and K.
+/// included subsets. Chooses K by the plateau rule of [`CutoffParams`]. `c_0` is fitted from
+/// an initialisation seeded by `seed`; every later `c_k` starts from the trained `c_(k−1)`
+/// (less the towers of the subsets the new set replaces) plus a fresh tower for the new set,
+/// seeded by `seed` and k, so the curve measures what each addition brings rather than
+/// the noise between independent fits.
 ///
 /// # Errors
 /// As [`fit_additive`].
@@ -809,13 +815,15 @@ pub fn mlp_cutoff(
 ) -> Result<Cutoff, NnError> {
     let p = train.cols;
     let steps = ranked.len().min(params.max_interactions);
-    let fit = |components: &[Vec<usize>], k: usize| -> Result<AdditiveFit, NnError> {
-        let s = glider_core::derive_seed(seed, k as u64);
-        let net = cutoff_network(p, task, components, params, s);
-        fit_additive(net, train, validation, &params.training, s)
-    };
     progress(0, steps);
-    let base = fit(&[], 0)?;
+    let s0 = glider_core::derive_seed(seed, 0);
+    let base = fit_additive(
+        cutoff_network(p, task, &[], params, s0),
+        train,
+        validation,
+        &params.training,
+        s0,
+    )?;
     let base_loss = base.validation_loss;
     let threshold = params.tolerance * base_loss.abs();
     let mut curve = vec![CutoffPoint {
@@ -824,6 +832,7 @@ pub fn mlp_cutoff(
         included: true,
         validation_loss: base_loss,
     }];
+    let mut current = base.net.clone();
     let mut best = (0usize, base_loss, base.net, Vec::<Vec<usize>>::new());
     let mut components: Vec<Vec<usize>> = Vec::new();
     let mut misses = 0usize;
@@ -845,7 +854,34 @@ pub fn mlp_cutoff(
         }
         components.retain(|c| !glider_core::nid::is_subset(c, set));
         components.push(set.clone());
-        let f = fit(&components, k)?;
+        // Warm start: c_k is c_(k−1) without the towers of the subsets it replaces, plus a
+        // fresh tower for the new set, trained further.
+        let s = glider_core::derive_seed(seed, k as u64);
+        let mut rng = ChaCha8Rng::seed_from_u64(s);
+        let mut net = current;
+        let univariate = p;
+        let mut kept = net.towers.split_off(univariate);
+        kept.retain(|t| !glider_core::nid::is_subset(&t.features, set));
+        net.towers.extend(kept);
+        let mut tower = Tower::new(
+            set.clone(),
+            &params.interaction_hidden,
+            task.outputs(),
+            false,
+            false,
+            &mut rng,
+        );
+        // Its output weights start at zero: c_k starts as exactly c_(k−1).
+        if let Some(w) = tower.weights.last_mut() {
+            w.fill(0.0);
+        }
+        net.towers.push(tower);
+        let fine_tune = MlpParams {
+            learning_rate: params.training.learning_rate * params.warm_lr_scale,
+            ..params.training.clone()
+        };
+        let f = fit_additive(net, train, validation, &fine_tune, s)?;
+        current = f.net.clone();
         last_loss = f.validation_loss;
         curve.push(CutoffPoint {
             k,
