@@ -657,11 +657,7 @@ fn nid(args: NidArgs, quiet: bool) -> Result<()> {
         args.seed,
         args.top,
         &args.out,
-        &|m: &str| {
-            if !quiet {
-                eprintln!("{m}");
-            }
-        },
+        &note(quiet),
     )?;
     print!("{text}");
     Ok(())
@@ -931,11 +927,7 @@ fn bench_speed(args: SpeedArgs, quiet: bool) -> Result<()> {
         nid_features: 1000,
         nid_units: 256,
     };
-    let report = crate::bench::speed(settings, |m| {
-        if !quiet {
-            eprintln!("{m}");
-        }
-    })?;
+    let report = crate::bench::speed(settings, note(quiet))?;
     write_bench(&args.out, &report)?;
     let s = &report.settings;
     println!(
@@ -973,11 +965,7 @@ fn bench_nid_speed(args: NidSpeedArgs, quiet: bool) -> Result<()> {
         parallel,
         pytorch: args.pytorch.map(|p| [p, args.pytorch_script]),
     };
-    let report = crate::bench::nid_speed(settings, |m| {
-        if !quiet {
-            eprintln!("{m}");
-        }
-    })?;
+    let report = crate::bench::nid_speed(settings, note(quiet))?;
     write_bench(&args.out, &report)?;
     let s = &report.settings;
     println!(
@@ -1021,11 +1009,7 @@ fn bench_local(args: LocalBenchArgs, quiet: bool) -> Result<()> {
         num_perturbations: args.perturbations,
         ..LocalParams::default()
     };
-    let scores = crate::bench::local(args.trials, &params, |m| {
-        if !quiet {
-            eprintln!("{m}");
-        }
-    })?;
+    let scores = crate::bench::local(args.trials, &params, note(quiet))?;
     write_bench(&args.out, &scores)?;
     println!(
         "Pairwise AUC on A1-A4 (p = 40, input +1, baseline -1), NID over {} seed(s):",
@@ -1132,11 +1116,7 @@ fn bench_nid(args: NidBenchArgs, quiet: bool) -> Result<()> {
         trials: args.trials,
         nid: args.nid.settings(glider_nn::additive::Task::Regression)?,
     };
-    let scores = crate::bench::nid(&functions, &settings, &|m: &str| {
-        if !quiet {
-            eprintln!("{m}");
-        }
-    })?;
+    let scores = crate::bench::nid(&functions, &settings, &note(quiet))?;
     #[derive(serde::Serialize)]
     struct Out<'a> {
         settings: &'a crate::bench::NidBenchSettings,
@@ -1182,6 +1162,15 @@ fn bench_nid(args: NidBenchArgs, quiet: bool) -> Result<()> {
     println!("  mean {mean:.3}");
     println!("Wrote {}", args.out.join("bench.json").display());
     Ok(())
+}
+
+/// A progress callback that prints each message on stderr unless `quiet`.
+fn note(quiet: bool) -> impl Fn(&str) + Sync {
+    move |m: &str| {
+        if !quiet {
+            eprintln!("{m}");
+        }
+    }
 }
 
 /// Writes a benchmark's results to `out/bench.json` (atomically), creating the folder.

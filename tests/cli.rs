@@ -26,15 +26,28 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
 
-/// Runs glider on `csv` text with `extra` flags and asserts a clean failure whose message
-/// contains every string of `expect`.
+/// Runs `glider run` on `csv` text with `extra` flags and asserts a clean failure whose
+/// message contains every string of `expect`.
 fn assert_fails(name: &str, csv: &str, extra: &[&str], expect: &[&str]) {
+    assert_subcommand_fails("run", "report.json", name, csv, extra, expect);
+}
+
+/// Runs `glider <subcommand> --data <csv> --out <dir> --quiet <extra>` and asserts exit code
+/// 1, no panic, every string of `expect` in the message, and no `output` file written.
+fn assert_subcommand_fails(
+    subcommand: &str,
+    output: &str,
+    name: &str,
+    csv: &str,
+    extra: &[&str],
+    expect: &[&str],
+) {
     let dir = scratch(name);
     let data = dir.join("data.csv");
     std::fs::write(&data, csv).unwrap();
     let out = dir.join("out");
     let mut args = vec![
-        "run",
+        subcommand,
         "--data",
         data.to_str().unwrap(),
         "--out",
@@ -49,7 +62,7 @@ fn assert_fails(name: &str, csv: &str, extra: &[&str], expect: &[&str]) {
     for e in expect {
         assert!(err.contains(e), "{name}: expected {e:?} in: {err}");
     }
-    assert!(!out.join("report.json").exists(), "{name}: partial output");
+    assert!(!out.join(output).exists(), "{name}: partial output");
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -600,32 +613,8 @@ fn glider_nid_rejects_bad_tables() {
         ),
     ];
     for (name, csv, extra, expect) in cases {
-        let dir = scratch(name);
-        let data = dir.join("data.csv");
-        std::fs::write(&data, csv).unwrap();
-        let out = dir.join("out");
-        let mut args = vec![
-            "nid",
-            "--data",
-            data.to_str().unwrap(),
-            "--label",
-            "y",
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ];
-        args.extend_from_slice(extra);
-        let o = glider(&args);
-        let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(1), "{name}: {err}");
-        assert!(!err.contains("panicked"), "{name}: {err}");
-        for e in expect {
-            assert!(err.contains(e), "{name}: expected {e:?} in: {err}");
-        }
-        assert!(
-            !out.join("interactions.json").exists(),
-            "{name}: partial output"
-        );
-        std::fs::remove_dir_all(&dir).ok();
+        let mut flags = vec!["--label", "y"];
+        flags.extend_from_slice(extra);
+        assert_subcommand_fails("nid", "interactions.json", name, &csv, &flags, expect);
     }
 }

@@ -183,7 +183,11 @@ pub fn fit_local_surrogate(
     let (weights, epochs, test_mse) = match params.trainer {
         SurrogateTrainer::Fast => {
             let fit = fit_fast(&train, &validation, &params.surrogate, surrogate_seed)?;
-            (fit.net.nid_weights()?, fit.epochs, fit.net.mse(&test))
+            (
+                fit.net.interaction_weights()?,
+                fit.epochs,
+                fit.net.mean_loss(&test),
+            )
         }
         SurrogateTrainer::Autodiff => {
             let fit = fit_mlp(&train, &validation, &params.surrogate, surrogate_seed)?;

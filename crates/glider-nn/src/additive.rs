@@ -70,7 +70,7 @@ impl Task {
     }
 
     /// Loss summed over the rows of `out: [rows, C]` against `y: [rows]`; when `grad` is
-    /// given it receives `d loss_sum / d out · scale` (`[rows, C]`).
+    /// given it receives `d loss_sum / d out / divisor` (`[rows, C]`).
     fn loss(self, out: &[f32], y: &[f32], mut grad: Option<(&mut Vec<f32>, f32)>) -> f64 {
         let c = self.outputs();
         if let Some((g, _)) = grad.as_mut() {
@@ -85,7 +85,7 @@ impl Task {
                     let d = o[0] - t;
                     total += f64::from(d) * f64::from(d);
                     if let Some((g, s)) = grad.as_mut() {
-                        g[r] = 2.0 * d * *s;
+                        g[r] = 2.0 * d / *s;
                     }
                 }
                 Task::Binary => {
@@ -94,7 +94,7 @@ impl Task {
                     total += z.max(0.0) - z * f64::from(t) + (-z.abs()).exp().ln_1p();
                     if let Some((g, s)) = grad.as_mut() {
                         let p = 1.0 / (1.0 + (-z).exp());
-                        g[r] = (p - f64::from(t)) as f32 * *s;
+                        g[r] = (p - f64::from(t)) as f32 / *s;
                     }
                 }
                 Task::Multiclass { .. } => {
@@ -106,7 +106,7 @@ impl Task {
                         for (j, &v) in o.iter().enumerate() {
                             let p = f64::from(v - m).exp() / sum;
                             let onehot = if j == k { 1.0 } else { 0.0 };
-                            g[r * c + j] = (p - onehot) as f32 * *s;
+                            g[r * c + j] = (p - onehot) as f32 / *s;
                         }
                     }
                 }
@@ -467,6 +467,17 @@ impl AdditiveNet {
         self.task.loss(&out, table.y, None) / n as f64
     }
 
+    /// NID's view of tower 0, the interaction MLP (spec 1.2).
+    ///
+    /// # Errors
+    /// [`NnError::Shape`] when the network has no tower.
+    pub fn interaction_weights(&self) -> Result<MlpWeights, NnError> {
+        self.towers
+            .first()
+            .ok_or_else(|| NnError::Shape("the network has no tower".into()))?
+            .nid_weights()
+    }
+
     /// [`Task::error`] over a table.
     pub fn error(&self, table: &Table<'_>) -> f64 {
         let out = self.predict(table.x, table.rows());
@@ -502,9 +513,9 @@ impl AdditiveNet {
     ) -> f64 {
         let batch = y.len();
         self.forward(x, batch, ws);
-        let scale = 1.0 / batch.max(1) as f32;
+        let divisor = batch.max(1) as f32;
         let mut loss =
-            self.task.loss(&ws.out, y, Some((&mut ws.d_out, scale))) / batch.max(1) as f64;
+            self.task.loss(&ws.out, y, Some((&mut ws.d_out, divisor))) / batch.max(1) as f64;
         for ((tower, tws), g) in self.towers.iter().zip(ws.towers.iter_mut()).zip(grads) {
             tower.backward(x, self.inputs, batch, &ws.d_out, tws, g);
             if l1 > 0.0 && tower.l1 {
@@ -612,7 +623,7 @@ fn check_table(t: &Table<'_>, task: Task) -> Result<(), NnError> {
 /// [`NnError::Shape`] for inconsistent tables or towers, [`NnError::NotEnoughData`] for an
 /// empty training table, [`NnError::Diverged`] when the validation loss becomes non-finite.
 pub fn fit_additive(
-    mut net: AdditiveNet,
+    net: AdditiveNet,
     train: &Table<'_>,
     validation: &Table<'_>,
     params: &MlpParams,
@@ -634,8 +645,24 @@ pub fn fit_additive(
     if params.batch_size == 0 {
         return Err(NnError::Shape("batch size must be positive".into()));
     }
+    train_with(
+        net,
+        train,
+        validation,
+        params,
+        ChaCha8Rng::seed_from_u64(seed),
+    )
+}
+
+/// [`fit_additive`]'s loop after its checks, shuffling with `rng`.
+pub(crate) fn train_with(
+    mut net: AdditiveNet,
+    train: &Table<'_>,
+    validation: &Table<'_>,
+    params: &MlpParams,
+    mut rng: ChaCha8Rng,
+) -> Result<AdditiveFit, NnError> {
     let p = net.inputs;
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut adam = AdamState::new(
         net.towers
             .iter()
