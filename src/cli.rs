@@ -145,7 +145,9 @@ struct NidBenchArgs {
 pub struct NidModelArgs {
     /// Main effects beside the interaction MLP: `univariate` (MLP-M, one 1-10-10-10-1 net per
     /// input), `linear` (one bias-free linear layer) or `none` (the plain MLP).
-    #[arg(long, value_enum, default_value_t = MainArg::Univariate)]
+    /// Bare `--main-effects` means `univariate`.
+    #[arg(long, value_enum, default_value_t = MainArg::Univariate, num_args = 0..=1,
+          default_missing_value = "univariate")]
     main_effects: MainArg,
     /// Hidden sizes of the interaction MLP (comma separated).
     #[arg(long, value_delimiter = ',', default_value = "140,100,60,20")]
@@ -1283,6 +1285,36 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The command line of issue 3, bare `--main-effects` included, parses.
+    #[test]
+    fn issue_nid_command_line_parses() {
+        let cli = Cli::try_parse_from([
+            "glider",
+            "nid",
+            "--data",
+            "f.csv",
+            "--label",
+            "y",
+            "--task",
+            "regression",
+            "--main-effects",
+            "--cutoff",
+            "--seed",
+            "3",
+            "--ensemble",
+            "2",
+            "--out",
+            "d",
+        ])
+        .expect("parses");
+        let Command::Nid(args) = cli.command else {
+            panic!("not nid");
+        };
+        assert_eq!(args.nid.main_effects, MainArg::Univariate);
+        assert!(args.nid.cutoff);
+        assert_eq!((args.seed, args.nid.ensemble), (3, 2));
     }
 
     #[test]
