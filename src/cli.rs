@@ -11,7 +11,7 @@ use glider_data::{
     embedded, read_criteo, read_csv, split_indices, CsvOptions, Dataset, EncoderOptions,
     SchemaOptions, Split,
 };
-use glider_explain::pipeline::{self, RunConfig};
+use glider_explain::pipeline::{self, RunConfig, TargetConfig};
 use glider_explain::{Detector, GliderParams, Journal, LocalParams};
 use glider_nn::ctr::{CtrParams, ModelKind};
 use glider_nn::mlp::MlpParams;
@@ -409,26 +409,33 @@ pub struct DataArgs {
     /// Categorical values seen at most this many times in training share the field's rare id.
     #[arg(long, default_value_t = 10)]
     min_count: usize,
+    /// Hash every categorical field's values into N buckets instead of building a
+    /// vocabulary (bounded memory for fields with millions of values; 0 = off).
+    #[arg(long, default_value_t = 0)]
+    hash_buckets: usize,
 }
 
-/// Settings of the recommender.
+/// Settings of the recommender. Unset sizes and optimiser settings take the architecture's
+/// reference values (spec 3.4; `CtrParams::for_model`).
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
-    /// Recommender architecture.
+    /// Recommender architecture: lr, fm, wdl, deepfm, dcn, xdeepfm, autoint, autoint+,
+    /// fibinet, interhat. `glider run` takes a comma-separated list of target models.
     #[arg(long, default_value = "deepfm")]
     model: String,
     /// Embedding size.
     #[arg(long, default_value_t = 16)]
     embedding_dim: usize,
-    /// DNN hidden sizes (comma separated).
-    #[arg(long, value_delimiter = ',', default_value = "400,400,400")]
-    hidden: Vec<usize>,
-    /// Optimiser.
-    #[arg(long, value_enum, default_value_t = Optim::Adam)]
-    optimizer: Optim,
-    /// Learning rate.
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f64,
+    /// DNN hidden sizes, comma separated [default: the architecture's, e.g. DeepFM
+    /// 400,400,400, Wide&Deep 1024,512,256].
+    #[arg(long, value_delimiter = ',')]
+    hidden: Option<Vec<usize>>,
+    /// Optimiser [default: adagrad for wdl, deepfm, dcn, xdeepfm; adam otherwise].
+    #[arg(long, value_enum)]
+    optimizer: Option<Optim>,
+    /// Learning rate [default: 0.01 with adagrad, 0.001 with adam].
+    #[arg(long)]
+    lr: Option<f64>,
     /// Mini-batch size.
     #[arg(long, default_value_t = 1024)]
     batch_size: usize,
@@ -441,6 +448,107 @@ pub struct ModelArgs {
     /// L2 penalty on the looked-up embeddings (per row, summed over fields).
     #[arg(long, default_value_t = 0.0)]
     embedding_l2: f32,
+    /// DCN: cross layers.
+    #[arg(long, default_value_t = 6)]
+    cross_layers: usize,
+    /// xDeepFM: CIN layer sizes (comma separated).
+    #[arg(long, value_delimiter = ',', default_value = "200,200,200")]
+    cin_layers: Vec<usize>,
+    /// AutoInt: attention layers.
+    #[arg(long, default_value_t = 3)]
+    attention_layers: usize,
+    /// AutoInt, InterHAt: attention heads.
+    #[arg(long, default_value_t = 2)]
+    attention_heads: usize,
+    /// AutoInt: output size of each attention layer, split across the heads; InterHAt: the
+    /// attention width.
+    #[arg(long, default_value_t = 64)]
+    attention_size: usize,
+    /// FiBiNET: SENET reduction ratio.
+    #[arg(long, default_value_t = 3)]
+    reduction_ratio: usize,
+    /// InterHAt: interaction orders.
+    #[arg(long, default_value_t = 3)]
+    orders: usize,
+}
+
+impl ModelArgs {
+    /// The architectures named by --model (one or more, comma separated, no repeats).
+    fn kinds(&self) -> Result<Vec<ModelKind>> {
+        let mut out = Vec::new();
+        for name in self.model.split(',').filter(|s| !s.trim().is_empty()) {
+            let kind: ModelKind = name.parse().map_err(anyhow::Error::msg)?;
+            if out.contains(&kind) {
+                bail!("--model names {kind} twice");
+            }
+            out.push(kind);
+        }
+        if out.is_empty() {
+            bail!("--model needs an architecture");
+        }
+        Ok(out)
+    }
+
+    /// The one architecture of a subcommand that trains a single model.
+    fn single(&self) -> Result<ModelKind> {
+        let kinds = self.kinds()?;
+        if kinds.len() > 1 {
+            bail!(
+                "--model takes one architecture here, got {}; only `glider run` takes a list",
+                self.model
+            );
+        }
+        Ok(kinds[0])
+    }
+
+    /// Training settings of `kind`: its reference values, overridden by the flags given.
+    fn params(&self, kind: ModelKind) -> Result<CtrParams> {
+        let mut p = CtrParams::for_model(kind);
+        p.embedding_dim = self.embedding_dim;
+        if let Some(h) = &self.hidden {
+            p.hidden = h.clone();
+        }
+        if let Some(o) = self.optimizer {
+            let optimizer = match o {
+                Optim::Adam => OptimizerKind::Adam,
+                Optim::Adagrad => OptimizerKind::Adagrad,
+            };
+            if optimizer != p.optimizer && self.lr.is_none() {
+                p.learning_rate = match optimizer {
+                    OptimizerKind::Adam => 1e-3,
+                    OptimizerKind::Adagrad => 0.01,
+                };
+            }
+            p.optimizer = optimizer;
+        }
+        if let Some(lr) = self.lr {
+            p.learning_rate = lr;
+        }
+        p.batch_size = self.batch_size;
+        p.max_epochs = self.epochs;
+        p.patience = self.patience;
+        p.embedding_l2 = self.embedding_l2;
+        p.cross_layers = self.cross_layers;
+        p.cin_layers = self.cin_layers.clone();
+        p.attention_layers = self.attention_layers;
+        p.attention_heads = self.attention_heads;
+        p.attention_size = self.attention_size;
+        p.reduction_ratio = self.reduction_ratio;
+        p.interhat_orders = self.orders;
+        if p.embedding_dim == 0 || p.batch_size == 0 || p.max_epochs == 0 {
+            bail!("--embedding-dim, --batch-size and --epochs must be at least 1");
+        }
+        if p.hidden.contains(&0) || p.cin_layers.contains(&0) {
+            bail!("layer sizes in --hidden and --cin-layers must be at least 1");
+        }
+        if p.attention_heads == 0 || p.attention_size == 0 {
+            bail!("--attention-heads and --attention-size must be at least 1");
+        }
+        if !(p.learning_rate > 0.0 && p.learning_rate.is_finite()) {
+            bail!("--lr must be a positive number");
+        }
+        Ok(p)
+    }
 }
 
 /// Local detector choice.
@@ -514,6 +622,10 @@ struct RunArgs {
     data: DataArgs,
     #[command(flatten)]
     model: ModelArgs,
+    /// The model GLIDER explains [default: the first --model]. The others are targets only:
+    /// each is trained with and without the crosses GLIDER found in the source.
+    #[arg(long)]
+    source_model: Option<String>,
     #[command(flatten)]
     glider: GliderArgs,
     /// Paired trials of baseline vs +GLIDER.
@@ -734,36 +846,39 @@ pub fn load_with(
 
 fn config(
     model: &ModelArgs,
+    source: Option<&str>,
     glider: &GliderArgs,
     data: &DataArgs,
     trials: usize,
     seed: u64,
 ) -> Result<RunConfig> {
-    let kind: ModelKind = model.model.parse().map_err(anyhow::Error::msg)?;
+    let kinds = model.kinds()?;
+    let source_kind: ModelKind = match source {
+        Some(name) => name.parse().map_err(anyhow::Error::msg)?,
+        None => kinds[0],
+    };
     if trials == 0 || glider.instances == 0 || glider.top_k == 0 {
         bail!("--trials, --instances and --top-k must be at least 1");
     }
     if glider.perturbations < 100 {
         bail!("--perturbations must be at least 100 (the spec uses 6000)");
     }
+    let targets = kinds
+        .iter()
+        .map(|&k| {
+            Ok(TargetConfig {
+                model: k,
+                ctr: model.params(k)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(RunConfig {
-        model: kind,
-        ctr: CtrParams {
-            embedding_dim: model.embedding_dim,
-            hidden: model.hidden.clone(),
-            optimizer: match model.optimizer {
-                Optim::Adam => OptimizerKind::Adam,
-                Optim::Adagrad => OptimizerKind::Adagrad,
-            },
-            learning_rate: model.lr,
-            batch_size: model.batch_size,
-            max_epochs: model.epochs,
-            patience: model.patience,
-            embedding_l2: model.embedding_l2,
-            ..CtrParams::default()
-        },
+        model: source_kind,
+        ctr: model.params(source_kind)?,
+        targets,
         encoder: EncoderOptions {
             min_count: data.min_count,
+            hash_buckets: data.hash_buckets,
         },
         glider: glider_params(glider, seed),
         cross: CrossOptions {
@@ -808,6 +923,7 @@ fn glider_params(glider: &GliderArgs, seed: u64) -> GliderParams {
 fn run(args: RunArgs, quiet: bool) -> Result<()> {
     let config = config(
         &args.model,
+        args.source_model.as_deref(),
         &args.glider,
         &args.data,
         args.trials,
@@ -875,13 +991,17 @@ fn demo(args: DemoArgs, quiet: bool) -> Result<()> {
         missing: None,
         delimiter: ",".into(),
         min_count: 10,
+        hash_buckets: 0,
     };
     let model = ModelArgs::parse_defaults();
     let glider = GliderArgs::parse_defaults();
-    let mut config = config(&model, &glider, &data_args, args.trials, args.seed)?;
+    let mut config = config(&model, None, &glider, &data_args, args.trials, args.seed)?;
     config.glider.instances = args.instances;
     config.glider.top_k = 10;
     config.ctr.max_epochs = 8;
+    for t in &mut config.targets {
+        t.ctr.max_epochs = 8;
+    }
     if !quiet {
         eprintln!(
             "glider demo: the embedded UCI Adult census data (48,842 rows, 14 fields, CC BY 4.0).\n\
@@ -1051,7 +1171,8 @@ fn reading(args: &DataArgs) -> Result<crate::model_dir::Reading> {
 
 fn train(args: TrainArgs, quiet: bool) -> Result<()> {
     let glider = GliderArgs::parse_defaults();
-    let config = config(&args.model, &glider, &args.data, 1, args.seed)?;
+    args.model.single()?;
+    let config = config(&args.model, None, &glider, &args.data, 1, args.seed)?;
     let bars = Bars::new(quiet);
     let (data, split) = load(&args.data, args.seed)?;
     let encoder = glider_data::InputEncoder::fit(&data, &split.train, &config.encoder)?;

@@ -6,6 +6,9 @@
 //! - Categorical field: local id 0 = missing, 1 = rare (seen at most `min_count` times in
 //!   training, or unseen), 2.. = the vocabulary; scale 1, except missing, whose scale is 0, so a
 //!   missing value contributes nothing and its (zero) embedding row never receives a gradient.
+//! - Hashed categorical field (when [`EncoderOptions::hash_buckets`] N > 0): local id
+//!   `2 + fnv1a_64(value) % N` (see [`hash_local_id`]), no vocabulary and no min-count; 0 is
+//!   still missing, 1 (rare) is only used for a raw code the field's dictionary does not have.
 //! - Dense field: one row per field, scale = the standardised value `(v - mean) / std` with the
 //!   training split's mean and std; missing (`NaN`) becomes 0, i.e. the mean (spec 3.1).
 
@@ -20,12 +23,81 @@ pub struct EncoderOptions {
     /// Categorical values seen at most this many times in the training rows share the field's
     /// rare id (the Criteo convention of spec 3.4 uses 10).
     pub min_count: usize,
+    /// When N > 0, every categorical field is *hashed* into N buckets instead of getting a
+    /// vocabulary: value `v` has local id `2 + fnv1a_64(v) % N` (the hashing trick, for fields
+    /// with more values than a vocabulary should hold). `min_count` is then ignored for
+    /// categorical fields. 0 (the default, also when absent from a saved file) = vocabularies.
+    #[serde(default)]
+    pub hash_buckets: usize,
 }
 
 impl Default for EncoderOptions {
     fn default() -> Self {
-        EncoderOptions { min_count: 10 }
+        EncoderOptions {
+            min_count: 10,
+            hash_buckets: 0,
+        }
     }
+}
+
+/// The 64-bit FNV-1a hash of `bytes`: start from the offset basis `0xcbf29ce484222325`, then
+/// for each byte `h = (h XOR byte) × 0x100000001b3` (wrapping). A fixed, seedless function of
+/// the bytes alone, so hashed ids are the same on every run, platform and thread count (unlike
+/// `std`'s randomly seeded `DefaultHasher`). `fnv1a_64(b"a") == 0xaf63dc4c8601ec8c`.
+pub fn fnv1a_64(bytes: &[u8]) -> u64 {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes
+        .iter()
+        .fold(OFFSET_BASIS, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
+}
+
+/// The local id of categorical value `value` in a field hashed into `buckets` buckets:
+/// `2 + fnv1a_64(value as UTF-8) % buckets`, in `2..buckets + 2` (0 = missing and 1 = rare are
+/// kept free). Returns 1 (rare) when `buckets` is 0.
+pub fn hash_local_id(value: &str, buckets: usize) -> u32 {
+    if buckets == 0 {
+        return 1;
+    }
+    (2 + fnv1a_64(value.as_bytes()) % buckets as u64) as u32
+}
+
+/// A hashed field's raw-code → local-id map: code 0 (missing) → 0, code k → the bucket of
+/// `dictionary[k]`.
+fn hashed_map(dictionary: &[String], buckets: usize) -> Vec<u32> {
+    dictionary
+        .iter()
+        .enumerate()
+        .map(|(code, v)| {
+            if code == 0 {
+                0
+            } else {
+                hash_local_id(v, buckets)
+            }
+        })
+        .collect()
+}
+
+/// The embedding rows a hashed field takes, `buckets + 2`, as `u32`.
+fn hashed_size(buckets: usize) -> Result<u32, DataError> {
+    buckets
+        .checked_add(2)
+        .and_then(|s| u32::try_from(s).ok())
+        .ok_or_else(|| {
+            DataError::Schema(format!(
+                "{buckets} hash buckets is too many (at most {} per field)",
+                u32::MAX - 2
+            ))
+        })
+}
+
+/// `next + size`, or an error when the embedding table would pass 2^32 rows.
+fn grow(next: u32, size: u32) -> Result<u32, DataError> {
+    next.checked_add(size).ok_or_else(|| {
+        DataError::Schema(
+            "the embedding table would need more than 2^32 rows (fewer hash buckets?)".into(),
+        )
+    })
 }
 
 /// How one field is encoded.
@@ -39,6 +111,9 @@ pub enum FieldEncoder {
         map: Vec<u32>,
         /// Number of local ids (including missing and rare).
         size: u32,
+        /// 0 for a vocabulary field; N for a field hashed into N buckets (`size == N + 2`).
+        #[serde(default)]
+        hash_buckets: u32,
     },
     /// A dense field with one embedding row.
     Dense {
@@ -84,10 +159,12 @@ impl EncodedBatch {
 }
 
 impl InputEncoder {
-    /// Fits vocabularies and dense statistics on the given training rows of `data`.
+    /// Fits vocabularies (or, with `hash_buckets > 0`, hashed fields) and dense statistics on
+    /// the given training rows of `data`.
     ///
     /// # Errors
-    /// [`DataError::Schema`] when `train_rows` is empty.
+    /// [`DataError::Schema`] when `train_rows` is empty, or when the hashed fields would need
+    /// more than 2^32 embedding rows.
     pub fn fit(
         data: &Dataset,
         train_rows: &[usize],
@@ -102,6 +179,16 @@ impl InputEncoder {
         let mut fields = Vec::with_capacity(data.num_fields());
         for column in &data.columns {
             match column {
+                Column::Categorical { dictionary, .. } if options.hash_buckets > 0 => {
+                    let size = hashed_size(options.hash_buckets)?;
+                    fields.push(FieldEncoder::Categorical {
+                        offset: next_row,
+                        map: hashed_map(dictionary, options.hash_buckets),
+                        size,
+                        hash_buckets: size - 2,
+                    });
+                    next_row = grow(next_row, size)?;
+                }
                 Column::Categorical { codes, dictionary } => {
                     let mut counts = vec![0usize; dictionary.len()];
                     for &r in train_rows {
@@ -120,6 +207,7 @@ impl InputEncoder {
                         offset: next_row,
                         map,
                         size,
+                        hash_buckets: 0,
                     });
                     next_row += size;
                 }
@@ -233,6 +321,15 @@ pub enum FieldEncoding {
         /// The kept values.
         vocabulary: Vec<String>,
     },
+    /// A categorical field hashed into `buckets` buckets: value `v` has local id
+    /// `2 + fnv1a_64(v) % buckets` (see [`hash_local_id`]); saved as the bucket count, since
+    /// there is no vocabulary.
+    Hashed {
+        /// Field name.
+        name: String,
+        /// Number of hash buckets N (the field has N + 2 embedding rows).
+        buckets: usize,
+    },
     /// A dense field, standardised with the training mean and std.
     Dense {
         /// Field name.
@@ -248,7 +345,9 @@ impl FieldEncoding {
     /// The field's name.
     pub fn name(&self) -> &str {
         match self {
-            FieldEncoding::Categorical { name, .. } | FieldEncoding::Dense { name, .. } => name,
+            FieldEncoding::Categorical { name, .. }
+            | FieldEncoding::Hashed { name, .. }
+            | FieldEncoding::Dense { name, .. } => name,
         }
     }
 }
@@ -271,6 +370,14 @@ impl InputEncoder {
             .zip(&data.columns)
             .zip(&data.fields)
             .map(|((enc, column), field)| match (enc, column) {
+                (FieldEncoder::Categorical { hash_buckets, .. }, Column::Categorical { .. })
+                    if *hash_buckets > 0 =>
+                {
+                    Ok(FieldEncoding::Hashed {
+                        name: field.name.clone(),
+                        buckets: *hash_buckets as usize,
+                    })
+                }
                 (
                     FieldEncoder::Categorical { map, size, .. },
                     Column::Categorical { dictionary, .. },
@@ -352,8 +459,25 @@ impl InputEncoder {
                         offset: next_row,
                         map,
                         size,
+                        hash_buckets: 0,
                     });
                     next_row += size;
+                }
+                (FieldEncoding::Hashed { buckets, .. }, Column::Categorical { dictionary, .. }) => {
+                    if *buckets == 0 {
+                        return Err(DataError::Schema(format!(
+                            "field \"{}\" is saved as hashed into 0 buckets",
+                            enc.name()
+                        )));
+                    }
+                    let size = hashed_size(*buckets)?;
+                    fields.push(FieldEncoder::Categorical {
+                        offset: next_row,
+                        map: hashed_map(dictionary, *buckets),
+                        size,
+                        hash_buckets: size - 2,
+                    });
+                    next_row = grow(next_row, size)?;
                 }
                 (FieldEncoding::Dense { mean, std, .. }, Column::Dense { .. }) => {
                     fields.push(FieldEncoder::Dense {
@@ -370,7 +494,8 @@ impl InputEncoder {
                         enc.name(),
                         column.kind(),
                         match enc {
-                            FieldEncoding::Categorical { .. } => "categorical",
+                            FieldEncoding::Categorical { .. } | FieldEncoding::Hashed { .. } =>
+                                "categorical",
                             FieldEncoding::Dense { .. } => "dense",
                         }
                     )))
@@ -424,11 +549,24 @@ mod tests {
     #[test]
     fn vocabulary_respects_min_count_and_rows_are_laid_out() {
         let d = data();
-        let enc =
-            InputEncoder::fit(&d, &[0, 1, 2, 3, 4], &EncoderOptions { min_count: 1 }).unwrap();
+        let enc = InputEncoder::fit(
+            &d,
+            &[0, 1, 2, 3, 4],
+            &EncoderOptions {
+                min_count: 1,
+                hash_buckets: 0,
+            },
+        )
+        .unwrap();
         // "a" (3 > 1) and "b" (2 > 1) get ids 2 and 3; "c" not in training rows → rare.
         match &enc.fields[0] {
-            FieldEncoder::Categorical { offset, map, size } => {
+            FieldEncoder::Categorical {
+                offset,
+                map,
+                size,
+                hash_buckets,
+            } => {
+                assert_eq!(*hash_buckets, 0);
                 assert_eq!(*offset, 0);
                 assert_eq!(map, &vec![0, 2, 3, 1]);
                 assert_eq!(*size, 4);
@@ -451,8 +589,15 @@ mod tests {
     #[test]
     fn encodings_round_trip_through_value_strings() {
         let d = data();
-        let enc =
-            InputEncoder::fit(&d, &[0, 1, 2, 3, 4], &EncoderOptions { min_count: 1 }).unwrap();
+        let enc = InputEncoder::fit(
+            &d,
+            &[0, 1, 2, 3, 4],
+            &EncoderOptions {
+                min_count: 1,
+                hash_buckets: 0,
+            },
+        )
+        .unwrap();
         let saved = enc.to_encodings(&d).unwrap();
         assert_eq!(
             saved[0],
@@ -481,5 +626,125 @@ mod tests {
         renamed.fields[0].name = "q".into();
         let err = InputEncoder::from_encodings(&saved, &renamed).unwrap_err();
         assert!(err.to_string().contains("needs field \"c\""), "{err}");
+    }
+
+    #[test]
+    fn fnv1a_matches_the_published_values() {
+        // The FNV-1a 64 reference values: "" is the offset basis; "a" is
+        // (0xcbf29ce484222325 ^ 0x61) * 0x100000001b3 mod 2^64.
+        assert_eq!(fnv1a_64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a_64(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a_64(b"foobar"), 0x8594_4171_f739_67e8);
+        // 0xaf63dc4c8601ec8c % 10 = 6 → local id 8; "foobar" % 1000 = 968 → 970.
+        assert_eq!(hash_local_id("a", 10), 8);
+        assert_eq!(hash_local_id("foobar", 1000), 970);
+        // "é" is hashed as its UTF-8 bytes c3 a9.
+        assert_eq!(fnv1a_64("é".as_bytes()), 0x0ac2_1707_b718_1e01);
+        assert_eq!(hash_local_id("a", 0), 1);
+    }
+
+    #[test]
+    fn hashed_fields_fit_encode_and_round_trip() {
+        let mut d = data();
+        d.fields.push(Field {
+            name: "e".into(),
+            kind: FieldKind::Categorical,
+        });
+        d.columns.push(Column::Categorical {
+            codes: vec![0, 1, 2, 1, 2, 1],
+            dictionary: vec!["".into(), "foobar".into(), "x".into()],
+        });
+        // min_count is ignored for hashed fields: "c" seen once still has its own bucket.
+        let options = EncoderOptions {
+            min_count: 100,
+            hash_buckets: 10,
+        };
+        let enc = InputEncoder::fit(&d, &[0, 1, 2, 3, 4, 5], &options).unwrap();
+        // Two categorical fields of 10 + 2 rows, one dense row.
+        assert_eq!(enc.table_rows, 2 * (10 + 2) + 1);
+        assert_eq!(enc.zero_rows(), vec![0, 13]);
+        // "a" → 2 + 6 = 8; "b" → 2 + fnv("b") % 10; "foobar" → 2 + 8 = 10; "x" → 2 + 1 = 3.
+        let b_id = hash_local_id("b", 10);
+        let c_id = hash_local_id("c", 10);
+        let batch = enc.encode_rows(&d, &[0, 3, 5]);
+        assert_eq!(
+            batch.rows,
+            vec![8, 12, 13, b_id, 12, 13 + 10, c_id, 12, 13 + 10]
+        );
+        assert_eq!(enc.encode_value(2, FieldValue::Categorical(0)), (13, 0.0));
+        assert_eq!(
+            enc.encode_value(2, FieldValue::Categorical(2)),
+            (13 + 3, 1.0)
+        );
+        // Saved as bucket counts, not vocabularies; JSON round trip.
+        let saved = enc.to_encodings(&d).unwrap();
+        assert_eq!(
+            saved[0],
+            FieldEncoding::Hashed {
+                name: "c".into(),
+                buckets: 10
+            }
+        );
+        let json = serde_json::to_string(&saved).unwrap();
+        assert!(
+            json.contains(r#"{"kind":"hashed","name":"c","buckets":10}"#),
+            "{json}"
+        );
+        let saved: Vec<FieldEncoding> = serde_json::from_str(&json).unwrap();
+        let (rebuilt, sources) = InputEncoder::from_encodings(&saved, &d).unwrap();
+        assert_eq!(sources, vec![0, 1, 2]);
+        assert_eq!(rebuilt, enc);
+        let all: Vec<usize> = (0..6).collect();
+        assert_eq!(rebuilt.encode_rows(&d, &all), enc.encode_rows(&d, &all));
+        // Another file with other codes for the same strings gets the same rows.
+        let mut other = d.clone();
+        other.columns[0] = Column::Categorical {
+            codes: vec![1, 2, 3, 0, 1, 2],
+            dictionary: vec!["".into(), "c".into(), "a".into(), "never-seen".into()],
+        };
+        let (rebuilt, _) = InputEncoder::from_encodings(&saved, &other).unwrap();
+        let b = rebuilt.encode_rows(&other, &[0, 1, 2]);
+        assert_eq!(b.rows[0], c_id);
+        assert_eq!(b.rows[3], 8);
+        assert_eq!(
+            b.rows[6],
+            hash_local_id("never-seen", 10),
+            "unseen values hash too"
+        );
+        // A hashed field fed by a dense column is an error.
+        let mut dense = d.clone();
+        dense.fields[0].kind = FieldKind::Dense;
+        dense.columns[0] = Column::Dense {
+            values: vec![0.0; 6],
+        };
+        let err = InputEncoder::from_encodings(&saved, &dense).unwrap_err();
+        assert!(err.to_string().contains("field \"c\""), "{err}");
+    }
+
+    #[test]
+    fn old_options_and_encoders_load_without_hash_buckets() {
+        let options: EncoderOptions = serde_json::from_str(r#"{"min_count":5}"#).unwrap();
+        assert_eq!(
+            options,
+            EncoderOptions {
+                min_count: 5,
+                hash_buckets: 0
+            }
+        );
+        let enc: FieldEncoder =
+            serde_json::from_str(r#"{"Categorical":{"offset":0,"map":[0,2],"size":3}}"#).unwrap();
+        assert!(matches!(
+            enc,
+            FieldEncoder::Categorical {
+                hash_buckets: 0,
+                ..
+            }
+        ));
+        let too_many = EncoderOptions {
+            min_count: 0,
+            hash_buckets: u32::MAX as usize,
+        };
+        let err = InputEncoder::fit(&data(), &[0], &too_many).unwrap_err();
+        assert!(err.to_string().contains("hash buckets"), "{err}");
     }
 }

@@ -72,6 +72,30 @@ pub enum DataError {
         /// The offending value.
         value: String,
     },
+    /// A line of a line-oriented format (libFM data, a featindex file) is malformed: a bad
+    /// label, a bad `index:value` token, a token count that differs from the format's.
+    #[error("{path}:{line}: {message}")]
+    Line {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number in the file.
+        line: u64,
+        /// What is wrong, quoting the offending token where there is one.
+        message: String,
+    },
+    /// A cell of a columnar file (Parquet) could not be read: named by its 1-based row number
+    /// in the file (columnar files have no lines) and its column.
+    #[error("{path}: row {row}: column \"{column}\": {message}")]
+    Row {
+        /// The file.
+        path: PathBuf,
+        /// 1-based row number in the file.
+        row: u64,
+        /// The column's name.
+        column: String,
+        /// What is wrong with the cell.
+        message: String,
+    },
     /// The schema flags contradict each other or the data.
     #[error("{0}")]
     Schema(String),

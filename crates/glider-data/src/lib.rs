@@ -4,10 +4,17 @@
 //! The data's way through this crate:
 //!
 //! ```text
-//! file (Criteo TSV | CSV) ──read──▶ Dataset: fields + per-field columns (raw categorical codes,
-//!                                   transformed dense values, NaN = missing) + 0/1 labels
+//! file ──read──▶ Dataset: fields + per-field columns (raw categorical codes,
+//!                         transformed dense values, NaN = missing) + 0/1 labels
+//!   Criteo TSV ........ read_criteo / read_criteo_with (13 dense + 26 categorical)
+//!   Avazu CSV ......... read_avazu (23 categorical, label `click`)
+//!   any CSV ........... read_csv / read_csv_from (schema flags, kinds inferred)
+//!   libFM / libSVM .... read_libfm (one-hot `index:1` tokens; fields by position or featindex:
+//!                       Frappe, iPinYou)
+//!   Parquet ........... read_parquet (cargo feature `parquet`; kinds from the column types)
 //!        Dataset ──split (seeded 80/10/10 or by file)──▶ train / validation / test
-//!        train ──fit──▶ InputEncoder (vocabulary with min-count + rare id, dense mean/std)
+//!        train ──fit──▶ InputEncoder (vocabulary with min-count + rare id, or hashed buckets;
+//!                       dense mean/std)
 //!        rows ──encode──▶ EncodedBatch (embedding row + scale per field), what every model eats
 //! ```
 //!
@@ -22,6 +29,9 @@ pub mod dataset;
 pub mod embedded;
 pub mod encode;
 pub mod error;
+pub mod libfm;
+#[cfg(feature = "parquet")]
+pub mod parquet_read;
 pub mod progress;
 pub mod read;
 pub mod split;
@@ -29,11 +39,16 @@ pub mod synth;
 
 pub use cross::{apply_crosses, fit_crosses, CrossOptions, CrossSpec};
 pub use dataset::{Column, Dataset, Field, FieldKind, FieldValue};
-pub use encode::{EncodedBatch, EncoderOptions, FieldEncoding, InputEncoder};
+pub use encode::{
+    fnv1a_64, hash_local_id, EncodedBatch, EncoderOptions, FieldEncoding, InputEncoder,
+};
 pub use error::DataError;
+pub use libfm::{read_libfm, LibfmFields};
+#[cfg(feature = "parquet")]
+pub use parquet_read::read_parquet;
 pub use progress::{NoProgress, Progress};
 pub use read::{
-    read_criteo, read_criteo_with, read_csv, read_csv_from, CsvOptions, DenseTransform,
-    SchemaOptions, TargetKind,
+    avazu_columns, read_avazu, read_criteo, read_criteo_with, read_csv, read_csv_from, CsvOptions,
+    DenseTransform, SchemaOptions, TargetKind,
 };
 pub use split::{split_indices, Split};

@@ -1,6 +1,6 @@
-//! Readers: CSV with schema flags, and the Criteo TSV format.
+//! Readers: CSV with schema flags, the Criteo TSV format and the Avazu CSV format.
 //!
-//! Both go through one delimited-text reader (the `csv` crate does the parsing). Categorical
+//! All go through one delimited-text reader (the `csv` crate does the parsing). Categorical
 //! cells are interned into per-column dictionaries while reading, so memory grows with the
 //! number of distinct values, not with the text. Columns the user did not name are inferred:
 //! a column whose every non-missing cell is a finite number is dense, any other is categorical.
@@ -125,22 +125,22 @@ struct Source<'a> {
 
 /// What one column becomes.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Role {
+pub(crate) enum Role {
     Label,
     Ignore,
     Field(Option<FieldKind>, DenseTransform),
 }
 
 /// A column while it is being read: interned strings and whether all are numbers.
-struct ColumnBuilder {
+pub(crate) struct ColumnBuilder {
     index: HashMap<String, u32>,
-    dictionary: Vec<String>,
-    codes: Vec<u32>,
+    pub(crate) dictionary: Vec<String>,
+    pub(crate) codes: Vec<u32>,
     numeric: bool,
 }
 
 impl ColumnBuilder {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         ColumnBuilder {
             index: HashMap::new(),
             dictionary: vec![String::new()],
@@ -149,7 +149,7 @@ impl ColumnBuilder {
         }
     }
 
-    fn push(&mut self, text: &str) {
+    pub(crate) fn push(&mut self, text: &str) {
         if let Some(&code) = self.index.get(text) {
             self.codes.push(code);
             return;
@@ -160,6 +160,9 @@ impl ColumnBuilder {
         self.codes.push(code);
     }
 }
+
+/// Checks a file's header before any row is read; gets the file and the header's names.
+type HeaderCheck<'h> = &'h dyn Fn(&Path, &[String]) -> Result<(), DataError>;
 
 fn open(path: &Path) -> Result<Source<'static>, DataError> {
     let file = File::open(path).map_err(|e| DataError::io(path, e))?;
@@ -190,7 +193,15 @@ pub fn read_csv(
         .first()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    read_delimited(sources, &source_name, None, schema, options, &|_| None)
+    read_delimited(
+        sources,
+        &source_name,
+        None,
+        schema,
+        options,
+        &|_| None,
+        None,
+    )
 }
 
 /// Reads CSV text from any reader (used for the embedded demo data); `name` appears in errors.
@@ -207,7 +218,7 @@ pub fn read_csv_from(
         name: PathBuf::from(name),
         reader: Box::new(reader),
     }];
-    read_delimited(sources, name, None, schema, options, &|_| None).map(|(d, _)| d)
+    read_delimited(sources, name, None, schema, options, &|_| None, None).map(|(d, _)| d)
 }
 
 /// The Criteo column names: `label`, `I1`..`I13`, `C1`..`C26`.
@@ -281,12 +292,123 @@ pub fn read_criteo_with(
         &schema,
         &options,
         &fixed,
+        None,
     )
 }
 
-type FixedKind<'f> = &'f dyn Fn(&str) -> Option<(FieldKind, DenseTransform)>;
+/// The Avazu Kaggle column names, in file order: `id`, `click`, `hour`, `C1`, `banner_pos`,
+/// `site_id`, `site_domain`, `site_category`, `app_id`, `app_domain`, `app_category`,
+/// `device_id`, `device_ip`, `device_model`, `device_type`, `device_conn_type`, `C14`..`C21`
+/// (24 names; Kaggle's `test.csv` has the same without `click`).
+pub fn avazu_columns() -> Vec<String> {
+    let mut names: Vec<String> = [
+        "id",
+        "click",
+        "hour",
+        "C1",
+        "banner_pos",
+        "site_id",
+        "site_domain",
+        "site_category",
+        "app_id",
+        "app_domain",
+        "app_category",
+        "device_id",
+        "device_ip",
+        "device_model",
+        "device_type",
+        "device_conn_type",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    names.extend((14..=21).map(|i| format!("C{i}")));
+    names
+}
 
-/// The one delimited reader. `names` is `Some` for header-less formats.
+/// Reads files in the Avazu Kaggle format: comma separated with the header `id,click,hour,
+/// C1,banner_pos,...,C21` (24 columns, see [`avazu_columns`]). The label is `click` (0/1).
+/// Following the AutoInt convention every other column, 23 of them, is a categorical field,
+/// numbers included: `id`, `hour` (`YYMMDDHH`, kept whole) and the 21 categorical columns.
+/// `id` is unique per row and is kept as a field on purpose; the encoder's min-count rule
+/// sends all its values to the rare id (leave it out with `ignore` instead if you prefer).
+/// Only an empty cell is missing (Avazu has none; `-1` in `C20` is a value, not missing).
+///
+/// Kaggle's `test.csv` has no `click` column (23 columns): such a file is accepted and its
+/// labels are all 0. All files must share one header. `ignore` may name fields to leave out.
+/// Returns the dataset and the rows per file.
+///
+/// # Errors
+/// A [`DataError`] naming the file (and line where it applies): unreadable or empty file, a
+/// header that is not Avazu's (with or without `click`), a row with the wrong number of cells
+/// ([`DataError::RowLength`] with the 1-based line), a `click` that is not 0 or 1, an `ignore`
+/// name that is not an Avazu column, a header that differs from the first file's.
+pub fn read_avazu(
+    paths: &[PathBuf],
+    ignore: &[String],
+) -> Result<(Dataset, Vec<usize>), DataError> {
+    let source_name = paths
+        .first()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let labeled = avazu_columns();
+    for name in ignore {
+        if !labeled.contains(name) {
+            return Err(DataError::UnknownColumn {
+                path: PathBuf::from(&source_name),
+                column: name.clone(),
+                available: labeled.join(", "),
+            });
+        }
+    }
+    let unlabeled: Vec<String> = labeled.iter().filter(|c| *c != "click").cloned().collect();
+    let check = |path: &Path, header: &[String]| -> Result<(), DataError> {
+        if header == labeled.as_slice() || header == unlabeled.as_slice() {
+            Ok(())
+        } else {
+            Err(DataError::Schema(format!(
+                "{}:1: this is not an Avazu header: expected the {} columns {} (or the same \
+                 without \"click\"), found {} columns {}",
+                path.display(),
+                labeled.len(),
+                labeled.join(","),
+                header.len(),
+                header.join(",")
+            )))
+        }
+    };
+    let sources = paths
+        .iter()
+        .map(|p| open(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let schema = SchemaOptions {
+        label: "click".into(),
+        positive: None,
+        categorical: vec![],
+        dense: vec![],
+        ignore: ignore.to_vec(),
+        missing: vec![String::new()],
+        label_optional: true,
+        target: TargetKind::Binary,
+    };
+    let every_column_categorical = |_: &str| -> Option<(FieldKind, DenseTransform)> {
+        Some((FieldKind::Categorical, DenseTransform::Identity))
+    };
+    read_delimited(
+        sources,
+        &source_name,
+        None,
+        &schema,
+        &CsvOptions::default(),
+        &every_column_categorical,
+        Some(&check),
+    )
+}
+
+pub(crate) type FixedKind<'f> = &'f dyn Fn(&str) -> Option<(FieldKind, DenseTransform)>;
+
+/// The one delimited reader. `names` is `Some` for header-less formats; `check`, when given,
+/// vets each file's header before its rows are read.
 fn read_delimited(
     sources: Vec<Source<'_>>,
     source_name: &str,
@@ -294,6 +416,7 @@ fn read_delimited(
     schema: &SchemaOptions,
     options: &CsvOptions,
     fixed: FixedKind<'_>,
+    check: Option<HeaderCheck<'_>>,
 ) -> Result<(Dataset, Vec<usize>), DataError> {
     let missing: HashSet<&str> = schema.missing.iter().map(|s| s.as_str()).collect();
     let mut header: Option<Vec<String>> = names.clone();
@@ -336,6 +459,9 @@ fn read_delimited(
         } else {
             names.clone().unwrap_or_default()
         };
+        if let Some(check) = check {
+            check(&path, &file_header)?;
+        }
         match &header {
             None => {
                 let (r, l) = plan_roles(&path, &file_header, schema, fixed)?;
@@ -534,7 +660,7 @@ fn read_delimited(
 }
 
 /// Decides each column's role from the header and the schema flags.
-fn plan_roles(
+pub(crate) fn plan_roles(
     path: &Path,
     header: &[String],
     schema: &SchemaOptions,
@@ -615,14 +741,14 @@ fn plan_roles(
 }
 
 /// A parsed label cell.
-enum Target<'t> {
+pub(crate) enum Target<'t> {
     /// A numeric target (0/1 for binary labels).
     Value(f32),
     /// A class name, to be numbered by the caller.
     Class(&'t str),
 }
 
-fn parse_label<'t>(
+pub(crate) fn parse_label<'t>(
     path: &Path,
     line: u64,
     column: &str,
@@ -816,6 +942,119 @@ mod tests {
         assert_eq!(DenseTransform::CriteoLog.apply(1382.0), 52.0);
         // ln(3) = 1.0986, squared 1.2069 → 1
         assert_eq!(DenseTransform::CriteoLog.apply(3.0), 1.0);
+    }
+
+    /// One Avazu row: `id`, the optional click, then `hour` and 21 values.
+    fn avazu_row(id: &str, click: Option<&str>, last: &str) -> String {
+        let mut cells = vec![id.to_string()];
+        cells.extend(click.map(|c| c.to_string()));
+        cells.push("14102100".into());
+        cells.extend((0..20).map(|k| format!("v{k}")));
+        cells.push(last.to_string());
+        cells.join(",")
+    }
+
+    #[test]
+    fn avazu_fields_labels_and_test_layout() {
+        let dir = std::env::temp_dir().join(format!("glider-avazu-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("train.csv");
+        let header = avazu_columns().join(",");
+        std::fs::write(
+            &path,
+            format!(
+                "{header}\n{}\n{}\n",
+                avazu_row("1000009418151094273", Some("0"), "79"),
+                avazu_row("10000169349117863715", Some("1"), "-1")
+            ),
+        )
+        .unwrap();
+        let (d, per_file) = read_avazu(std::slice::from_ref(&path), &[]).unwrap();
+        assert_eq!(per_file, vec![2]);
+        assert_eq!(d.num_fields(), 23);
+        assert_eq!(d.label_name, "click");
+        assert_eq!(d.labels, vec![0.0, 1.0]);
+        assert_eq!(d.fields[0].name, "id");
+        assert_eq!(d.fields[1].name, "hour");
+        assert_eq!(d.fields[22].name, "C21");
+        assert!(d.fields.iter().all(|f| f.kind == FieldKind::Categorical));
+        match &d.columns[22] {
+            Column::Categorical { dictionary, codes } => {
+                assert_eq!(dictionary, &["", "79", "-1"]);
+                assert_eq!(codes, &[1, 2]);
+            }
+            Column::Dense { .. } => panic!("C21 is categorical"),
+        }
+        match &d.columns[1] {
+            Column::Categorical { dictionary, codes } => {
+                assert_eq!(dictionary, &["", "14102100"]);
+                assert_eq!(codes, &[1, 1]);
+            }
+            Column::Dense { .. } => panic!("hour is categorical"),
+        }
+        let (d, _) = read_avazu(std::slice::from_ref(&path), &["id".to_string()]).unwrap();
+        assert_eq!(d.num_fields(), 22);
+        assert_eq!(d.fields[0].name, "hour");
+        // Kaggle's test.csv: no click column, labels 0.
+        let test = dir.join("test.csv");
+        let unlabeled: Vec<String> = avazu_columns()
+            .into_iter()
+            .filter(|c| c != "click")
+            .collect();
+        std::fs::write(
+            &test,
+            format!("{}\n{}\n", unlabeled.join(","), avazu_row("5", None, "79")),
+        )
+        .unwrap();
+        let (d, _) = read_avazu(std::slice::from_ref(&test), &[]).unwrap();
+        assert_eq!(d.num_fields(), 23);
+        assert_eq!(d.labels, vec![0.0]);
+        // A train and a test file do not mix.
+        let err = read_avazu(&[path.clone(), test.clone()], &[]).unwrap_err();
+        assert!(
+            err.to_string().contains("test.csv: the header differs"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn avazu_bad_input_names_file_and_line() {
+        let dir = std::env::temp_dir().join(format!("glider-avazu-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("avazu.csv");
+        let header = avazu_columns().join(",");
+        let good = avazu_row("1", Some("0"), "79");
+        // A row with a cell too few.
+        let short = good.rsplit_once(',').map(|(a, _)| a.to_string()).unwrap();
+        std::fs::write(&path, format!("{header}\n{good}\n{short}\n")).unwrap();
+        let err = read_avazu(std::slice::from_ref(&path), &[]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("avazu.csv:3: expected 24 columns, found 23"),
+            "{err}"
+        );
+        // A click that is not 0/1.
+        let two = avazu_row("2", Some("2"), "79");
+        std::fs::write(&path, format!("{header}\n{good}\n{good}\n{two}\n")).unwrap();
+        let err = read_avazu(std::slice::from_ref(&path), &[]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("avazu.csv:4: label column \"click\" has value \"2\""),
+            "{err}"
+        );
+        // Not Avazu's header (here: Criteo's).
+        std::fs::write(&path, format!("{}\n1,2\n", criteo_columns().join(","))).unwrap();
+        let err = read_avazu(std::slice::from_ref(&path), &[]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("avazu.csv:1: this is not an Avazu header"),
+            "{err}"
+        );
+        // An ignore name that is no Avazu column.
+        let err = read_avazu(std::slice::from_ref(&path), &["I1".to_string()]).unwrap_err();
+        assert!(err.to_string().contains("no column named \"I1\""), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

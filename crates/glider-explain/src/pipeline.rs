@@ -1,7 +1,8 @@
-//! The whole GLIDER job behind `glider run` (spec 3): train the recommender, explain it with
-//! GLIDER, encode the top global interactions as cross features (truncated sparse crossing),
-//! retrain the same architecture with them, and compare test AUC and logloss over paired
-//! trials.
+//! The whole GLIDER job behind `glider run` (spec 3): train the source recommender, explain it
+//! with GLIDER, encode the top global interactions as cross features (truncated sparse
+//! crossing), train every target architecture with and without them, and compare test AUC and
+//! logloss over paired trials (the paper's table: one source, AutoInt there, several targets;
+//! distillation when a target differs from the source, enhancement when it is the source).
 
 use std::time::Instant;
 
@@ -16,13 +17,25 @@ use crate::blackbox::ModelBlackBox;
 use crate::global::{detect_global, GliderParams, GlobalDetection};
 use crate::{derive_seed, ExplainError};
 
-/// Everything `glider run` is configured with.
+/// A target model: trained with and without the crosses.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunConfig {
-    /// The architecture explained and retrained.
+pub struct TargetConfig {
+    /// The architecture.
     pub model: ModelKind,
     /// Its training settings.
     pub ctr: CtrParams,
+}
+
+/// Everything `glider run` is configured with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// The source: the architecture GLIDER explains.
+    pub model: ModelKind,
+    /// Its training settings.
+    pub ctr: CtrParams,
+    /// The targets, in report order (empty = the source alone).
+    #[serde(default)]
+    pub targets: Vec<TargetConfig>,
     /// Vocabulary settings.
     pub encoder: EncoderOptions,
     /// GLIDER's settings.
@@ -40,6 +53,7 @@ impl Default for RunConfig {
         RunConfig {
             model: ModelKind::DeepFm,
             ctr: CtrParams::default(),
+            targets: Vec::new(),
             encoder: EncoderOptions::default(),
             glider: GliderParams::default(),
             cross: CrossOptions::default(),
@@ -160,13 +174,13 @@ pub struct RowCounts {
 /// Wall time of each stage, in seconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct StageSeconds {
-    /// Training the source model (baseline trial 1).
+    /// Training the source model.
     pub train: f64,
     /// GLIDER's global detection.
     pub detect: f64,
     /// Fitting and applying the crosses.
     pub encode: f64,
-    /// Every other training: baseline trials 2..T and all +GLIDER trials.
+    /// Every other training: the targets' baseline and +GLIDER trials.
     pub retrain: f64,
 }
 
@@ -175,6 +189,12 @@ pub struct StageSeconds {
 pub struct RunReport {
     /// Where the data came from.
     pub dataset: String,
+    /// The model GLIDER explained.
+    #[serde(default)]
+    pub source_model: String,
+    /// The source model's test AUC and logloss (the one explained).
+    #[serde(default)]
+    pub source_test: Option<TestMetrics>,
     /// Rows per part.
     pub rows: RowCounts,
     /// The dataset's fields (before crossing).
@@ -272,41 +292,49 @@ pub fn run(
     let mut seconds = StageSeconds::default();
     let encoder = InputEncoder::fit(data, &split.train, &config.encoder)?;
     let trial_seed = |t: usize| derive_seed(config.seed, 1000 + t as u64);
-    let train_one = |d: &Dataset, enc: &InputEncoder, t: usize, label: &str| {
-        let stage = reporter.stage(label);
-        ctr::train(
-            config.model,
-            d,
-            &split.train,
-            &split.validation,
-            enc,
-            &config.ctr,
-            trial_seed(t),
-            stage.as_ref(),
-        )
+    let train_one =
+        |target: &TargetConfig, d: &Dataset, enc: &InputEncoder, t: usize, label: &str| {
+            let stage = reporter.stage(label);
+            ctr::train(
+                target.model,
+                d,
+                &split.train,
+                &split.validation,
+                enc,
+                &target.ctr,
+                trial_seed(t),
+                stage.as_ref(),
+            )
+        };
+    let source_config = TargetConfig {
+        model: config.model,
+        ctr: config.ctr.clone(),
+    };
+    let targets: Vec<TargetConfig> = if config.targets.is_empty() {
+        vec![source_config.clone()]
+    } else {
+        config.targets.clone()
     };
 
-    // 1. The source model (baseline trial 1).
+    // 1. The source model (trial 1's seed, so it is also that trial's baseline when the source
+    //    is among the targets).
     let t0 = Instant::now();
     let source = train_one(
+        &source_config,
         data,
         &encoder,
         0,
-        &format!(
-            "train {} (baseline 1/{})",
-            config.model.name(),
-            config.trials
-        ),
+        &format!("train source {}", config.model.name()),
     )?;
-    let mut baseline = vec![evaluate(source.as_ref(), data, &split.test)?];
+    let source_test = evaluate(source.as_ref(), data, &split.test)?;
     seconds.train = t0.elapsed().as_secs_f64();
     reporter.note(&format!(
-        "source model: test AUC {:.4}, logloss {:.4} (best epoch {})",
-        baseline[0].auc,
-        baseline[0].logloss,
+        "source model {}: test AUC {:.4}, logloss {:.4} (best epoch {})",
+        config.model.name(),
+        source_test.auc,
+        source_test.logloss,
         source.best_epoch()
     ));
-
     // 2. GLIDER on the first N validation rows.
     let t0 = Instant::now();
     let n = config.glider.instances.min(split.validation.len());
@@ -372,54 +400,60 @@ pub fn run(
     let enhanced_encoder = InputEncoder::fit(&enhanced_data, &split.train, &config.encoder)?;
     seconds.encode = t0.elapsed().as_secs_f64();
 
-    // 4. Paired trials.
+    // 4. Paired trials for every target.
     let t0 = Instant::now();
-    let mut enhanced = Vec::with_capacity(config.trials);
-    for t in 0..config.trials {
-        if t > 0 {
+    let mut reports = Vec::with_capacity(targets.len());
+    for target in &targets {
+        let name = target.model.name();
+        let mut baseline = Vec::with_capacity(config.trials);
+        let mut enhanced = Vec::with_capacity(config.trials);
+        for t in 0..config.trials {
+            if t == 0 && *target == source_config {
+                baseline.push(source_test);
+            } else {
+                let m = train_one(
+                    target,
+                    data,
+                    &encoder,
+                    t,
+                    &format!("train {name} (baseline {}/{})", t + 1, config.trials),
+                )?;
+                baseline.push(evaluate(m.as_ref(), data, &split.test)?);
+            }
             let m = train_one(
-                data,
-                &encoder,
+                target,
+                &enhanced_data,
+                &enhanced_encoder,
                 t,
-                &format!(
-                    "train {} (baseline {}/{})",
-                    config.model.name(),
-                    t + 1,
-                    config.trials
-                ),
+                &format!("train {name} (+GLIDER {}/{})", t + 1, config.trials),
             )?;
-            baseline.push(evaluate(m.as_ref(), data, &split.test)?);
+            enhanced.push(evaluate(m.as_ref(), &enhanced_data, &split.test)?);
         }
-        let m = train_one(
-            &enhanced_data,
-            &enhanced_encoder,
-            t,
-            &format!(
-                "train {} (+GLIDER {}/{})",
-                config.model.name(),
-                t + 1,
-                config.trials
-            ),
-        )?;
-        enhanced.push(evaluate(m.as_ref(), &enhanced_data, &split.test)?);
+        let auc = |v: &[TestMetrics]| v.iter().map(|m| m.auc).collect::<Vec<_>>();
+        let ll = |v: &[TestMetrics]| v.iter().map(|m| m.logloss).collect::<Vec<_>>();
+        let auc_gain = paired_t_test(&auc(&baseline), &auc(&enhanced));
+        let logloss_change = paired_t_test(&ll(&baseline), &ll(&enhanced));
+        let report = TargetReport {
+            model: name.to_string(),
+            baseline: ArmSummary::from_trials(baseline),
+            enhanced: ArmSummary::from_trials(enhanced),
+            auc_gain_p_value: auc_gain.as_ref().map(|t| t.p_value),
+            auc_gain,
+            logloss_change,
+        };
+        reporter.note(&format!(
+            "{name}: test AUC {:.4} → {:.4} with the crosses",
+            report.baseline.auc_mean, report.enhanced.auc_mean
+        ));
+        reports.push(report);
     }
     seconds.retrain = t0.elapsed().as_secs_f64();
 
-    let auc = |v: &[TestMetrics]| v.iter().map(|m| m.auc).collect::<Vec<_>>();
-    let ll = |v: &[TestMetrics]| v.iter().map(|m| m.logloss).collect::<Vec<_>>();
-    let auc_gain = paired_t_test(&auc(&baseline), &auc(&enhanced));
-    let logloss_change = paired_t_test(&ll(&baseline), &ll(&enhanced));
-    let target = TargetReport {
-        model: config.model.name().to_string(),
-        baseline: ArmSummary::from_trials(baseline),
-        enhanced: ArmSummary::from_trials(enhanced),
-        auc_gain_p_value: auc_gain.as_ref().map(|t| t.p_value),
-        auc_gain,
-        logloss_change,
-    };
     let failed: Vec<usize> = detection.failed.iter().map(|(i, _)| *i).collect();
     let report = RunReport {
         dataset: data.source.clone(),
+        source_model: config.model.name().to_string(),
+        source_test: Some(source_test),
         rows: RowCounts {
             train: split.train.len(),
             validation: split.validation.len(),
@@ -428,7 +462,7 @@ pub fn run(
         fields: names.clone(),
         global_interactions: named.clone(),
         failed_instances: failed.clone(),
-        targets: vec![target],
+        targets: reports,
         trials: config.trials,
         instances: n,
         surrogate_median_r2,

@@ -7,10 +7,8 @@
 //! cross-entropy on the logit. Early stopping on validation logloss, best weights restored.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Instant;
 
-use burn::module::Module;
 use burn::optim::{AdaGradConfig, AdamConfig, GradientsParams};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -22,62 +20,23 @@ use serde::{Deserialize, Serialize};
 use glider_core::metrics::{logloss, roc_auc};
 use glider_data::{Dataset, EncodedBatch, InputEncoder, Progress};
 
-use crate::deepfm::DeepFm;
+use crate::models::{with_net_type, BuildNet, MapTensors};
 use crate::sparse::{gather_scaled, EmbeddingTable, OptimizerKind};
 use crate::store::{load_parameters, named_parameters, read_safetensors, write_safetensors, Named};
 use crate::{to_vec, NnError};
 
-/// The dense (autodiff) part of a recommender: scaled field embeddings in, logits out.
-pub trait CtrNet: Module + Sync {
-    /// `emb: [batch, fields, dim]` → logits `[batch, 1]`.
-    fn forward(&self, emb: Tensor<3>) -> Tensor<2>;
-}
+pub use crate::models::{CtrNet, ModelKind};
 
-/// The recommender architectures glider trains.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelKind {
-    /// DeepFM: FM + DNN (spec 3.4).
-    DeepFm,
-}
-
-impl ModelKind {
-    /// Every architecture, for `--help` and error messages.
-    pub const ALL: &'static [ModelKind] = &[ModelKind::DeepFm];
-
-    /// The command-line name.
-    pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::DeepFm => "deepfm",
-        }
-    }
-}
-
-impl FromStr for ModelKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "deepfm" => Ok(ModelKind::DeepFm),
-            other => Err(format!(
-                "unknown model \"{other}\"; available: {}",
-                ModelKind::ALL
-                    .iter()
-                    .map(|m| m.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        }
-    }
-}
-
-/// Training settings of a recommender. Defaults follow spec 3.4 (embedding 16, batch 1024,
-/// DNN 400-400-400) with Adam lr 1e-3 (AutoInt's optimiser; the paper's DeepFM runs used
-/// Adagrad 0.01, available as `optimizer: Adagrad`).
+/// Training settings of a recommender, the architecture's sizes among them.
+///
+/// [`CtrParams::for_model`] gives the reference settings of spec 3.4 for each architecture
+/// (embedding 16, batch 1024; Adagrad lr 0.01 for Wide&Deep, DeepFM, DCN and xDeepFM; Adam lr
+/// 1e-3 for the others). Fields a model does not use are ignored by it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CtrParams {
     /// Embedding size `k`.
     pub embedding_dim: usize,
-    /// DNN hidden sizes.
+    /// DNN hidden sizes (the MLP after InterHAt's pooling).
     pub hidden: Vec<usize>,
     /// Optimiser for the dense parameters and the embedding rows.
     pub optimizer: OptimizerKind,
@@ -96,20 +55,96 @@ pub struct CtrParams {
     /// the training rows.
     #[serde(default)]
     pub embedding_l2: f32,
+    /// DCN: number of cross layers (spec 3.4: 6).
+    #[serde(default = "default_cross_layers")]
+    pub cross_layers: usize,
+    /// xDeepFM: CIN layer sizes (spec 3.4: 200-200-200).
+    #[serde(default = "default_cin_layers")]
+    pub cin_layers: Vec<usize>,
+    /// AutoInt: attention layers (spec 3.4: 3).
+    #[serde(default = "default_attention_layers")]
+    pub attention_layers: usize,
+    /// AutoInt, InterHAt: attention heads (spec 3.4: 2).
+    #[serde(default = "default_attention_heads")]
+    pub attention_heads: usize,
+    /// AutoInt: each attention layer's output size, split across the heads (spec 3.4: 64);
+    /// InterHAt: the attention width.
+    #[serde(default = "default_attention_size")]
+    pub attention_size: usize,
+    /// FiBiNET: SENET reduction ratio (3).
+    #[serde(default = "default_reduction_ratio")]
+    pub reduction_ratio: usize,
+    /// InterHAt: interaction orders (3).
+    #[serde(default = "default_interhat_orders")]
+    pub interhat_orders: usize,
+}
+
+fn default_cross_layers() -> usize {
+    6
+}
+fn default_cin_layers() -> Vec<usize> {
+    vec![200, 200, 200]
+}
+fn default_attention_layers() -> usize {
+    3
+}
+fn default_attention_heads() -> usize {
+    2
+}
+fn default_attention_size() -> usize {
+    64
+}
+fn default_reduction_ratio() -> usize {
+    3
+}
+fn default_interhat_orders() -> usize {
+    3
 }
 
 impl Default for CtrParams {
+    /// DeepFM's reference settings (spec 3.4).
     fn default() -> Self {
+        CtrParams::for_model(ModelKind::DeepFm)
+    }
+}
+
+impl CtrParams {
+    /// The reference settings of spec 3.4 for `kind`: DNN sizes (W&D 1024-512-256, DeepFM
+    /// 400-400-400, DCN 1024-1024, xDeepFM 400-400, AutoInt+ 400-400, FiBiNET 400-400-400,
+    /// InterHAt's MLP 64; none for LR, FM and AutoInt) and optimiser (Adagrad lr 0.01 for W&D,
+    /// DeepFM, DCN and xDeepFM; Adam lr 1e-3 otherwise). At most 20 epochs, patience 2.
+    pub fn for_model(kind: ModelKind) -> Self {
+        let hidden = match kind {
+            ModelKind::Lr | ModelKind::Fm | ModelKind::AutoInt => vec![],
+            ModelKind::WideDeep => vec![1024, 512, 256],
+            ModelKind::DeepFm | ModelKind::FiBiNet => vec![400, 400, 400],
+            ModelKind::Dcn => vec![1024, 1024],
+            ModelKind::XDeepFm | ModelKind::AutoIntPlus => vec![400, 400],
+            ModelKind::InterHat => vec![64],
+        };
+        let (optimizer, learning_rate) = match kind {
+            ModelKind::WideDeep | ModelKind::DeepFm | ModelKind::Dcn | ModelKind::XDeepFm => {
+                (OptimizerKind::Adagrad, 0.01)
+            }
+            _ => (OptimizerKind::Adam, 1e-3),
+        };
         CtrParams {
             embedding_dim: 16,
-            hidden: vec![400, 400, 400],
-            optimizer: OptimizerKind::Adam,
-            learning_rate: 1e-3,
+            hidden,
+            optimizer,
+            learning_rate,
             batch_size: 1024,
             max_epochs: 20,
             patience: 2,
             embedding_init_std: 0.01,
             embedding_l2: 0.0,
+            cross_layers: default_cross_layers(),
+            cin_layers: default_cin_layers(),
+            attention_layers: default_attention_layers(),
+            attention_heads: default_attention_heads(),
+            attention_size: default_attention_size(),
+            reduction_ratio: default_reduction_ratio(),
+            interhat_orders: default_interhat_orders(),
         }
     }
 }
@@ -140,6 +175,12 @@ pub trait Recommender: Send + Sync {
     fn predict_logits(&self, batch: &EncodedBatch) -> Result<Vec<f32>, NnError>;
     /// The training history (one record per epoch run).
     fn history(&self) -> &[EpochRecord];
+    /// The model's own interaction maps (spec 4) averaged over the rows of `batch`; `None`
+    /// for architectures without attention or bilinear maps.
+    ///
+    /// # Errors
+    /// [`NnError::Shape`] for a batch with the wrong number of fields or no rows.
+    fn interaction_maps(&self, batch: &EncodedBatch) -> Result<Option<InteractionMaps>, NnError>;
     /// The epoch whose weights were kept.
     fn best_epoch(&self) -> usize;
     /// Every weight by name (`embedding` and the dense part's parameter paths).
@@ -154,6 +195,151 @@ pub trait Recommender: Send + Sync {
     fn save_weights(&self, path: &Path) -> Result<(), NnError> {
         write_safetensors(path, &self.named_tensors()?)
     }
+}
+
+/// A field-by-field map of a model's own (ante-hoc) interaction evidence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldMap {
+    /// What the map is, e.g. `"layer 1, head 2"`.
+    pub name: String,
+    /// `fields × fields` values, row-major, averaged over the sample.
+    pub values: Vec<f64>,
+}
+
+/// A per-field weight vector (SENET weights, InterHAt's attention of one order).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldWeights {
+    /// What the weights are.
+    pub name: String,
+    /// One value per field, averaged over the sample.
+    pub values: Vec<f64>,
+}
+
+/// A model's interaction maps averaged over a sample of rows (spec 4).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InteractionMaps {
+    /// The architecture.
+    pub model: ModelKind,
+    /// Rows averaged over.
+    pub rows: usize,
+    /// Number of fields (the maps are `fields × fields`).
+    pub fields: usize,
+    /// The raw maps (attention per layer and head, bilinear magnitudes).
+    pub maps: Vec<FieldMap>,
+    /// Per-field weights.
+    pub field_weights: Vec<FieldWeights>,
+    /// The symmetric pair score that ranks field pairs, `fields × fields`, row-major.
+    pub pair_scores: Vec<f64>,
+    /// How `pair_scores` is made.
+    pub rule: String,
+}
+
+impl InteractionMaps {
+    /// Field pairs `(i, j)`, `i < j`, by pair score, strongest first (ties: lower `i`, then
+    /// lower `j`).
+    pub fn ranked_pairs(&self) -> Vec<(usize, usize, f64)> {
+        let f = self.fields;
+        let mut out = Vec::with_capacity(f * f.saturating_sub(1) / 2);
+        for i in 0..f {
+            for j in i + 1..f {
+                out.push((i, j, self.pair_scores[i * f + j]));
+            }
+        }
+        out.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+        out
+    }
+}
+
+fn maps_with<N: CtrNet>(
+    kind: ModelKind,
+    net: &N,
+    table: &[f32],
+    dim: usize,
+    batch: &EncodedBatch,
+    device: &Device,
+) -> Result<Option<InteractionMaps>, NnError> {
+    let f = batch.num_fields;
+    let n = batch.len();
+    if f == 0 || n == 0 {
+        return Err(NnError::Shape(format!(
+            "interaction maps need rows and fields; the batch has {n} rows and {f} fields"
+        )));
+    }
+    let mut acc: Option<InteractionMaps> = None;
+    let mut buf = Vec::new();
+    let add = |into: &mut [f64], t: Vec<f32>, width: usize| {
+        for (i, v) in t.iter().enumerate() {
+            into[i % width] += *v as f64;
+        }
+    };
+    for start in (0..n).step_by(PREDICT_CHUNK) {
+        let end = (start + PREDICT_CHUNK).min(n);
+        gather_scaled(
+            table,
+            dim,
+            &batch.rows[start * f..end * f],
+            &batch.scales[start * f..end * f],
+            &mut buf,
+        )?;
+        let e = Tensor::<3>::from_data(
+            TensorData::new(std::mem::take(&mut buf), [end - start, f, dim]),
+            device,
+        );
+        let Some(MapTensors {
+            maps,
+            field_weights,
+            pair_scores,
+            rule,
+        }) = net.interaction_maps(e)
+        else {
+            return Ok(None);
+        };
+        let a = acc.get_or_insert_with(|| InteractionMaps {
+            model: kind,
+            rows: n,
+            fields: f,
+            maps: maps
+                .iter()
+                .map(|(name, _)| FieldMap {
+                    name: name.clone(),
+                    values: vec![0.0; f * f],
+                })
+                .collect(),
+            field_weights: field_weights
+                .iter()
+                .map(|(name, _)| FieldWeights {
+                    name: name.clone(),
+                    values: vec![0.0; f],
+                })
+                .collect(),
+            pair_scores: vec![0.0; f * f],
+            rule: rule.to_string(),
+        });
+        for (slot, (_, t)) in a.maps.iter_mut().zip(maps) {
+            add(&mut slot.values, to_vec(t)?, f * f);
+        }
+        for (slot, (_, t)) in a.field_weights.iter_mut().zip(field_weights) {
+            let w = t.dims()[1];
+            if slot.values.len() != w {
+                slot.values.resize(w, 0.0);
+            }
+            add(&mut slot.values, to_vec(t)?, w);
+        }
+        add(&mut a.pair_scores, to_vec(pair_scores)?, f * f);
+    }
+    if let Some(a) = acc.as_mut() {
+        let scale = 1.0 / n as f64;
+        for v in a
+            .maps
+            .iter_mut()
+            .flat_map(|m| m.values.iter_mut())
+            .chain(a.field_weights.iter_mut().flat_map(|m| m.values.iter_mut()))
+            .chain(a.pair_scores.iter_mut())
+        {
+            *v *= scale;
+        }
+    }
+    Ok(acc)
 }
 
 /// A trained model: dense part, embedding table and encoder.
@@ -225,6 +411,24 @@ where
         &self.history
     }
 
+    fn interaction_maps(&self, batch: &EncodedBatch) -> Result<Option<InteractionMaps>, NnError> {
+        if batch.num_fields != self.encoder.num_fields() {
+            return Err(NnError::Shape(format!(
+                "the model has {} fields, the batch {}",
+                self.encoder.num_fields(),
+                batch.num_fields
+            )));
+        }
+        maps_with(
+            self.kind,
+            &self.net,
+            &self.table,
+            self.dim,
+            batch,
+            &crate::cpu(),
+        )
+    }
+
     fn best_epoch(&self) -> usize {
         self.best_epoch
     }
@@ -254,9 +458,7 @@ pub fn load(
     let mut tensors = read_safetensors(path)?;
     let device = crate::cpu();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let dim = match kind {
-        ModelKind::DeepFm => params.embedding_dim + 1,
-    };
+    let dim = kind.embedding_width(params.embedding_dim);
     let (shape, table) = tensors
         .remove("embedding")
         .ok_or_else(|| NnError::Shape(format!("{}: no embedding tensor", path.display())))?;
@@ -267,27 +469,31 @@ pub fn load(
             encoder.table_rows
         )));
     }
-    match kind {
-        ModelKind::DeepFm => {
-            let net = DeepFm::new(
-                encoder.num_fields(),
-                params.embedding_dim,
-                &params.hidden,
-                &mut rng,
-                &device,
-            );
-            let net = load_parameters(net, &tensors)?;
-            Ok(Box::new(CtrModel {
-                kind,
-                net,
-                table,
-                dim,
-                encoder,
-                history: Vec::new(),
-                best_epoch: 0,
-            }))
-        }
+    check_fields(kind, encoder.num_fields())?;
+    with_net_type!(kind, T => {
+        let net = T::build(kind, encoder.num_fields(), params, &mut rng, &device);
+        let net = load_parameters(net, &tensors)
+            .map_err(|e| NnError::Shape(format!("{}: {e}", path.display())))?;
+        Ok(Box::new(CtrModel {
+            kind,
+            net,
+            table,
+            dim,
+            encoder,
+            history: Vec::new(),
+            best_epoch: 0,
+        }))
+    })
+}
+
+fn check_fields(kind: ModelKind, fields: usize) -> Result<(), NnError> {
+    if fields < kind.min_fields() {
+        return Err(NnError::Shape(format!(
+            "{kind} needs at least {} fields, the data has {fields}",
+            kind.min_fields()
+        )));
     }
+    Ok(())
 }
 
 /// Mean binary cross-entropy of logits `z` against 0/1 targets `y`, computed stably as
@@ -323,30 +529,23 @@ pub fn train(
 ) -> Result<Box<dyn Recommender>, NnError> {
     let device = crate::cpu().autodiff();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    match kind {
-        ModelKind::DeepFm => {
-            let net = DeepFm::new(
-                encoder.num_fields(),
-                params.embedding_dim,
-                &params.hidden,
-                &mut rng,
-                &device,
-            );
-            let model = train_net(
-                kind,
-                net,
-                params.embedding_dim + 1,
-                data,
-                train_rows,
-                validation_rows,
-                encoder,
-                params,
-                &mut rng,
-                progress,
-            )?;
-            Ok(Box::new(model))
-        }
-    }
+    check_fields(kind, encoder.num_fields())?;
+    with_net_type!(kind, T => {
+        let net = T::build(kind, encoder.num_fields(), params, &mut rng, &device);
+        let model = train_net(
+            kind,
+            net,
+            kind.embedding_width(params.embedding_dim),
+            data,
+            train_rows,
+            validation_rows,
+            encoder,
+            params,
+            &mut rng,
+            progress,
+        )?;
+        Ok(Box::new(model))
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -547,7 +746,15 @@ mod tests {
         };
         let train_rows: Vec<usize> = (0..2400).collect();
         let val_rows: Vec<usize> = (2400..n).collect();
-        let enc = InputEncoder::fit(&data, &train_rows, &EncoderOptions { min_count: 0 }).unwrap();
+        let enc = InputEncoder::fit(
+            &data,
+            &train_rows,
+            &EncoderOptions {
+                min_count: 0,
+                hash_buckets: 0,
+            },
+        )
+        .unwrap();
         let params = CtrParams {
             embedding_dim: 4,
             hidden: vec![16, 16],
@@ -627,7 +834,15 @@ mod tests {
             ],
         };
         let rows: Vec<usize> = (0..n).collect();
-        let enc = InputEncoder::fit(&data, &rows, &EncoderOptions { min_count: 0 }).unwrap();
+        let enc = InputEncoder::fit(
+            &data,
+            &rows,
+            &EncoderOptions {
+                min_count: 0,
+                hash_buckets: 0,
+            },
+        )
+        .unwrap();
         let params = CtrParams {
             embedding_dim: 4,
             hidden: vec![8],

@@ -5,7 +5,8 @@
 //!   go to `glider_core::nid` as plain matrices;
 //! - [`additive`]: NID's networks at full fidelity: MLP-M (main-effect towers), binary and
 //!   multiclass losses, and MLP-Cutoff (spec 1.1, 1.5);
-//! - [`deepfm`]: the DeepFM recommender (spec 3.4);
+//! - [`models`]: the recommenders (LR, FM, Wide&Deep, DeepFM, DCN, xDeepFM, AutoInt(+), FiBiNET,
+//!   InterHAt; spec 3.4, 4);
 //! - [`ctr`]: the one training loop shared by the recommenders, with the embedding table kept
 //!   outside autodiff and updated sparsely on the rows a batch touches ([`sparse`]).
 //!
@@ -14,10 +15,10 @@
 
 pub mod additive;
 pub mod ctr;
-pub mod deepfm;
 pub mod fast_mlp;
 pub mod layers;
 pub mod mlp;
+pub mod models;
 pub mod sparse;
 pub mod store;
 

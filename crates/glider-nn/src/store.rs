@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Gradients, Tensor, TensorData};
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
 
@@ -47,6 +47,61 @@ impl ModuleVisitor for Collect {
 pub fn named_parameters<M: Module>(module: &M) -> Result<Vec<(String, Named)>, NnError> {
     let mut c = Collect {
         path: Vec::new(),
+        out: Vec::new(),
+        error: None,
+    };
+    module.visit(&mut c);
+    match c.error {
+        Some(e) => Err(e),
+        None => Ok(c.out),
+    }
+}
+
+struct CollectGrads<'a> {
+    path: Vec<String>,
+    grads: &'a Gradients,
+    out: Vec<(String, Named)>,
+    error: Option<NnError>,
+}
+
+impl ModuleVisitor for CollectGrads<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let t = param.val();
+        let dims = t.dims().to_vec();
+        let n = dims.iter().product();
+        let values = match t.grad(self.grads) {
+            Some(g) => match to_vec(g) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.error = Some(e);
+                    return;
+                }
+            },
+            None => vec![0.0; n],
+        };
+        self.out.push((self.path.join("."), (dims, values)));
+    }
+}
+
+/// The gradient of every float parameter of `module` (on an autodiff device) by path, in the
+/// order and with the names of [`named_parameters`]; zeros for a parameter the loss does not
+/// reach.
+///
+/// # Errors
+/// [`NnError::Tensor`] when a tensor cannot be read back.
+pub fn named_gradients<M: Module>(
+    module: &M,
+    grads: &Gradients,
+) -> Result<Vec<(String, Named)>, NnError> {
+    let mut c = CollectGrads {
+        path: Vec::new(),
+        grads,
         out: Vec::new(),
         error: None,
     };

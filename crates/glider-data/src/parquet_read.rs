@@ -1,0 +1,765 @@
+//! The Parquet reader (cargo feature `parquet`), on the Apache Arrow / Parquet crates.
+//!
+//! Parquet columns carry types, so the kinds glider would infer from CSV text come from the
+//! schema instead: floating-point (and decimal) columns are dense, string, binary, boolean,
+//! integer, date and time columns categorical, each unless the schema flags say otherwise.
+//! Nulls are missing. Dictionary-encoded columns (pandas categoricals) are read as their
+//! values. Categorical values become the same strings CSV would hold: integers in decimal,
+//! booleans `true`/`false`, floats in Rust's shortest round-trip form (`0.5`, `1`), binary
+//! values as text when they are valid UTF-8 and as `0x` + lowercase hex otherwise.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Float16Type, Float32Type, Float64Type};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::dataset::{Column, Dataset, Field, FieldKind};
+use crate::error::DataError;
+use crate::read::{
+    parse_label, plan_roles, ColumnBuilder, Role, SchemaOptions, Target, TargetKind,
+};
+
+/// Rows per Arrow record batch while reading.
+const BATCH_ROWS: usize = 8192;
+
+/// Reads one or more Parquet files into one dataset; returns it and the number of rows each
+/// file contributed (in order). All files must have the same column names in the same order.
+///
+/// The schema flags work as for [`crate::read_csv`]: `schema.label` is the label column (0/1
+/// numbers, a boolean, or any value against `schema.positive`; with another
+/// [`TargetKind`], a number or a class name), `schema.ignore` columns are left out,
+/// `schema.categorical` / `schema.dense` force a kind. Without a flag a float or decimal
+/// column is dense and a string, binary, boolean, integer, date or time column categorical.
+/// Nulls are missing, and so are text values listed in `schema.missing` (as in CSV; the
+/// defaults include the empty string and `NaN`). A dense column's values are used as they are
+/// (no transform).
+///
+/// # Errors
+/// A [`DataError`] naming the file: [`DataError::Io`] when it cannot be opened;
+/// [`DataError::Schema`] when it is not Parquet, its columns differ from the first file's, or a
+/// column has a type glider cannot read (list, struct, map: ignore it); the errors of the
+/// schema flags as for CSV (unknown column, label also ignored); [`DataError::Empty`] for a
+/// file with no rows; [`DataError::Row`] naming the 1-based row and the column for a NaN or
+/// infinite value (or one past `f32`) in a dense column, text that is not a number in a column
+/// forced dense, a missing label, or a label that is not 0/1 without `positive`.
+pub fn read_parquet(
+    paths: &[PathBuf],
+    schema: &SchemaOptions,
+) -> Result<(Dataset, Vec<usize>), DataError> {
+    let missing: HashSet<&str> = schema.missing.iter().map(|s| s.as_str()).collect();
+    let source_name = paths
+        .first()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let mut header: Option<Vec<String>> = None;
+    let mut roles: Vec<Role> = Vec::new();
+    let mut label_col = usize::MAX;
+    let mut builders: Vec<Option<Sink>> = Vec::new();
+    let mut labels: Vec<f32> = Vec::new();
+    let mut label_classes: Vec<String> = Vec::new();
+    let mut classes: HashMap<String, usize> = HashMap::new();
+    let mut rows_per_file = Vec::with_capacity(paths.len());
+    for path in paths {
+        let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
+            DataError::Schema(format!(
+                "{}: not a readable Parquet file: {e}",
+                path.display()
+            ))
+        })?;
+        let arrow_schema = builder.schema().clone();
+        let names: Vec<String> = arrow_schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        match &header {
+            None => {
+                let (r, l) = plan_roles(path, &names, schema, &|_| None)?;
+                label_col = l;
+                builders = Vec::with_capacity(r.len());
+                roles = Vec::with_capacity(r.len());
+                for (c, role) in r.into_iter().enumerate() {
+                    let data_type = arrow_schema.field(c).data_type();
+                    let role = match role {
+                        Role::Field(kind, transform) => {
+                            let kind = match kind {
+                                Some(kind) => kind,
+                                None => default_kind(data_type)
+                                    .ok_or_else(|| unsupported(path, &names[c], data_type))?,
+                            };
+                            Role::Field(Some(kind), transform)
+                        }
+                        other => other,
+                    };
+                    builders.push(match role {
+                        Role::Field(Some(FieldKind::Categorical), _) => {
+                            Some(Sink::Categorical(ColumnBuilder::new()))
+                        }
+                        Role::Field(..) => Some(Sink::Dense(Vec::new())),
+                        _ => None,
+                    });
+                    roles.push(role);
+                }
+                header = Some(names);
+            }
+            Some(first) if *first != names => {
+                return Err(DataError::Schema(format!(
+                    "{}: the columns ({}) differ from the first file's ({})",
+                    path.display(),
+                    names.join(","),
+                    first.join(",")
+                )));
+            }
+            Some(_) => {}
+        }
+        let reader = builder
+            .with_batch_size(BATCH_ROWS)
+            .build()
+            .map_err(|e| DataError::Schema(format!("{}: {e}", path.display())))?;
+        let mut rows = 0usize;
+        for batch in reader {
+            let batch = batch.map_err(|e| {
+                DataError::Schema(format!(
+                    "{}: cannot read rows after row {rows}: {e}",
+                    path.display()
+                ))
+            })?;
+            let base = rows as u64;
+            for (c, role) in roles.iter().enumerate() {
+                let array = batch.column(c);
+                let name = &names_of(&header)[c];
+                let row_error = |i: usize, message: String| DataError::Row {
+                    path: path.clone(),
+                    row: base + i as u64 + 1,
+                    column: name.clone(),
+                    message,
+                };
+                match role {
+                    Role::Ignore => {}
+                    Role::Label => {
+                        let is_bool = *array.data_type() == DataType::Boolean;
+                        for_each_text(array, &mut |i, text| {
+                            let text = text.unwrap_or("");
+                            let binary_bool = is_bool
+                                && schema.positive.is_none()
+                                && schema.target == TargetKind::Binary;
+                            let target = if binary_bool {
+                                // `true`/`false`: the positive class is `true`.
+                                Target::Value(if text == "true" { 1.0 } else { 0.0 })
+                            } else {
+                                parse_label(path, base + i as u64 + 1, name, text, schema)
+                                    .map_err(|e| row_error(i, label_message(e)))?
+                            };
+                            let v = match target {
+                                Target::Value(v) => v,
+                                Target::Class(class) => match classes.get(class) {
+                                    Some(&k) => k as f32,
+                                    None => {
+                                        let k = label_classes.len();
+                                        classes.insert(class.to_string(), k);
+                                        label_classes.push(class.to_string());
+                                        k as f32
+                                    }
+                                },
+                            };
+                            labels.push(v);
+                            Ok(())
+                        })
+                        .map_err(|e| e.unwrap_or_else(|| unsupported_label(path, name, array)))?;
+                    }
+                    Role::Field(..) => match builders[c].as_mut() {
+                        Some(Sink::Categorical(b)) => {
+                            for_each_text(array, &mut |_, text| {
+                                match text {
+                                    Some(t) if !is_missing(&missing, t) => b.push(t),
+                                    _ => b.codes.push(0),
+                                }
+                                Ok(())
+                            })
+                            .map_err(|e| {
+                                e.unwrap_or_else(|| unsupported(path, name, array.data_type()))
+                            })?;
+                        }
+                        Some(Sink::Dense(values)) => {
+                            push_dense(array, values, &missing, &row_error).map_err(|e| {
+                                e.unwrap_or_else(|| unsupported(path, name, array.data_type()))
+                            })?;
+                        }
+                        None => {}
+                    },
+                }
+            }
+            if label_col == usize::MAX {
+                labels.extend(std::iter::repeat_n(0.0, batch.num_rows()));
+            }
+            rows += batch.num_rows();
+        }
+        if rows == 0 {
+            return Err(DataError::Empty { path: path.clone() });
+        }
+        rows_per_file.push(rows);
+    }
+    let header = header.unwrap_or_default();
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (c, sink) in builders.into_iter().enumerate() {
+        let Some(sink) = sink else { continue };
+        let (kind, column) = match sink {
+            Sink::Categorical(b) => (
+                FieldKind::Categorical,
+                Column::Categorical {
+                    codes: b.codes,
+                    dictionary: b.dictionary,
+                },
+            ),
+            Sink::Dense(values) => (FieldKind::Dense, Column::Dense { values }),
+        };
+        fields.push(Field {
+            name: header[c].clone(),
+            kind,
+        });
+        columns.push(column);
+    }
+    if fields.is_empty() {
+        return Err(DataError::Schema(format!(
+            "{source_name}: no fields left besides the label (check --ignore)"
+        )));
+    }
+    Ok((
+        Dataset {
+            source: source_name,
+            label_name: schema.label.clone(),
+            fields,
+            labels,
+            label_classes,
+            columns,
+        },
+        rows_per_file,
+    ))
+}
+
+/// A field's values while reading.
+enum Sink {
+    Categorical(ColumnBuilder),
+    Dense(Vec<f32>),
+}
+
+fn names_of(header: &Option<Vec<String>>) -> &[String] {
+    header.as_deref().unwrap_or(&[])
+}
+
+fn is_missing(missing: &HashSet<&str>, text: &str) -> bool {
+    missing.contains(text) || missing.contains(text.trim())
+}
+
+/// The kind of a column no flag names, from its Arrow type; `None` for types glider cannot
+/// read as a field.
+fn default_kind(data_type: &DataType) -> Option<FieldKind> {
+    use DataType::*;
+    match data_type {
+        Float16 | Float32 | Float64 | Decimal32(..) | Decimal64(..) | Decimal128(..)
+        | Decimal256(..) => Some(FieldKind::Dense),
+        Null | Boolean | Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 | Utf8
+        | LargeUtf8 | Utf8View | Binary | LargeBinary | BinaryView | FixedSizeBinary(_)
+        | Date32 | Date64 | Time32(_) | Time64(_) | Timestamp(..) | Duration(_) | Interval(_) => {
+            Some(FieldKind::Categorical)
+        }
+        Dictionary(_, values) => default_kind(values),
+        _ => None,
+    }
+}
+
+fn unsupported(path: &Path, column: &str, data_type: &DataType) -> DataError {
+    DataError::Schema(format!(
+        "{}: column \"{column}\" has Arrow type {data_type}, which glider cannot read as a \
+         field (leave it out with --ignore {column})",
+        path.display()
+    ))
+}
+
+fn unsupported_label(path: &Path, column: &str, array: &ArrayRef) -> DataError {
+    DataError::Schema(format!(
+        "{}: the label column \"{column}\" has Arrow type {}, which glider cannot read as a label",
+        path.display(),
+        array.data_type()
+    ))
+}
+
+/// The message of a label error from [`parse_label`], for a [`DataError::Row`].
+fn label_message(e: DataError) -> String {
+    match e {
+        DataError::Parse { message, .. } => message,
+        DataError::Label { value, .. } => format!(
+            "label value \"{value}\" is not 0 or 1; name the positive class with --positive \
+             VALUE (for example --positive \"{value}\")"
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// A per-cell callback: `(row in batch, text or None for null)`.
+type CellFn<'f> = &'f mut dyn FnMut(usize, Option<&str>) -> Result<(), DataError>;
+
+/// Calls `f(row in batch, text)` for every cell of `array` as the string glider stores for a
+/// categorical value (`None` = null). `Err(None)` means the type cannot be read as text.
+fn for_each_text(array: &ArrayRef, f: CellFn<'_>) -> Result<(), Option<DataError>> {
+    let mut buf = String::new();
+    match array.data_type() {
+        DataType::Utf8 => {
+            for (i, v) in array.as_string::<i32>().iter().enumerate() {
+                f(i, v)?;
+            }
+        }
+        DataType::LargeUtf8 => {
+            for (i, v) in array.as_string::<i64>().iter().enumerate() {
+                f(i, v)?;
+            }
+        }
+        DataType::Utf8View => {
+            for (i, v) in array.as_string_view().iter().enumerate() {
+                f(i, v)?;
+            }
+        }
+        DataType::Binary => {
+            for (i, v) in array.as_binary::<i32>().iter().enumerate() {
+                f(i, v.map(|b| bytes_text(b, &mut buf)))?;
+            }
+        }
+        DataType::LargeBinary => {
+            for (i, v) in array.as_binary::<i64>().iter().enumerate() {
+                f(i, v.map(|b| bytes_text(b, &mut buf)))?;
+            }
+        }
+        DataType::BinaryView => {
+            for (i, v) in array.as_binary_view().iter().enumerate() {
+                f(i, v.map(|b| bytes_text(b, &mut buf)))?;
+            }
+        }
+        DataType::FixedSizeBinary(_) => {
+            for (i, v) in array.as_fixed_size_binary().iter().enumerate() {
+                f(i, v.map(|b| bytes_text(b, &mut buf)))?;
+            }
+        }
+        DataType::Boolean => {
+            for (i, v) in array.as_boolean().iter().enumerate() {
+                f(i, v.map(|b| if b { "true" } else { "false" }))?;
+            }
+        }
+        DataType::Float16 => {
+            for (i, v) in array.as_primitive::<Float16Type>().iter().enumerate() {
+                f(i, v.map(|x| display(&mut buf, x.to_f32())))?;
+            }
+        }
+        DataType::Float32 => {
+            for (i, v) in array.as_primitive::<Float32Type>().iter().enumerate() {
+                f(i, v.map(|x| display(&mut buf, x)))?;
+            }
+        }
+        DataType::Float64 => {
+            for (i, v) in array.as_primitive::<Float64Type>().iter().enumerate() {
+                f(i, v.map(|x| display(&mut buf, x)))?;
+            }
+        }
+        DataType::Null => {
+            for i in 0..array.len() {
+                f(i, None)?;
+            }
+        }
+        DataType::Dictionary(_, values) => {
+            let plain = cast(array, values).map_err(|_| None)?;
+            return for_each_text(&plain, f);
+        }
+        other if default_kind(other).is_some() => {
+            // Integers, decimals, dates and times: Arrow's own formatting.
+            let text = cast(array, &DataType::Utf8).map_err(|_| None)?;
+            return for_each_text(&text, f);
+        }
+        _ => return Err(None),
+    }
+    Ok(())
+}
+
+/// `value` formatted into `buf`.
+fn display(buf: &mut String, value: impl std::fmt::Display) -> &str {
+    buf.clear();
+    // Writing into a String cannot fail.
+    let _ = write!(buf, "{value}");
+    buf
+}
+
+/// Bytes as text when they are UTF-8, else `0x` + lowercase hex (written into `buf`).
+fn bytes_text<'b>(bytes: &'b [u8], buf: &'b mut String) -> &'b str {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => {
+            buf.clear();
+            buf.push_str("0x");
+            for b in bytes {
+                let _ = write!(buf, "{b:02x}");
+            }
+            buf
+        }
+    }
+}
+
+/// Appends a dense column's values: nulls (and missing text) become NaN; NaN, infinities and
+/// values past `f32` are errors, as is text that is not a number. `Err(None)` means the type
+/// cannot be read as numbers.
+fn push_dense(
+    array: &ArrayRef,
+    values: &mut Vec<f32>,
+    missing: &HashSet<&str>,
+    row_error: &dyn Fn(usize, String) -> DataError,
+) -> Result<(), Option<DataError>> {
+    let mut push = |i: usize, v: Option<f64>, shown: &dyn Fn() -> String| {
+        match v {
+            None => values.push(f32::NAN),
+            Some(v) if v.is_finite() && (v as f32).is_finite() => values.push(v as f32),
+            Some(_) => {
+                return Err(Some(row_error(
+                    i,
+                    format!(
+                        "{} is not a finite number (or is too large for f32), but the field \
+                         is dense (write missing values as null)",
+                        shown()
+                    ),
+                )))
+            }
+        }
+        Ok(())
+    };
+    match array.data_type() {
+        DataType::Float16 => {
+            for (i, v) in array.as_primitive::<Float16Type>().iter().enumerate() {
+                let v = v.map(|x| f64::from(x.to_f32()));
+                push(i, v, &|| format!("{}", v.unwrap_or(f64::NAN)))?;
+            }
+        }
+        DataType::Float32 => {
+            for (i, v) in array.as_primitive::<Float32Type>().iter().enumerate() {
+                push(i, v.map(f64::from), &|| {
+                    format!("{}", v.unwrap_or(f32::NAN))
+                })?;
+            }
+        }
+        DataType::Float64 => {
+            for (i, v) in array.as_primitive::<Float64Type>().iter().enumerate() {
+                push(i, v, &|| format!("{}", v.unwrap_or(f64::NAN)))?;
+            }
+        }
+        DataType::Utf8
+        | DataType::LargeUtf8
+        | DataType::Utf8View
+        | DataType::Binary
+        | DataType::LargeBinary
+        | DataType::BinaryView
+        | DataType::FixedSizeBinary(_) => {
+            for_each_text(array, &mut |i, text| {
+                let v = match text {
+                    Some(t) if !is_missing(missing, t) => match t.trim().parse::<f64>() {
+                        Ok(v) => Some(v),
+                        Err(_) => {
+                            return Err(row_error(
+                                i,
+                                format!("\"{t}\" is not a finite number, but the field is dense"),
+                            ))
+                        }
+                    },
+                    _ => None,
+                };
+                push(i, v, &|| format!("\"{}\"", text.unwrap_or("")))
+                    .map_err(|e| e.unwrap_or_else(|| row_error(i, "not a number".into())))
+            })?;
+        }
+        DataType::Dictionary(_, value_type) => {
+            let plain = cast(array, value_type).map_err(|_| None)?;
+            return push_dense(&plain, values, missing, row_error);
+        }
+        DataType::Null => values.extend(std::iter::repeat_n(f32::NAN, array.len())),
+        _ => {
+            // Integers, booleans, decimals: through Arrow's cast to f64.
+            let numbers = cast(array, &DataType::Float64).map_err(|_| None)?;
+            if *numbers.data_type() != DataType::Float64 {
+                return Err(None);
+            }
+            return push_dense(&numbers, values, missing, row_error);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::{read_csv, CsvOptions};
+    use crate::FieldValue;
+    use arrow::array::{BooleanArray, Float64Array, Int64Array, StringArray};
+    use arrow::datatypes::{Field as ArrowField, Schema};
+    use arrow::record_batch::RecordBatch;
+    use parquet::arrow::ArrowWriter;
+    use std::sync::Arc;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("glider-parquet-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) {
+        let fields: Vec<ArrowField> = columns
+            .iter()
+            .map(|(name, a)| ArrowField::new(*name, a.data_type().clone(), true))
+            .collect();
+        let schema = Arc::new(Schema::new(fields));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            columns.into_iter().map(|(_, a)| a).collect(),
+        )
+        .unwrap();
+        let file = File::create(path).unwrap();
+        let mut writer = ArrowWriter::try_new(file, schema, None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+    }
+
+    /// Every cell as text (categorical: the dictionary string, "" for missing) or number.
+    fn cells(d: &Dataset) -> Vec<Vec<String>> {
+        (0..d.num_rows())
+            .map(|r| {
+                d.columns
+                    .iter()
+                    .map(|c| match (c, c.value(r)) {
+                        (Column::Categorical { dictionary, .. }, FieldValue::Categorical(k)) => {
+                            format!("cat:{}", dictionary[k as usize])
+                        }
+                        (_, FieldValue::Dense(v)) => format!("num:{v}"),
+                        _ => unreachable!(),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parquet_matches_the_same_data_read_from_csv() {
+        let dir = temp_dir("csv");
+        let pq = dir.join("t.parquet");
+        write_parquet(
+            &pq,
+            vec![
+                (
+                    "y",
+                    Arc::new(Int64Array::from(vec![1, 0, 1, 0])) as ArrayRef,
+                ),
+                (
+                    "job",
+                    Arc::new(StringArray::from(vec![
+                        Some("a"),
+                        Some("b"),
+                        None,
+                        Some("a"),
+                    ])),
+                ),
+                (
+                    "age",
+                    Arc::new(Int64Array::from(vec![Some(30), Some(41), Some(30), None])),
+                ),
+                (
+                    "score",
+                    Arc::new(Float64Array::from(vec![
+                        Some(0.5),
+                        None,
+                        Some(-1.25),
+                        Some(3.0),
+                    ])),
+                ),
+                (
+                    "member",
+                    Arc::new(BooleanArray::from(vec![
+                        Some(true),
+                        Some(false),
+                        None,
+                        Some(true),
+                    ])),
+                ),
+                ("id", Arc::new(Int64Array::from(vec![7, 8, 9, 10]))),
+            ],
+        );
+        let csv = dir.join("t.csv");
+        std::fs::write(
+            &csv,
+            "y,job,age,score,member,id\n1,a,30,0.5,true,7\n0,b,41,,false,8\n1,,30,-1.25,,9\n0,a,,3,true,10\n",
+        )
+        .unwrap();
+        let mut schema = SchemaOptions::with_label("y");
+        schema.ignore = vec!["id".into()];
+        // CSV would infer the integer column `age` dense; Parquet makes integers categorical.
+        schema.categorical = vec!["age".into()];
+        let (from_pq, per_file) = read_parquet(std::slice::from_ref(&pq), &schema).unwrap();
+        let (from_csv, _) = read_csv(&[csv], &schema, &CsvOptions::default()).unwrap();
+        assert_eq!(per_file, vec![4]);
+        assert_eq!(from_pq.fields, from_csv.fields);
+        assert_eq!(from_pq.labels, vec![1.0, 0.0, 1.0, 0.0]);
+        assert_eq!(from_pq.labels, from_csv.labels);
+        assert_eq!(cells(&from_pq), cells(&from_csv));
+        assert_eq!(
+            cells(&from_pq)[1],
+            vec!["cat:b", "cat:41", "num:NaN", "cat:false"]
+        );
+        assert_eq!(from_pq.fields[2].kind, FieldKind::Dense);
+        // Without the flag, the integer column is categorical in Parquet.
+        schema.categorical.clear();
+        let (d, _) = read_parquet(std::slice::from_ref(&pq), &schema).unwrap();
+        assert_eq!(d.fields[1].kind, FieldKind::Categorical);
+        // Forced dense, it is numbers.
+        schema.dense = vec!["age".into()];
+        let (d, _) = read_parquet(std::slice::from_ref(&pq), &schema).unwrap();
+        assert_eq!(d.row(1)[1], FieldValue::Dense(41.0));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn boolean_and_positive_labels_and_two_files() {
+        let dir = temp_dir("labels");
+        let a = dir.join("a.parquet");
+        let b = dir.join("b.parquet");
+        write_parquet(
+            &a,
+            vec![
+                (
+                    "clicked",
+                    Arc::new(BooleanArray::from(vec![true, false])) as ArrayRef,
+                ),
+                ("x", Arc::new(StringArray::from(vec!["u", "v"]))),
+            ],
+        );
+        write_parquet(
+            &b,
+            vec![
+                (
+                    "clicked",
+                    Arc::new(BooleanArray::from(vec![false])) as ArrayRef,
+                ),
+                ("x", Arc::new(StringArray::from(vec!["v"]))),
+            ],
+        );
+        let schema = SchemaOptions::with_label("clicked");
+        let (d, per_file) = read_parquet(&[a.clone(), b.clone()], &schema).unwrap();
+        assert_eq!(per_file, vec![2, 1]);
+        assert_eq!(d.labels, vec![1.0, 0.0, 0.0]);
+        assert_eq!(d.row(2)[0], FieldValue::Categorical(2), "v keeps its code");
+        // A string label against `positive`.
+        let c = dir.join("c.parquet");
+        write_parquet(
+            &c,
+            vec![
+                (
+                    "inc",
+                    Arc::new(StringArray::from(vec![">50K", "<=50K"])) as ArrayRef,
+                ),
+                ("x", Arc::new(StringArray::from(vec!["u", "v"]))),
+            ],
+        );
+        let mut schema = SchemaOptions::with_label("inc");
+        let err = read_parquet(std::slice::from_ref(&c), &schema).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("c.parquet: row 1: column \"inc\""), "{msg}");
+        assert!(
+            msg.contains("\">50K\"") && msg.contains("--positive"),
+            "{msg}"
+        );
+        schema.positive = Some(">50K".into());
+        let (d, _) = read_parquet(std::slice::from_ref(&c), &schema).unwrap();
+        assert_eq!(d.labels, vec![1.0, 0.0]);
+        // Files with other columns.
+        let err = read_parquet(&[a, c], &SchemaOptions::with_label("clicked")).unwrap_err();
+        assert!(err.to_string().contains("c.parquet: the columns"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn bad_cells_name_file_row_and_column() {
+        let dir = temp_dir("bad");
+        let p = dir.join("bad.parquet");
+        write_parquet(
+            &p,
+            vec![
+                ("y", Arc::new(Int64Array::from(vec![1, 0, 1])) as ArrayRef),
+                (
+                    "score",
+                    Arc::new(Float64Array::from(vec![1.0, f64::NAN, 2.0])) as ArrayRef,
+                ),
+                (
+                    "rate",
+                    Arc::new(Float64Array::from(vec![1.0, 2.0, f64::INFINITY])),
+                ),
+                ("txt", Arc::new(StringArray::from(vec!["1.5", "abc", "2"]))),
+            ],
+        );
+        let mut schema = SchemaOptions::with_label("y");
+        let err = read_parquet(std::slice::from_ref(&p), &schema).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("bad.parquet: row 2: column \"score\": NaN is not a finite number"),
+            "{err}"
+        );
+        schema.ignore = vec!["score".into()];
+        let err = read_parquet(std::slice::from_ref(&p), &schema).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("bad.parquet: row 3: column \"rate\": inf is not a finite number"),
+            "{err}"
+        );
+        schema.ignore = vec!["score".into(), "rate".into()];
+        schema.dense = vec!["txt".into()];
+        let err = read_parquet(std::slice::from_ref(&p), &schema).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("bad.parquet: row 2: column \"txt\": \"abc\" is not a finite number"),
+            "{err}"
+        );
+        schema.dense.clear();
+        let (d, _) = read_parquet(std::slice::from_ref(&p), &schema).unwrap();
+        assert_eq!(
+            d.fields[0].kind,
+            FieldKind::Categorical,
+            "strings stay categorical"
+        );
+        let nolabel = dir.join("nolabel.parquet");
+        write_parquet(
+            &nolabel,
+            vec![
+                (
+                    "y",
+                    Arc::new(Int64Array::from(vec![Some(1), Some(0), None])) as ArrayRef,
+                ),
+                ("x", Arc::new(StringArray::from(vec!["a", "b", "c"]))),
+            ],
+        );
+        let err = read_parquet(&[nolabel], &SchemaOptions::with_label("y")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("nolabel.parquet: row 3: column \"y\": the label is missing"),
+            "{err}"
+        );
+        // Not Parquet at all; an unknown column.
+        let not = dir.join("not.parquet");
+        std::fs::write(&not, "y,a\n1,2\n").unwrap();
+        let err = read_parquet(std::slice::from_ref(&not), &schema).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("not.parquet: not a readable Parquet file"),
+            "{err}"
+        );
+        schema.ignore = vec!["nope".into()];
+        let err = read_parquet(std::slice::from_ref(&p), &schema).unwrap_err();
+        assert!(err.to_string().contains("\"nope\""), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
