@@ -532,3 +532,131 @@ pub fn nid_speed(settings: NidSpeedSettings, progress: impl Fn(&str)) -> Result<
         training,
     })
 }
+
+/// Row counts of a benchmark's split.
+#[derive(Clone, Debug, Serialize)]
+pub struct RowCountsOut {
+    /// Training rows.
+    pub train: usize,
+    /// Validation rows.
+    pub validation: usize,
+    /// Test rows.
+    pub test: usize,
+}
+
+/// One model of `glider bench models`: test metrics over seeds.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelRow {
+    /// Architecture.
+    pub model: String,
+    /// Its settings.
+    pub params: glider_nn::ctr::CtrParams,
+    /// Mean test AUC over seeds.
+    pub auc_mean: f64,
+    /// Sample standard deviation of the test AUC.
+    pub auc_std: f64,
+    /// Mean test logloss.
+    pub logloss_mean: f64,
+    /// Sample standard deviation of the test logloss.
+    pub logloss_std: f64,
+    /// Per seed: test AUC, test logloss, epochs run, best epoch, seconds.
+    pub seeds: Vec<SeedResult>,
+}
+
+/// One seed of one model.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeedResult {
+    /// The seed.
+    pub seed: u64,
+    /// Test AUC.
+    pub auc: f64,
+    /// Test logloss.
+    pub logloss: f64,
+    /// Epochs run.
+    pub epochs: usize,
+    /// Epoch whose weights were kept.
+    pub best_epoch: usize,
+    /// Training wall time.
+    pub seconds: f64,
+}
+
+impl ModelRow {
+    /// The table header matching [`ModelRow::line`].
+    pub fn header() -> String {
+        format!(
+            "  {:<9} {:>18} {:>18} {:>7} {:>9}",
+            "model", "test AUC", "test logloss", "epochs", "s/seed"
+        )
+    }
+
+    /// One table line.
+    pub fn line(&self) -> String {
+        let n = self.seeds.len().max(1) as f64;
+        format!(
+            "  {:<9} {:>9.4} ± {:<6.4} {:>9.4} ± {:<6.4} {:>7.1} {:>9.1}",
+            self.model,
+            self.auc_mean,
+            self.auc_std,
+            self.logloss_mean,
+            self.logloss_std,
+            self.seeds.iter().map(|s| s.epochs as f64).sum::<f64>() / n,
+            self.seeds.iter().map(|s| s.seconds).sum::<f64>() / n,
+        )
+    }
+}
+
+/// Trains `kind` with seeds `0..seeds` on the split and evaluates each on the test rows.
+///
+/// # Errors
+/// A training error, or test rows of one class.
+pub fn model_row(
+    kind: glider_nn::ctr::ModelKind,
+    params: &glider_nn::ctr::CtrParams,
+    data: &glider_data::Dataset,
+    split: &glider_data::Split,
+    encoder: &glider_data::EncoderOptions,
+    seeds: usize,
+    reporter: &dyn glider_explain::pipeline::Reporter,
+) -> Result<ModelRow> {
+    let enc = glider_data::InputEncoder::fit(data, &split.train, encoder)?;
+    let mut results = Vec::with_capacity(seeds);
+    for seed in 0..seeds as u64 {
+        let t0 = Instant::now();
+        let model = {
+            let stage = reporter.stage(&format!("{} seed {}/{seeds}", kind.name(), seed + 1));
+            glider_nn::ctr::train(
+                kind,
+                data,
+                &split.train,
+                &split.validation,
+                &enc,
+                params,
+                seed,
+                stage.as_ref(),
+            )?
+        };
+        let seconds = t0.elapsed().as_secs_f64();
+        let m = glider_explain::pipeline::evaluate(model.as_ref(), data, &split.test)?;
+        results.push(SeedResult {
+            seed,
+            auc: m.auc,
+            logloss: m.logloss,
+            epochs: model.history().len(),
+            best_epoch: model.best_epoch(),
+            seconds,
+        });
+    }
+    let aucs: Vec<f64> = results.iter().map(|r| r.auc).collect();
+    let lls: Vec<f64> = results.iter().map(|r| r.logloss).collect();
+    let (auc_mean, auc_std) = glider_core::metrics::mean_std(&aucs);
+    let (logloss_mean, logloss_std) = glider_core::metrics::mean_std(&lls);
+    Ok(ModelRow {
+        model: kind.name().to_string(),
+        params: params.clone(),
+        auc_mean,
+        auc_std,
+        logloss_mean,
+        logloss_std,
+        seeds: results,
+    })
+}

@@ -7,10 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use glider_core::nid::Averaging;
 use glider_data::cross::CrossOptions;
-use glider_data::{
-    embedded, read_criteo, read_csv, split_indices, CsvOptions, Dataset, EncoderOptions,
-    SchemaOptions, Split,
-};
+use glider_data::{embedded, split_indices, Dataset, EncoderOptions, SchemaOptions, Split};
 use glider_explain::pipeline::{self, RunConfig, TargetConfig};
 use glider_explain::{Detector, GliderParams, Journal, LocalParams};
 use glider_nn::ctr::{CtrParams, ModelKind};
@@ -57,6 +54,13 @@ enum Command {
         after_help = "Example:\n  glider predict --model-dir out/adult-model --data new.csv --out scores.csv"
     )]
     Predict(PredictArgs),
+    /// An attention model's own interaction maps (AutoInt, AutoInt+, FiBiNET, InterHAt),
+    /// averaged over the first rows of a file, with field pairs ranked by a documented
+    /// symmetric rule; writes attention.json and attention_heatmap.svg.
+    #[command(
+        after_help = "Example:\n  glider train --data embedded:adult --model autoint --out out/autoint\n  glider attention --model-dir out/autoint --data adult.csv --out out/attention"
+    )]
+    Attention(AttentionArgs),
     /// Explain a trained model with GLIDER on the first N rows of a file (shardable,
     /// resumable); writes global_interactions.json, local.jsonl and detect.json.
     #[command(after_help = "Examples:
@@ -97,6 +101,30 @@ enum BenchCommand {
         after_help = "Example:\n  glider bench nid-speed --pytorch python3 --out out/bench-nid-speed\n\nThe PyTorch reference (scripts/pytorch_nid_throughput.py) needs `pip install torch`."
     )]
     NidSpeed(NidSpeedArgs),
+    /// Every recommender on one dataset over several seeds: test AUC and logloss, mean and
+    /// standard deviation (the model-zoo table of BENCHMARKS.md).
+    #[command(
+        after_help = "Example:\n  glider bench models --data ../shared/data/movielens_100k/ml100k_ctr.csv --model all --seeds 3 --out out/bench-models"
+    )]
+    Models(ModelsBenchArgs),
+}
+
+#[derive(Args, Debug)]
+struct ModelsBenchArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Seeds per model (0, 1, …): each seed sets the initialisation and shuffling; the split
+    /// stays that of --seed.
+    #[arg(long, default_value_t = 3)]
+    seeds: usize,
+    /// Seed of the split.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-models")]
+    out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -366,6 +394,15 @@ pub enum Format {
     Csv,
     /// Criteo Kaggle TSV: label, I1..I13, C1..C26, no header, empty = missing.
     Criteo,
+    /// Avazu Kaggle CSV: id, click, hour, C1, banner_pos, …, C21; all 23 fields categorical.
+    Avazu,
+    /// libFM / libSVM `label index:value …` with one-hot tokens (Frappe, iPinYou); labels
+    /// -1/1 or 0/1. A token's field is its position, or with --featindex the field named in
+    /// iPinYou's feature-index file.
+    Libfm,
+    /// Parquet: float columns dense, other columns categorical (override with --dense and
+    /// --categorical); --label names the label column.
+    Parquet,
 }
 
 /// Where the data comes from and how to read it (shared by every subcommand).
@@ -378,12 +415,24 @@ pub struct DataArgs {
     /// Validation file (same format); requires --test.
     #[arg(long, requires = "test")]
     validation: Option<PathBuf>,
-    /// Test file (same format); requires --validation.
-    #[arg(long, requires = "validation")]
+    /// Test file (same format). With --validation, the three files are the split; alone,
+    /// --data is split into training and validation (--validation-fraction, seeded).
+    #[arg(long)]
     test: Option<PathBuf>,
+    /// Share of --data held out for validation when only --test is given.
+    #[arg(long, default_value_t = 0.1)]
+    validation_fraction: f64,
     /// File format.
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     format: Format,
+    /// libFM: the feature-index file (`field:value<TAB>index` per line, as iPinYou's
+    /// featindex.txt) that names each token's field.
+    #[arg(long)]
+    featindex: Option<PathBuf>,
+    /// libFM without --featindex: names of the positional fields (comma separated; default
+    /// f1, f2, …).
+    #[arg(long, value_delimiter = ',')]
+    field_names: Vec<String>,
     /// Label column (CSV).
     #[arg(long, default_value = "label")]
     label: String,
@@ -420,7 +469,8 @@ pub struct DataArgs {
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
     /// Recommender architecture: lr, fm, wdl, deepfm, dcn, xdeepfm, autoint, autoint+,
-    /// fibinet, interhat. `glider run` takes a comma-separated list of target models.
+    /// fibinet, interhat. `glider run` and `glider bench models` take a comma-separated list
+    /// (or `all`).
     #[arg(long, default_value = "deepfm")]
     model: String,
     /// Embedding size.
@@ -475,6 +525,9 @@ pub struct ModelArgs {
 impl ModelArgs {
     /// The architectures named by --model (one or more, comma separated, no repeats).
     fn kinds(&self) -> Result<Vec<ModelKind>> {
+        if self.model.trim().eq_ignore_ascii_case("all") {
+            return Ok(ModelKind::ALL.to_vec());
+        }
         let mut out = Vec::new();
         for name in self.model.split(',').filter(|s| !s.trim().is_empty()) {
             let kind: ModelKind = name.parse().map_err(anyhow::Error::msg)?;
@@ -658,6 +711,22 @@ struct TrainArgs {
 }
 
 #[derive(Args, Debug)]
+struct AttentionArgs {
+    /// A folder written by `glider train` with an attention model.
+    #[arg(long)]
+    model_dir: PathBuf,
+    /// File whose first --sample rows are averaged over (the model's format).
+    #[arg(long)]
+    data: PathBuf,
+    /// Rows to average the maps over.
+    #[arg(long, default_value_t = 2000)]
+    sample: usize,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
 struct PredictArgs {
     /// A folder written by `glider train`.
     #[arg(long)]
@@ -740,6 +809,13 @@ pub fn execute(cli: Cli) -> Result<()> {
             println!("Scored {n} rows; wrote {}", args.out.display());
             Ok(())
         }
+        Command::Attention(args) => {
+            println!(
+                "{}",
+                crate::attention::run(&args.model_dir, &args.data, &args.out, args.sample)?
+            );
+            Ok(())
+        }
         Command::Detect(args) => detect(*args, cli.quiet),
         Command::Merge(args) => {
             println!("{}", crate::model_dir::merge(&args.dirs, &args.out)?);
@@ -750,6 +826,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Bench(BenchCommand::Local(args)) => bench_local(args, cli.quiet),
         Command::Bench(BenchCommand::Nid(args)) => bench_nid(args, cli.quiet),
         Command::Bench(BenchCommand::NidSpeed(args)) => bench_nid_speed(args, cli.quiet),
+        Command::Bench(BenchCommand::Models(args)) => bench_models(args, cli.quiet),
     }
 }
 
@@ -821,27 +898,45 @@ pub fn load_with(
         return Ok((data, split));
     }
     let mut paths = vec![PathBuf::from(&args.data)];
-    if let (Some(v), Some(t)) = (&args.validation, &args.test) {
-        paths.push(v.clone());
-        paths.push(t.clone());
-    }
-    let (data, per_file) = match args.format {
-        Format::Csv => {
-            let options = CsvOptions {
-                delimiter: delimiter(&args.delimiter)?,
-            };
-            let mut schema = schema(args);
-            schema.target = target;
-            read_csv(&paths, &schema, &options)?
+    match (&args.validation, &args.test) {
+        (Some(v), Some(t)) => {
+            paths.push(v.clone());
+            paths.push(t.clone());
         }
-        Format::Criteo => read_criteo(&paths, &args.ignore)?,
-    };
-    let split = if paths.len() == 3 {
-        Split::from_counts(&per_file)?
-    } else {
-        split_indices(data.num_rows(), 0.1, 0.1, seed)?
+        (None, Some(t)) => paths.push(t.clone()),
+        _ => {}
+    }
+    let mut reading = reading(args)?;
+    reading.schema.target = target;
+    let (data, per_file) = reading.read_paths(&paths, false)?;
+    let split = match paths.len() {
+        3 => Split::from_counts(&per_file)?,
+        2 => split_with_test_file(per_file[0], per_file[1], args.validation_fraction, seed)?,
+        _ => split_indices(data.num_rows(), 0.1, 0.1, seed)?,
     };
     Ok((data, split))
+}
+
+/// The split when only a test file is given: the first `first` rows (from --data) are
+/// shuffled with `seed` and `fraction` of them held out for validation; the next `test` rows
+/// are the test part.
+fn split_with_test_file(first: usize, test: usize, fraction: f64, seed: u64) -> Result<Split> {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    if !(fraction > 0.0 && fraction < 1.0) {
+        bail!("--validation-fraction must be in (0, 1), got {fraction}");
+    }
+    if first < 2 || test == 0 {
+        bail!("{first} rows in --data and {test} in --test: need at least 2 and 1");
+    }
+    let mut order: Vec<usize> = (0..first).collect();
+    order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+    let n_val = ((first as f64 * fraction).round() as usize).clamp(1, first - 1);
+    Ok(Split {
+        train: order[n_val..].to_vec(),
+        validation: order[..n_val].to_vec(),
+        test: (first..first + test).collect(),
+    })
 }
 
 fn config(
@@ -982,7 +1077,10 @@ fn demo(args: DemoArgs, quiet: bool) -> Result<()> {
         data: embedded::ADULT_NAME.to_string(),
         validation: None,
         test: None,
+        validation_fraction: 0.1,
         format: Format::Csv,
+        featindex: None,
+        field_names: vec![],
         label: "income".into(),
         positive: Some(">50K".into()),
         categorical: vec![],
@@ -1157,15 +1255,29 @@ fn reading(args: &DataArgs) -> Result<crate::model_dir::Reading> {
             format: "csv".into(),
             schema: embedded::adult_schema(),
             delimiter: b',',
+            libfm: None,
         });
+    }
+    if args.featindex.is_some() && args.format != Format::Libfm {
+        bail!("--featindex applies to --format libfm only");
     }
     Ok(crate::model_dir::Reading {
         format: match args.format {
-            Format::Csv => "csv".into(),
-            Format::Criteo => "criteo".into(),
-        },
+            Format::Csv => "csv",
+            Format::Criteo => "criteo",
+            Format::Avazu => "avazu",
+            Format::Libfm => "libfm",
+            Format::Parquet => "parquet",
+        }
+        .into(),
         schema: schema(args),
         delimiter: delimiter(&args.delimiter)?,
+        libfm: (args.format == Format::Libfm).then(|| match &args.featindex {
+            Some(path) => glider_data::LibfmFields::FeatIndex { path: path.clone() },
+            None => glider_data::LibfmFields::Positional {
+                names: (!args.field_names.is_empty()).then(|| args.field_names.clone()),
+            },
+        }),
     })
 }
 
@@ -1221,6 +1333,70 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
         &bars,
     )?;
     println!("{line}");
+    Ok(())
+}
+
+fn bench_models(args: ModelsBenchArgs, quiet: bool) -> Result<()> {
+    if args.seeds == 0 {
+        bail!("--seeds must be at least 1");
+    }
+    let kinds = args.model.kinds()?;
+    let (data, split) = load(&args.data, args.seed)?;
+    let encoder_options = EncoderOptions {
+        min_count: args.data.min_count,
+        hash_buckets: args.data.hash_buckets,
+    };
+    let bars = Bars::new(quiet);
+    let mut rows = Vec::new();
+    for &kind in &kinds {
+        let params = args.model.params(kind)?;
+        let row = crate::bench::model_row(
+            kind,
+            &params,
+            &data,
+            &split,
+            &encoder_options,
+            args.seeds,
+            &bars,
+        )?;
+        if !quiet {
+            eprintln!("{}", row.line());
+        }
+        rows.push(row);
+    }
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        data: &'a str,
+        rows: crate::bench::RowCountsOut,
+        seeds: usize,
+        models: &'a [crate::bench::ModelRow],
+    }
+    write_bench(
+        &args.out,
+        &Out {
+            data: &data.source,
+            rows: crate::bench::RowCountsOut {
+                train: split.train.len(),
+                validation: split.validation.len(),
+                test: split.test.len(),
+            },
+            seeds: args.seeds,
+            models: &rows,
+        },
+    )?;
+    println!(
+        "{}: {} train / {} validation / {} test rows, {} seeds per model",
+        data.source,
+        split.train.len(),
+        split.validation.len(),
+        split.test.len(),
+        args.seeds
+    );
+    println!("{}", crate::bench::ModelRow::header());
+    for r in &rows {
+        println!("{}", r.line());
+    }
+    println!("Wrote {}/bench.json", args.out.display());
     Ok(())
 }
 

@@ -4,11 +4,13 @@
 //! The binary only parses arguments, wires the library crates together and prints; the
 //! methods live in `glider-core`, `glider-data`, `glider-nn` and `glider-explain`.
 
+mod attention;
 mod bench;
 mod cli;
 mod model_dir;
 mod nid;
 mod output;
+mod plot;
 mod progress;
 
 use std::process::ExitCode;

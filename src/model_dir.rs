@@ -13,7 +13,8 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use glider_data::{
-    read_criteo_with, read_csv, CsvOptions, Dataset, FieldEncoding, InputEncoder, SchemaOptions,
+    read_avazu, read_criteo_with, read_csv, read_libfm, CsvOptions, Dataset, FieldEncoding,
+    InputEncoder, LibfmFields, SchemaOptions,
 };
 use glider_explain::journal::fingerprint;
 use glider_explain::pipeline::{
@@ -27,42 +28,79 @@ use crate::output::{write_atomic, write_json};
 /// How files are read for a model (the schema flags it was trained with).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Reading {
-    /// `csv` or `criteo`.
+    /// `csv`, `criteo`, `avazu`, `libfm` or `parquet`.
     pub format: String,
     /// Label, kinds, ignored columns, missing tokens.
     pub schema: SchemaOptions,
     /// CSV delimiter byte.
     pub delimiter: u8,
+    /// libFM: where each token's field comes from.
+    #[serde(default)]
+    pub libfm: Option<LibfmFields>,
 }
 
 impl Reading {
-    /// Reads `path` the way the model's training data was read; the label may be absent.
-    pub fn read(&self, path: &Path) -> Result<Dataset> {
-        let paths = [path.to_path_buf()];
-        let data = match self.format.as_str() {
+    /// Reads `paths` into one dataset (rows per file returned); with `label_optional`, a
+    /// file without the label column reads with label 0 (files to score).
+    ///
+    /// # Errors
+    /// The reader's error, naming the file, line and column or field.
+    pub fn read_paths(
+        &self,
+        paths: &[PathBuf],
+        label_optional: bool,
+    ) -> Result<(Dataset, Vec<usize>)> {
+        let out = match self.format.as_str() {
             "criteo" => {
                 // Kaggle's test.txt has no label column: 39 cells instead of 40.
-                let head = std::fs::read(path)
-                    .ok()
-                    .and_then(|b| b.split(|&c| c == b'\n').next().map(|l| l.to_vec()))
-                    .unwrap_or_default();
-                let cells = head.iter().filter(|&&c| c == b'\t').count() + 1;
-                read_criteo_with(&paths, &self.schema.ignore, cells != 39)?.0
+                let labeled = !label_optional
+                    || paths.iter().all(|p| {
+                        let head = std::fs::read(p)
+                            .ok()
+                            .and_then(|b| b.split(|&c| c == b'\n').next().map(|l| l.to_vec()))
+                            .unwrap_or_default();
+                        head.iter().filter(|&&c| c == b'\t').count() + 1 != 39
+                    });
+                read_criteo_with(paths, &self.schema.ignore, labeled)?
+            }
+            "avazu" => read_avazu(paths, &self.schema.ignore)?,
+            "libfm" => {
+                let fields = self
+                    .libfm
+                    .clone()
+                    .unwrap_or(LibfmFields::Positional { names: None });
+                read_libfm(paths, &fields)?
+            }
+            "parquet" => {
+                #[cfg(feature = "parquet")]
+                {
+                    let mut schema = self.schema.clone();
+                    schema.label_optional |= label_optional;
+                    glider_data::read_parquet(paths, &schema)?
+                }
+                #[cfg(not(feature = "parquet"))]
+                {
+                    bail!("this glider was built without Parquet support (cargo feature `parquet`)")
+                }
             }
             _ => {
                 let mut schema = self.schema.clone();
-                schema.label_optional = true;
+                schema.label_optional |= label_optional;
                 read_csv(
-                    &paths,
+                    paths,
                     &schema,
                     &CsvOptions {
                         delimiter: self.delimiter,
                     },
                 )?
-                .0
             }
         };
-        Ok(data)
+        Ok(out)
+    }
+
+    /// Reads `path` the way the model's training data was read; the label may be absent.
+    pub fn read(&self, path: &Path) -> Result<Dataset> {
+        Ok(self.read_paths(&[path.to_path_buf()], true)?.0)
     }
 }
 

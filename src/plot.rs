@@ -1,0 +1,130 @@
+//! Charts as self-contained SVG files, drawn with plotters and the bundled DejaVu Sans font
+//! (assets/DejaVuSans.ttf, Bitstream Vera licence in assets/DejaVuSans-LICENSE.txt), so no
+//! system font is needed.
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{anyhow, Result};
+use plotters::prelude::*;
+use plotters::style::{register_font, FontStyle};
+
+use crate::output::write_atomic;
+
+static FONT: Once = Once::new();
+
+fn register() {
+    FONT.call_once(|| {
+        // The bytes are a valid TTF compiled into the binary; a failure would leave plotters
+        // without a font, which the drawing calls below report as an error.
+        let _ = register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            include_bytes!("../assets/DejaVuSans.ttf"),
+        );
+    });
+}
+
+/// A colour on a white → blue scale for `t` in `[0, 1]`.
+fn blues(t: f64) -> RGBColor {
+    let t = t.clamp(0.0, 1.0);
+    let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+    RGBColor(lerp(247.0, 8.0), lerp(251.0, 48.0), lerp(255.0, 107.0))
+}
+
+/// Draws a `labels.len() × labels.len()` heatmap of `values` (row-major) as an SVG string;
+/// the diagonal is drawn grey (a field with itself is not an interaction). Colour runs from
+/// the smallest to the largest off-diagonal value.
+///
+/// # Errors
+/// When `values` has the wrong length or plotters fails to draw.
+pub fn heatmap_svg(title: &str, labels: &[String], values: &[f64]) -> Result<String> {
+    register();
+    let f = labels.len();
+    if values.len() != f * f || f == 0 {
+        return Err(anyhow!(
+            "heatmap: {} values for {f} labels (need {})",
+            values.len(),
+            f * f
+        ));
+    }
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for i in 0..f {
+        for j in 0..f {
+            if i != j && values[i * f + j].is_finite() {
+                lo = lo.min(values[i * f + j]);
+                hi = hi.max(values[i * f + j]);
+            }
+        }
+    }
+    if !(hi > lo) {
+        hi = lo + 1.0;
+    }
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(1) as u32;
+    let margin = (longest * 7 + 10).min(220);
+    let cell = (640 / f as u32).clamp(8, 40);
+    let side = cell * f as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (side + margin + 40, side + margin + 60))
+            .into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("heatmap: {e}"))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(margin)
+            .y_label_area_size(margin)
+            .build_cartesian_2d(0f64..f as f64, f as f64..0f64)
+            .map_err(|e| anyhow!("heatmap: {e}"))?;
+        let label_at = |v: &f64| {
+            let i = v.floor() as usize;
+            if (*v - v.floor() - 0.5).abs() < 1e-6 && i < f {
+                labels[i].clone()
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(f)
+            .y_labels(f)
+            .x_label_formatter(&label_at)
+            .y_label_formatter(&label_at)
+            .x_label_style(
+                ("sans-serif", 11)
+                    .into_font()
+                    .transform(FontTransform::Rotate90),
+            )
+            .y_label_style(("sans-serif", 11))
+            .draw()
+            .map_err(|e| anyhow!("heatmap: {e}"))?;
+        chart
+            .draw_series((0..f).flat_map(|i| {
+                (0..f).map(move |j| {
+                    let v = values[i * f + j];
+                    let colour = if i == j || !v.is_finite() {
+                        RGBColor(220, 220, 220)
+                    } else {
+                        blues((v - lo) / (hi - lo))
+                    };
+                    Rectangle::new(
+                        [(j as f64, i as f64), (j as f64 + 1.0, i as f64 + 1.0)],
+                        colour.filled(),
+                    )
+                })
+            }))
+            .map_err(|e| anyhow!("heatmap: {e}"))?;
+        root.present().map_err(|e| anyhow!("heatmap: {e}"))?;
+    }
+    Ok(svg)
+}
+
+/// [`heatmap_svg`] written atomically to `path`.
+///
+/// # Errors
+/// As [`heatmap_svg`], or when the file cannot be written.
+pub fn write_heatmap(path: &Path, title: &str, labels: &[String], values: &[f64]) -> Result<()> {
+    let svg = heatmap_svg(title, labels, values)?;
+    write_atomic(path, svg.as_bytes())
+}
