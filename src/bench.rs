@@ -660,3 +660,208 @@ pub fn model_row(
         seeds: results,
     })
 }
+
+/// Settings of `glider bench antehoc`.
+#[derive(Clone, Debug, Serialize)]
+pub struct AnteHocSettings {
+    /// The synthetic data (its seed is replaced per trial).
+    pub data: glider_core::synth::SynthCtrConfig,
+    /// Trials (data seed, split and training seeds all derive from the trial index).
+    pub trials: usize,
+    /// The attention models whose maps are scored.
+    pub models: Vec<glider_nn::ctr::ModelKind>,
+    /// The model GLIDER explains.
+    pub source: glider_nn::ctr::ModelKind,
+    /// Maximum training epochs of every model.
+    pub epochs: usize,
+    /// GLIDER's settings (instances, perturbations, detector).
+    pub glider: glider_explain::GliderParams,
+}
+
+/// One method's pairwise AUC over trials.
+#[derive(Clone, Debug, Serialize)]
+pub struct AnteHocScore {
+    /// `autoint`, `fibinet`, `interhat`, or `glider(<source>)`.
+    pub method: String,
+    /// How the method scores a field pair.
+    pub rule: String,
+    /// Pairwise AUC per trial against the planted pairs.
+    pub pairwise_auc: Vec<f64>,
+    /// Mean pairwise AUC.
+    pub mean: f64,
+    /// Sample standard deviation.
+    pub std: f64,
+    /// The model's test AUC per trial (how well it fits the clicks).
+    pub test_auc: Vec<f64>,
+}
+
+/// Pairwise AUC of every field pair's score against the planted sets (spec 1.6: a pair is
+/// positive when both fields lie in one planted set).
+fn pair_scores_auc(scores: &[(usize, usize, f64)], planted: &[Vec<usize>]) -> Option<f64> {
+    let ranked: Vec<glider_core::nid::RankedInteraction> = scores
+        .iter()
+        .map(|&(i, j, s)| glider_core::nid::RankedInteraction {
+            features: vec![i, j],
+            strength: s,
+        })
+        .collect();
+    glider_core::metrics::pairwise_auc(&ranked, planted)
+}
+
+/// GLIDER's pair score: for fields `i < j`, the summed instance counts of every counted
+/// interaction that contains both (how often the pair occurs inside a local explanation).
+pub fn glider_pair_scores(
+    counted: &[glider_core::aggregate::CountedInteraction],
+    fields: usize,
+) -> Vec<(usize, usize, f64)> {
+    let mut m = vec![0f64; fields * fields];
+    for c in counted {
+        for (a, &i) in c.features.iter().enumerate() {
+            for &j in &c.features[a + 1..] {
+                m[i * fields + j] += c.count as f64;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for i in 0..fields {
+        for j in i + 1..fields {
+            out.push((i, j, m[i * fields + j]));
+        }
+    }
+    out
+}
+
+/// Ante-hoc maps vs GLIDER on synthetic CTR data with planted interactions: each trial
+/// generates the data, trains every attention model and the source, ranks field pairs by each
+/// model's documented rule and by GLIDER's counts, and scores the rankings by pairwise AUC.
+///
+/// # Errors
+/// A generation, training or detection error.
+pub fn antehoc(
+    settings: &AnteHocSettings,
+    reporter: &dyn glider_explain::pipeline::Reporter,
+) -> Result<Vec<AnteHocScore>> {
+    use glider_explain::pipeline::evaluate;
+    use glider_nn::ctr::{self, CtrParams};
+    let mut scores: Vec<AnteHocScore> = Vec::new();
+    let mut record = |method: String, rule: &str, auc: f64, test_auc: f64| match scores
+        .iter_mut()
+        .find(|s| s.method == method)
+    {
+        Some(s) => {
+            s.pairwise_auc.push(auc);
+            s.test_auc.push(test_auc);
+        }
+        None => scores.push(AnteHocScore {
+            method,
+            rule: rule.to_string(),
+            pairwise_auc: vec![auc],
+            mean: 0.0,
+            std: 0.0,
+            test_auc: vec![test_auc],
+        }),
+    };
+    for trial in 0..settings.trials {
+        let mut cfg = settings.data.clone();
+        cfg.seed = settings.data.seed + trial as u64;
+        let (data, planted) = glider_data::synth::synthetic(&cfg)?;
+        let split = glider_data::split_indices(data.num_rows(), 0.1, 0.1, trial as u64)?;
+        let enc = glider_data::InputEncoder::fit(
+            &data,
+            &split.train,
+            &glider_data::EncoderOptions {
+                min_count: 0,
+                hash_buckets: 0,
+            },
+        )?;
+        let f = data.num_fields();
+        let sample: Vec<usize> = split.validation.iter().copied().take(2000).collect();
+        let batch = enc.encode_rows(&data, &sample);
+        let train = |kind: ctr::ModelKind| -> Result<Box<dyn ctr::Recommender>> {
+            let params = CtrParams {
+                max_epochs: settings.epochs,
+                ..CtrParams::for_model(kind)
+            };
+            let stage = reporter.stage(&format!(
+                "trial {}/{}: train {}",
+                trial + 1,
+                settings.trials,
+                kind.name()
+            ));
+            Ok(ctr::train(
+                kind,
+                &data,
+                &split.train,
+                &split.validation,
+                &enc,
+                &params,
+                trial as u64,
+                stage.as_ref(),
+            )?)
+        };
+        for &kind in &settings.models {
+            let model = train(kind)?;
+            let test = evaluate(model.as_ref(), &data, &split.test)?;
+            let Some(maps) = model.interaction_maps(&batch)? else {
+                anyhow::bail!("{kind} has no interaction maps");
+            };
+            let auc = pair_scores_auc(&maps.ranked_pairs(), &planted)
+                .ok_or_else(|| anyhow::anyhow!("pairwise AUC undefined"))?;
+            reporter.note(&format!(
+                "trial {}: {kind} pairwise AUC {auc:.3} (test AUC {:.4})",
+                trial + 1,
+                test.auc
+            ));
+            record(kind.name().to_string(), &maps.rule, auc, test.auc);
+        }
+        let source = train(settings.source)?;
+        let test = evaluate(source.as_ref(), &data, &split.test)?;
+        let rows: Vec<usize> = split
+            .validation
+            .iter()
+            .copied()
+            .take(settings.glider.instances)
+            .collect();
+        let detection = {
+            let stage = reporter.stage(&format!(
+                "trial {}/{}: GLIDER on {}",
+                trial + 1,
+                settings.trials,
+                settings.source.name()
+            ));
+            glider_explain::detect_global(
+                &glider_explain::ModelBlackBox::new(source.as_ref()),
+                &data,
+                &rows,
+                &glider_explain::GliderParams {
+                    seed: trial as u64,
+                    ..settings.glider.clone()
+                },
+                stage.as_ref(),
+                None,
+                0,
+            )
+        };
+        let auc = pair_scores_auc(&glider_pair_scores(&detection.counted, f), &planted)
+            .ok_or_else(|| anyhow::anyhow!("pairwise AUC undefined"))?;
+        reporter.note(&format!(
+            "trial {}: GLIDER({}) pairwise AUC {auc:.3} (test AUC {:.4})",
+            trial + 1,
+            settings.source.name(),
+            test.auc
+        ));
+        record(
+            format!("glider({})", settings.source.name()),
+            "GLIDER: for fields i < j, the summed instance counts of every local interaction \
+             containing both",
+            auc,
+            test.auc,
+        );
+    }
+    for s in &mut scores {
+        let (m, sd) = glider_core::metrics::mean_std(&s.pairwise_auc);
+        s.mean = m;
+        s.std = sd;
+    }
+    Ok(scores)
+}

@@ -60,7 +60,7 @@ enum Command {
     #[command(
         after_help = "Example:\n  glider train --data embedded:adult --model autoint --out out/autoint\n  glider attention --model-dir out/autoint --data adult.csv --out out/attention"
     )]
-    Attention(AttentionArgs),
+    Attention(Box<AttentionArgs>),
     /// Explain a trained model with GLIDER on the first N rows of a file (shardable,
     /// resumable); writes global_interactions.json, local.jsonl and detect.json.
     #[command(after_help = "Examples:
@@ -106,7 +106,83 @@ enum BenchCommand {
     #[command(
         after_help = "Example:\n  glider bench models --data ../shared/data/movielens_100k/ml100k_ctr.csv --model all --seeds 3 --out out/bench-models"
     )]
-    Models(ModelsBenchArgs),
+    Models(Box<ModelsBenchArgs>),
+    /// Ante-hoc vs post-hoc on planted interactions: AutoInt's, FiBiNET's and InterHAt's
+    /// field-pair rankings and GLIDER's, scored by pairwise AUC against the planted truth.
+    #[command(
+        after_help = "Example:\n  glider bench antehoc --trials 3 --instances 100 --out out/bench-antehoc"
+    )]
+    Antehoc(Box<AnteHocArgs>),
+}
+
+#[derive(Args, Debug)]
+struct AnteHocArgs {
+    /// Rows of synthetic data per trial.
+    #[arg(long, default_value_t = 100_000)]
+    rows: usize,
+    /// Cardinality of each field (comma separated; one field per entry).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "5,10,20,50,100,8,30,12,40,6,25,15"
+    )]
+    cardinalities: Vec<usize>,
+    /// Planted interactions: field sets separated by `;`, fields by `,` (0-based).
+    #[arg(long, default_value = "0,1;3,4;6,7,8")]
+    planted: String,
+    /// Standard deviation of the planted tuple effects (logits).
+    #[arg(long, default_value_t = 1.0)]
+    interaction_std: f64,
+    /// Standard deviation of the main effects (logits).
+    #[arg(long, default_value_t = 0.3)]
+    main_effect_std: f64,
+    /// Trials: data seed, split and training seeds derive from the trial index.
+    #[arg(long, default_value_t = 3)]
+    trials: usize,
+    /// Attention models scored.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "autoint,fibinet,interhat"
+    )]
+    models: Vec<String>,
+    /// The model GLIDER explains.
+    #[arg(long, default_value = "deepfm")]
+    source_model: String,
+    /// Maximum training epochs of every model.
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    #[command(flatten)]
+    glider: GliderArgs,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-antehoc")]
+    out: PathBuf,
+}
+
+/// Parses `0,1;3,4` into field sets.
+fn parse_sets(text: &str, fields: usize) -> Result<Vec<Vec<usize>>> {
+    text.split(';')
+        .filter(|s| !s.trim().is_empty())
+        .map(|set| {
+            let v = set
+                .split(',')
+                .map(|x| {
+                    let i: usize = x
+                        .trim()
+                        .parse()
+                        .with_context(|| format!("--planted: {x:?} is not a field index"))?;
+                    if i >= fields {
+                        bail!("--planted: field {i} does not exist ({fields} fields)");
+                    }
+                    Ok(i)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if v.len() < 2 {
+                bail!("--planted: {set:?} has fewer than two fields");
+            }
+            Ok(v)
+        })
+        .collect()
 }
 
 #[derive(Args, Debug)]
@@ -826,7 +902,8 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Bench(BenchCommand::Local(args)) => bench_local(args, cli.quiet),
         Command::Bench(BenchCommand::Nid(args)) => bench_nid(args, cli.quiet),
         Command::Bench(BenchCommand::NidSpeed(args)) => bench_nid_speed(args, cli.quiet),
-        Command::Bench(BenchCommand::Models(args)) => bench_models(args, cli.quiet),
+        Command::Bench(BenchCommand::Models(args)) => bench_models(*args, cli.quiet),
+        Command::Bench(BenchCommand::Antehoc(args)) => bench_antehoc(*args, cli.quiet),
     }
 }
 
@@ -1333,6 +1410,74 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
         &bars,
     )?;
     println!("{line}");
+    Ok(())
+}
+
+fn bench_antehoc(args: AnteHocArgs, quiet: bool) -> Result<()> {
+    if args.trials == 0 || args.epochs == 0 || args.glider.instances == 0 {
+        bail!("--trials, --epochs and --instances must be at least 1");
+    }
+    let models = args
+        .models
+        .iter()
+        .map(|m| {
+            let k: ModelKind = m.parse().map_err(anyhow::Error::msg)?;
+            if !k.has_interaction_maps() {
+                bail!("{k} has no attention maps (autoint, autoint+, fibinet, interhat do)");
+            }
+            Ok(k)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let settings = crate::bench::AnteHocSettings {
+        data: glider_core::synth::SynthCtrConfig {
+            rows: args.rows,
+            cardinalities: args.cardinalities.clone(),
+            zipf_exponent: 1.0,
+            main_effect_std: args.main_effect_std,
+            planted: parse_sets(&args.planted, args.cardinalities.len())?,
+            interaction_std: args.interaction_std,
+            bias: -1.0,
+            seed: 1,
+        },
+        trials: args.trials,
+        models,
+        source: args.source_model.parse().map_err(anyhow::Error::msg)?,
+        epochs: args.epochs,
+        glider: glider_params(&args.glider, 0),
+    };
+    let bars = Bars::new(quiet);
+    let scores = crate::bench::antehoc(&settings, &bars)?;
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        settings: &'a crate::bench::AnteHocSettings,
+        methods: &'a [crate::bench::AnteHocScore],
+    }
+    write_bench(
+        &args.out,
+        &Out {
+            settings: &settings,
+            methods: &scores,
+        },
+    )?;
+    println!(
+        "Planted {:?} in {} fields, {} rows, {} trial(s): pairwise AUC of each field-pair ranking",
+        settings.data.planted,
+        settings.data.cardinalities.len(),
+        settings.data.rows,
+        settings.trials
+    );
+    println!(
+        "  {:<16} {:>16} {:>14}",
+        "method", "pairwise AUC", "model test AUC"
+    );
+    for s in &scores {
+        let t = s.test_auc.iter().sum::<f64>() / s.test_auc.len().max(1) as f64;
+        println!(
+            "  {:<16} {:>8.3} ± {:<5.3} {:>14.4}",
+            s.method, s.mean, s.std, t
+        );
+    }
+    println!("Wrote {}/bench.json", args.out.display());
     Ok(())
 }
 

@@ -57,40 +57,43 @@ pub fn heatmap_svg(title: &str, labels: &[String], values: &[f64]) -> Result<Str
             }
         }
     }
-    if !(hi > lo) {
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
         hi = lo + 1.0;
     }
     let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(1) as u32;
-    let margin = (longest * 7 + 10).min(220);
-    let cell = (640 / f as u32).clamp(8, 40);
+    let margin = (longest * 7 + 16).min(220);
+    let cell = (480 / f as u32).clamp(12, 48);
     let side = cell * f as u32;
+    let title_width = title.chars().count() as u32 * 8;
+    let width = (side + margin + 30).max(title_width + 20);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (side + margin + 40, side + margin + 60))
-            .into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (width, side + margin + 50)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| anyhow!("heatmap: {e}"))?;
+        // Segmented axes put one label at the centre of each cell; row 0 is drawn at the top.
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 16))
+            .caption(title, ("sans-serif", 15))
             .margin(10)
             .x_label_area_size(margin)
             .y_label_area_size(margin)
-            .build_cartesian_2d(0f64..f as f64, f as f64..0f64)
+            .build_cartesian_2d((0..f).into_segmented(), (0..f).into_segmented())
             .map_err(|e| anyhow!("heatmap: {e}"))?;
-        let label_at = |v: &f64| {
-            let i = v.floor() as usize;
-            if (*v - v.floor() - 0.5).abs() < 1e-6 && i < f {
-                labels[i].clone()
-            } else {
-                String::new()
-            }
+        let column = |v: &SegmentValue<usize>| match v {
+            SegmentValue::CenterOf(i) if *i < f => labels[*i].clone(),
+            _ => String::new(),
+        };
+        let row = |v: &SegmentValue<usize>| match v {
+            SegmentValue::CenterOf(i) if *i < f => labels[f - 1 - *i].clone(),
+            _ => String::new(),
         };
         chart
             .configure_mesh()
             .disable_mesh()
             .x_labels(f)
             .y_labels(f)
-            .x_label_formatter(&label_at)
-            .y_label_formatter(&label_at)
+            .x_label_formatter(&column)
+            .y_label_formatter(&row)
             .x_label_style(
                 ("sans-serif", 11)
                     .into_font()
@@ -108,8 +111,12 @@ pub fn heatmap_svg(title: &str, labels: &[String], values: &[f64]) -> Result<Str
                     } else {
                         blues((v - lo) / (hi - lo))
                     };
+                    let y = f - 1 - i;
                     Rectangle::new(
-                        [(j as f64, i as f64), (j as f64 + 1.0, i as f64 + 1.0)],
+                        [
+                            (SegmentValue::Exact(j), SegmentValue::Exact(y)),
+                            (SegmentValue::Exact(j + 1), SegmentValue::Exact(y + 1)),
+                        ],
                         colour.filled(),
                     )
                 })

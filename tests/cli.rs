@@ -155,6 +155,10 @@ fn a_small_run_writes_the_documented_files() {
         "3",
         "--trials",
         "2",
+        "--source-model",
+        "deepfm",
+        "--model",
+        "deepfm,lr",
         "--hidden",
         "32,32",
         "--epochs",
@@ -173,7 +177,21 @@ fn a_small_run_writes_the_documented_files() {
     assert_eq!(report["trials"], 2);
     assert_eq!(report["instances"], 4);
     assert_eq!(report["fields"].as_array().unwrap().len(), 8);
-    let target = &report["targets"][0];
+    assert_eq!(report["source_model"], "deepfm");
+    assert!(report["source_test"]["auc"].as_f64().unwrap() > 0.5);
+    let targets = report["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 2);
+    assert_eq!(targets[1]["model"], "lr");
+    assert_eq!(
+        targets[1]["baseline"]["trials"].as_array().unwrap().len(),
+        2
+    );
+    // The source is also the first target: its trial-1 baseline is the source model itself.
+    assert_eq!(
+        targets[0]["baseline"]["trials"][0]["auc"],
+        report["source_test"]["auc"]
+    );
+    let target = &targets[0];
     assert_eq!(target["model"], "deepfm");
     for arm in ["baseline", "enhanced"] {
         for key in ["auc_mean", "auc_std", "logloss_mean", "logloss_std"] {
@@ -617,4 +635,170 @@ fn glider_nid_rejects_bad_tables() {
         flags.extend_from_slice(extra);
         assert_subcommand_fails("nid", "interactions.json", name, &csv, &flags, expect);
     }
+}
+
+/// A libFM file in the Frappe layout (one `index:1` token per field, global indices, labels
+/// -1/1): field 0 × field 1 parity sets the label.
+fn libfm_text(rows: usize) -> String {
+    let mut out = String::new();
+    for r in 0..rows {
+        let (a, b, c) = (r % 4, (r / 4) % 3, (r * 7) % 5);
+        let label = if (a + b) % 2 == 0 { 1 } else { -1 };
+        out.push_str(&format!("{label} {a}:1 {}:1 {}:1\n", 10 + b, 20 + c));
+    }
+    out
+}
+
+#[test]
+fn zoo_formats_and_attention_maps() {
+    let dir = scratch("zoo");
+    let data = dir.join("data.libfm");
+    std::fs::write(&data, libfm_text(600)).unwrap();
+    let model = dir.join("fibinet");
+    let o = glider(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--format",
+        "libfm",
+        "--field-names",
+        "user,item,city",
+        "--min-count",
+        "0",
+        "--model",
+        "fibinet",
+        "--hidden",
+        "16",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "64",
+        "--out",
+        model.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let card = read_json(&model.join("model.json"));
+    assert_eq!(card["model"], "fibinet");
+    assert_eq!(card["reading"]["format"], "libfm");
+    let metrics = read_json(&model.join("metrics.json"));
+    for part in ["validation", "test"] {
+        assert!(metrics[part]["auc"].is_number() && metrics[part]["logloss"].is_number());
+    }
+    assert_eq!(metrics["epochs"], 2);
+    let att = dir.join("att");
+    let o = glider(&[
+        "attention",
+        "--model-dir",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--sample",
+        "100",
+        "--out",
+        att.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let maps = read_json(&att.join("attention.json"));
+    assert_eq!(maps["fields"], serde_json::json!(["user", "item", "city"]));
+    assert_eq!(maps["rows"], 100);
+    let pairs = maps["ranked_pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 3);
+    assert!(pairs[0]["score"].as_f64().unwrap() >= pairs[2]["score"].as_f64().unwrap());
+    assert_eq!(maps["pair_scores"].as_array().unwrap().len(), 9);
+    assert!(maps["rule"].as_str().unwrap().contains("FiBiNET"));
+    let svg = std::fs::read_to_string(att.join("attention_heatmap.svg")).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("user"),
+        "{}",
+        &svg[..80]
+    );
+
+    // A model without maps: a clear error, nothing written.
+    let lr = dir.join("lr");
+    let o = glider(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--format",
+        "libfm",
+        "--min-count",
+        "0",
+        "--model",
+        "lr",
+        "--epochs",
+        "1",
+        "--out",
+        lr.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = glider(&[
+        "attention",
+        "--model-dir",
+        lr.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        dir.join("att-lr").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("has no attention"), "{}", stderr(&o));
+    assert!(!dir.join("att-lr").join("attention.json").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn every_reader_rejects_bad_input_clearly() {
+    assert_subcommand_fails(
+        "train",
+        "model.json",
+        "libfm-token",
+        "1 3:1 12:1\n-1 3:1 x:1\n",
+        &["--format", "libfm"],
+        &["data.csv:2", "x:1"],
+    );
+    assert_subcommand_fails(
+        "train",
+        "model.json",
+        "libfm-label",
+        "1 3:1 12:1\n2 3:1 11:1\n",
+        &["--format", "libfm"],
+        &["data.csv:2", "label"],
+    );
+    let header = "id,click,hour,C1,banner_pos,site_id,site_domain,site_category,app_id,app_domain,app_category,device_id,device_ip,device_model,device_type,device_conn_type,C14,C15,C16,C17,C18,C19,C20,C21";
+    assert_subcommand_fails(
+        "train",
+        "model.json",
+        "avazu-cells",
+        &format!(
+            "{header}\n1,0,14102100,1005,0,a,b,c,d,e,f,g,h,i,1,2,3,4,5,6,7,8,9,10\n2,1,14102100\n"
+        ),
+        &["--format", "avazu"],
+        &["data.csv:3"],
+    );
+    assert_subcommand_fails(
+        "train",
+        "model.json",
+        "criteo-dense",
+        &format!("1\tx{}\n", "\t".repeat(38)),
+        &["--format", "criteo"],
+        &["data.csv:1"],
+    );
+    assert_subcommand_fails(
+        "train",
+        "model.json",
+        "unknown-model",
+        "label,a\n1,x\n0,y\n",
+        &["--model", "transformer"],
+        &["unknown model \"transformer\"", "autoint", "fibinet"],
+    );
+    assert_subcommand_fails(
+        "train",
+        "model.json",
+        "two-models",
+        "label,a\n1,x\n0,y\n",
+        &["--model", "lr,fm"],
+        &["only `glider run` takes a list"],
+    );
 }
