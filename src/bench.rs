@@ -865,3 +865,164 @@ pub fn antehoc(
     }
     Ok(scores)
 }
+
+/// Settings of `glider bench train-speed`.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainSpeedSettings {
+    /// Categorical values over the 26 fields (field sizes grow geometrically from 10).
+    pub vocab: usize,
+    /// Rows per batch.
+    pub batch: usize,
+    /// Timed batches (after `warmup` untimed ones).
+    pub batches: usize,
+    /// Untimed batches first.
+    pub warmup: usize,
+    /// Architectures timed.
+    pub models: Vec<glider_nn::ctr::ModelKind>,
+}
+
+/// Throughput of one model.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainSpeed {
+    /// Architecture.
+    pub model: String,
+    /// Rows per second over the timed batches (glider, all cores).
+    pub rows_per_second: f64,
+    /// The PyTorch reference's summed rows per second, when run.
+    pub pytorch_rows_per_second: Option<f64>,
+    /// The PyTorch reference's own report.
+    pub pytorch: Option<serde_json::Value>,
+    /// glider ÷ PyTorch.
+    pub ratio: Option<f64>,
+}
+
+/// The Criteo-like field sizes of the throughput benchmark: 26 fields from 10 values up,
+/// growing geometrically, summing to about `vocab` (the same rule as
+/// scripts/pytorch_ctr_throughput.py).
+pub fn criteo_like_cardinalities(vocab: usize) -> Vec<usize> {
+    let fields = 26;
+    let ratio = (vocab as f64 / 10.0).powf(1.0 / (fields - 1) as f64);
+    let sizes: Vec<f64> = (0..fields)
+        .map(|i| (10.0 * ratio.powi(i)).floor().max(2.0))
+        .collect();
+    let scale = vocab as f64 / sizes.iter().sum::<f64>();
+    sizes
+        .iter()
+        .map(|s| ((s * scale).floor() as usize).max(2))
+        .collect()
+}
+
+/// Records when each training step ends.
+struct StepClock(std::sync::Mutex<Vec<Instant>>);
+
+impl glider_data::Progress for StepClock {
+    fn start(&self, _len: u64, _message: &str) {}
+    fn inc(&self, _n: u64) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(Instant::now());
+        }
+    }
+    fn message(&self, _message: &str) {}
+    fn finish(&self) {}
+}
+
+/// Times glider's training loop on Criteo-format data (13 dense + 26 categorical fields, an
+/// embedding table of about `vocab` rows, Zipf-like ids): one epoch of `warmup + batches`
+/// batches, timed from the end of the last warm-up step to the end of the last step.
+///
+/// # Errors
+/// A training error.
+pub fn train_speed(settings: &TrainSpeedSettings, model: glider_nn::ctr::ModelKind) -> Result<f64> {
+    use glider_data::encode::FieldEncoder;
+    use glider_data::{Column, Dataset, Field, FieldKind, InputEncoder};
+    let cards = criteo_like_cardinalities(settings.vocab);
+    let train_rows = settings.batch * (settings.batches + settings.warmup);
+    let n = train_rows + settings.batch;
+    let mut rng = ChaCha8Rng::seed_from_u64(17);
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    let mut encoders = Vec::new();
+    let mut next_row = 0u32;
+    for i in 0..13 {
+        fields.push(Field {
+            name: format!("I{}", i + 1),
+            kind: FieldKind::Dense,
+        });
+        columns.push(Column::Dense {
+            values: (0..n).map(|_| rng.random_range(-2.0f32..2.0)).collect(),
+        });
+        encoders.push(FieldEncoder::Dense {
+            row: next_row,
+            mean: 0.0,
+            std: 1.0,
+        });
+        next_row += 1;
+    }
+    for (i, &c) in cards.iter().enumerate() {
+        fields.push(Field {
+            name: format!("C{}", i + 1),
+            kind: FieldKind::Categorical,
+        });
+        // Zipf-like: u³ concentrates the ids on the first values, as in click logs.
+        let codes = (0..n)
+            .map(|_| {
+                let u: f64 = rng.random();
+                1 + ((u * u * u * c as f64) as u32).min(c as u32 - 1)
+            })
+            .collect();
+        columns.push(Column::Categorical {
+            codes,
+            dictionary: (0..=c).map(|v| v.to_string()).collect(),
+        });
+        // Every value has its own row (the whole vocabulary, seen or not).
+        let map: Vec<u32> = (0..=c as u32).map(|code| code + 1).collect();
+        encoders.push(FieldEncoder::Categorical {
+            offset: next_row,
+            map,
+            size: c as u32 + 2,
+            hash_buckets: 0,
+        });
+        next_row += c as u32 + 2;
+    }
+    let data = Dataset {
+        source: "criteo-like".into(),
+        label_name: "label".into(),
+        label_classes: Vec::new(),
+        fields,
+        labels: (0..n).map(|_| f32::from(rng.random_bool(0.25))).collect(),
+        columns,
+    };
+    let encoder = InputEncoder {
+        fields: encoders,
+        table_rows: next_row as usize,
+    };
+    let params = glider_nn::ctr::CtrParams {
+        max_epochs: 1,
+        batch_size: settings.batch,
+        optimizer: glider_nn::sparse::OptimizerKind::Adam,
+        learning_rate: 1e-3,
+        ..glider_nn::ctr::CtrParams::for_model(model)
+    };
+    let rows: Vec<usize> = (0..train_rows).collect();
+    let validation: Vec<usize> = (train_rows..n).collect();
+    let clock = StepClock(std::sync::Mutex::new(Vec::new()));
+    glider_nn::ctr::train(
+        model,
+        &data,
+        &rows,
+        &validation,
+        &encoder,
+        &params,
+        0,
+        &clock,
+    )?;
+    let times = clock
+        .0
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("clock poisoned"))?;
+    let (Some(first), Some(last)) = (times.get(settings.warmup.max(1) - 1), times.last()) else {
+        anyhow::bail!("no steps timed");
+    };
+    let timed = times.len() - settings.warmup.max(1);
+    Ok((timed * settings.batch) as f64 / last.duration_since(*first).as_secs_f64())
+}

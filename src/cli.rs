@@ -113,6 +113,43 @@ enum BenchCommand {
         after_help = "Example:\n  glider bench antehoc --trials 3 --instances 100 --out out/bench-antehoc"
     )]
     Antehoc(Box<AnteHocArgs>),
+    /// Training throughput (rows/s) of DeepFM and AutoInt on Criteo-format data with a
+    /// vocabulary of about 1M values, batch 1024, optionally against PyTorch in the same run.
+    #[command(
+        after_help = "Example:\n  glider bench train-speed --pytorch python3 --out out/bench-train-speed\n\nThe PyTorch reference (scripts/pytorch_ctr_throughput.py) needs `pip install torch`."
+    )]
+    TrainSpeed(TrainSpeedArgs),
+}
+
+#[derive(Args, Debug)]
+struct TrainSpeedArgs {
+    /// Architectures (comma separated).
+    #[arg(long, value_delimiter = ',', default_value = "deepfm,autoint")]
+    models: Vec<String>,
+    /// Categorical values over the 26 fields.
+    #[arg(long, default_value_t = 1_000_000)]
+    vocab: usize,
+    /// Rows per batch.
+    #[arg(long, default_value_t = 1024)]
+    batch_size: usize,
+    /// Timed batches.
+    #[arg(long, default_value_t = 30)]
+    batches: usize,
+    /// Untimed batches first.
+    #[arg(long, default_value_t = 3)]
+    warmup: usize,
+    /// Python interpreter with torch installed; runs the PyTorch reference in the same run.
+    #[arg(long)]
+    pytorch: Option<String>,
+    /// The reference script.
+    #[arg(long, default_value = "scripts/pytorch_ctr_throughput.py")]
+    pytorch_script: String,
+    /// PyTorch processes, one thread each (default: the number of cores).
+    #[arg(long)]
+    procs: Option<usize>,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-train-speed")]
+    out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -904,6 +941,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Bench(BenchCommand::NidSpeed(args)) => bench_nid_speed(args, cli.quiet),
         Command::Bench(BenchCommand::Models(args)) => bench_models(*args, cli.quiet),
         Command::Bench(BenchCommand::Antehoc(args)) => bench_antehoc(*args, cli.quiet),
+        Command::Bench(BenchCommand::TrainSpeed(args)) => bench_train_speed(args, cli.quiet),
     }
 }
 
@@ -1410,6 +1448,106 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
         &bars,
     )?;
     println!("{line}");
+    Ok(())
+}
+
+fn bench_train_speed(args: TrainSpeedArgs, quiet: bool) -> Result<()> {
+    if args.batches == 0 || args.batch_size == 0 || args.vocab < 52 {
+        bail!("--batches and --batch-size must be at least 1, --vocab at least 52");
+    }
+    let models = args
+        .models
+        .iter()
+        .map(|m| m.parse::<ModelKind>().map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>>>()?;
+    let settings = crate::bench::TrainSpeedSettings {
+        vocab: args.vocab,
+        batch: args.batch_size,
+        batches: args.batches,
+        warmup: args.warmup,
+        models: models.clone(),
+    };
+    let procs = args
+        .procs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut results = Vec::new();
+    for &kind in &models {
+        if !quiet {
+            eprintln!("timing glider {kind} ...");
+        }
+        let ours = crate::bench::train_speed(&settings, kind)?;
+        let mut reference = None;
+        if let Some(python) = &args.pytorch {
+            if !matches!(kind, ModelKind::DeepFm | ModelKind::AutoInt) {
+                bail!("the PyTorch reference has deepfm and autoint only");
+            }
+            if !quiet {
+                eprintln!("timing PyTorch {kind} ({procs} processes, 1 thread each) ...");
+            }
+            let out = std::process::Command::new(python)
+                .arg(&args.pytorch_script)
+                .args(["--model", kind.name()])
+                .args(["--vocab", &args.vocab.to_string()])
+                .args(["--batch", &args.batch_size.to_string()])
+                .args(["--batches", &args.batches.to_string()])
+                .args(["--warmup", &args.warmup.to_string()])
+                .args(["--procs", &procs.to_string()])
+                .output()
+                .with_context(|| format!("running {python} {}", args.pytorch_script))?;
+            if !out.status.success() {
+                bail!(
+                    "the PyTorch reference failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+                .context("the PyTorch reference printed no JSON")?;
+            reference = Some(v);
+        }
+        let theirs = reference
+            .as_ref()
+            .and_then(|v| v["rows_per_second"].as_f64());
+        results.push(crate::bench::TrainSpeed {
+            model: kind.name().to_string(),
+            rows_per_second: ours,
+            pytorch_rows_per_second: theirs,
+            ratio: theirs.map(|t| ours / t),
+            pytorch: reference,
+        });
+    }
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        settings: &'a crate::bench::TrainSpeedSettings,
+        embedding_rows: usize,
+        results: &'a [crate::bench::TrainSpeed],
+    }
+    let embedding_rows = 13
+        + crate::bench::criteo_like_cardinalities(args.vocab)
+            .iter()
+            .map(|c| c + 2)
+            .sum::<usize>();
+    write_bench(
+        &args.out,
+        &Out {
+            settings: &settings,
+            embedding_rows,
+            results: &results,
+        },
+    )?;
+    println!(
+        "Training throughput, Criteo format (13 dense + 26 categorical, {embedding_rows} embedding rows), batch {}:",
+        args.batch_size
+    );
+    for r in &results {
+        match (r.pytorch_rows_per_second, r.ratio) {
+            (Some(t), Some(ratio)) => println!(
+                "  {:<8} glider {:>9.0} rows/s   PyTorch {:>9.0} rows/s   ratio {ratio:.2}x",
+                r.model, r.rows_per_second, t
+            ),
+            _ => println!("  {:<8} glider {:>9.0} rows/s", r.model, r.rows_per_second),
+        }
+    }
+    println!("Wrote {}/bench.json", args.out.display());
     Ok(())
 }
 
