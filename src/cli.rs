@@ -818,6 +818,13 @@ struct TrainArgs {
     /// Seed of the split, initialisation and shuffling.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Stream a Criteo-format file larger than memory: read it in chunks (one pass for the
+    /// vocabularies, one per epoch); rows i mod 10 = 8 are validation, 9 test.
+    #[arg(long)]
+    stream: bool,
+    /// Lines per chunk with --stream.
+    #[arg(long, default_value_t = 200_000)]
+    chunk_rows: usize,
     /// Output model folder.
     #[arg(long)]
     out: PathBuf,
@@ -1396,7 +1403,71 @@ fn reading(args: &DataArgs) -> Result<crate::model_dir::Reading> {
     })
 }
 
+fn train_streamed(args: TrainArgs, quiet: bool) -> Result<()> {
+    if args.data.format != Format::Criteo {
+        bail!("--stream reads Criteo-format files (--format criteo)");
+    }
+    if args.data.validation.is_some() || args.data.test.is_some() {
+        bail!("--stream takes one file and splits it by row (i mod 10 = 8 validation, 9 test)");
+    }
+    let kind = args.model.single()?;
+    let params = args.model.params(kind)?;
+    let options = EncoderOptions {
+        min_count: args.data.min_count,
+        hash_buckets: args.data.hash_buckets,
+    };
+    let bars = Bars::new(quiet);
+    let path = PathBuf::from(&args.data.data);
+    let out = crate::stream::train(
+        &path,
+        &args.data.ignore,
+        args.chunk_rows,
+        kind,
+        &params,
+        &options,
+        args.seed,
+        &bars,
+    )?;
+    let card = crate::model_dir::ModelCard {
+        glider_model: 1,
+        model: kind,
+        params,
+        encodings: out.encodings.clone(),
+        reading: reading(&args.data)?,
+        trained_on: path.display().to_string(),
+        seed: args.seed,
+    };
+    let metrics = crate::model_dir::Metrics {
+        validation: out.validation,
+        test: out.test,
+        epochs: out.model.history().len(),
+        best_epoch: out.model.best_epoch(),
+        seconds: out.seconds,
+    };
+    crate::model_dir::save(&args.out, out.model.as_ref(), &card, &metrics)?;
+    println!(
+        "{kind} on {} (streamed; {} / {} / {} rows, {} distinct categorical values): validation AUC {:.4} logloss {:.4}; test AUC {:.4} logloss {:.4} (best epoch {} of {}, {:.1}s)\nWrote {}/model.safetensors, model.json, metrics.json",
+        path.display(),
+        out.rows[0],
+        out.rows[1],
+        out.rows[2],
+        out.distinct_values,
+        out.validation.auc,
+        out.validation.logloss,
+        out.test.auc,
+        out.test.logloss,
+        metrics.best_epoch,
+        metrics.epochs,
+        out.seconds,
+        args.out.display()
+    );
+    Ok(())
+}
+
 fn train(args: TrainArgs, quiet: bool) -> Result<()> {
+    if args.stream {
+        return train_streamed(args, quiet);
+    }
     let glider = GliderArgs::parse_defaults();
     args.model.single()?;
     let config = config(&args.model, None, &glider, &args.data, 1, args.seed)?;

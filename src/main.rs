@@ -12,6 +12,7 @@ mod nid;
 mod output;
 mod plot;
 mod progress;
+mod stream;
 
 use std::process::ExitCode;
 

@@ -802,3 +802,83 @@ fn every_reader_rejects_bad_input_clearly() {
         &["only `glider run` takes a list"],
     );
 }
+
+#[test]
+fn streamed_training_writes_a_model_that_predicts() {
+    let dir = scratch("stream");
+    let data = dir.join("c.txt");
+    let mut lines = Vec::new();
+    for i in 0..400usize {
+        let label = u8::from(i % 4 == 0 || i % 7 == 0);
+        let mut cells = vec![label.to_string(), (i % 5).to_string()];
+        cells.extend((1..13).map(|_| String::new()));
+        cells.push(format!("a{}", i % 4));
+        cells.push(format!("b{}", i % 7));
+        cells.extend((2..26).map(|_| String::new()));
+        lines.push(cells.join("\t"));
+    }
+    std::fs::write(&data, lines.join("\n") + "\n").unwrap();
+    let model = dir.join("m");
+    let o = glider(&[
+        "train",
+        "--stream",
+        "--chunk-rows",
+        "64",
+        "--format",
+        "criteo",
+        "--data",
+        data.to_str().unwrap(),
+        "--min-count",
+        "0",
+        "--model",
+        "fm",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "32",
+        "--out",
+        model.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    // 400 rows: rows i mod 10 = 8 validation (40), 9 test (40).
+    assert!(stdout.contains("320 / 40 / 40 rows"), "{stdout}");
+    let card = read_json(&model.join("model.json"));
+    let c1 = card["encodings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "C1")
+        .unwrap()
+        .clone();
+    assert_eq!(c1["vocabulary"].as_array().unwrap().len(), 4, "{c1}");
+    let scores = dir.join("s.csv");
+    let o = glider(&[
+        "predict",
+        "--model-dir",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        scores.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&scores).unwrap().lines().count(),
+        401
+    );
+    // --stream is for Criteo files only.
+    let o = glider(&[
+        "train",
+        "--stream",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        dir.join("x").to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--format criteo"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -35,6 +35,7 @@ pub mod parquet_read;
 pub mod progress;
 pub mod read;
 pub mod split;
+pub mod stream;
 pub mod synth;
 
 pub use cross::{apply_crosses, fit_crosses, CrossOptions, CrossSpec};
@@ -48,7 +49,7 @@ pub use libfm::{read_libfm, LibfmFields};
 pub use parquet_read::read_parquet;
 pub use progress::{NoProgress, Progress};
 pub use read::{
-    avazu_columns, read_avazu, read_criteo, read_criteo_with, read_csv, read_csv_from, CsvOptions,
-    DenseTransform, SchemaOptions, TargetKind,
+    avazu_columns, read_avazu, read_criteo, read_criteo_chunk, read_criteo_with, read_csv,
+    read_csv_from, CsvOptions, DenseTransform, SchemaOptions, TargetKind,
 };
 pub use split::{split_indices, Split};

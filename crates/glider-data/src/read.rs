@@ -121,6 +121,9 @@ impl DenseTransform {
 struct Source<'a> {
     name: PathBuf,
     reader: Box<dyn Read + 'a>,
+    /// Lines of the file before this reader's first line (0 for a whole file), added to the
+    /// line numbers in errors.
+    line_offset: u64,
 }
 
 /// What one column becomes.
@@ -169,6 +172,7 @@ fn open(path: &Path) -> Result<Source<'static>, DataError> {
     Ok(Source {
         name: path.to_path_buf(),
         reader: Box::new(std::io::BufReader::with_capacity(1 << 20, file)),
+        line_offset: 0,
     })
 }
 
@@ -217,6 +221,7 @@ pub fn read_csv_from(
     let sources = vec![Source {
         name: PathBuf::from(name),
         reader: Box::new(reader),
+        line_offset: 0,
     }];
     read_delimited(sources, name, None, schema, options, &|_| None, None).map(|(d, _)| d)
 }
@@ -261,6 +266,15 @@ pub fn read_criteo_with(
         .first()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
+    criteo_from_sources(sources, &source_name, ignore, labeled)
+}
+
+fn criteo_from_sources(
+    sources: Vec<Source<'_>>,
+    source_name: &str,
+    ignore: &[String],
+    labeled: bool,
+) -> Result<(Dataset, Vec<usize>), DataError> {
     let schema = SchemaOptions {
         label: "label".into(),
         positive: None,
@@ -294,6 +308,27 @@ pub fn read_criteo_with(
         &fixed,
         None,
     )
+}
+
+/// Reads Criteo-format lines held in memory (a chunk of a larger file, see
+/// [`crate::stream`]); errors name `path` and the line counted from the file's start, given
+/// that the chunk starts after `line_offset` lines. As [`read_criteo_with`] otherwise.
+///
+/// # Errors
+/// As [`read_criteo`].
+pub fn read_criteo_chunk(
+    bytes: &[u8],
+    path: &Path,
+    line_offset: u64,
+    ignore: &[String],
+    labeled: bool,
+) -> Result<Dataset, DataError> {
+    let sources = vec![Source {
+        name: path.to_path_buf(),
+        reader: Box::new(bytes),
+        line_offset,
+    }];
+    criteo_from_sources(sources, &path.display().to_string(), ignore, labeled).map(|(d, _)| d)
 }
 
 /// The Avazu Kaggle column names, in file order: `id`, `click`, `hour`, `C1`, `banner_pos`,
@@ -431,6 +466,7 @@ fn read_delimited(
 
     for source in sources {
         let path = source.name.clone();
+        let offset = source.line_offset;
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(options.delimiter)
             .has_headers(has_header)
@@ -439,7 +475,9 @@ fn read_delimited(
             .trim(csv::Trim::All)
             .from_reader(source.reader);
         let file_header: Vec<String> = if has_header {
-            let h = reader.byte_headers().map_err(|e| csv_error(&path, e))?;
+            let h = reader
+                .byte_headers()
+                .map_err(|e| csv_error(&path, e, offset))?;
             let h: Vec<String> = h
                 .iter()
                 .enumerate()
@@ -505,9 +543,9 @@ fn read_delimited(
             match reader.read_byte_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {}
-                Err(e) => return Err(csv_error(&path, e)),
+                Err(e) => return Err(csv_error(&path, e, offset)),
             }
-            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            let line = record.position().map(|p| p.line()).unwrap_or(0) + offset;
             if record.len() == 1 && record.get(0).is_some_and(|c| c.is_empty()) {
                 continue; // a blank line
             }
@@ -797,8 +835,8 @@ pub(crate) fn parse_label<'t>(
     }
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> DataError {
-    let line = e.position().map(|p| p.line()).unwrap_or(0);
+fn csv_error(path: &Path, e: csv::Error, offset: u64) -> DataError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0) + offset;
     match e.into_kind() {
         csv::ErrorKind::Io(io) => DataError::io(path, io),
         csv::ErrorKind::Utf8 { err, .. } => DataError::Parse {

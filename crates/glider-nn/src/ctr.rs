@@ -548,10 +548,124 @@ pub fn train(
     })
 }
 
+/// Where a trainer's rows come from, one epoch at a time: in memory (shuffled across all
+/// rows every epoch) or streamed from a file in chunks (shuffled within each chunk).
+pub trait TrainingRows {
+    /// Training rows per epoch (for progress; may be an estimate).
+    fn rows_per_epoch(&self) -> usize;
+
+    /// Runs one epoch: calls `step(rows, scales, labels)` for successive mini-batches of at
+    /// most `batch_size` rows (`rows`/`scales`: `[b · fields]` embedding rows and scales,
+    /// `labels`: `[b]`), shuffled with `rng`. Stops at the first error `step` returns.
+    ///
+    /// # Errors
+    /// An error of `step`, or of reading the rows.
+    fn epoch(
+        &mut self,
+        batch_size: usize,
+        rng: &mut ChaCha8Rng,
+        step: &mut dyn FnMut(&[u32], &[f32], &[f32]) -> Result<(), NnError>,
+    ) -> Result<(), NnError>;
+}
+
+/// Encoded training rows held in memory, reshuffled every epoch.
+pub struct InMemoryRows {
+    batch: EncodedBatch,
+    labels: Vec<f32>,
+    order: Vec<usize>,
+    rows: Vec<u32>,
+    scales: Vec<f32>,
+    ys: Vec<f32>,
+}
+
+impl InMemoryRows {
+    /// The encoded rows and their 0/1 labels (`labels.len()` = rows of `batch`).
+    pub fn new(batch: EncodedBatch, labels: Vec<f32>) -> Self {
+        let n = labels.len();
+        InMemoryRows {
+            batch,
+            labels,
+            order: (0..n).collect(),
+            rows: Vec::new(),
+            scales: Vec::new(),
+            ys: Vec::new(),
+        }
+    }
+}
+
+impl TrainingRows for InMemoryRows {
+    fn rows_per_epoch(&self) -> usize {
+        self.labels.len()
+    }
+
+    fn epoch(
+        &mut self,
+        batch_size: usize,
+        rng: &mut ChaCha8Rng,
+        step: &mut dyn FnMut(&[u32], &[f32], &[f32]) -> Result<(), NnError>,
+    ) -> Result<(), NnError> {
+        let f = self.batch.num_fields;
+        self.order.shuffle(rng);
+        for chunk in self.order.chunks(batch_size.max(1)) {
+            self.rows.clear();
+            self.scales.clear();
+            self.ys.clear();
+            for &i in chunk {
+                self.rows
+                    .extend_from_slice(&self.batch.rows[i * f..(i + 1) * f]);
+                self.scales
+                    .extend_from_slice(&self.batch.scales[i * f..(i + 1) * f]);
+                self.ys.push(self.labels[i]);
+            }
+            step(&self.rows, &self.scales, &self.ys)?;
+        }
+        Ok(())
+    }
+}
+
+/// Trains a recommender of architecture `kind` on rows from `source` (for data larger than
+/// memory, a stream), early-stopping on the encoded `validation` rows with 0/1
+/// `validation_labels`. `encoder` fixes the fields and the embedding table (every batch must
+/// use its rows).
+///
+/// # Errors
+/// As [`train`].
+#[allow(clippy::too_many_arguments)]
+pub fn train_rows(
+    kind: ModelKind,
+    source: &mut dyn TrainingRows,
+    validation: &EncodedBatch,
+    validation_labels: &[f32],
+    encoder: &InputEncoder,
+    params: &CtrParams,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<Box<dyn Recommender>, NnError> {
+    let device = crate::cpu().autodiff();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    check_fields(kind, encoder.num_fields())?;
+    with_net_type!(kind, T => {
+        let net = T::build(kind, encoder.num_fields(), params, &mut rng, &device);
+        let model = train_loop(
+            kind,
+            net,
+            kind.embedding_width(params.embedding_dim),
+            source,
+            validation,
+            validation_labels,
+            encoder,
+            params,
+            &mut rng,
+            progress,
+        )?;
+        Ok(Box::new(model))
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 fn train_net<N: CtrNet + Send>(
     kind: ModelKind,
-    mut net: N,
+    net: N,
     dim: usize,
     data: &Dataset,
     train_rows: &[usize],
@@ -566,6 +680,46 @@ fn train_net<N: CtrNet + Send>(
             "{} training and {} validation rows; both must be non-empty",
             train_rows.len(),
             validation_rows.len()
+        )));
+    }
+    let mut source = InMemoryRows::new(
+        encoder.encode_rows(data, train_rows),
+        train_rows.iter().map(|&r| data.labels[r]).collect(),
+    );
+    let val_batch = encoder.encode_rows(data, validation_rows);
+    let val_labels: Vec<f32> = validation_rows.iter().map(|&r| data.labels[r]).collect();
+    train_loop(
+        kind,
+        net,
+        dim,
+        &mut source,
+        &val_batch,
+        &val_labels,
+        encoder,
+        params,
+        rng,
+        progress,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train_loop<N: CtrNet + Send>(
+    kind: ModelKind,
+    net: N,
+    dim: usize,
+    source: &mut dyn TrainingRows,
+    val_batch: &EncodedBatch,
+    val_labels: &[f32],
+    encoder: &InputEncoder,
+    params: &CtrParams,
+    rng: &mut ChaCha8Rng,
+    progress: &dyn Progress,
+) -> Result<CtrModel<N>, NnError> {
+    if source.rows_per_epoch() == 0 || val_labels.is_empty() {
+        return Err(NnError::NotEnoughData(format!(
+            "{} training and {} validation rows; both must be non-empty",
+            source.rows_per_epoch(),
+            val_labels.len()
         )));
     }
     if params.batch_size == 0 || params.max_epochs == 0 {
@@ -588,38 +742,30 @@ fn train_net<N: CtrNet + Send>(
         OptimizerKind::Adam => AdamConfig::new().with_epsilon(1e-8).init(),
         OptimizerKind::Adagrad => AdaGradConfig::new().with_epsilon(1e-10).init(),
     };
-    let train_batch = encoder.encode_rows(data, train_rows);
-    let train_labels: Vec<f32> = train_rows.iter().map(|&r| data.labels[r]).collect();
-    let val_batch = encoder.encode_rows(data, validation_rows);
-    let val_labels: Vec<f32> = validation_rows.iter().map(|&r| data.labels[r]).collect();
-
-    let steps_per_epoch = train_rows.len().div_ceil(params.batch_size);
+    let steps_per_epoch = source.rows_per_epoch().div_ceil(params.batch_size);
     progress.start((steps_per_epoch * params.max_epochs) as u64, "training");
-    let mut order: Vec<usize> = (0..train_rows.len()).collect();
     let mut best: Option<(f64, N, Vec<f32>, usize)> = None;
     let mut history = Vec::new();
     let mut since_best = 0;
-    let (mut rows, mut scales, mut ys, mut buf) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut buf = Vec::new();
     let lr = params.learning_rate;
     let started = Instant::now();
+    let mut slot = Some(net);
     for epoch in 1..=params.max_epochs {
-        order.shuffle(rng);
         let mut loss_sum = 0.0;
         let mut loss_n = 0usize;
-        for chunk in order.chunks(params.batch_size) {
-            rows.clear();
-            scales.clear();
-            ys.clear();
-            for &i in chunk {
-                rows.extend_from_slice(&train_batch.rows[i * f..(i + 1) * f]);
-                scales.extend_from_slice(&train_batch.scales[i * f..(i + 1) * f]);
-                ys.push(train_labels[i]);
+        let mut step = |rows: &[u32], scales: &[f32], ys: &[f32]| -> Result<(), NnError> {
+            let b = ys.len();
+            if b == 0 {
+                return Ok(());
             }
-            let b = chunk.len();
-            table.gather_scaled(&rows, &scales, &mut buf)?;
+            let net = slot
+                .take()
+                .ok_or_else(|| NnError::Tensor("the model was lost in a failed step".into()))?;
+            table.gather_scaled(rows, scales, &mut buf)?;
             let e = Tensor::<3>::from_data(TensorData::new(buf.clone(), [b, f, dim]), &device)
                 .require_grad();
-            let y = Tensor::<2>::from_data(TensorData::new(ys.clone(), [b, 1]), &device);
+            let y = Tensor::<2>::from_data(TensorData::new(ys.to_vec(), [b, 1]), &device);
             let loss = bce_with_logits(net.forward(e.clone()), y);
             let loss_value = to_vec(loss.clone().inner())?[0] as f64;
             if !loss_value.is_finite() {
@@ -644,12 +790,17 @@ fn train_net<N: CtrNet + Send>(
                 }
             }
             let gp = GradientsParams::from_grads(grads, &net);
-            net = optim.step(lr, net, gp);
-            table.step(&rows, &scales, &ge, lr as f32);
+            slot = Some(optim.step(lr, net, gp));
+            table.step(rows, scales, &ge, lr as f32);
             progress.inc(1);
-        }
-        let logits = predict_with(&net.valid(), &table.values, dim, &val_batch, &plain)?;
-        let (val_ll, val_auc) = logit_metrics(&val_labels, &logits);
+            Ok(())
+        };
+        source.epoch(params.batch_size, rng, &mut step)?;
+        let net = slot
+            .as_ref()
+            .ok_or_else(|| NnError::Tensor("the model was lost in a failed step".into()))?;
+        let logits = predict_with(&net.valid(), &table.values, dim, val_batch, &plain)?;
+        let (val_ll, val_auc) = logit_metrics(val_labels, &logits);
         let val_ll = val_ll.unwrap_or(f64::NAN);
         if !val_ll.is_finite() {
             return Err(NnError::Diverged {
@@ -682,7 +833,11 @@ fn train_net<N: CtrNet + Send>(
     progress.finish();
     let (_, net, values, best_epoch) = match best {
         Some(b) => b,
-        None => (f64::NAN, net, table.values.clone(), 0),
+        None => {
+            let net =
+                slot.ok_or_else(|| NnError::Tensor("the model was lost in a failed step".into()))?;
+            (f64::NAN, net, table.values.clone(), 0)
+        }
     };
     Ok(CtrModel {
         kind,

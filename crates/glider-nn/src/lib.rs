@@ -51,6 +51,9 @@ pub enum NnError {
     /// A tensor could not be read back.
     #[error("tensor read-back failed: {0}")]
     Tensor(String),
+    /// Reading or encoding streamed training rows failed (the message names the file and line).
+    #[error("{0}")]
+    Input(String),
 }
 
 /// Copies a float tensor's values into a `Vec<f32>`.

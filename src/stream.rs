@@ -1,0 +1,191 @@
+//! `glider train --stream`: training on a Criteo-format file larger than memory.
+//!
+//! Pass 1 counts the training rows' categorical values and dense statistics
+//! ([`glider_data::stream::StreamStats`]); pass 2 keeps the validation and test rows, encoded
+//! (20% of the file, 8 bytes per field and row); every epoch then reads the file again chunk by
+//! chunk and trains on each chunk's training rows, shuffled within the chunk. Peak memory is
+//! the vocabulary counts, the embedding table and its optimiser state, one chunk, and the
+//! encoded validation and test rows (see BENCHMARKS.md for a 2M-row measurement).
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use rand_chacha::ChaCha8Rng;
+
+use glider_data::stream::{CriteoChunks, Part, StreamStats};
+use glider_data::{EncodedBatch, EncoderOptions, FieldEncoding, InputEncoder};
+use glider_explain::pipeline::{Reporter, TestMetrics};
+use glider_nn::ctr::{self, CtrParams, InMemoryRows, ModelKind, TrainingRows};
+use glider_nn::NnError;
+
+/// The training rows of a Criteo file, read chunk by chunk every epoch.
+struct CriteoStream<'a> {
+    path: &'a Path,
+    ignore: &'a [String],
+    chunk_rows: usize,
+    encodings: &'a [FieldEncoding],
+    rows: usize,
+}
+
+/// Encodes `part`'s rows of one chunk with `encodings`.
+fn encode_part(
+    chunk: &glider_data::stream::Chunk,
+    encodings: &[FieldEncoding],
+    part: Part,
+) -> Result<(EncodedBatch, Vec<f32>), glider_data::DataError> {
+    let (encoder, sources) = InputEncoder::from_encodings(encodings, &chunk.data)?;
+    let data = chunk.data.select_fields(&sources);
+    let rows = chunk.rows_of(part);
+    let labels = rows.iter().map(|&r| data.labels[r]).collect();
+    Ok((encoder.encode_rows(&data, &rows), labels))
+}
+
+impl TrainingRows for CriteoStream<'_> {
+    fn rows_per_epoch(&self) -> usize {
+        self.rows
+    }
+
+    fn epoch(
+        &mut self,
+        batch_size: usize,
+        rng: &mut ChaCha8Rng,
+        step: &mut dyn FnMut(&[u32], &[f32], &[f32]) -> Result<(), NnError>,
+    ) -> Result<(), NnError> {
+        let input = |e: glider_data::DataError| NnError::Input(e.to_string());
+        let mut chunks =
+            CriteoChunks::open(self.path, self.chunk_rows, self.ignore).map_err(input)?;
+        while let Some(chunk) = chunks.next_chunk().map_err(input)? {
+            let (batch, labels) =
+                encode_part(&chunk, self.encodings, Part::Train).map_err(input)?;
+            drop(chunk);
+            InMemoryRows::new(batch, labels).epoch(batch_size, rng, step)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a streamed training produced.
+pub struct Streamed {
+    /// The trained model.
+    pub model: Box<dyn ctr::Recommender>,
+    /// The fields' encodings (for model.json).
+    pub encodings: Vec<FieldEncoding>,
+    /// Validation metrics.
+    pub validation: TestMetrics,
+    /// Test metrics.
+    pub test: TestMetrics,
+    /// Rows per part: train, validation, test.
+    pub rows: [u64; 3],
+    /// Distinct categorical values counted in the training rows.
+    pub distinct_values: usize,
+    /// Wall time of the whole training, passes included.
+    pub seconds: f64,
+}
+
+fn metrics(
+    model: &dyn ctr::Recommender,
+    batch: &EncodedBatch,
+    labels: &[f32],
+) -> Result<TestMetrics> {
+    let logits = model.predict_logits(batch)?;
+    let (ll, auc) = ctr::logit_metrics(labels, &logits);
+    Ok(TestMetrics {
+        auc: auc.context("the rows hold one class only: AUC is undefined")?,
+        logloss: ll.context("no rows")?,
+    })
+}
+
+/// Trains `kind` on the Criteo file `path`, streamed in chunks of `chunk_rows` lines.
+///
+/// # Errors
+/// A read error naming the file and line, an empty part, or a training error.
+#[allow(clippy::too_many_arguments)]
+pub fn train(
+    path: &Path,
+    ignore: &[String],
+    chunk_rows: usize,
+    kind: ModelKind,
+    params: &CtrParams,
+    options: &EncoderOptions,
+    seed: u64,
+    reporter: &dyn Reporter,
+) -> Result<Streamed> {
+    let t0 = Instant::now();
+    // Pass 1: vocabularies and dense statistics of the training rows.
+    let mut stats = StreamStats::default();
+    {
+        let stage = reporter.stage("pass 1: counting values");
+        let mut chunks = CriteoChunks::open(path, chunk_rows, ignore)?;
+        while let Some(chunk) = chunks.next_chunk()? {
+            stats.add(&chunk, options.hash_buckets > 0)?;
+            stage.inc(chunk.data.num_rows() as u64);
+        }
+        stage.finish();
+    }
+    let encodings = stats.encodings(options)?;
+    let distinct_values = stats.distinct_values();
+    let rows = stats.rows;
+    drop(stats);
+    reporter.note(&format!(
+        "{}: {} training, {} validation, {} test rows; {distinct_values} distinct categorical values",
+        path.display(),
+        rows[0],
+        rows[1],
+        rows[2]
+    ));
+    // Pass 2: the validation and test rows, encoded.
+    let mut validation = (EncodedBatch::default(), Vec::new());
+    let mut test = (EncodedBatch::default(), Vec::new());
+    let mut template: Option<InputEncoder> = None;
+    {
+        let stage = reporter.stage("pass 2: validation and test rows");
+        let mut chunks = CriteoChunks::open(path, chunk_rows, ignore)?;
+        while let Some(chunk) = chunks.next_chunk()? {
+            if template.is_none() {
+                template = Some(InputEncoder::from_encodings(&encodings, &chunk.data)?.0);
+            }
+            for (part, into) in [(Part::Validation, &mut validation), (Part::Test, &mut test)] {
+                let (b, l) = encode_part(&chunk, &encodings, part)?;
+                into.0.num_fields = b.num_fields;
+                into.0.rows.extend_from_slice(&b.rows);
+                into.0.scales.extend_from_slice(&b.scales);
+                into.1.extend_from_slice(&l);
+            }
+            stage.inc(chunk.data.num_rows() as u64);
+        }
+        stage.finish();
+    }
+    let encoder = template.with_context(|| format!("{}: no rows", path.display()))?;
+    let mut source = CriteoStream {
+        path,
+        ignore,
+        chunk_rows,
+        encodings: &encodings,
+        rows: rows[0] as usize,
+    };
+    let model = {
+        let stage = reporter.stage(&format!("train {} (streamed)", kind.name()));
+        ctr::train_rows(
+            kind,
+            &mut source,
+            &validation.0,
+            &validation.1,
+            &encoder,
+            params,
+            seed,
+            stage.as_ref(),
+        )?
+    };
+    let validation_metrics = metrics(model.as_ref(), &validation.0, &validation.1)?;
+    let test_metrics = metrics(model.as_ref(), &test.0, &test.1)?;
+    Ok(Streamed {
+        model,
+        encodings,
+        validation: validation_metrics,
+        test: test_metrics,
+        rows,
+        distinct_values,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
