@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use glider_data::stream::{CriteoChunks, Part, StreamStats};
 use glider_data::{EncodedBatch, EncoderOptions, FieldEncoding, InputEncoder};
 use glider_explain::pipeline::{Reporter, TestMetrics};
-use glider_nn::ctr::{self, CtrParams, InMemoryRows, ModelKind, TrainingRows};
+use glider_nn::ctr::{self, BatchStep, CtrParams, InMemoryRows, ModelKind, TrainingRows};
 use glider_nn::NnError;
 
 /// The training rows of a Criteo file, read chunk by chunk every epoch.
@@ -50,7 +50,7 @@ impl TrainingRows for CriteoStream<'_> {
         &mut self,
         batch_size: usize,
         rng: &mut ChaCha8Rng,
-        step: &mut dyn FnMut(&[u32], &[f32], &[f32]) -> Result<(), NnError>,
+        step: &mut BatchStep<'_>,
     ) -> Result<(), NnError> {
         let input = |e: glider_data::DataError| NnError::Input(e.to_string());
         let mut chunks =

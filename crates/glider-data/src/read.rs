@@ -301,7 +301,7 @@ fn criteo_from_sources(
     };
     read_delimited(
         sources,
-        &source_name,
+        source_name,
         Some(names),
         &schema,
         &options,

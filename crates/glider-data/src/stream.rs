@@ -256,7 +256,7 @@ mod tests {
     use crate::encode::InputEncoder;
 
     fn criteo_line(i: usize) -> String {
-        let mut cells = vec![u8::from(i % 3 == 0).to_string()];
+        let mut cells = vec![u8::from(i.is_multiple_of(3)).to_string()];
         cells.extend((0..13).map(|j| {
             if j == 0 {
                 format!("{}", i % 7)

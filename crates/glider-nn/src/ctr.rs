@@ -548,6 +548,9 @@ pub fn train(
     })
 }
 
+/// One optimiser step on a mini-batch: `(rows, scales, labels)`, see [`TrainingRows::epoch`].
+pub type BatchStep<'a> = dyn FnMut(&[u32], &[f32], &[f32]) -> Result<(), NnError> + 'a;
+
 /// Where a trainer's rows come from, one epoch at a time: in memory (shuffled across all
 /// rows every epoch) or streamed from a file in chunks (shuffled within each chunk).
 pub trait TrainingRows {
@@ -564,7 +567,7 @@ pub trait TrainingRows {
         &mut self,
         batch_size: usize,
         rng: &mut ChaCha8Rng,
-        step: &mut dyn FnMut(&[u32], &[f32], &[f32]) -> Result<(), NnError>,
+        step: &mut BatchStep<'_>,
     ) -> Result<(), NnError>;
 }
 
@@ -602,7 +605,7 @@ impl TrainingRows for InMemoryRows {
         &mut self,
         batch_size: usize,
         rng: &mut ChaCha8Rng,
-        step: &mut dyn FnMut(&[u32], &[f32], &[f32]) -> Result<(), NnError>,
+        step: &mut BatchStep<'_>,
     ) -> Result<(), NnError> {
         let f = self.batch.num_fields;
         self.order.shuffle(rng);
