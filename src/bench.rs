@@ -708,14 +708,20 @@ fn pair_scores_auc(scores: &[(usize, usize, f64)], planted: &[Vec<usize>]) -> Op
     glider_core::metrics::pairwise_auc(&ranked, planted)
 }
 
-/// GLIDER's pair score: for fields `i < j`, the summed instance counts of every counted
-/// interaction that contains both (how often the pair occurs inside a local explanation).
+/// GLIDER's pair score for fields `i < j`. `exact`: the number of instances whose local
+/// explanation holds the pair `{i, j}` itself (its global count); otherwise the summed counts
+/// of every counted interaction that contains both fields (how often the pair occurs inside a
+/// local explanation, higher-order sets included).
 pub fn glider_pair_scores(
     counted: &[glider_core::aggregate::CountedInteraction],
     fields: usize,
+    exact: bool,
 ) -> Vec<(usize, usize, f64)> {
     let mut m = vec![0f64; fields * fields];
     for c in counted {
+        if exact && c.features.len() != 2 {
+            continue;
+        }
         for (a, &i) in c.features.iter().enumerate() {
             for &j in &c.features[a + 1..] {
                 m[i * fields + j] += c.count as f64;
@@ -842,21 +848,30 @@ pub fn antehoc(
                 0,
             )
         };
-        let auc = pair_scores_auc(&glider_pair_scores(&detection.counted, f), &planted)
-            .ok_or_else(|| anyhow::anyhow!("pairwise AUC undefined"))?;
-        reporter.note(&format!(
-            "trial {}: GLIDER({}) pairwise AUC {auc:.3} (test AUC {:.4})",
-            trial + 1,
-            settings.source.name(),
-            test.auc
-        ));
-        record(
-            format!("glider({})", settings.source.name()),
-            "GLIDER: for fields i < j, the summed instance counts of every local interaction \
-             containing both",
-            auc,
-            test.auc,
-        );
+        for (exact, label, rule) in [
+            (
+                true,
+                "",
+                "GLIDER: the number of instances whose local explanation holds the pair {i, j} \
+                 (its global count)",
+            ),
+            (
+                false,
+                ", containing",
+                "GLIDER: the summed instance counts of every local interaction containing both \
+                 fields",
+            ),
+        ] {
+            let auc = pair_scores_auc(&glider_pair_scores(&detection.counted, f, exact), &planted)
+                .ok_or_else(|| anyhow::anyhow!("pairwise AUC undefined"))?;
+            let method = format!("glider({}{label})", settings.source.name());
+            reporter.note(&format!(
+                "trial {}: {method} pairwise AUC {auc:.3} (test AUC {:.4})",
+                trial + 1,
+                test.auc
+            ));
+            record(method, rule, auc, test.auc);
+        }
     }
     for s in &mut scores {
         let (m, sd) = glider_core::metrics::mean_std(&s.pairwise_auc);

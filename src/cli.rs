@@ -76,6 +76,12 @@ enum Command {
     /// interactions.json.
     #[command(after_help = NID_EXAMPLES)]
     Nid(Box<NidArgs>),
+    /// Generate synthetic CTR data with planted field interactions (a ground truth to test
+    /// GLIDER and the attention maps on); writes data.csv and planted.json.
+    #[command(
+        after_help = "Example:\n  glider synth --rows 200000 --planted \"0,1;2,3;4,8,11\" --out out/synth\n  glider run --data out/synth/data.csv --label click --out out/synth-run"
+    )]
+    Synth(Box<SynthCmdArgs>),
     /// Benchmarks, each against a reference measured in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -152,27 +158,69 @@ struct TrainSpeedArgs {
     out: PathBuf,
 }
 
-#[derive(Args, Debug)]
-struct AnteHocArgs {
-    /// Rows of synthetic data per trial.
+/// The synthetic CTR generator's settings (planted field interactions, spec 3 ground truth).
+#[derive(Args, Debug, Clone)]
+struct SynthArgs {
+    /// Rows of synthetic data.
     #[arg(long, default_value_t = 100_000)]
     rows: usize,
     /// Cardinality of each field (comma separated; one field per entry).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "5,10,20,50,100,8,30,12,40,6,25,15"
+        default_value = "5,10,8,6,12,100,50,30,20,40,25,15"
     )]
     cardinalities: Vec<usize>,
     /// Planted interactions: field sets separated by `;`, fields by `,` (0-based).
-    #[arg(long, default_value = "0,1;3,4;6,7,8")]
+    #[arg(long, default_value = "0,1;2,3;4,8,11")]
     planted: String,
+    /// Zipf exponent of the value frequencies (0 = uniform).
+    #[arg(long, default_value_t = 1.0)]
+    zipf: f64,
+    /// Standard deviation of the per-value main effects (logits).
+    #[arg(long, default_value_t = 0.3)]
+    main_effect_std: f64,
     /// Standard deviation of the planted tuple effects (logits).
     #[arg(long, default_value_t = 1.0)]
     interaction_std: f64,
-    /// Standard deviation of the main effects (logits).
-    #[arg(long, default_value_t = 0.3)]
-    main_effect_std: f64,
+    /// Global bias (logits).
+    #[arg(long, default_value_t = -1.0)]
+    bias: f64,
+    /// Seed of the data.
+    #[arg(long = "data-seed", default_value_t = 1)]
+    data_seed: u64,
+}
+
+impl SynthArgs {
+    fn config(&self) -> Result<glider_core::synth::SynthCtrConfig> {
+        let cfg = glider_core::synth::SynthCtrConfig {
+            rows: self.rows,
+            cardinalities: self.cardinalities.clone(),
+            zipf_exponent: self.zipf,
+            main_effect_std: self.main_effect_std,
+            planted: parse_sets(&self.planted, self.cardinalities.len())?,
+            interaction_std: self.interaction_std,
+            bias: self.bias,
+            seed: self.data_seed,
+        };
+        cfg.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(cfg)
+    }
+}
+
+#[derive(Args, Debug)]
+struct SynthCmdArgs {
+    #[command(flatten)]
+    synth: SynthArgs,
+    /// Output folder: data.csv (label `click`, fields f0, f1, …) and planted.json.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct AnteHocArgs {
+    #[command(flatten)]
+    synth: SynthArgs,
     /// Trials: data seed, split and training seeds derive from the trial index.
     #[arg(long, default_value_t = 3)]
     trials: usize,
@@ -942,6 +990,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Nid(args) => nid(*args, cli.quiet),
+        Command::Synth(args) => synth(*args),
         Command::Bench(BenchCommand::Speed(args)) => bench_speed(args, cli.quiet),
         Command::Bench(BenchCommand::Local(args)) => bench_local(args, cli.quiet),
         Command::Bench(BenchCommand::Nid(args)) => bench_nid(args, cli.quiet),
@@ -1522,6 +1571,45 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+fn synth(args: SynthCmdArgs) -> Result<()> {
+    let cfg = args.synth.config()?;
+    let (data, planted) = glider_data::synth::synthetic(&cfg)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    crate::output::write_atomic(
+        &args.out.join("data.csv"),
+        glider_data::synth::to_csv(&data).as_bytes(),
+    )?;
+    let names = data.field_names();
+    #[derive(serde::Serialize)]
+    struct Planted<'a> {
+        config: &'a glider_core::synth::SynthCtrConfig,
+        planted: Vec<Vec<String>>,
+        positive_rate: f64,
+    }
+    write_json(
+        &args.out.join("planted.json"),
+        &Planted {
+            config: &cfg,
+            planted: planted
+                .iter()
+                .map(|s| s.iter().map(|&f| names[f].clone()).collect())
+                .collect(),
+            positive_rate: data.positive_rate(),
+        },
+    )?;
+    println!(
+        "{} rows, {} categorical fields f0..f{}, {:.1}% clicks; planted {:?}\nWrote {}/data.csv, planted.json",
+        data.num_rows(),
+        data.num_fields(),
+        data.num_fields() - 1,
+        100.0 * data.positive_rate(),
+        planted,
+        args.out.display()
+    );
+    Ok(())
+}
+
 fn bench_train_speed(args: TrainSpeedArgs, quiet: bool) -> Result<()> {
     if args.batches == 0 || args.batch_size == 0 || args.vocab < 52 {
         bail!("--batches and --batch-size must be at least 1, --vocab at least 52");
@@ -1638,16 +1726,7 @@ fn bench_antehoc(args: AnteHocArgs, quiet: bool) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     let settings = crate::bench::AnteHocSettings {
-        data: glider_core::synth::SynthCtrConfig {
-            rows: args.rows,
-            cardinalities: args.cardinalities.clone(),
-            zipf_exponent: 1.0,
-            main_effect_std: args.main_effect_std,
-            planted: parse_sets(&args.planted, args.cardinalities.len())?,
-            interaction_std: args.interaction_std,
-            bias: -1.0,
-            seed: 1,
-        },
+        data: args.synth.config()?,
         trials: args.trials,
         models,
         source: args.source_model.parse().map_err(anyhow::Error::msg)?,
