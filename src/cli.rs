@@ -25,6 +25,26 @@ use crate::progress::Bars;
 /// the change in test AUC and logloss.
 ///
 /// Exit codes: 0 success, 1 runtime error (bad data, failed training), 2 usage error.
+/// A usage error found after parsing (an invalid flag value or combination): exit code 2,
+/// like the argument parser's own errors.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// Returns a [`Usage`] error from the enclosing function.
+macro_rules! usage {
+    ($($t:tt)*) => {
+        return Err(anyhow::Error::new(Usage(format!($($t)*))))
+    };
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "glider", version, about, long_about)]
 pub struct Cli {
@@ -257,13 +277,13 @@ fn parse_sets(text: &str, fields: usize) -> Result<Vec<Vec<usize>>> {
                         .parse()
                         .with_context(|| format!("--planted: {x:?} is not a field index"))?;
                     if i >= fields {
-                        bail!("--planted: field {i} does not exist ({fields} fields)");
+                        usage!("--planted: field {i} does not exist ({fields} fields)");
                     }
                     Ok(i)
                 })
                 .collect::<Result<Vec<_>>>()?;
             if v.len() < 2 {
-                bail!("--planted: {set:?} has fewer than two fields");
+                usage!("--planted: {set:?} has fewer than two fields");
             }
             Ok(v)
         })
@@ -424,16 +444,16 @@ impl NidModelArgs {
     ) -> Result<glider_explain::tabular::NidSettings> {
         use glider_nn::additive::{CutoffParams, MainEffects};
         if self.hidden.is_empty() || self.hidden.contains(&0) {
-            bail!("--hidden needs at least one layer, every size at least 1");
+            usage!("--hidden needs at least one layer, every size at least 1");
         }
         if self.epochs == 0 || self.ensemble == 0 {
-            bail!("--epochs and --ensemble must be at least 1");
+            usage!("--epochs and --ensemble must be at least 1");
         }
         if !(0.0..=1.0).contains(&self.superset_ratio) {
-            bail!("--superset-ratio must be between 0 and 1");
+            usage!("--superset-ratio must be between 0 and 1");
         }
         if !(self.l1 >= 0.0 && self.l1.is_finite()) {
-            bail!("--l1 must be a finite number >= 0");
+            usage!("--l1 must be a finite number >= 0");
         }
         let (lr_decay, patience) = match self.schedule {
             Schedule::Early => (1.0, Some(self.patience)),
@@ -691,14 +711,17 @@ impl ModelArgs {
         }
         let mut out = Vec::new();
         for name in self.model.split(',').filter(|s| !s.trim().is_empty()) {
-            let kind: ModelKind = name.parse().map_err(anyhow::Error::msg)?;
+            let kind: ModelKind = match name.parse() {
+                Ok(k) => k,
+                Err(e) => usage!("--model: {e}"),
+            };
             if out.contains(&kind) {
-                bail!("--model names {kind} twice");
+                usage!("--model names {kind} twice");
             }
             out.push(kind);
         }
         if out.is_empty() {
-            bail!("--model needs an architecture");
+            usage!("--model needs an architecture");
         }
         Ok(out)
     }
@@ -707,7 +730,7 @@ impl ModelArgs {
     fn single(&self) -> Result<ModelKind> {
         let kinds = self.kinds()?;
         if kinds.len() > 1 {
-            bail!(
+            usage!(
                 "--model takes one architecture here, got {}; only `glider run` takes a list",
                 self.model
             );
@@ -749,17 +772,46 @@ impl ModelArgs {
         p.attention_size = self.attention_size;
         p.reduction_ratio = self.reduction_ratio;
         p.interhat_orders = self.orders;
-        if p.embedding_dim == 0 || p.batch_size == 0 || p.max_epochs == 0 {
-            bail!("--embedding-dim, --batch-size and --epochs must be at least 1");
+        for (flag, v) in [
+            ("--embedding-dim", p.embedding_dim),
+            ("--batch-size", p.batch_size),
+            ("--epochs", p.max_epochs),
+        ] {
+            if v == 0 {
+                usage!("{flag} must be at least 1");
+            }
         }
         if p.hidden.contains(&0) || p.cin_layers.contains(&0) {
-            bail!("layer sizes in --hidden and --cin-layers must be at least 1");
+            usage!("layer sizes in --hidden and --cin-layers must be at least 1");
         }
         if p.attention_heads == 0 || p.attention_size == 0 {
-            bail!("--attention-heads and --attention-size must be at least 1");
+            usage!("--attention-heads and --attention-size must be at least 1");
         }
         if !(p.learning_rate > 0.0 && p.learning_rate.is_finite()) {
-            bail!("--lr must be a positive number");
+            usage!("--lr must be a positive number");
+        }
+        if !(p.embedding_l2 >= 0.0 && p.embedding_l2.is_finite()) {
+            usage!("--embedding-l2 must be a number >= 0");
+        }
+        let attention = matches!(
+            kind,
+            ModelKind::AutoInt | ModelKind::AutoIntPlus | ModelKind::InterHat
+        );
+        if attention && !p.attention_size.is_multiple_of(p.attention_heads) {
+            usage!(
+                "--attention-size {} must be a multiple of --attention-heads {}",
+                p.attention_size,
+                p.attention_heads
+            );
+        }
+        if matches!(kind, ModelKind::AutoInt | ModelKind::AutoIntPlus) && p.attention_layers == 0 {
+            usage!("--attention-layers must be at least 1 for {kind}");
+        }
+        if kind == ModelKind::InterHat && p.interhat_orders == 0 {
+            usage!("--orders must be at least 1");
+        }
+        if kind == ModelKind::FiBiNet && p.reduction_ratio == 0 {
+            usage!("--reduction-ratio must be at least 1");
         }
         Ok(p)
     }
@@ -1045,13 +1097,28 @@ fn delimiter(text: &str) -> Result<u8> {
     match text {
         "\\t" | "tab" | "\t" => Ok(b'\t'),
         t if t.len() == 1 && t.is_ascii() => Ok(t.as_bytes()[0]),
-        t => bail!("--delimiter must be one ASCII character (or \\t), got {t:?}"),
+        t => usage!("--delimiter must be one ASCII character (or \\t), got {t:?}"),
     }
 }
 
 /// Reads the data the flags name and splits it.
 pub fn load(args: &DataArgs, seed: u64) -> Result<(Dataset, Split)> {
-    load_with(args, seed, glider_data::TargetKind::Binary)
+    let (data, split) = load_with(args, seed, glider_data::TargetKind::Binary)?;
+    let positives = split
+        .train
+        .iter()
+        .filter(|&&r| data.labels[r] > 0.5)
+        .count();
+    if positives == 0 || positives == split.train.len() {
+        bail!(
+            "{}: every training row has label {} — a click model needs both classes. Is \
+             --label right, does the --positive value occur in it, and does the file have its \
+             label column (Avazu's click, Criteo's first column)?",
+            data.source,
+            u8::from(positives > 0)
+        );
+    }
+    Ok((data, split))
 }
 
 /// [`load`] with the label read as `target`.
@@ -1095,7 +1162,7 @@ fn split_with_test_file(first: usize, test: usize, fraction: f64, seed: u64) -> 
     use rand::seq::SliceRandom;
     use rand::SeedableRng;
     if !(fraction > 0.0 && fraction < 1.0) {
-        bail!("--validation-fraction must be in (0, 1), got {fraction}");
+        usage!("--validation-fraction must be in (0, 1), got {fraction}");
     }
     if first < 2 || test == 0 {
         bail!("{first} rows in --data and {test} in --test: need at least 2 and 1");
@@ -1119,15 +1186,13 @@ fn config(
     seed: u64,
 ) -> Result<RunConfig> {
     let kinds = model.kinds()?;
-    let source_kind: ModelKind = match source {
-        Some(name) => name.parse().map_err(anyhow::Error::msg)?,
+    let source_kind: ModelKind = match source.map(str::parse) {
+        Some(Ok(k)) => k,
+        Some(Err(e)) => usage!("--source-model: {e}"),
         None => kinds[0],
     };
-    if trials == 0 || glider.instances == 0 || glider.top_k == 0 {
-        bail!("--trials, --instances and --top-k must be at least 1");
-    }
-    if glider.perturbations < 100 {
-        bail!("--perturbations must be at least 100 (the spec uses 6000)");
+    if trials == 0 {
+        usage!("--trials must be at least 1");
     }
     let targets = kinds
         .iter()
@@ -1146,7 +1211,7 @@ fn config(
             min_count: data.min_count,
             hash_buckets: data.hash_buckets,
         },
-        glider: glider_params(glider, seed),
+        glider: glider_params(glider, seed)?,
         cross: CrossOptions {
             dense_bins: glider.bins,
             min_count_floor: glider.cross_min_count,
@@ -1157,8 +1222,29 @@ fn config(
     })
 }
 
-fn glider_params(glider: &GliderArgs, seed: u64) -> GliderParams {
-    GliderParams {
+fn glider_params(glider: &GliderArgs, seed: u64) -> Result<GliderParams> {
+    if glider.surrogate_hidden.is_empty() || glider.surrogate_hidden.contains(&0) {
+        usage!("--surrogate-hidden needs at least one layer, every size at least 1");
+    }
+    if !(glider.surrogate_l1 >= 0.0 && glider.surrogate_l1.is_finite()) {
+        usage!("--surrogate-l1 must be a number >= 0");
+    }
+    for (flag, v) in [
+        ("--instances", glider.instances),
+        ("--top-k", glider.top_k),
+        ("--surrogate-epochs", glider.surrogate_epochs),
+        ("--local-top", glider.local_top),
+        ("--archdetect-top-k", glider.archdetect_top_k),
+        ("--bins", glider.bins),
+    ] {
+        if v == 0 {
+            usage!("{flag} must be at least 1");
+        }
+    }
+    if glider.perturbations < 100 {
+        usage!("--perturbations must be at least 100 (the spec uses 6000)");
+    }
+    Ok(GliderParams {
         instances: glider.instances,
         top_k: glider.top_k,
         superset_ratio: glider.superset_ratio,
@@ -1183,7 +1269,7 @@ fn glider_params(glider: &GliderArgs, seed: u64) -> GliderParams {
             ..LocalParams::default()
         },
         seed,
-    }
+    })
 }
 
 fn run(args: RunArgs, quiet: bool) -> Result<()> {
@@ -1430,8 +1516,35 @@ fn reading(args: &DataArgs) -> Result<crate::model_dir::Reading> {
         });
     }
     if args.featindex.is_some() && args.format != Format::Libfm {
-        bail!("--featindex applies to --format libfm only");
+        usage!("--featindex applies to --format libfm only");
     }
+    if !args.field_names.is_empty() {
+        if args.format != Format::Libfm || args.featindex.is_some() {
+            usage!(
+                "--field-names names the positional fields of --format libfm (without --featindex)"
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        for n in &args.field_names {
+            if n.trim().is_empty() {
+                usage!("--field-names has an empty name");
+            }
+            if !seen.insert(n.as_str()) {
+                usage!("--field-names names {n:?} twice");
+            }
+        }
+    }
+    // The model card keeps the featindex path: make it absolute so the model works from any
+    // folder.
+    let featindex = match &args.featindex {
+        Some(p) => Some(std::fs::canonicalize(p).with_context(|| {
+            format!(
+                "--featindex {}: cannot open the feature-index file",
+                p.display()
+            )
+        })?),
+        None => None,
+    };
     Ok(crate::model_dir::Reading {
         format: match args.format {
             Format::Csv => "csv",
@@ -1443,7 +1556,7 @@ fn reading(args: &DataArgs) -> Result<crate::model_dir::Reading> {
         .into(),
         schema: schema(args),
         delimiter: delimiter(&args.delimiter)?,
-        libfm: (args.format == Format::Libfm).then(|| match &args.featindex {
+        libfm: (args.format == Format::Libfm).then(|| match &featindex {
             Some(path) => glider_data::LibfmFields::FeatIndex { path: path.clone() },
             None => glider_data::LibfmFields::Positional {
                 names: (!args.field_names.is_empty()).then(|| args.field_names.clone()),
@@ -1454,10 +1567,10 @@ fn reading(args: &DataArgs) -> Result<crate::model_dir::Reading> {
 
 fn train_streamed(args: TrainArgs, quiet: bool) -> Result<()> {
     if args.data.format != Format::Criteo {
-        bail!("--stream reads Criteo-format files (--format criteo)");
+        usage!("--stream reads Criteo-format files (--format criteo)");
     }
     if args.data.validation.is_some() || args.data.test.is_some() {
-        bail!("--stream takes one file and splits it by row (i mod 10 = 8 validation, 9 test)");
+        usage!("--stream takes one file and splits it by row (i mod 10 = 8 validation, 9 test)");
     }
     let kind = args.model.single()?;
     let params = args.model.params(kind)?;
@@ -1554,9 +1667,9 @@ fn train(args: TrainArgs, quiet: bool) -> Result<()> {
 fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
     let shard = crate::model_dir::parse_shard(&args.shard)?;
     if args.glider.instances == 0 || args.glider.top_k == 0 {
-        bail!("--instances and --top-k must be at least 1");
+        usage!("--instances and --top-k must be at least 1");
     }
-    let params = glider_params(&args.glider, args.seed);
+    let params = glider_params(&args.glider, args.seed)?;
     let bars = Bars::new(quiet);
     let line = crate::model_dir::detect(
         &args.model_dir,
@@ -1612,7 +1725,7 @@ fn synth(args: SynthCmdArgs) -> Result<()> {
 
 fn bench_train_speed(args: TrainSpeedArgs, quiet: bool) -> Result<()> {
     if args.batches == 0 || args.batch_size == 0 || args.vocab < 52 {
-        bail!("--batches and --batch-size must be at least 1, --vocab at least 52");
+        usage!("--batches and --batch-size must be at least 1, --vocab at least 52");
     }
     let models = args
         .models
@@ -1712,7 +1825,7 @@ fn bench_train_speed(args: TrainSpeedArgs, quiet: bool) -> Result<()> {
 
 fn bench_antehoc(args: AnteHocArgs, quiet: bool) -> Result<()> {
     if args.trials == 0 || args.epochs == 0 || args.glider.instances == 0 {
-        bail!("--trials, --epochs and --instances must be at least 1");
+        usage!("--trials, --epochs and --instances must be at least 1");
     }
     let models = args
         .models
@@ -1731,7 +1844,7 @@ fn bench_antehoc(args: AnteHocArgs, quiet: bool) -> Result<()> {
         models,
         source: args.source_model.parse().map_err(anyhow::Error::msg)?,
         epochs: args.epochs,
-        glider: glider_params(&args.glider, 0),
+        glider: glider_params(&args.glider, 0)?,
     };
     let bars = Bars::new(quiet);
     let scores = crate::bench::antehoc(&settings, &bars)?;
@@ -1771,7 +1884,7 @@ fn bench_antehoc(args: AnteHocArgs, quiet: bool) -> Result<()> {
 
 fn bench_models(args: ModelsBenchArgs, quiet: bool) -> Result<()> {
     if args.seeds == 0 {
-        bail!("--seeds must be at least 1");
+        usage!("--seeds must be at least 1");
     }
     let kinds = args.model.kinds()?;
     let (data, split) = load(&args.data, args.seed)?;

@@ -69,6 +69,15 @@ impl Reading {
                     .libfm
                     .clone()
                     .unwrap_or(LibfmFields::Positional { names: None });
+                if let LibfmFields::FeatIndex { path } = &fields {
+                    if !path.exists() {
+                        bail!(
+                            "the feature-index file {} (model.json's reading.libfm) is missing; \
+                             the model reads libFM tokens through it",
+                            path.display()
+                        );
+                    }
+                }
                 read_libfm(paths, &fields)?
             }
             "parquet" => {
@@ -99,7 +108,11 @@ impl Reading {
     }
 
     /// Reads `path` the way the model's training data was read; the label may be absent.
+    /// `embedded:adult` is the bundled demo data.
     pub fn read(&self, path: &Path) -> Result<Dataset> {
+        if path.to_str() == Some(glider_data::embedded::ADULT_NAME) {
+            return Ok(glider_data::embedded::adult()?);
+        }
         Ok(self.read_paths(&[path.to_path_buf()], true)?.0)
     }
 }
