@@ -90,6 +90,15 @@ pub fn run(model_dir: &Path, data_path: &Path, out: &Path, sample: usize) -> Res
         &names,
         &maps.pair_scores,
     )?;
+    // A map whose pair scores barely differ says nothing about pairs: say so.
+    let scores: Vec<f64> = ranked_pairs.iter().map(|p| p.score).collect();
+    let (lo, hi) = scores
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let mean = scores.iter().sum::<f64>() / scores.len().max(1) as f64;
+    let flat = scores.len() > 1 && (hi - lo) <= 0.01 * mean.abs();
     let top: Vec<String> = ranked_pairs
         .iter()
         .take(5)
@@ -107,8 +116,22 @@ pub fn run(model_dir: &Path, data_path: &Path, out: &Path, sample: usize) -> Res
         field_weights: maps.field_weights.clone(),
     };
     write_json(&out.join("attention.json"), &file)?;
+    let warning = if flat {
+        format!(
+            "\nNote: every pair score lies within 1% of the mean ({lo:.4} to {hi:.4}): this \
+             model's {} does not single out field pairs, so the ranking above is noise. \
+             GLIDER (`glider detect`) explains the same model post hoc.",
+            if kind == glider_nn::ctr::ModelKind::FiBiNet {
+                "bilinear map"
+            } else {
+                "attention"
+            }
+        )
+    } else {
+        String::new()
+    };
     Ok(format!(
-        "{kind} interaction maps over {n} rows; strongest pairs: {}\nRule: {}\nWrote {}/attention.json, attention_heatmap.svg",
+        "{kind} interaction maps over {n} rows; strongest pairs: {}\nRule: {}{warning}\nWrote {}/attention.json, attention_heatmap.svg",
         top.join(", "),
         file.rule,
         out.display()

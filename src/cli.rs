@@ -53,7 +53,8 @@ pub struct Cli {
     /// Hide progress bars and notes.
     #[arg(long, short, global = true)]
     quiet: bool,
-    /// Worker threads for GLIDER's instances (default: all cores).
+    /// Worker threads of the parallel parts (GLIDER's instances, NID's ensembles; default:
+    /// all cores). Results do not depend on it.
     #[arg(long, global = true)]
     threads: Option<usize>,
 }
@@ -1607,13 +1608,20 @@ fn train_streamed(args: TrainArgs, quiet: bool) -> Result<()> {
         seconds: out.seconds,
     };
     crate::model_dir::save(&args.out, out.model.as_ref(), &card, &metrics)?;
+    let distinct = if options.hash_buckets > 0 {
+        format!(
+            "categorical fields hashed into {} buckets",
+            options.hash_buckets
+        )
+    } else {
+        format!("{} distinct categorical values", out.distinct_values)
+    };
     println!(
-        "{kind} on {} (streamed; {} / {} / {} rows, {} distinct categorical values): validation AUC {:.4} logloss {:.4}; test AUC {:.4} logloss {:.4} (best epoch {} of {}, {:.1}s)\nWrote {}/model.safetensors, model.json, metrics.json",
+        "{kind} on {} (streamed; {} / {} / {} rows, {distinct}): validation AUC {:.4} logloss {:.4}; test AUC {:.4} logloss {:.4} (best epoch {} of {}, {:.1}s)\nWrote {}/model.safetensors, model.json, metrics.json",
         path.display(),
         out.rows[0],
         out.rows[1],
         out.rows[2],
-        out.distinct_values,
         out.validation.auc,
         out.validation.logloss,
         out.test.auc,
