@@ -166,7 +166,7 @@ pub fn train(
     };
     let model = {
         let stage = reporter.stage(&format!("train {} (streamed)", kind.name()));
-        ctr::train_rows(
+        ctr::train_rows_from(
             kind,
             &mut source,
             &validation.0,

@@ -527,25 +527,29 @@ pub fn train(
     seed: u64,
     progress: &dyn Progress,
 ) -> Result<Box<dyn Recommender>, NnError> {
-    let device = crate::cpu().autodiff();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    check_fields(kind, encoder.num_fields())?;
-    with_net_type!(kind, T => {
-        let net = T::build(kind, encoder.num_fields(), params, &mut rng, &device);
-        let model = train_net(
-            kind,
-            net,
-            kind.embedding_width(params.embedding_dim),
-            data,
-            train_rows,
-            validation_rows,
-            encoder,
-            params,
-            &mut rng,
-            progress,
-        )?;
-        Ok(Box::new(model))
-    })
+    if train_rows.is_empty() || validation_rows.is_empty() {
+        return Err(NnError::NotEnoughData(format!(
+            "{} training and {} validation rows; both must be non-empty",
+            train_rows.len(),
+            validation_rows.len()
+        )));
+    }
+    let mut source = InMemoryRows::new(
+        encoder.encode_rows(data, train_rows),
+        train_rows.iter().map(|&r| data.labels[r]).collect(),
+    );
+    let val_batch = encoder.encode_rows(data, validation_rows);
+    let val_labels: Vec<f32> = validation_rows.iter().map(|&r| data.labels[r]).collect();
+    train_rows_from(
+        kind,
+        &mut source,
+        &val_batch,
+        &val_labels,
+        encoder,
+        params,
+        seed,
+        progress,
+    )
 }
 
 /// One optimiser step on a mini-batch: `(rows, scales, labels)`, see [`TrainingRows::epoch`].
@@ -634,7 +638,7 @@ impl TrainingRows for InMemoryRows {
 /// # Errors
 /// As [`train`].
 #[allow(clippy::too_many_arguments)]
-pub fn train_rows(
+pub fn train_rows_from(
     kind: ModelKind,
     source: &mut dyn TrainingRows,
     validation: &EncodedBatch,
@@ -663,46 +667,6 @@ pub fn train_rows(
         )?;
         Ok(Box::new(model))
     })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn train_net<N: CtrNet + Send>(
-    kind: ModelKind,
-    net: N,
-    dim: usize,
-    data: &Dataset,
-    train_rows: &[usize],
-    validation_rows: &[usize],
-    encoder: &InputEncoder,
-    params: &CtrParams,
-    rng: &mut ChaCha8Rng,
-    progress: &dyn Progress,
-) -> Result<CtrModel<N>, NnError> {
-    if train_rows.is_empty() || validation_rows.is_empty() {
-        return Err(NnError::NotEnoughData(format!(
-            "{} training and {} validation rows; both must be non-empty",
-            train_rows.len(),
-            validation_rows.len()
-        )));
-    }
-    let mut source = InMemoryRows::new(
-        encoder.encode_rows(data, train_rows),
-        train_rows.iter().map(|&r| data.labels[r]).collect(),
-    );
-    let val_batch = encoder.encode_rows(data, validation_rows);
-    let val_labels: Vec<f32> = validation_rows.iter().map(|&r| data.labels[r]).collect();
-    train_loop(
-        kind,
-        net,
-        dim,
-        &mut source,
-        &val_batch,
-        &val_labels,
-        encoder,
-        params,
-        rng,
-        progress,
-    )
 }
 
 #[allow(clippy::too_many_arguments)]

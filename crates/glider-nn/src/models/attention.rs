@@ -6,7 +6,7 @@ use burn::tensor::activation::{relu, softmax};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand_chacha::ChaCha8Rng;
 
-use super::{split_linear, uniform2, zeros1, BuildNet, CtrNet, MapTensors, ModelKind};
+use super::{logit_dnn, split_linear, uniform2, zeros1, BuildNet, CtrNet, MapTensors, ModelKind};
 use crate::ctr::CtrParams;
 use crate::layers::{DenseLayer, ReluStack};
 
@@ -127,11 +127,8 @@ impl BuildNet for AutoInt {
             d = width;
         }
         let out = DenseLayer::new(fields * d, 1, rng, device);
-        let dnn = (kind == ModelKind::AutoIntPlus).then(|| {
-            let mut sizes = params.hidden.clone();
-            sizes.push(1);
-            ReluStack::new(fields * params.embedding_dim, &sizes, rng, device)
-        });
+        let dnn = (kind == ModelKind::AutoIntPlus)
+            .then(|| logit_dnn(fields * params.embedding_dim, &params.hidden, rng, device));
         AutoInt {
             layers,
             out,
@@ -278,14 +275,12 @@ impl BuildNet for FiBiNet {
         let k = params.embedding_dim;
         let squeeze = (fields / params.reduction_ratio.max(1)).max(1);
         let p = fields * fields.saturating_sub(1) / 2;
-        let mut sizes = params.hidden.clone();
-        sizes.push(1);
         FiBiNet {
             senet_squeeze: DenseLayer::new(fields, squeeze, rng, device),
             senet_excite: DenseLayer::new(squeeze, fields, rng, device),
             bilinear: super::uniform3(p, k, k, k, rng, device),
             bilinear_senet: super::uniform3(p, k, k, k, rng, device),
-            dnn: ReluStack::new(2 * p * k, &sizes, rng, device),
+            dnn: logit_dnn(2 * p * k, &params.hidden, rng, device),
             bias: zeros1(1, device),
             fields,
         }
@@ -423,15 +418,13 @@ impl BuildNet for InterHat {
             order_hidden.push(DenseLayer::new(k, width, rng, device));
             order_context.push(uniform2(width, 1, width, rng, device));
         }
-        let mut sizes = params.hidden.clone();
-        sizes.push(1);
         InterHat {
             transformer,
             order_hidden,
             order_context,
             final_hidden: DenseLayer::new(k, width, rng, device),
             final_context: uniform2(width, 1, width, rng, device),
-            mlp: ReluStack::new(k, &sizes, rng, device),
+            mlp: logit_dnn(k, &params.hidden, rng, device),
             heads,
         }
     }

@@ -4,7 +4,7 @@ use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
 use rand_chacha::ChaCha8Rng;
 
-use super::{split_linear, uniform2, zeros1, BuildNet, CtrNet, ModelKind};
+use super::{logit_dnn, split_linear, uniform2, zeros1, BuildNet, CtrNet, ModelKind};
 use crate::ctr::CtrParams;
 use crate::layers::{DenseLayer, ReluStack};
 
@@ -107,12 +107,10 @@ impl BuildNet for XDeepFm {
             prev = h;
         }
         let pooled: usize = params.cin_layers.iter().sum();
-        let mut sizes = params.hidden.clone();
-        sizes.push(1);
         XDeepFm {
             cin,
             cin_out: DenseLayer::new(pooled.max(1), 1, rng, device),
-            dnn: ReluStack::new(fields * params.embedding_dim, &sizes, rng, device),
+            dnn: logit_dnn(fields * params.embedding_dim, &params.hidden, rng, device),
             bias: zeros1(1, device),
         }
     }

@@ -7,7 +7,7 @@ use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
 use rand_chacha::ChaCha8Rng;
 
-use super::{fm_term, split_linear, zeros1, BuildNet, CtrNet, ModelKind};
+use super::{fm_term, logit_dnn, split_linear, zeros1, BuildNet, CtrNet, ModelKind};
 use crate::ctr::CtrParams;
 use crate::layers::ReluStack;
 
@@ -88,10 +88,8 @@ impl BuildNet for WideDeep {
         rng: &mut ChaCha8Rng,
         device: &Device,
     ) -> Self {
-        let mut sizes = params.hidden.clone();
-        sizes.push(1);
         WideDeep {
-            dnn: ReluStack::new(fields * params.embedding_dim, &sizes, rng, device),
+            dnn: logit_dnn(fields * params.embedding_dim, &params.hidden, rng, device),
             bias: zeros1(1, device),
         }
     }
@@ -124,10 +122,8 @@ impl BuildNet for DeepFm {
         rng: &mut ChaCha8Rng,
         device: &Device,
     ) -> Self {
-        let mut sizes = params.hidden.clone();
-        sizes.push(1);
         DeepFm {
-            dnn: ReluStack::new(fields * params.embedding_dim, &sizes, rng, device),
+            dnn: logit_dnn(fields * params.embedding_dim, &params.hidden, rng, device),
             bias: zeros1(1, device),
         }
     }

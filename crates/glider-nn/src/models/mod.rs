@@ -321,6 +321,18 @@ pub(crate) fn uniform3(
     ))
 }
 
+/// A ReLU DNN `d_in → hidden… → 1` ending in a logit (the last layer linear).
+pub(crate) fn logit_dnn(
+    d_in: usize,
+    hidden: &[usize],
+    rng: &mut ChaCha8Rng,
+    device: &Device,
+) -> crate::layers::ReluStack {
+    let mut sizes = hidden.to_vec();
+    sizes.push(1);
+    crate::layers::ReluStack::new(d_in, &sizes, rng, device)
+}
+
 /// A zero-initialised bias `[n]`.
 pub(crate) fn zeros1(n: usize, device: &Device) -> Param<Tensor<1>> {
     Param::from_tensor(Tensor::from_data(
