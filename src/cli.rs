@@ -1570,6 +1570,9 @@ fn train_streamed(args: TrainArgs, quiet: bool) -> Result<()> {
     if args.data.format != Format::Criteo {
         usage!("--stream reads Criteo-format files (--format criteo)");
     }
+    if args.chunk_rows == 0 {
+        usage!("--chunk-rows must be at least 1");
+    }
     if args.data.validation.is_some() || args.data.test.is_some() {
         usage!("--stream takes one file and splits it by row (i mod 10 = 8 validation, 9 test)");
     }
@@ -1637,6 +1640,9 @@ fn train_streamed(args: TrainArgs, quiet: bool) -> Result<()> {
 fn train(args: TrainArgs, quiet: bool) -> Result<()> {
     if args.stream {
         return train_streamed(args, quiet);
+    }
+    if args.chunk_rows != 200_000 {
+        usage!("--chunk-rows applies to --stream only");
     }
     let glider = GliderArgs::parse_defaults();
     args.model.single()?;

@@ -23,10 +23,17 @@ fn main() -> ExitCode {
     match cli::execute(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            let mut shown = e.to_string();
+            eprintln!("error: {shown}");
             let mut source = e.source();
             while let Some(s) = source {
-                eprintln!("  caused by: {s}");
+                // Skip a cause the message above already spells out (an I/O error that its
+                // wrapper quotes).
+                let text = s.to_string();
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                    shown.push_str(&text);
+                }
                 source = s.source();
             }
             if e.downcast_ref::<cli::Usage>().is_some() {
