@@ -52,6 +52,12 @@ pub fn summary(report: &RunReport, out_dir: &Path) -> String {
         report.rows.test,
         report.fields.len()
     ));
+    if let Some(m) = &report.source_test {
+        s.push_str(&format!(
+            "\nExplained model: {} (test AUC {:.4}, logloss {:.4})\n",
+            report.source_model, m.auc, m.logloss
+        ));
+    }
     s.push_str(&format!(
         "\nTop global interactions ({} instances explained{}):\n",
         report.instances - report.failed_instances.len(),
