@@ -1906,6 +1906,13 @@ fn bench_models(args: ModelsBenchArgs, quiet: bool) -> Result<()> {
         min_count: args.data.min_count,
         hash_buckets: args.data.hash_buckets,
     };
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        data: &'a str,
+        rows: crate::bench::RowCountsOut,
+        seeds: usize,
+        models: &'a [crate::bench::ModelRow],
+    }
     let bars = Bars::new(quiet);
     let mut rows = Vec::new();
     for &kind in &kinds {
@@ -1923,27 +1930,21 @@ fn bench_models(args: ModelsBenchArgs, quiet: bool) -> Result<()> {
             eprintln!("{}", row.line());
         }
         rows.push(row);
-    }
-    #[derive(serde::Serialize)]
-    struct Out<'a> {
-        data: &'a str,
-        rows: crate::bench::RowCountsOut,
-        seeds: usize,
-        models: &'a [crate::bench::ModelRow],
-    }
-    write_bench(
-        &args.out,
-        &Out {
-            data: &data.source,
-            rows: crate::bench::RowCountsOut {
-                train: split.train.len(),
-                validation: split.validation.len(),
-                test: split.test.len(),
+        // Rewritten after every model, so a stopped run keeps the models it finished.
+        write_bench(
+            &args.out,
+            &Out {
+                data: &data.source,
+                rows: crate::bench::RowCountsOut {
+                    train: split.train.len(),
+                    validation: split.validation.len(),
+                    test: split.test.len(),
+                },
+                seeds: args.seeds,
+                models: &rows,
             },
-            seeds: args.seeds,
-            models: &rows,
-        },
-    )?;
+        )?;
+    }
     println!(
         "{}: {} train / {} validation / {} test rows, {} seeds per model",
         data.source,
