@@ -28,17 +28,30 @@ struct CriteoStream<'a> {
     rows: usize,
 }
 
-/// Encodes `part`'s rows of one chunk with `encodings`.
-fn encode_part(
-    chunk: &glider_data::stream::Chunk,
-    encodings: &[FieldEncoding],
-    part: Part,
-) -> Result<(EncodedBatch, Vec<f32>), glider_data::DataError> {
-    let (encoder, sources) = InputEncoder::from_encodings(encodings, &chunk.data)?;
-    let data = chunk.data.select_fields(&sources);
-    let rows = chunk.rows_of(part);
-    let labels = rows.iter().map(|&r| data.labels[r]).collect();
-    Ok((encoder.encode_rows(&data, &rows), labels))
+/// One chunk made ready for encoding: its encoder (from `encodings`, built once per chunk:
+/// it maps the chunk's dictionaries) and its fields in the encoder's order.
+struct EncodableChunk {
+    encoder: InputEncoder,
+    data: glider_data::Dataset,
+}
+
+impl EncodableChunk {
+    fn new(
+        chunk: &glider_data::stream::Chunk,
+        encodings: &[FieldEncoding],
+    ) -> Result<Self, glider_data::DataError> {
+        let (encoder, sources) = InputEncoder::from_encodings(encodings, &chunk.data)?;
+        Ok(EncodableChunk {
+            encoder,
+            data: chunk.data.select_fields(&sources),
+        })
+    }
+
+    /// The chunk's `rows`, encoded, and their labels.
+    fn encode(&self, rows: &[usize]) -> (EncodedBatch, Vec<f32>) {
+        let labels = rows.iter().map(|&r| self.data.labels[r]).collect();
+        (self.encoder.encode_rows(&self.data, rows), labels)
+    }
 }
 
 impl TrainingRows for CriteoStream<'_> {
@@ -56,8 +69,9 @@ impl TrainingRows for CriteoStream<'_> {
         let mut chunks =
             CriteoChunks::open(self.path, self.chunk_rows, self.ignore).map_err(input)?;
         while let Some(chunk) = chunks.next_chunk().map_err(input)? {
-            let (batch, labels) =
-                encode_part(&chunk, self.encodings, Part::Train).map_err(input)?;
+            let (batch, labels) = EncodableChunk::new(&chunk, self.encodings)
+                .map_err(input)?
+                .encode(&chunk.rows_of(Part::Train));
             drop(chunk);
             InMemoryRows::new(batch, labels).epoch(batch_size, rng, step)?;
         }
@@ -142,17 +156,16 @@ pub fn train(
         let stage = reporter.stage("pass 2: validation and test rows");
         let mut chunks = CriteoChunks::open(path, chunk_rows, ignore)?;
         while let Some(chunk) = chunks.next_chunk()? {
-            if template.is_none() {
-                template = Some(InputEncoder::from_encodings(&encodings, &chunk.data)?.0);
-            }
+            let ready = EncodableChunk::new(&chunk, &encodings)?;
             for (part, into) in [(Part::Validation, &mut validation), (Part::Test, &mut test)] {
-                let (b, l) = encode_part(&chunk, &encodings, part)?;
+                let (b, l) = ready.encode(&chunk.rows_of(part));
                 into.0.num_fields = b.num_fields;
                 into.0.rows.extend_from_slice(&b.rows);
                 into.0.scales.extend_from_slice(&b.scales);
                 into.1.extend_from_slice(&l);
             }
             stage.inc(chunk.data.num_rows() as u64);
+            template.get_or_insert(ready.encoder);
         }
         stage.finish();
     }
