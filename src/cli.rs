@@ -16,6 +16,7 @@ use glider_nn::sparse::OptimizerKind;
 
 use crate::output::{summary, write_json};
 use crate::progress::Bars;
+use crate::ui::say;
 
 /// Find the feature interactions a recommender has learned, and put them to work.
 ///
@@ -57,6 +58,20 @@ pub struct Cli {
     /// all cores). Results do not depend on it.
     #[arg(long, global = true)]
     threads: Option<usize>,
+    /// More detail on stderr: the effective configuration, and every stage's status line
+    /// (per-epoch validation loss) kept instead of overwritten.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Machine-readable stdout: one JSON document, {"command", "out", "result"}, where
+    /// "result" is the main JSON file the subcommand wrote. Notes and bars stay on stderr.
+    #[arg(long, global = true)]
+    json: bool,
+    /// A TOML file holding any of the subcommand's flags by long name (`epochs = 5`,
+    /// `categorical = ["user", "item"]`, `resume = true`); the command line wins over it.
+    /// Every output folder gets the effective configuration as config.toml, which --config
+    /// reads back.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -1013,8 +1028,60 @@ struct DemoArgs {
 const DEMO_INSTANCES: usize = 40;
 const DEMO_TRIALS: usize = 2;
 
-/// Runs the parsed command.
-pub fn execute(cli: Cli) -> Result<()> {
+/// Runs the parsed command; `config_toml` is its effective configuration
+/// ([`crate::config::effective`]), saved beside the output `out` on success.
+pub fn execute(cli: Cli, config_toml: String, out: Option<PathBuf>) -> Result<()> {
+    crate::ui::init(crate::ui::Ui {
+        verbose: cli.verbose,
+        json: cli.json,
+        config_toml,
+    });
+    if cli.verbose > 0 && !cli.quiet {
+        eprintln!("{}", crate::ui::config_toml());
+    }
+    let (name, main_file) = cli.command.output_names();
+    let quiet = cli.quiet;
+    dispatch(cli)?;
+    if let Some(out) = out {
+        if out.exists() {
+            crate::ui::save_config(&out)?;
+        }
+        let wrote = out.is_dir() && crate::report::write_for(name, &out, crate::ui::config_toml())?;
+        if wrote && !crate::ui::json() && !quiet {
+            eprintln!("Report: {}", out.join("report.html").display());
+        }
+        if let Some(file) = main_file.filter(|_| crate::ui::json()) {
+            let path = out.join(file);
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("parsing {}", path.display()))?;
+            crate::ui::result(name, Some(&out), &value)?;
+        }
+    }
+    Ok(())
+}
+
+impl Command {
+    /// The subcommand's name and the main JSON file it writes in `--out` (the `result` of
+    /// `--json`); `None` where the subcommand prints its JSON result itself.
+    fn output_names(&self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Command::Run(_) => ("run", Some("report.json")),
+            Command::Demo(_) => ("demo", Some("report.json")),
+            Command::Train(_) => ("train", Some("metrics.json")),
+            Command::Predict(_) => ("predict", None),
+            Command::Attention(_) => ("attention", Some("attention.json")),
+            Command::Detect(_) => ("detect", Some("global_interactions.json")),
+            Command::Merge(_) => ("merge", Some("global_interactions.json")),
+            Command::Nid(_) => ("nid", Some("interactions.json")),
+            Command::Synth(_) => ("synth", Some("planted.json")),
+            Command::Bench(_) => ("bench", Some("bench.json")),
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
     if let Some(n) = cli.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -1027,11 +1094,16 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Train(args) => train(*args, cli.quiet),
         Command::Predict(args) => {
             let n = crate::model_dir::predict(&args.model_dir, &args.data, &args.out)?;
-            println!("Scored {n} rows; wrote {}", args.out.display());
+            say!("Scored {n} rows; wrote {}", args.out.display());
+            crate::ui::result(
+                "predict",
+                Some(&args.out),
+                &serde_json::json!({ "rows": n, "scores": args.out }),
+            )?;
             Ok(())
         }
         Command::Attention(args) => {
-            println!(
+            say!(
                 "{}",
                 crate::attention::run(&args.model_dir, &args.data, &args.out, args.sample)?
             );
@@ -1039,7 +1111,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         }
         Command::Detect(args) => detect(*args, cli.quiet),
         Command::Merge(args) => {
-            println!("{}", crate::model_dir::merge(&args.dirs, &args.out)?);
+            say!("{}", crate::model_dir::merge(&args.dirs, &args.out)?);
             Ok(())
         }
         Command::Nid(args) => nid(*args, cli.quiet),
@@ -1326,7 +1398,7 @@ fn execute_run(
     write_json(&out.join("crosses.json"), &output.crosses)?;
     write_json(&out.join("global_interactions.json"), &output.global)?;
     write_json(&out.join("report.json"), &output.report)?;
-    println!("{}", summary(&output.report, out));
+    say!("{}", summary(&output.report, out));
     Ok(())
 }
 
@@ -1408,24 +1480,30 @@ fn bench_speed(args: SpeedArgs, quiet: bool) -> Result<()> {
     let report = crate::bench::speed(settings, note(quiet))?;
     write_bench(&args.out, &report)?;
     let s = &report.settings;
-    println!(
+    say!(
         "surrogate {}-256-128-64-1, {} perturbations, {} epochs, {} fits each:",
-        s.fields, s.perturbations, s.epochs, s.fits
+        s.fields,
+        s.perturbations,
+        s.epochs,
+        s.fits
     );
-    println!(
+    say!(
         "  gemm trainer   {:.3} s/fit ({:.1} GFLOP/s)",
-        report.fast_seconds_per_fit, report.fast_gflops
+        report.fast_seconds_per_fit,
+        report.fast_gflops
     );
-    println!(
+    say!(
         "  burn autodiff  {:.3} s/fit (reference, same run)",
         report.autodiff_seconds_per_fit
     );
-    println!("  speed-up       {:.2}x", report.speedup);
-    println!(
+    say!("  speed-up       {:.2}x", report.speedup);
+    say!(
         "NID ranking, p = {}, h1 = {}: {:.1} ms",
-        s.nid_features, s.nid_units, report.nid_ms
+        s.nid_features,
+        s.nid_units,
+        report.nid_ms
     );
-    println!("Wrote {}", args.out.join("bench.json").display());
+    say!("Wrote {}", args.out.join("bench.json").display());
     Ok(())
 }
 
@@ -1446,39 +1524,46 @@ fn bench_nid_speed(args: NidSpeedArgs, quiet: bool) -> Result<()> {
     let report = crate::bench::nid_speed(settings, note(quiet))?;
     write_bench(&args.out, &report)?;
     let s = &report.settings;
-    println!(
+    say!(
         "NID scoring, p = {}, h1 = {} (median of {}):",
-        s.score_features, s.score_units, s.score_reps
+        s.score_features,
+        s.score_units,
+        s.score_reps
     );
-    println!(
+    say!(
         "  pairwise strengths, computed {:>8.1} ms",
         report.pairwise_scoring_ms
     );
-    println!(
+    say!(
         "  pairwise strengths, sorted   {:>8.1} ms",
         report.pairwise_ms
     );
-    println!(
+    say!(
         "  any-order ranking, pruned    {:>8.1} ms",
         report.ranking_ms
     );
-    println!(
+    say!(
         "Training throughput, p = {}, 140-100-60-20, batch 100, {} fits at once:",
-        s.features, s.parallel
+        s.features,
+        s.parallel
     );
     for t in &report.training {
         match (t.pytorch_samples_per_second, t.ratio) {
-            (Some(py), Some(r)) => println!(
+            (Some(py), Some(r)) => say!(
                 "  {:<6} glider {:>9.0} samples/s   PyTorch {:>9.0} samples/s   {:.2}x",
-                t.network, t.glider_samples_per_second, py, r
+                t.network,
+                t.glider_samples_per_second,
+                py,
+                r
             ),
-            _ => println!(
+            _ => say!(
                 "  {:<6} glider {:>9.0} samples/s   (PyTorch not run: --pytorch python3)",
-                t.network, t.glider_samples_per_second
+                t.network,
+                t.glider_samples_per_second
             ),
         }
     }
-    println!("Wrote {}", args.out.join("bench.json").display());
+    say!("Wrote {}", args.out.join("bench.json").display());
     Ok(())
 }
 
@@ -1489,21 +1574,28 @@ fn bench_local(args: LocalBenchArgs, quiet: bool) -> Result<()> {
     };
     let scores = crate::bench::local(args.trials, &params, note(quiet))?;
     write_bench(&args.out, &scores)?;
-    println!(
+    say!(
         "Pairwise AUC on A1-A4 (p = 40, input +1, baseline -1), NID over {} seed(s):",
         args.trials
     );
-    println!(
+    say!(
         "  {:<4} {:<11} {:>16} {:>10}",
-        "fn", "detector", "AUC (mean ± std)", "published"
+        "fn",
+        "detector",
+        "AUC (mean ± std)",
+        "published"
     );
     for s in &scores {
-        println!(
+        say!(
             "  {:<4} {:<11} {:>8.3} ± {:.3} {:>10.2}",
-            s.function, s.detector, s.auc_mean, s.auc_std, s.published
+            s.function,
+            s.detector,
+            s.auc_mean,
+            s.auc_std,
+            s.published
         );
     }
-    println!("Wrote {}", args.out.join("bench.json").display());
+    say!("Wrote {}", args.out.join("bench.json").display());
     Ok(())
 }
 
@@ -1619,7 +1711,7 @@ fn train_streamed(args: TrainArgs, quiet: bool) -> Result<()> {
     } else {
         format!("{} distinct categorical values", out.distinct_values)
     };
-    println!(
+    say!(
         "{kind} on {} (streamed; {} / {} / {} rows, {distinct}): validation AUC {:.4} logloss {:.4}; test AUC {:.4} logloss {:.4} (best epoch {} of {}, {:.1}s)\nWrote {}/model.safetensors, model.json, metrics.json",
         path.display(),
         out.rows[0],
@@ -1674,7 +1766,7 @@ fn train(args: TrainArgs, quiet: bool) -> Result<()> {
         seed: args.seed,
     };
     let line = crate::model_dir::train(&data, &split, card, &encoder, &args.out, &bars)?;
-    println!("{line}");
+    say!("{line}");
     Ok(())
 }
 
@@ -1694,7 +1786,7 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
         &args.out,
         &bars,
     )?;
-    println!("{line}");
+    say!("{line}");
     Ok(())
 }
 
@@ -1725,7 +1817,7 @@ fn synth(args: SynthCmdArgs) -> Result<()> {
             positive_rate: data.positive_rate(),
         },
     )?;
-    println!(
+    say!(
         "{} rows, {} categorical fields f0..f{}, {:.1}% clicks; planted {:?}\nWrote {}/data.csv, planted.json",
         data.num_rows(),
         data.num_fields(),
@@ -1820,20 +1912,22 @@ fn bench_train_speed(args: TrainSpeedArgs, quiet: bool) -> Result<()> {
             results: &results,
         },
     )?;
-    println!(
+    say!(
         "Training throughput, Criteo format (13 dense + 26 categorical, {embedding_rows} embedding rows), batch {}:",
         args.batch_size
     );
     for r in &results {
         match (r.pytorch_rows_per_second, r.ratio) {
-            (Some(t), Some(ratio)) => println!(
+            (Some(t), Some(ratio)) => say!(
                 "  {:<8} glider {:>9.0} rows/s   PyTorch {:>9.0} rows/s   ratio {ratio:.2}x",
-                r.model, r.rows_per_second, t
+                r.model,
+                r.rows_per_second,
+                t
             ),
-            _ => println!("  {:<8} glider {:>9.0} rows/s", r.model, r.rows_per_second),
+            _ => say!("  {:<8} glider {:>9.0} rows/s", r.model, r.rows_per_second),
         }
     }
-    println!("Wrote {}/bench.json", args.out.display());
+    say!("Wrote {}/bench.json", args.out.display());
     Ok(())
 }
 
@@ -1874,25 +1968,30 @@ fn bench_antehoc(args: AnteHocArgs, quiet: bool) -> Result<()> {
             methods: &scores,
         },
     )?;
-    println!(
+    say!(
         "Planted {:?} in {} fields, {} rows, {} trial(s): pairwise AUC of each field-pair ranking",
         settings.data.planted,
         settings.data.cardinalities.len(),
         settings.data.rows,
         settings.trials
     );
-    println!(
+    say!(
         "  {:<16} {:>16} {:>14}",
-        "method", "pairwise AUC", "model test AUC"
+        "method",
+        "pairwise AUC",
+        "model test AUC"
     );
     for s in &scores {
         let t = s.test_auc.iter().sum::<f64>() / s.test_auc.len().max(1) as f64;
-        println!(
+        say!(
             "  {:<16} {:>8.3} ± {:<5.3} {:>14.4}",
-            s.method, s.mean, s.std, t
+            s.method,
+            s.mean,
+            s.std,
+            t
         );
     }
-    println!("Wrote {}/bench.json", args.out.display());
+    say!("Wrote {}/bench.json", args.out.display());
     Ok(())
 }
 
@@ -1945,7 +2044,7 @@ fn bench_models(args: ModelsBenchArgs, quiet: bool) -> Result<()> {
             },
         )?;
     }
-    println!(
+    say!(
         "{}: {} train / {} validation / {} test rows, {} seeds per model",
         data.source,
         split.train.len(),
@@ -1953,11 +2052,11 @@ fn bench_models(args: ModelsBenchArgs, quiet: bool) -> Result<()> {
         split.test.len(),
         args.seeds
     );
-    println!("{}", crate::bench::ModelRow::header());
+    say!("{}", crate::bench::ModelRow::header());
     for r in &rows {
-        println!("{}", r.line());
+        say!("{}", r.line());
     }
-    println!("Wrote {}/bench.json", args.out.display());
+    say!("Wrote {}/bench.json", args.out.display());
     Ok(())
 }
 
@@ -1992,16 +2091,23 @@ fn bench_nid(args: NidBenchArgs, quiet: bool) -> Result<()> {
             mean_pairwise_auc: mean,
         },
     )?;
-    println!(
+    say!(
         "NID ({:?} main effects, {:?}), {} trial(s) per function:",
-        settings.nid.main_effects, settings.nid.mlp.hidden, args.trials
+        settings.nid.main_effects,
+        settings.nid.mlp.hidden,
+        args.trials
     );
-    println!(
+    say!(
         "  {:<4} {:>16} {:>12} {:>9} {:>14} {:>16}",
-        "fn", "pairwise AUC", "R-precision", "R-prec=1", "paper NID MLP", "paper NID MLP-M"
+        "fn",
+        "pairwise AUC",
+        "R-precision",
+        "R-prec=1",
+        "paper NID MLP",
+        "paper NID MLP-M"
     );
     for s in &scores {
-        println!(
+        say!(
             "  {:<4} {:>8.3} ± {:.3} {:>12.2} {:>5}/{:<3} {:>14.3} {:>16.3}",
             s.function,
             s.auc_mean,
@@ -2013,14 +2119,15 @@ fn bench_nid(args: NidBenchArgs, quiet: bool) -> Result<()> {
             s.published_mlp_m
         );
         if !s.cutoff_k.is_empty() {
-            println!(
+            say!(
                 "       cut-off K per trial {:?} (truth: {} sets)",
-                s.cutoff_k, s.truth_sets
+                s.cutoff_k,
+                s.truth_sets
             );
         }
     }
-    println!("  mean {mean:.3}");
-    println!("Wrote {}", args.out.join("bench.json").display());
+    say!("  mean {mean:.3}");
+    say!("Wrote {}", args.out.join("bench.json").display());
     Ok(())
 }
 

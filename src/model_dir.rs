@@ -379,6 +379,7 @@ pub fn detect(
         instances: rows.len(),
         failed: detection.failed.iter().map(|(i, _)| *i).collect(),
         interactions: named(&detection.selected, &names),
+        pair_strength: glider_explain::global::pair_strength(&detection.locals, names.len()),
     };
     write_json(&out.join("global_interactions.json"), &global)?;
     for (_, why) in &detection.failed {
@@ -439,6 +440,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<String> {
             .filter(|i| !explained.contains(i))
             .collect(),
         interactions: named(&selected, &first.fields),
+        pair_strength: glider_explain::global::pair_strength(&locals, first.fields.len()),
     };
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     write_json(&out.join("global_interactions.json"), &global)?;

@@ -27,6 +27,8 @@ impl Bars {
 struct Bar {
     bar: ProgressBar,
     name: String,
+    /// `-v`: status lines are also printed, so they stay in the log.
+    verbose: Option<MultiProgress>,
 }
 
 impl Progress for Bar {
@@ -41,6 +43,14 @@ impl Progress for Bar {
         self.bar.inc(n);
     }
     fn message(&self, message: &str) {
+        if let Some(multi) = &self.verbose {
+            let line = format!("{}: {message}", self.bar.prefix().trim());
+            if multi.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                let _ = multi.println(line);
+            }
+        }
         self.bar.set_message(message.to_string());
     }
     fn finish(&self) {
@@ -63,9 +73,11 @@ impl Reporter for Bars {
             eprintln!("{name} ...");
         }
         bar.enable_steady_tick(Duration::from_millis(500));
+        let verbose = (crate::ui::verbose() > 0 && !self.quiet).then(|| self.multi.clone());
         Box::new(Bar {
             bar,
             name: name.to_string(),
+            verbose,
         })
     }
 

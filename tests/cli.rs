@@ -255,6 +255,118 @@ fn a_small_run_writes_the_documented_files() {
         .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty());
+    // The pairwise heatmap's numbers are in global_interactions.json: 8 × 8, symmetric.
+    let strength = global["pair_strength"].as_array().unwrap();
+    assert_eq!(strength.len(), 64);
+    assert_eq!(strength[1], strength[8]);
+    // report.html: self-contained, with the bar chart, the heatmap and both metric charts.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(
+        html.matches("<svg").count(),
+        4,
+        "bars, heatmap, AUC, logloss"
+    );
+    for text in [
+        "Global interactions (count over instances)",
+        "GLIDER: pairwise interaction strength",
+        "Test AUC (higher is better)",
+        "Test logloss (lower is better)",
+        "<td>lr</td>",
+    ] {
+        assert!(html.contains(text), "report.html lacks {text}");
+    }
+    assert!(!html.contains("(no chart"), "a chart failed to draw");
+    // Nothing fetched: no script, stylesheet link, or image/source URL (SVG's xmlns is a name).
+    for fetch in ["<script", "<link", "src=\"http", "href=\"http", "<img"] {
+        assert!(!html.contains(fetch), "report.html contains {fetch}");
+    }
+    // The effective configuration is saved beside the outputs and shown in the report.
+    let config = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(config.contains("instances = 4"), "{config}");
+    assert!(config.contains("model = \"deepfm,lr\""), "{config}");
+    assert!(html.contains("instances = 4"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `--config` supplies flags (the command line wins), config.toml reproduces a run, `--json`
+/// makes stdout one JSON document, and a bad config file is a usage error naming the key.
+#[test]
+fn config_files_and_json_output() {
+    let mut cfg = SynthCtrConfig::small();
+    cfg.rows = 2000;
+    let (data, _) = synthetic(&cfg).unwrap();
+    let dir = scratch("config");
+    let file = dir.join("synth.csv");
+    std::fs::write(&file, to_csv(&data)).unwrap();
+    let toml = dir.join("train.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "data = {:?}\nlabel = \"click\"\nmodel = \"fm\"\nepochs = 9\nembedding_dim = 4\n",
+            file.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let a = dir.join("a");
+    let o = glider(&[
+        "train",
+        "--config",
+        toml.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--out",
+        a.to_str().unwrap(),
+        "--json",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
+    assert_eq!(doc["command"], "train");
+    assert_eq!(
+        doc["result"]["epochs"], 2,
+        "the command line wins over the file"
+    );
+    let metrics = read_json(&a.join("metrics.json"));
+    assert_eq!(doc["result"], metrics);
+    let saved = std::fs::read_to_string(a.join("config.toml")).unwrap();
+    for line in [
+        "epochs = 2",
+        "model = \"fm\"",
+        "embedding-dim = 4",
+        "label = \"click\"",
+    ] {
+        assert!(saved.contains(line), "{line} missing from {saved}");
+    }
+    // The saved configuration repeats the run exactly.
+    let b = dir.join("b");
+    let o = glider(&[
+        "train",
+        "--config",
+        a.join("config.toml").to_str().unwrap(),
+        "--out",
+        b.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let again = read_json(&b.join("metrics.json"));
+    assert_eq!(again["test"], metrics["test"]);
+    // A key that is no flag of the subcommand, and TOML syntax errors: exit 2, named.
+    std::fs::write(&toml, "data = \"x.csv\"\nepochz = 3\n").unwrap();
+    let o = glider(&["train", "--config", toml.to_str().unwrap(), "--out", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("`epochz` is not a setting of `glider train`"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(&toml, "data = \"x.csv\nepochs = 3\n").unwrap();
+    let o = glider(&["train", "--config", toml.to_str().unwrap(), "--out", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not valid TOML") && stderr(&o).contains("line 1"),
+        "{}",
+        stderr(&o)
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -101,6 +101,12 @@ pub struct GlobalInteractionsFile {
     pub failed: Vec<usize>,
     /// The selected top-K interactions, most frequent first.
     pub interactions: Vec<NamedInteraction>,
+    /// Field-by-field interaction strength: per instance, the share of its local interaction
+    /// strength held by interactions containing both fields, averaged over the explained
+    /// instances (`fields × fields`, row-major, symmetric). See
+    /// [`crate::global::pair_strength`]. Empty in files written before it existed.
+    #[serde(default)]
+    pub pair_strength: Vec<f64>,
 }
 
 /// Test metrics of one trained model.
@@ -217,6 +223,20 @@ pub struct RunReport {
     pub seconds: StageSeconds,
     /// The full configuration.
     pub config: RunConfig,
+    /// The source model's own interaction map, when it has one (AutoInt, AutoInt+, FiBiNET,
+    /// InterHAt): its symmetric pair scores averaged over the explained instances, to read
+    /// beside GLIDER's `pair_strength`.
+    #[serde(default)]
+    pub source_maps: Option<SourceMaps>,
+}
+
+/// An attention model's pair scores over the explained instances (spec 4).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceMaps {
+    /// How a pair's score is made from the model's maps.
+    pub rule: String,
+    /// Symmetric pair scores, `fields × fields`, row-major.
+    pub pair_scores: Vec<f64>,
 }
 
 /// Everything a run produces.
@@ -345,6 +365,15 @@ pub fn run(
         ));
     }
     let instance_rows = &split.validation[..n];
+    let source_maps = if config.model.has_interaction_maps() {
+        let batch = encoder.encode_rows(data, instance_rows);
+        source.interaction_maps(&batch)?.map(|m| SourceMaps {
+            rule: m.rule,
+            pair_scores: m.pair_scores,
+        })
+    } else {
+        None
+    };
     let black_box = ModelBlackBox::new(source.as_ref());
     let detection = {
         let stage = reporter.stage("GLIDER: explaining instances");
@@ -473,8 +502,10 @@ pub fn run(
             .collect(),
         seconds,
         config: config.clone(),
+        source_maps,
     };
     let global = GlobalInteractionsFile {
+        pair_strength: crate::global::pair_strength(&detection.locals, names.len()),
         fields: names,
         instances: n,
         failed,
