@@ -104,6 +104,13 @@ enum Command {
   glider detect --model-dir M --data F --shard 1/2 --out out/s1   (and --shard 2/2 --out out/s2)
   glider merge out/s1 out/s2 --out out/merged")]
     Detect(Box<DetectArgs>),
+    /// GLIDER's interactions as cross features on files: fit crosses from a
+    /// global_interactions.json and append them (crosses.json + data.csv), or apply a
+    /// crosses.json fitted before to another file.
+    #[command(after_help = "Examples:
+  glider encode --data train.csv --label click --interactions out/run/global_interactions.json --out out/enc
+  glider encode --data test.csv --label click --apply out/enc/crosses.json --out out/enc-test")]
+    Encode(Box<EncodeArgs>),
     /// Combine the shards of one `glider detect` run into its global interactions.
     #[command(after_help = "Example:\n  glider merge out/s1 out/s2 --out out/merged")]
     Merge(MergeArgs),
@@ -1000,6 +1007,34 @@ struct DetectArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["interactions", "apply"])))]
+struct EncodeArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// A global_interactions.json (from `glider run`, `detect` or `merge`): fit one cross per
+    /// interaction on the rows of --data.
+    #[arg(long, value_name = "FILE")]
+    interactions: Option<PathBuf>,
+    /// A crosses.json fitted before (by `glider run` or `glider encode`): append its crosses
+    /// to --data unchanged.
+    #[arg(long, value_name = "FILE")]
+    apply: Option<PathBuf>,
+    /// Encode only the first K interactions (default: all in the file).
+    #[arg(long)]
+    top_k: Option<usize>,
+    /// Quantile bins for dense fields in crosses.
+    #[arg(long, default_value_t = 100)]
+    bins: usize,
+    /// A value tuple is kept when seen more than this many times (and more than 1e-4 of the rows).
+    #[arg(long, default_value_t = 10)]
+    cross_min_count: usize,
+    /// Output folder: data.csv (--data with the cross columns appended) and, with
+    /// --interactions, crosses.json.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
 struct MergeArgs {
     /// Output folders of `glider detect --shard` runs.
     #[arg(required = true)]
@@ -1074,6 +1109,8 @@ impl Command {
             Command::Attention(_) => ("attention", Some("attention.json")),
             Command::Detect(_) => ("detect", Some("global_interactions.json")),
             Command::Merge(_) => ("merge", Some("global_interactions.json")),
+            Command::Encode(args) if args.apply.is_some() => ("encode", None),
+            Command::Encode(_) => ("encode", Some("crosses.json")),
             Command::Nid(_) => ("nid", Some("interactions.json")),
             Command::Synth(_) => ("synth", Some("planted.json")),
             Command::Bench(_) => ("bench", Some("bench.json")),
@@ -1110,6 +1147,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Detect(args) => detect(*args, cli.quiet),
+        Command::Encode(args) => encode(*args),
         Command::Merge(args) => {
             say!("{}", crate::model_dir::merge(&args.dirs, &args.out)?);
             Ok(())
@@ -1790,6 +1828,95 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+fn encode(args: EncodeArgs) -> Result<()> {
+    if args.data.validation.is_some() || args.data.test.is_some() {
+        usage!(
+            "glider encode reads one file (--data); encode the others with --apply \
+             OUT/crosses.json"
+        );
+    }
+    if args.bins < 2 || args.top_k == Some(0) {
+        usage!("--bins must be at least 2 and --top-k at least 1");
+    }
+    let reading = reading(&args.data)?;
+    let (mut data, _) = if args.data.data == embedded::ADULT_NAME {
+        let d = embedded::adult()?;
+        let n = d.num_rows();
+        (d, vec![n])
+    } else {
+        reading.read_paths(&[PathBuf::from(&args.data.data)], false)?
+    };
+    let (spec, spec_path) = match (&args.interactions, &args.apply) {
+        (Some(path), _) => {
+            let sets = crate::encode::interactions_of(path, &data, args.top_k)?;
+            let options = CrossOptions {
+                dense_bins: args.bins,
+                min_count_floor: args.cross_min_count,
+                ..CrossOptions::default()
+            };
+            (crate::encode::fit(&data, &sets, &options)?, path.clone())
+        }
+        (None, Some(path)) => (crate::encode::read_spec(path)?, path.clone()),
+        (None, None) => usage!("give --interactions FILE or --apply crosses.json"),
+    };
+    // Check everything before the first file is written: no partial output on bad input.
+    let mut probe = Dataset {
+        source: data.source.clone(),
+        label_name: data.label_name.clone(),
+        fields: data.fields.clone(),
+        labels: Vec::new(),
+        label_classes: data.label_classes.clone(),
+        columns: data
+            .columns
+            .iter()
+            .map(|c| match c {
+                glider_data::Column::Categorical { dictionary, .. } => {
+                    glider_data::Column::Categorical {
+                        codes: Vec::new(),
+                        dictionary: dictionary.clone(),
+                    }
+                }
+                glider_data::Column::Dense { .. } => {
+                    glider_data::Column::Dense { values: Vec::new() }
+                }
+            })
+            .collect(),
+    };
+    glider_data::cross::apply_crosses(&mut probe, &spec)
+        .with_context(|| format!("applying the crosses of {}", spec_path.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let rows = data.num_rows();
+    crate::encode::apply_and_write(&mut data, &spec, &spec_path, &args.out.join("data.csv"))?;
+    if args.interactions.is_some() {
+        crate::encode::write_spec(&args.out, &spec)?;
+    }
+    let names: Vec<String> = spec
+        .crosses
+        .iter()
+        .map(|c| format!("{} ({} tuples)", c.name, c.tuples.len()))
+        .collect();
+    say!(
+        "Appended {} cross feature(s) to {rows} rows: {}\nWrote {}/data.csv{}",
+        spec.crosses.len(),
+        names.join(", "),
+        args.out.display(),
+        if args.interactions.is_some() {
+            " and crosses.json"
+        } else {
+            ""
+        }
+    );
+    if args.apply.is_some() {
+        crate::ui::result(
+            "encode",
+            Some(&args.out),
+            &serde_json::json!({ "rows": rows, "crosses": spec.crosses.iter().map(|c| &c.name).collect::<Vec<_>>() }),
+        )?;
+    }
+    Ok(())
+}
+
 fn synth(args: SynthCmdArgs) -> Result<()> {
     let cfg = args.synth.config()?;
     let (data, planted) = glider_data::synth::synthetic(&cfg)?;
@@ -2226,8 +2353,13 @@ mod tests {
         let commands = readme_commands();
         assert!(commands.len() >= 10, "found only {commands:?}");
         for args in &commands {
-            if let Err(e) = Cli::try_parse_from(args) {
-                panic!("README command {args:?} does not parse: {e}");
+            match Cli::try_parse_from(args) {
+                Ok(_) => {}
+                // Required flags may come from the --config file, which the README only names.
+                Err(e)
+                    if args.iter().any(|a| a == "--config")
+                        && e.kind() == clap::error::ErrorKind::MissingRequiredArgument => {}
+                Err(e) => panic!("README command {args:?} does not parse: {e}"),
             }
         }
         let readme = include_str!("../README.md");

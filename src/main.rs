@@ -8,6 +8,7 @@ mod attention;
 mod bench;
 mod cli;
 mod config;
+mod encode;
 mod model_dir;
 mod nid;
 mod output;

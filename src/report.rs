@@ -737,6 +737,8 @@ mod tests {
         json_tables(&mut page, "results", &v, 0);
         let html = page.finish("t");
         assert!(html.contains("<td>2 cores</td>"));
-        assert!(html.contains("<td>fm</td><td>0.78</td><td>0.02</td>"));
+        // Columns in key order (serde_json sorts them).
+        assert!(html.contains("<th>auc_mean</th><th>auc_std</th><th>model</th>"));
+        assert!(html.contains("<td>0.78</td><td>0.02</td><td>fm</td>"));
     }
 }

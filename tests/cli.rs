@@ -1022,3 +1022,109 @@ fn streamed_training_writes_a_model_that_predicts() {
     assert!(stderr(&o).contains("--format criteo"), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `glider encode`: crosses fitted from a global_interactions.json are appended to the file
+/// and, with --apply, to another file with the same values; interactions or crosses naming
+/// fields the data lacks are clear errors with no output.
+#[test]
+fn encode_fits_and_applies_crosses() {
+    let dir = scratch("encode");
+    // Every (a, b) tuple occurs 20 times, so min-count 10 keeps all four.
+    let mut text = String::from("click,a,b,c\n");
+    for i in 0..80 {
+        let (a, b) = (["x", "y"][i % 2], ["u", "v"][(i / 2) % 2]);
+        text.push_str(&format!("{},{a},{b},w{}\n", i % 3 == 0, i % 5));
+    }
+    let text = text.replace("true", "1").replace("false", "0");
+    let train = dir.join("train.csv");
+    std::fs::write(&train, &text).unwrap();
+    let test = dir.join("test.csv");
+    std::fs::write(&test, "click,a,b,c\n1,y,v,w0\n0,x,z,w1\n").unwrap();
+    let global = dir.join("global_interactions.json");
+    std::fs::write(
+        &global,
+        r#"{"fields": ["a", "b", "c"], "instances": 10, "failed": [],
+            "interactions": [{"fields": ["a", "b"], "count": 7}]}"#,
+    )
+    .unwrap();
+    let out = dir.join("enc");
+    let o = glider(&[
+        "encode",
+        "--data",
+        train.to_str().unwrap(),
+        "--label",
+        "click",
+        "--categorical",
+        "a,b,c",
+        "--interactions",
+        global.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let data = std::fs::read_to_string(out.join("data.csv")).unwrap();
+    let mut lines = data.lines();
+    assert_eq!(lines.next(), Some("click,a,b,c,\"cross(a,b)\""));
+    assert_eq!(lines.next(), Some("1,x,u,w0,x|u"));
+    assert_eq!(data.lines().count(), 81);
+    let crosses = read_json(&out.join("crosses.json"));
+    assert_eq!(crosses["crosses"][0]["tuples"].as_array().unwrap().len(), 4);
+
+    let applied = dir.join("enc-test");
+    let o = glider(&[
+        "encode",
+        "--data",
+        test.to_str().unwrap(),
+        "--label",
+        "click",
+        "--categorical",
+        "a,b,c",
+        "--apply",
+        out.join("crosses.json").to_str().unwrap(),
+        "--out",
+        applied.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let data = std::fs::read_to_string(applied.join("data.csv")).unwrap();
+    // A tuple never seen in training gets the empty (missing) cross value.
+    assert_eq!(
+        data,
+        "click,a,b,c,\"cross(a,b)\"\n1,y,v,w0,y|v\n0,x,z,w1,\n"
+    );
+
+    // Interactions or crosses from another dataset.
+    let other = dir.join("other.csv");
+    std::fs::write(&other, "click,p,q\n1,x,y\n0,z,w\n").unwrap();
+    for (flag, file, expect) in [
+        (
+            "--interactions",
+            global.clone(),
+            "interaction 1 (a × b) names field \"a\", which",
+        ),
+        (
+            "--apply",
+            out.join("crosses.json"),
+            "the cross cross(a,b) needs field \"a\"",
+        ),
+    ] {
+        let bad = dir.join(format!("bad{flag}"));
+        let o = glider(&[
+            "encode",
+            "--data",
+            other.to_str().unwrap(),
+            "--label",
+            "click",
+            flag,
+            file.to_str().unwrap(),
+            "--out",
+            bad.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains(expect), "{}", stderr(&o));
+        assert!(stderr(&o).contains("other.csv"), "{}", stderr(&o));
+        assert!(!bad.exists(), "no output on bad input");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
