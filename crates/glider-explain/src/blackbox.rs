@@ -40,12 +40,7 @@ impl BlackBox for ModelBlackBox<'_> {
 
     fn logits(&self, rows: &[FieldValue]) -> Result<Vec<f32>, ExplainError> {
         let f = self.num_fields();
-        if f == 0 || !rows.len().is_multiple_of(f) {
-            return Err(ExplainError::BlackBox(format!(
-                "{} values is not a whole number of rows of {f} fields",
-                rows.len()
-            )));
-        }
+        check_inputs(rows, f)?;
         let encoder = self.model.encoder();
         let mut batch = EncodedBatch {
             num_fields: f,
@@ -62,6 +57,33 @@ impl BlackBox for ModelBlackBox<'_> {
         check_scores(&out, rows.len() / f)?;
         Ok(out)
     }
+}
+
+/// Checks a black box's input: a whole number of rows of `num_fields` values, and no
+/// infinite dense value (NaN is a dense field switched off, spec 3.1; an infinity is no value).
+/// Every adapter calls it before it asks its model.
+///
+/// # Errors
+/// [`ExplainError::BlackBox`] naming the row and field.
+pub fn check_inputs(rows: &[FieldValue], num_fields: usize) -> Result<(), ExplainError> {
+    if num_fields == 0 || !rows.len().is_multiple_of(num_fields) {
+        return Err(ExplainError::BlackBox(format!(
+            "{} values is not a whole number of rows of {num_fields} fields",
+            rows.len()
+        )));
+    }
+    if let Some(k) = rows
+        .iter()
+        .position(|v| matches!(v, FieldValue::Dense(d) if d.is_infinite()))
+    {
+        return Err(ExplainError::BlackBox(format!(
+            "row {}, field {}: the dense value is infinite (NaN switches a field off; an \
+             infinity is not a value)",
+            k / num_fields,
+            k % num_fields
+        )));
+    }
+    Ok(())
 }
 
 /// Checks a black box's answer: one finite score per row.
@@ -96,13 +118,8 @@ impl BlackBox for FunctionBox {
 
     fn logits(&self, rows: &[FieldValue]) -> Result<Vec<f32>, ExplainError> {
         let f = self.num_fields();
-        if !rows.len().is_multiple_of(f) {
-            return Err(ExplainError::BlackBox(format!(
-                "{} values is not a whole number of rows of {f} fields",
-                rows.len()
-            )));
-        }
-        Ok(rows
+        check_inputs(rows, f)?;
+        let out: Vec<f32> = rows
             .chunks(f)
             .map(|r| {
                 let x: Vec<f64> = r
@@ -117,6 +134,8 @@ impl BlackBox for FunctionBox {
                     .collect();
                 self.0.eval(&x) as f32
             })
-            .collect())
+            .collect();
+        check_scores(&out, rows.len() / f)?;
+        Ok(out)
     }
 }

@@ -384,6 +384,42 @@ fn predict_with<N: CtrNet>(
     Ok(out)
 }
 
+/// Checks an encoded batch against a model before it is used: as many scales as cells, a
+/// whole number of rows, every embedding row inside the table of `table_rows` rows, and
+/// every scale finite (a dense value of ±inf or NaN that reached the model).
+///
+/// # Errors
+/// [`NnError::Shape`] for the first two, [`NnError::Input`] naming the row and field for the
+/// others.
+pub fn check_batch(batch: &EncodedBatch, table_rows: usize) -> Result<(), NnError> {
+    let f = batch.num_fields.max(1);
+    if batch.rows.len() != batch.scales.len() || !batch.rows.len().is_multiple_of(f) {
+        return Err(NnError::Shape(format!(
+            "an encoded batch of {} ids and {} scales is not whole rows of {} fields",
+            batch.rows.len(),
+            batch.scales.len(),
+            batch.num_fields
+        )));
+    }
+    for (k, (&row, &scale)) in batch.rows.iter().zip(&batch.scales).enumerate() {
+        if row as usize >= table_rows {
+            return Err(NnError::Input(format!(
+                "row {}, field {}: embedding id {row} is outside the table of {table_rows} rows",
+                k / f,
+                k % f
+            )));
+        }
+        if !scale.is_finite() {
+            return Err(NnError::Input(format!(
+                "row {}, field {}: the value's scale is {scale} (an infinite or NaN dense value)",
+                k / f,
+                k % f
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl<N: CtrNet> Recommender for CtrModel<N>
 where
     N: Send,
@@ -404,6 +440,7 @@ where
                 batch.num_fields
             )));
         }
+        check_batch(batch, self.table.len() / self.dim.max(1))?;
         predict_with(&self.net, &self.table, self.dim, batch, &crate::cpu())
     }
 
@@ -419,6 +456,7 @@ where
                 batch.num_fields
             )));
         }
+        check_batch(batch, self.table.len() / self.dim.max(1))?;
         maps_with(
             self.kind,
             &self.net,
@@ -533,6 +571,15 @@ pub fn train(
             train_rows.len(),
             validation_rows.len()
         )));
+    }
+    for &r in train_rows.iter().chain(validation_rows) {
+        let y = data.labels.get(r).copied().unwrap_or(f32::NAN);
+        if y != 0.0 && y != 1.0 {
+            return Err(NnError::Input(format!(
+                "{}: row {r} has label {y}; a click model needs labels 0 or 1",
+                data.source
+            )));
+        }
     }
     let mut source = InMemoryRows::new(
         encoder.encode_rows(data, train_rows),
