@@ -150,7 +150,11 @@ pub fn detect_global(
 /// dozens of overlapping sets). All zeros when `locals` is empty.
 pub fn pair_strength(locals: &[LocalExplanation], num_fields: usize) -> Vec<f64> {
     let mut sum = vec![0.0f64; num_fields * num_fields];
-    for local in locals {
+    // Summed in instance order, so the result does not depend on the order instances finished
+    // in (threads, shards, resumed runs).
+    let mut ordered: Vec<&LocalExplanation> = locals.iter().collect();
+    ordered.sort_by_key(|l| l.instance);
+    for local in ordered {
         let total: f64 = local
             .interactions
             .iter()
