@@ -89,7 +89,7 @@ enum Command {
     #[command(
         after_help = "Example:\n  glider predict --model-dir out/adult-model --data new.csv --out scores.csv"
     )]
-    Predict(PredictArgs),
+    Predict(Box<PredictArgs>),
     /// An attention model's own interaction maps (AutoInt, AutoInt+, FiBiNET, InterHAt),
     /// averaged over the first rows of a file, with field pairs ranked by a documented
     /// symmetric rule; writes attention.json and attention_heatmap.svg.
@@ -111,6 +111,12 @@ enum Command {
   glider encode --data train.csv --label click --interactions out/run/global_interactions.json --out out/enc
   glider encode --data test.csv --label click --apply out/enc/crosses.json --out out/enc-test")]
     Encode(Box<EncodeArgs>),
+    /// Serve a trained model over HTTP with the Open Inference Protocol (KServe v2), so any
+    /// client of the protocol, and `--black-box` here, can score it. Runs until stopped.
+    #[command(after_help = "Example:
+  glider serve --model-dir out/model --port 8080
+  glider detect --black-box http://127.0.0.1:8080/v2/models/model --data clicks.csv --label clicked --out out/detect-http")]
+    Serve(Box<ServeArgs>),
     /// Combine the shards of one `glider detect` run into its global interactions.
     #[command(after_help = "Example:\n  glider merge out/s1 out/s2 --out out/merged")]
     Merge(MergeArgs),
@@ -970,26 +976,87 @@ struct AttentionArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("scorer").required(true).args(["model_dir", "black_box"])))]
 struct PredictArgs {
-    /// A folder written by `glider train`.
+    /// A folder written by `glider train` (files are read the way its training data was; the
+    /// schema flags are then not needed).
     #[arg(long)]
-    model_dir: PathBuf,
-    /// File to score, in the format the model was trained on (the label may be absent).
-    #[arg(long)]
-    data: PathBuf,
+    model_dir: Option<PathBuf>,
+    #[command(flatten)]
+    black_box: BlackBoxArgs,
+    #[command(flatten)]
+    data: DataArgs,
     /// Output CSV.
     #[arg(long)]
     out: PathBuf,
 }
 
+/// A model behind a server, as a black box.
 #[derive(Args, Debug)]
+struct BlackBoxArgs {
+    /// A model behind an Open Inference Protocol (KServe v2) server, such as `glider serve`,
+    /// MLServer, KServe or Triton: http://HOST:PORT/v2/models/NAME. The data is read with the
+    /// schema flags.
+    #[arg(long, value_name = "URL")]
+    black_box: Option<String>,
+    /// How the data's fields become the model's inputs, and what it answers (JSON: layout,
+    /// per field its input, datatype, vocabulary or transform and switched-off value; the
+    /// output's name, column and whether it is a probability). Default: one tensor per field
+    /// named after it, as `glider serve` expects, and its `logit` output.
+    #[arg(long, value_name = "FILE", requires = "black_box")]
+    mapping: Option<PathBuf>,
+    /// Rows per request to the black box.
+    #[arg(long, default_value_t = 4096)]
+    request_rows: usize,
+    /// Seconds before a request to the black box times out.
+    #[arg(long, default_value_t = 60.0)]
+    timeout: f64,
+    /// Extra attempts after a connection error, a 429 or a 5xx answer.
+    #[arg(long, default_value_t = 3)]
+    retries: usize,
+}
+
+impl BlackBoxArgs {
+    /// Opens the black box for `data`; returns it with its identity (URL and mapping) for run
+    /// fingerprints.
+    fn open(&self, data: &Dataset) -> Result<(glider_explain::http::HttpBlackBox, String)> {
+        use glider_explain::http::{HttpBlackBox, HttpOptions, Mapping};
+        let Some(url) = &self.black_box else {
+            usage!("give --model-dir DIR or --black-box URL");
+        };
+        if self.request_rows == 0 || self.timeout.is_nan() || self.timeout <= 0.0 {
+            usage!("--request-rows and --timeout must be positive");
+        }
+        let mapping = match &self.mapping {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                serde_json::from_str::<Mapping>(&text)
+                    .with_context(|| format!("{}: not a black-box mapping", path.display()))?
+            }
+            None => Mapping::per_field(data),
+        };
+        let identity = format!("{url} {}", serde_json::to_string(&mapping)?);
+        let options = HttpOptions {
+            batch_rows: self.request_rows,
+            timeout: std::time::Duration::from_secs_f64(self.timeout),
+            retries: self.retries,
+        };
+        Ok((HttpBlackBox::new(url, mapping, data, options)?, identity))
+    }
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("scorer").required(true).args(["model_dir", "black_box"])))]
 struct DetectArgs {
-    /// A folder written by `glider train`.
+    /// A folder written by `glider train` (files are read the way its training data was).
     #[arg(long)]
-    model_dir: PathBuf,
-    /// File whose first --instances rows are explained (the label may be absent).
-    #[arg(long)]
-    data: PathBuf,
+    model_dir: Option<PathBuf>,
+    #[command(flatten)]
+    black_box: BlackBoxArgs,
+    /// The file whose first --instances rows are explained (the label may be absent).
+    #[command(flatten)]
+    data: DataArgs,
     #[command(flatten)]
     glider: GliderArgs,
     /// Run only slice i of n of the instances (e.g. 2/4); `glider merge` combines slices.
@@ -1032,6 +1099,25 @@ struct EncodeArgs {
     /// --interactions, crosses.json.
     #[arg(long)]
     out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// A folder written by `glider train`.
+    #[arg(long)]
+    model_dir: PathBuf,
+    /// Address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port (0 picks a free one; the URL is printed).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// The model's name in the URL (default: the folder's name).
+    #[arg(long)]
+    name: Option<String>,
+    /// Threads answering requests.
+    #[arg(long, default_value_t = 4)]
+    workers: usize,
 }
 
 #[derive(Args, Debug)]
@@ -1109,6 +1195,7 @@ impl Command {
             Command::Attention(_) => ("attention", Some("attention.json")),
             Command::Detect(_) => ("detect", Some("global_interactions.json")),
             Command::Merge(_) => ("merge", Some("global_interactions.json")),
+            Command::Serve(_) => ("serve", None),
             Command::Encode(args) if args.apply.is_some() => ("encode", None),
             Command::Encode(_) => ("encode", Some("crosses.json")),
             Command::Nid(_) => ("nid", Some("interactions.json")),
@@ -1130,7 +1217,14 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Demo(args) => demo(args, cli.quiet),
         Command::Train(args) => train(*args, cli.quiet),
         Command::Predict(args) => {
-            let n = crate::model_dir::predict(&args.model_dir, &args.data, &args.out)?;
+            let n = match &args.model_dir {
+                Some(dir) => crate::model_dir::predict(dir, Path::new(&args.data.data), &args.out)?,
+                None => {
+                    let data = read_unlabeled(&args.data)?;
+                    let (black_box, _) = args.black_box.open(&data)?;
+                    crate::model_dir::predict_black_box(&black_box, &data, &args.out)?
+                }
+            };
             say!("Scored {n} rows; wrote {}", args.out.display());
             crate::ui::result(
                 "predict",
@@ -1148,6 +1242,10 @@ fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Detect(args) => detect(*args, cli.quiet),
         Command::Encode(args) => encode(*args),
+        Command::Serve(args) => {
+            let served = crate::serve::Served::load(&args.model_dir, args.name.as_deref())?;
+            crate::serve::serve(served, &args.host, args.port, args.workers)
+        }
         Command::Merge(args) => {
             say!("{}", crate::model_dir::merge(&args.dirs, &args.out)?);
             Ok(())
@@ -1815,17 +1913,44 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
     }
     let params = glider_params(&args.glider, args.seed)?;
     let bars = Bars::new(quiet);
-    let line = crate::model_dir::detect(
-        &args.model_dir,
-        &args.data,
-        &params,
-        shard,
-        args.resume,
-        &args.out,
-        &bars,
-    )?;
+    let data_path = Path::new(&args.data.data);
+    let line = match &args.model_dir {
+        Some(dir) => crate::model_dir::detect(
+            dir,
+            data_path,
+            &params,
+            shard,
+            args.resume,
+            &args.out,
+            &bars,
+        )?,
+        None => {
+            let data = read_unlabeled(&args.data)?;
+            let (black_box, identity) = args.black_box.open(&data)?;
+            crate::model_dir::detect_with(
+                &black_box,
+                &identity,
+                &data,
+                data_path,
+                &params,
+                shard,
+                args.resume,
+                &args.out,
+                &bars,
+            )?
+        }
+    };
     say!("{line}");
     Ok(())
+}
+
+/// Reads `--data` with the schema flags for a black box: the label column may be absent.
+fn read_unlabeled(args: &DataArgs) -> Result<Dataset> {
+    if args.data == embedded::ADULT_NAME {
+        return Ok(embedded::adult()?);
+    }
+    let reading = reading(args)?;
+    Ok(reading.read_paths(&[PathBuf::from(&args.data)], true)?.0)
 }
 
 fn encode(args: EncodeArgs) -> Result<()> {

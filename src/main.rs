@@ -15,6 +15,7 @@ mod output;
 mod plot;
 mod progress;
 mod report;
+mod serve;
 mod stream;
 mod ui;
 

@@ -12,10 +12,12 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+use glider_data::FieldValue;
 use glider_data::{
     read_avazu, read_criteo_with, read_csv, read_libfm, CsvOptions, Dataset, FieldEncoding,
     InputEncoder, LibfmFields, SchemaOptions,
 };
+use glider_explain::blackbox::BlackBox;
 use glider_explain::journal::fingerprint;
 use glider_explain::pipeline::{
     evaluate, GlobalInteractionsFile, NamedInteraction, Reporter, TestMetrics,
@@ -175,8 +177,11 @@ pub struct Loaded {
     pub data: Dataset,
 }
 
-/// Loads `dir` and reads `data_path` for it.
-pub fn load(dir: &Path, data_path: &Path) -> Result<Loaded> {
+/// Reads `dir/model.json`.
+///
+/// # Errors
+/// A missing or malformed file, named.
+pub fn read_card(dir: &Path) -> Result<ModelCard> {
     let card_path = dir.join("model.json");
     let text = std::fs::read_to_string(&card_path).with_context(|| {
         format!(
@@ -184,8 +189,13 @@ pub fn load(dir: &Path, data_path: &Path) -> Result<Loaded> {
             card_path.display()
         )
     })?;
-    let card: ModelCard = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a glider model card", card_path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a glider model card", card_path.display()))
+}
+
+/// Loads `dir` and reads `data_path` for it.
+pub fn load(dir: &Path, data_path: &Path) -> Result<Loaded> {
+    let card = read_card(dir)?;
     let data = card.reading.read(data_path)?;
     let (encoder, sources) = InputEncoder::from_encodings(&card.encodings, &data)?;
     let data = data.select_fields(&sources);
@@ -253,6 +263,33 @@ pub fn predict(dir: &Path, data_path: &Path, out: &Path) -> Result<usize> {
     let rows: Vec<usize> = (0..loaded.data.num_rows()).collect();
     let batch = loaded.model.encoder().encode_rows(&loaded.data, &rows);
     let logits = loaded.model.predict_logits(&batch)?;
+    write_scores(&logits, out)
+}
+
+/// `glider predict --black-box`: scores every row of `data` with `black_box`, in batches of
+/// 8,192 rows, and writes `row,probability,logit`.
+pub fn predict_black_box(black_box: &dyn BlackBox, data: &Dataset, out: &Path) -> Result<usize> {
+    let mut logits = Vec::with_capacity(data.num_rows());
+    let all: Vec<usize> = (0..data.num_rows()).collect();
+    for chunk in all.chunks(8192) {
+        let rows: Vec<FieldValue> = chunk
+            .iter()
+            .flat_map(|&r| data.columns.iter().map(move |c| c.value(r)))
+            .collect();
+        logits.extend(black_box.logits(&rows).with_context(|| {
+            format!(
+                "scoring rows {}..{} of {}",
+                chunk[0],
+                chunk[0] + chunk.len(),
+                data.source
+            )
+        })?);
+    }
+    write_scores(&logits, out)
+}
+
+/// Writes `row,probability,logit` for `logits` atomically; returns the row count.
+fn write_scores(logits: &[f32], out: &Path) -> Result<usize> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["row", "probability", "logit"])?;
     for (i, z) in logits.iter().enumerate() {
@@ -328,22 +365,51 @@ pub fn detect(
     reporter: &dyn Reporter,
 ) -> Result<String> {
     let loaded = load(dir, data_path)?;
-    let n = params.instances.min(loaded.data.num_rows());
+    let card_text = serde_json::to_string(&loaded.card)?;
+    let black_box = ModelBlackBox::new(loaded.model.as_ref());
+    detect_with(
+        &black_box,
+        &card_text,
+        &loaded.data,
+        data_path,
+        params,
+        shard,
+        resume,
+        out,
+        reporter,
+    )
+}
+
+/// `glider detect` with any black box; `identity` names the model in the run's fingerprint
+/// (its card, or the black box's address and mapping), so shards and resumed runs of another
+/// model are refused.
+#[allow(clippy::too_many_arguments)]
+pub fn detect_with(
+    black_box: &dyn BlackBox,
+    identity: &str,
+    data: &Dataset,
+    data_path: &Path,
+    params: &GliderParams,
+    shard: (usize, usize),
+    resume: bool,
+    out: &Path,
+    reporter: &dyn Reporter,
+) -> Result<String> {
+    let n = params.instances.min(data.num_rows());
     let (i, k) = shard;
     let range = ((i - 1) * n / k, i * n / k);
-    let card_text = serde_json::to_string(&loaded.card)?;
     let mut whole = params.clone();
     whole.instances = n;
     // The file's size and shape, not its path: shards may name it differently.
     let size = std::fs::metadata(data_path).map(|m| m.len()).unwrap_or(0);
     let fp = fingerprint(&[
-        &card_text,
+        identity,
         &size.to_string(),
-        &loaded.data.num_rows().to_string(),
+        &data.num_rows().to_string(),
         &serde_json::to_string(&whole)?,
     ]);
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let names = loaded.data.field_names();
+    let names = data.field_names();
     let card = DetectCard {
         fingerprint: fp.clone(),
         fields: names.clone(),
@@ -360,13 +426,12 @@ pub fn detect(
     };
     write_json(&out.join("detect.json"), &card)?;
     let rows: Vec<usize> = (range.0..range.1).collect();
-    let black_box = ModelBlackBox::new(loaded.model.as_ref());
     let t0 = Instant::now();
     let detection = {
         let stage = reporter.stage("GLIDER: explaining instances");
         detect_global(
-            &black_box,
-            &loaded.data,
+            black_box,
+            data,
             &rows,
             params,
             stage.as_ref(),
@@ -374,6 +439,17 @@ pub fn detect(
             range.0,
         )
     };
+    if detection.explained == 0 && !rows.is_empty() {
+        let first = detection
+            .failed
+            .first()
+            .map(|(_, why)| why.as_str())
+            .unwrap_or("no reason given");
+        bail!(
+            "every instance failed ({} of them); the first: {first}",
+            detection.failed.len()
+        );
+    }
     let global = GlobalInteractionsFile {
         fields: names.clone(),
         instances: rows.len(),

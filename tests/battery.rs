@@ -21,6 +21,7 @@ use glider_data::{
     InputEncoder, LibfmFields, NoProgress, SchemaOptions,
 };
 use glider_explain::blackbox::{BlackBox, FunctionBox, ModelBlackBox};
+use glider_explain::http::{HttpBlackBox, HttpOptions, Mapping};
 use glider_nn::ctr::{self, CtrParams, ModelKind, Recommender};
 
 // ------------------------------------------------------------------------------------------
@@ -61,13 +62,18 @@ fn tiny_params(kind: ModelKind) -> CtrParams {
 }
 
 /// 3 categorical fields and 1 dense field; the click follows a ⊕ b.
-fn table(rows: usize) -> Dataset {
+fn table_text(rows: usize) -> String {
     let mut text = String::from("y,a,b,c,d\n");
     for i in 0..rows {
         let (a, b, c) = (i % 4, (i / 4) % 3, (i * 7) % 5);
         let d = ((i * 37) % 101) as f32 / 50.0 - 1.0;
         text.push_str(&format!("{},a{a},b{b},c{c},{d}\n", (a + b) % 2));
     }
+    text
+}
+
+fn table(rows: usize) -> Dataset {
+    let text = table_text(rows);
     let schema = SchemaOptions {
         categorical: vec!["a".into(), "b".into(), "c".into()],
         ..SchemaOptions::with_label("y")
@@ -512,8 +518,8 @@ fn every_reader_passes_the_battery() {
 // ------------------------------------------------------------------------------------------
 // Black-box adapters
 
-/// Every adapter the battery checks (ONNX and HTTP join with issue 5).
-const ADAPTERS: [&str; 2] = ["model", "function"];
+/// Every adapter the battery checks.
+const ADAPTERS: [&str; 3] = ["model", "function", "http"];
 
 fn check_adapter(name: &str, bb: &dyn BlackBox, rows: &[FieldValue]) {
     let f = bb.num_fields();
@@ -578,6 +584,64 @@ fn every_adapter_passes_the_battery() {
                 let mut bad = function_rows.clone();
                 bad[2] = FieldValue::Dense(f32::NEG_INFINITY);
                 assert!(bb.logits(&bad).is_err());
+            }
+            "http" => {
+                // The same kind of model, trained by the binary and behind `glider serve`.
+                let dir = scratch("http");
+                let csv = dir.join("t.csv");
+                std::fs::write(&csv, table_text(200)).unwrap();
+                let model = dir.join("model");
+                let status = std::process::Command::new(env!("CARGO_BIN_EXE_glider"))
+                    .args(["train", "--data", csv.to_str().unwrap(), "--label", "y"])
+                    .args([
+                        "--categorical",
+                        "a,b,c",
+                        "--hidden",
+                        "8",
+                        "--epochs",
+                        "2",
+                        "-q",
+                    ])
+                    .args(["--out", model.to_str().unwrap()])
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+                let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_glider"))
+                    .args([
+                        "serve",
+                        "--model-dir",
+                        model.to_str().unwrap(),
+                        "--port",
+                        "0",
+                    ])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap();
+                let mut line = String::new();
+                std::io::BufRead::read_line(
+                    &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+                    &mut line,
+                )
+                .unwrap();
+                let url = line
+                    .split_whitespace()
+                    .find(|w| w.starts_with("http://"))
+                    .unwrap();
+                let bb = HttpBlackBox::new(
+                    url,
+                    Mapping::per_field(&data),
+                    &data,
+                    HttpOptions::default(),
+                )
+                .unwrap();
+                check_adapter(name, &bb, &rows);
+                let mut bad = rows.clone();
+                bad[4 + 3] = FieldValue::Dense(f32::INFINITY);
+                assert!(bb.logits(&bad).is_err());
+                server.kill().ok();
+                server.wait().ok();
+                std::fs::remove_dir_all(&dir).ok();
             }
             other => panic!("adapter {other} has no check"),
         }

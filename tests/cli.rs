@@ -1128,3 +1128,274 @@ fn encode_fits_and_applies_crosses() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Starts `glider serve` on a free port; returns the child and the model's URL.
+fn serve(model: &Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_glider"))
+        .args([
+            "serve",
+            "--model-dir",
+            model.to_str().unwrap(),
+            "--port",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("glider serve starts");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_string();
+    (child, url)
+}
+
+/// A built-in model in-process and behind `glider serve` on loopback: the same scores (within
+/// 1e-6) and the same global interactions for the same seed. A server that is gone fails
+/// every instance: exit code 1, naming the instance and the cause.
+#[test]
+fn served_model_matches_the_model_in_process() {
+    let mut cfg = SynthCtrConfig::small();
+    cfg.rows = 2000;
+    let (data, _) = synthetic(&cfg).unwrap();
+    let dir = scratch("serve");
+    let file = dir.join("synth.csv");
+    std::fs::write(&file, to_csv(&data)).unwrap();
+    let f = file.to_str().unwrap();
+    let model = dir.join("model");
+    let o = glider(&[
+        "train",
+        "--data",
+        f,
+        "--label",
+        "click",
+        "--categorical",
+        "f0,f1,f2,f3,f4,f5,f6,f7",
+        "--hidden",
+        "16",
+        "--epochs",
+        "2",
+        "--out",
+        model.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (mut server, url) = serve(&model);
+    let schema = [
+        "--label",
+        "click",
+        "--categorical",
+        "f0,f1,f2,f3,f4,f5,f6,f7",
+    ];
+    let run = |args: &[&str]| {
+        let o = glider(args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    };
+    let (local, remote) = (dir.join("local.csv"), dir.join("remote.csv"));
+    run(&[
+        "predict",
+        "--model-dir",
+        model.to_str().unwrap(),
+        "--data",
+        f,
+        "--out",
+        local.to_str().unwrap(),
+    ]);
+    let mut args = vec![
+        "predict",
+        "--black-box",
+        &url,
+        "--data",
+        f,
+        "--out",
+        remote.to_str().unwrap(),
+    ];
+    args.extend(schema);
+    run(&args);
+    let scores = |p: &Path| -> Vec<f64> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+            .collect()
+    };
+    let (a, b) = (scores(&local), scores(&remote));
+    assert_eq!(a.len(), 2000);
+    assert_eq!(a.len(), b.len());
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max);
+    assert!(worst <= 1e-6, "largest score difference {worst}");
+
+    let (dl, dr) = (dir.join("detect-local"), dir.join("detect-remote"));
+    let detect = [
+        "--instances",
+        "4",
+        "--perturbations",
+        "400",
+        "--surrogate-hidden",
+        "16,8",
+        "--top-k",
+        "3",
+    ];
+    let mut args = vec![
+        "detect",
+        "--model-dir",
+        model.to_str().unwrap(),
+        "--data",
+        f,
+        "--out",
+        dl.to_str().unwrap(),
+        "-q",
+    ];
+    args.extend(detect);
+    run(&args);
+    let mut args = vec![
+        "detect",
+        "--black-box",
+        &url,
+        "--data",
+        f,
+        "--out",
+        dr.to_str().unwrap(),
+        "-q",
+        "--request-rows",
+        "150",
+    ];
+    args.extend(detect);
+    args.extend(schema);
+    run(&args);
+    let (gl, gr) = (
+        read_json(&dl.join("global_interactions.json")),
+        read_json(&dr.join("global_interactions.json")),
+    );
+    assert_eq!(gl["interactions"], gr["interactions"]);
+    assert!(!gl["interactions"].as_array().unwrap().is_empty());
+    server.kill().ok();
+    server.wait().ok();
+
+    // The server is gone: every instance fails, clearly.
+    let gone = dir.join("gone");
+    let mut args = vec![
+        "detect",
+        "--black-box",
+        &url,
+        "--data",
+        f,
+        "--out",
+        gone.to_str().unwrap(),
+        "-q",
+        "--retries",
+        "0",
+    ];
+    args.extend(detect);
+    args.extend(schema);
+    let o = glider(&args);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("every instance failed") && e.contains("instance 0") && e.contains("/infer"),
+        "{e}"
+    );
+    assert!(!gone.join("global_interactions.json").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A server that answers with the wrong number of scores, or with a null (NaN) score: the
+/// instance fails with a message naming it and the problem; the run goes on.
+#[test]
+fn misbehaving_black_boxes_fail_their_instances_clearly() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Answers every request with one score, or with a null score on every third request.
+    std::thread::spawn(move || {
+        for (k, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            reader.read_exact(&mut body).ok();
+            let answer = if k % 3 == 2 {
+                r#"{"outputs":[{"name":"logit","datatype":"FP32","shape":[1],"data":[null]}]}"#
+            } else {
+                r#"{"outputs":[{"name":"logit","datatype":"FP32","shape":[1],"data":[0.5]}]}"#
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    let dir = scratch("misbehaving");
+    let file = dir.join("d.csv");
+    let mut text = String::from("click,a,b\n");
+    for i in 0..40 {
+        text.push_str(&format!("{},x{},y{}\n", i % 2, i % 3, i % 4));
+    }
+    std::fs::write(&file, text).unwrap();
+    let url = format!("http://127.0.0.1:{port}/v2/models/m");
+    let out = dir.join("out");
+    // One-row requests get one score (valid); bigger ones get too few.
+    let o = glider(&[
+        "predict",
+        "--black-box",
+        &url,
+        "--data",
+        file.to_str().unwrap(),
+        "--label",
+        "click",
+        "--out",
+        out.join("s.csv").to_str().unwrap(),
+        "--retries",
+        "0",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("asked for 40 scores, got 1 values"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.join("s.csv").exists());
+    let o = glider(&[
+        "detect",
+        "--black-box",
+        &url,
+        "--data",
+        file.to_str().unwrap(),
+        "--label",
+        "click",
+        "--instances",
+        "3",
+        "--perturbations",
+        "100",
+        "--request-rows",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+        "--retries",
+        "0",
+    ]);
+    let e = stderr(&o);
+    assert!(e.contains("instance ") && e.contains("is NaN"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}

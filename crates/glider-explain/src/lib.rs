@@ -13,6 +13,7 @@
 
 pub mod blackbox;
 pub mod global;
+pub mod http;
 pub mod journal;
 pub mod local;
 pub mod pipeline;
