@@ -153,7 +153,8 @@ pub struct LocalScore {
     pub published: f64,
 }
 
-/// Scores NID (local surrogate) and ArchDetect on A1–A4 by pairwise AUC.
+/// Scores NID (local surrogate), GradientNID (Softplus surrogate) and ArchDetect on A1–A4 by
+/// pairwise AUC; `published` is NaN where the paper has no figure (GradientNID).
 pub fn local(
     trials: usize,
     params: &glider_explain::LocalParams,
@@ -175,10 +176,24 @@ pub fn local(
                 glider_core::nid::pairwise_strengths(&s.weights, glider_core::nid::Averaging::Min)?;
             nid.push(pairwise_auc(&pairs, &truth).unwrap_or(f64::NAN));
         }
+        let mut gradient = Vec::new();
+        for t in 0..trials.max(1) {
+            progress(&format!(
+                "{}: GradientNID surrogate, trial {}",
+                f.name(),
+                t + 1
+            ));
+            let pairs = glider_explain::local::gradient_nid_pairs(&bb, &row, 0, params, t as u64)?;
+            gradient.push(pairwise_auc(&pairs, &truth).unwrap_or(f64::NAN));
+        }
         progress(&format!("{}: ArchDetect", f.name()));
         let pairs = glider_explain::archdetect_instance(&bb, &row, 0)?;
         let arch = vec![pairwise_auc(&pairs, &truth).unwrap_or(f64::NAN)];
-        for (name, auc, published) in [("nid", nid, published_nid[k]), ("archdetect", arch, 1.0)] {
+        for (name, auc, published) in [
+            ("nid", nid, published_nid[k]),
+            ("gradient-nid", gradient, f64::NAN),
+            ("archdetect", arch, 1.0),
+        ] {
             let (m, s) = mean_std(&auc);
             out.push(LocalScore {
                 function: f.name().to_string(),

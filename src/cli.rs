@@ -853,6 +853,10 @@ pub enum DetectorArg {
     Nid,
     /// ArchDetect.
     Archdetect,
+    /// GradientNID: a Softplus surrogate, pairs scored by the squared mixed second
+    /// derivative at the instance.
+    #[value(name = "gradient-nid")]
+    GradientNid,
 }
 
 /// Optimiser choice.
@@ -877,11 +881,12 @@ pub struct GliderArgs {
     /// subset's instances (0 = the GLIDER reference rule).
     #[arg(long, default_value_t = 0.5)]
     superset_ratio: f64,
-    /// Local detector: NID on an MLP surrogate (the GLIDER reference, any order), or
-    /// ArchDetect (pairs, model-agnostic, no surrogate; much faster).
+    /// Local detector: NID on an MLP surrogate (the GLIDER reference, any order), GradientNID
+    /// (a Softplus surrogate's mixed second derivatives; pairs), or ArchDetect (pairs,
+    /// model-agnostic, no surrogate; much faster).
     #[arg(long, value_enum, default_value_t = DetectorArg::Nid)]
     detector: DetectorArg,
-    /// Pairs per instance kept by ArchDetect.
+    /// Pairs per instance kept by the pairwise detectors (ArchDetect, GradientNID).
     #[arg(long, default_value_t = 10)]
     archdetect_top_k: usize,
     /// Perturbations per instance.
@@ -995,9 +1000,9 @@ struct PredictArgs {
 #[derive(Args, Debug)]
 struct BlackBoxArgs {
     /// A model behind an Open Inference Protocol (KServe v2) server, such as `glider serve`,
-    /// MLServer, KServe or Triton: http://HOST:PORT/v2/models/NAME. The data is read with the
-    /// schema flags.
-    #[arg(long, value_name = "URL")]
+    /// MLServer, KServe or Triton: http://HOST:PORT/v2/models/NAME; or an ONNX file run
+    /// in-process: onnx:PATH (needs --mapping). The data is read with the schema flags.
+    #[arg(long, value_name = "URL|onnx:PATH")]
     black_box: Option<String>,
     /// How the data's fields become the model's inputs, and what it answers (JSON: layout,
     /// per field its input, datatype, vocabulary or transform and switched-off value; the
@@ -1017,11 +1022,11 @@ struct BlackBoxArgs {
 }
 
 impl BlackBoxArgs {
-    /// Opens the black box for `data`; returns it with its identity (URL and mapping) for run
-    /// fingerprints.
-    fn open(&self, data: &Dataset) -> Result<(glider_explain::http::HttpBlackBox, String)> {
+    /// Opens the black box for `data`; returns it with its identity (address, file size and
+    /// mapping) for run fingerprints.
+    fn open(&self, data: &Dataset) -> Result<(Box<dyn glider_explain::BlackBox>, String)> {
         use glider_explain::http::{HttpBlackBox, HttpOptions, Mapping};
-        let Some(url) = &self.black_box else {
+        let Some(spec) = &self.black_box else {
             usage!("give --model-dir DIR or --black-box URL");
         };
         if self.request_rows == 0 || self.timeout.is_nan() || self.timeout <= 0.0 {
@@ -1036,13 +1041,46 @@ impl BlackBoxArgs {
             }
             None => Mapping::per_field(data),
         };
-        let identity = format!("{url} {}", serde_json::to_string(&mapping)?);
+        let mut identity = format!("{spec} {}", serde_json::to_string(&mapping)?);
+        if let Some(path) = spec.strip_prefix("onnx:") {
+            #[cfg(feature = "onnx")]
+            {
+                let path = Path::new(path);
+                let bytes =
+                    std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+                identity.push_str(&format!(
+                    " {}",
+                    glider_explain::journal::fingerprint(&[&String::from_utf8_lossy(&bytes)])
+                ));
+                if self.mapping.is_none() {
+                    usage!("an ONNX black box needs --mapping (its input tensor and the fields' order)");
+                }
+                let bb = glider_explain::onnx::OnnxBlackBox::new(
+                    path,
+                    mapping,
+                    data,
+                    self.request_rows,
+                )?;
+                return Ok((Box::new(bb), identity));
+            }
+            #[cfg(not(feature = "onnx"))]
+            {
+                let _ = path;
+                usage!("this glider was built without ONNX support (cargo feature `onnx`)");
+            }
+        }
+        if !spec.starts_with("http://") {
+            usage!("--black-box {spec}: give http://HOST:PORT/v2/models/NAME or onnx:PATH");
+        }
         let options = HttpOptions {
             batch_rows: self.request_rows,
             timeout: std::time::Duration::from_secs_f64(self.timeout),
             retries: self.retries,
         };
-        Ok((HttpBlackBox::new(url, mapping, data, options)?, identity))
+        Ok((
+            Box::new(HttpBlackBox::new(spec, mapping, data, options)?),
+            identity,
+        ))
     }
 }
 
@@ -1102,10 +1140,16 @@ struct EncodeArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("served").required(true).args(["model_dir", "onnx"])))]
 struct ServeArgs {
-    /// A folder written by `glider train`.
+    /// A folder written by `glider train`: one input per field (BYTES for categorical, FP32
+    /// for dense), outputs `logit` and `probability`.
     #[arg(long)]
-    model_dir: PathBuf,
+    model_dir: Option<PathBuf>,
+    /// An ONNX model with one `[n, k]` float input; requests pass that tensor, answers hold
+    /// every output (cargo feature `onnx`).
+    #[arg(long, value_name = "FILE")]
+    onnx: Option<PathBuf>,
     /// Address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface).
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
@@ -1222,7 +1266,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 None => {
                     let data = read_unlabeled(&args.data)?;
                     let (black_box, _) = args.black_box.open(&data)?;
-                    crate::model_dir::predict_black_box(&black_box, &data, &args.out)?
+                    crate::model_dir::predict_black_box(black_box.as_ref(), &data, &args.out)?
                 }
             };
             say!("Scored {n} rows; wrote {}", args.out.display());
@@ -1243,7 +1287,16 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Detect(args) => detect(*args, cli.quiet),
         Command::Encode(args) => encode(*args),
         Command::Serve(args) => {
-            let served = crate::serve::Served::load(&args.model_dir, args.name.as_deref())?;
+            let served = match (&args.model_dir, &args.onnx) {
+                (Some(dir), _) => crate::serve::Served::load(dir, args.name.as_deref())?,
+                #[cfg(feature = "onnx")]
+                (None, Some(path)) => crate::serve::Served::load_onnx(path, args.name.as_deref())?,
+                #[cfg(not(feature = "onnx"))]
+                (None, Some(_)) => {
+                    usage!("this glider was built without ONNX support (cargo feature `onnx`)")
+                }
+                (None, None) => usage!("give --model-dir DIR or --onnx FILE"),
+            };
             crate::serve::serve(served, &args.host, args.port, args.workers)
         }
         Command::Merge(args) => {
@@ -1473,6 +1526,7 @@ fn glider_params(glider: &GliderArgs, seed: u64) -> Result<GliderParams> {
             detector: match glider.detector {
                 DetectorArg::Nid => Detector::Nid,
                 DetectorArg::Archdetect => Detector::ArchDetect,
+                DetectorArg::GradientNid => Detector::GradientNid,
             },
             archdetect_top_k: glider.archdetect_top_k,
             ..LocalParams::default()
@@ -1928,7 +1982,7 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
             let data = read_unlabeled(&args.data)?;
             let (black_box, identity) = args.black_box.open(&data)?;
             crate::model_dir::detect_with(
-                &black_box,
+                black_box.as_ref(),
                 &identity,
                 &data,
                 data_path,

@@ -22,12 +22,32 @@ use crate::model_dir::ModelCard;
 /// Requests larger than this are refused (bytes).
 const MAX_BODY: u64 = 512 << 20;
 
+/// What answers the requests.
+enum Backend {
+    /// A glider model: one input per field.
+    Glider {
+        card: Box<ModelCard>,
+        model: Box<dyn Recommender>,
+    },
+    /// An ONNX model (cargo feature `onnx`): its one input tensor, passed through.
+    #[cfg(feature = "onnx")]
+    Onnx(glider_explain::onnx::OnnxModel),
+}
+
 /// A model ready to serve.
 pub struct Served {
     /// The name in the URL.
     pub name: String,
-    card: ModelCard,
-    model: Box<dyn Recommender>,
+    backend: Backend,
+}
+
+fn name_of(path: &Path, name: Option<&str>) -> String {
+    name.map(str::to_string).unwrap_or_else(|| {
+        path.canonicalize()
+            .ok()
+            .and_then(|p| p.file_stem().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "glider".into())
+    })
 }
 
 /// A dataset with the model's fields and no rows.
@@ -79,19 +99,57 @@ impl Served {
             &dir.join("model.safetensors"),
         )
         .with_context(|| format!("loading {}", dir.display()))?;
-        let name = name.map(str::to_string).unwrap_or_else(|| {
-            dir.canonicalize()
-                .ok()
-                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .unwrap_or_else(|| "glider".into())
-        });
-        Ok(Served { name, card, model })
+        Ok(Served {
+            name: name_of(dir, name),
+            backend: Backend::Glider {
+                card: Box::new(card),
+                model,
+            },
+        })
+    }
+
+    /// Loads an ONNX model: requests pass its one input tensor, answers hold every output.
+    ///
+    /// # Errors
+    /// As [`glider_explain::onnx::OnnxModel::load`].
+    #[cfg(feature = "onnx")]
+    pub fn load_onnx(path: &Path, name: Option<&str>) -> Result<Self> {
+        Ok(Served {
+            name: name_of(path, name),
+            backend: Backend::Onnx(glider_explain::onnx::OnnxModel::load(path)?),
+        })
+    }
+
+    /// What the model is, for the startup line.
+    fn kind(&self) -> String {
+        match &self.backend {
+            Backend::Glider { card, .. } => card.model.name().to_string(),
+            #[cfg(feature = "onnx")]
+            Backend::Onnx(_) => "onnx".into(),
+        }
     }
 
     /// The model's metadata document.
     pub fn metadata(&self) -> Value {
-        let inputs: Vec<Value> = self
-            .card
+        let (card, _) = match &self.backend {
+            Backend::Glider { card, model } => (card, model),
+            #[cfg(feature = "onnx")]
+            Backend::Onnx(m) => {
+                let outputs: Vec<Value> = m
+                    .output_names()
+                    .iter()
+                    .map(|o| json!({"name": o, "datatype": "FP32", "shape": [-1, -1]}))
+                    .collect();
+                return json!({
+                    "name": self.name,
+                    "versions": ["1"],
+                    "platform": "onnx",
+                    "inputs": [{"name": m.input_name(), "datatype": "FP32", "shape": [-1, -1]}],
+                    "outputs": outputs,
+                });
+            }
+        };
+        let inputs: Vec<Value> = card
             .encodings
             .iter()
             .map(|e| {
@@ -105,7 +163,7 @@ impl Served {
         json!({
             "name": self.name,
             "versions": ["1"],
-            "platform": format!("glider-{}", self.card.model.name()),
+            "platform": format!("glider-{}", card.model.name()),
             "inputs": inputs,
             "outputs": [
                 {"name": "logit", "datatype": "FP32", "shape": [-1]},
@@ -125,92 +183,11 @@ impl Served {
         let inputs = request["inputs"]
             .as_array()
             .ok_or("the request has no \"inputs\" array")?;
-        let mut data = empty_data(&self.card.encodings);
-        let mut rows: Option<usize> = None;
-        for (f, e) in self.card.encodings.iter().enumerate() {
-            let name = e.name();
-            let input = inputs.iter().find(|i| i["name"] == name).ok_or_else(|| {
-                format!("input \"{name}\" is missing (the model's inputs are its fields)")
-            })?;
-            let values = input["data"]
-                .as_array()
-                .ok_or_else(|| format!("input \"{name}\" has no \"data\" array"))?;
-            match *rows.get_or_insert(values.len()) {
-                n if n != values.len() => {
-                    return Err(format!(
-                        "input \"{name}\" has {} values, an earlier input {n}",
-                        values.len()
-                    ))
-                }
-                _ => {}
-            }
-            match &mut data.columns[f] {
-                Column::Dense { values: out } => {
-                    for (r, v) in values.iter().enumerate() {
-                        out.push(match v {
-                            Value::Null => f32::NAN,
-                            Value::Number(x) => x.as_f64().unwrap_or(f64::NAN) as f32,
-                            Value::String(s) if s.trim().is_empty() => f32::NAN,
-                            Value::String(s) => s.trim().parse::<f32>().map_err(|_| {
-                                format!("input \"{name}\", row {r}: {s:?} is not a number")
-                            })?,
-                            other => {
-                                return Err(format!(
-                                    "input \"{name}\", row {r}: {other} is not a number"
-                                ))
-                            }
-                        });
-                        if out.last().is_some_and(|x| x.is_infinite()) {
-                            return Err(format!(
-                                "input \"{name}\", row {r}: the value is infinite"
-                            ));
-                        }
-                    }
-                }
-                Column::Categorical { codes, dictionary } => {
-                    let mut index: std::collections::HashMap<String, u32> =
-                        std::collections::HashMap::new();
-                    for (r, v) in values.iter().enumerate() {
-                        let text = match v {
-                            Value::Null => String::new(),
-                            Value::String(s) => s.clone(),
-                            Value::Number(x) => x.to_string(),
-                            Value::Bool(b) => b.to_string(),
-                            other => {
-                                return Err(format!(
-                                    "input \"{name}\", row {r}: {other} is not a value"
-                                ))
-                            }
-                        };
-                        if text.is_empty() {
-                            codes.push(0);
-                            continue;
-                        }
-                        let next = dictionary.len() as u32;
-                        let code = *index.entry(text.clone()).or_insert_with(|| {
-                            dictionary.push(text);
-                            next
-                        });
-                        codes.push(code);
-                    }
-                }
-            }
-        }
-        let n = rows.unwrap_or(0);
-        data.labels = vec![0.0; n];
-        let (encoder, _) =
-            InputEncoder::from_encodings(&self.card.encodings, &data).map_err(|e| e.to_string())?;
-        let all: Vec<usize> = (0..n).collect();
-        let batch = encoder.encode_rows(&data, &all);
-        let logits = self
-            .model
-            .predict_logits(&batch)
-            .map_err(|e| e.to_string())?;
-        let probs: Vec<f32> = logits.iter().map(|z| 1.0 / (1.0 + (-z).exp())).collect();
-        let mut outputs = vec![
-            json!({"name": "logit", "datatype": "FP32", "shape": [n], "data": logits}),
-            json!({"name": "probability", "datatype": "FP32", "shape": [n], "data": probs}),
-        ];
+        let mut outputs = match &self.backend {
+            Backend::Glider { card, model } => glider_outputs(card, model.as_ref(), inputs)?,
+            #[cfg(feature = "onnx")]
+            Backend::Onnx(m) => onnx_outputs(m, inputs)?,
+        };
         if let Some(wanted) = request["outputs"].as_array() {
             let names: Vec<&str> = wanted.iter().filter_map(|o| o["name"].as_str()).collect();
             outputs.retain(|o| names.iter().any(|n| o["name"] == *n));
@@ -221,6 +198,148 @@ impl Served {
         }
         Ok(answer)
     }
+}
+
+/// Runs an ONNX model on the request's one input tensor (`[n, k]` numbers).
+#[cfg(feature = "onnx")]
+fn onnx_outputs(
+    model: &glider_explain::onnx::OnnxModel,
+    inputs: &[Value],
+) -> std::result::Result<Vec<Value>, String> {
+    let input = inputs
+        .iter()
+        .find(|i| i["name"] == model.input_name())
+        .or_else(|| (inputs.len() == 1).then(|| &inputs[0]))
+        .ok_or_else(|| format!("input \"{}\" is missing", model.input_name()))?;
+    let shape: Vec<usize> = input["shape"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|d| d.as_u64().map(|d| d as usize))
+                .collect()
+        })
+        .unwrap_or_default();
+    let values = input["data"]
+        .as_array()
+        .ok_or("the input has no \"data\" array")?;
+    let (n, k) = match shape[..] {
+        [n, k] if n * k == values.len() => (n, k),
+        _ => {
+            return Err(format!(
+                "the input's shape {shape:?} does not hold its {} values as [n, k]",
+                values.len()
+            ))
+        }
+    };
+    let data = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.as_f64()
+                .map(|x| x as f32)
+                .ok_or_else(|| format!("value {i} ({v}) is not a number"))
+        })
+        .collect::<std::result::Result<Vec<f32>, String>>()?;
+    let outputs = model.run(&data, n, k).map_err(|e| e.to_string())?;
+    Ok(model
+        .output_names()
+        .iter()
+        .zip(outputs)
+        .map(|(name, values)| {
+            let width = values.len() / n.max(1);
+            let data: Vec<f32> = values.iter().map(|&x| x as f32).collect();
+            json!({"name": name, "datatype": "FP32", "shape": [n, width], "data": data})
+        })
+        .collect())
+}
+
+/// Runs a glider model on one input per field.
+fn glider_outputs(
+    card: &ModelCard,
+    model: &dyn Recommender,
+    inputs: &[Value],
+) -> std::result::Result<Vec<Value>, String> {
+    let mut data = empty_data(&card.encodings);
+    let mut rows: Option<usize> = None;
+    for (f, e) in card.encodings.iter().enumerate() {
+        let name = e.name();
+        let input = inputs.iter().find(|i| i["name"] == name).ok_or_else(|| {
+            format!("input \"{name}\" is missing (the model's inputs are its fields)")
+        })?;
+        let values = input["data"]
+            .as_array()
+            .ok_or_else(|| format!("input \"{name}\" has no \"data\" array"))?;
+        match *rows.get_or_insert(values.len()) {
+            n if n != values.len() => {
+                return Err(format!(
+                    "input \"{name}\" has {} values, an earlier input {n}",
+                    values.len()
+                ))
+            }
+            _ => {}
+        }
+        match &mut data.columns[f] {
+            Column::Dense { values: out } => {
+                for (r, v) in values.iter().enumerate() {
+                    out.push(match v {
+                        Value::Null => f32::NAN,
+                        Value::Number(x) => x.as_f64().unwrap_or(f64::NAN) as f32,
+                        Value::String(s) if s.trim().is_empty() => f32::NAN,
+                        Value::String(s) => s.trim().parse::<f32>().map_err(|_| {
+                            format!("input \"{name}\", row {r}: {s:?} is not a number")
+                        })?,
+                        other => {
+                            return Err(format!(
+                                "input \"{name}\", row {r}: {other} is not a number"
+                            ))
+                        }
+                    });
+                    if out.last().is_some_and(|x| x.is_infinite()) {
+                        return Err(format!("input \"{name}\", row {r}: the value is infinite"));
+                    }
+                }
+            }
+            Column::Categorical { codes, dictionary } => {
+                let mut index: std::collections::HashMap<String, u32> =
+                    std::collections::HashMap::new();
+                for (r, v) in values.iter().enumerate() {
+                    let text = match v {
+                        Value::Null => String::new(),
+                        Value::String(s) => s.clone(),
+                        Value::Number(x) => x.to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        other => {
+                            return Err(format!(
+                                "input \"{name}\", row {r}: {other} is not a value"
+                            ))
+                        }
+                    };
+                    if text.is_empty() {
+                        codes.push(0);
+                        continue;
+                    }
+                    let next = dictionary.len() as u32;
+                    let code = *index.entry(text.clone()).or_insert_with(|| {
+                        dictionary.push(text);
+                        next
+                    });
+                    codes.push(code);
+                }
+            }
+        }
+    }
+    let n = rows.unwrap_or(0);
+    data.labels = vec![0.0; n];
+    let (encoder, _) =
+        InputEncoder::from_encodings(&card.encodings, &data).map_err(|e| e.to_string())?;
+    let all: Vec<usize> = (0..n).collect();
+    let batch = encoder.encode_rows(&data, &all);
+    let logits = model.predict_logits(&batch).map_err(|e| e.to_string())?;
+    let probs: Vec<f32> = logits.iter().map(|z| 1.0 / (1.0 + (-z).exp())).collect();
+    Ok(vec![
+        json!({"name": "logit", "datatype": "FP32", "shape": [n], "data": logits}),
+        json!({"name": "probability", "datatype": "FP32", "shape": [n], "data": probs}),
+    ])
 }
 
 fn respond(request: tiny_http::Request, status: u16, body: &Value) {
@@ -300,7 +419,7 @@ pub fn serve(served: Served, host: &str, port: u16, workers: usize) -> Result<()
     println!(
         "glider serve: {} ({}) at http://{host}:{bound}/v2/models/{}",
         served.name,
-        served.card.model.name(),
+        served.kind(),
         served.name
     );
     use std::io::Write as _;

@@ -518,7 +518,10 @@ fn every_reader_passes_the_battery() {
 // ------------------------------------------------------------------------------------------
 // Black-box adapters
 
-/// Every adapter the battery checks.
+/// Every adapter the battery checks (ONNX when built with the `onnx` feature, the default).
+#[cfg(feature = "onnx")]
+const ADAPTERS: [&str; 4] = ["model", "function", "http", "onnx"];
+#[cfg(not(feature = "onnx"))]
 const ADAPTERS: [&str; 3] = ["model", "function", "http"];
 
 fn check_adapter(name: &str, bb: &dyn BlackBox, rows: &[FieldValue]) {
@@ -642,6 +645,51 @@ fn every_adapter_passes_the_battery() {
                 server.kill().ok();
                 server.wait().ok();
                 std::fs::remove_dir_all(&dir).ok();
+            }
+            #[cfg(feature = "onnx")]
+            "onnx" => {
+                // The committed test model over four dense fields (scripts/make_test_onnx.py).
+                let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+                let mapping: Mapping = serde_json::from_str(
+                    &std::fs::read_to_string(root.join("interaction_mapping.json")).unwrap(),
+                )
+                .unwrap();
+                let mut text = String::from("y,x0,x1,x2,x3\n");
+                for i in 0..20 {
+                    let v = |k: usize| ((i * (5 + k)) % 9) as f32 / 4.0 - 1.0;
+                    text.push_str(&format!("{},{},{},{},{}\n", i % 2, v(0), v(1), v(2), v(3)));
+                }
+                let schema = SchemaOptions {
+                    dense: vec!["x0".into(), "x1".into(), "x2".into(), "x3".into()],
+                    ..SchemaOptions::with_label("y")
+                };
+                let dense = glider_data::read_csv_from(
+                    text.as_bytes(),
+                    "onnx.csv",
+                    &schema,
+                    &CsvOptions::default(),
+                )
+                .unwrap();
+                let bb = glider_explain::onnx::OnnxBlackBox::new(
+                    &root.join("interaction.onnx"),
+                    mapping,
+                    &dense,
+                    7,
+                )
+                .unwrap();
+                let onnx_rows: Vec<FieldValue> = (0..20)
+                    .flat_map(|r| {
+                        dense
+                            .columns
+                            .iter()
+                            .map(move |c| c.value(r))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                check_adapter(name, &bb, &onnx_rows);
+                let mut bad = onnx_rows.clone();
+                bad[5] = FieldValue::Dense(f32::INFINITY);
+                assert!(bb.logits(&bad).is_err());
             }
             other => panic!("adapter {other} has no check"),
         }

@@ -1399,3 +1399,125 @@ fn misbehaving_black_boxes_fail_their_instances_clearly() {
     assert!(e.contains("instance ") && e.contains("is NaN"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The committed ONNX model (scripts/make_test_onnx.py: logit = 2·x0·x1 + 0.5·x2 − 0.25·x3 +
+/// 0.1) in-process and behind `glider serve --onnx` on loopback: scores equal within 1e-6,
+/// the same global interactions for the same seed, and GLIDER finds the planted pair.
+#[cfg(feature = "onnx")]
+#[test]
+fn onnx_model_in_process_and_served_agree_and_find_the_pair() {
+    let dir = scratch("onnx");
+    let onnx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/interaction.onnx");
+    let mapping =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/interaction_mapping.json");
+    // x0..x3 on a grid in [-1, 1]; the label is not used by a black box.
+    let file = dir.join("x.csv");
+    let mut text = String::from("y,x0,x1,x2,x3\n");
+    for i in 0..300 {
+        let v = |k: usize| ((i * (7 + 4 * k) + 3 * k) % 21) as f32 / 10.0 - 1.0;
+        text.push_str(&format!("{},{},{},{},{}\n", i % 2, v(0), v(1), v(2), v(3)));
+    }
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+    let m = mapping.to_str().unwrap();
+    let spec = format!("onnx:{}", onnx.display());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_glider"))
+        .args(["serve", "--onnx", onnx.to_str().unwrap(), "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+    let run = |black_box: &str, sub: &str, out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            sub,
+            "--black-box",
+            black_box,
+            "--mapping",
+            m,
+            "--data",
+            f,
+            "--label",
+            "y",
+            "--dense",
+            "x0,x1,x2,x3",
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ];
+        args.extend(extra);
+        let o = glider(&args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    };
+    let (a, b) = (dir.join("a.csv"), dir.join("b.csv"));
+    run(&spec, "predict", &a, &[]);
+    run(&url, "predict", &b, &[]);
+    let scores = |p: &Path| -> Vec<f64> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+            .collect()
+    };
+    let (sa, sb) = (scores(&a), scores(&b));
+    assert_eq!(sa.len(), 300);
+    let worst = sa
+        .iter()
+        .zip(&sb)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max);
+    assert!(worst <= 1e-6, "largest difference {worst}");
+    // Row 0 is (x0..x3) = (-1.0, -0.7, -0.4, -0.1) → logit 2·0.7 − 0.2 + 0.025 + 0.1 = 1.325.
+    let first = std::fs::read_to_string(&a).unwrap();
+    let z0: f64 = first
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(2)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (x0, x1, x2, x3) = (-1.0f64, -0.7f64, -0.4f64, -0.1f64);
+    assert!(
+        (z0 - (2.0 * x0 * x1 + 0.5 * x2 - 0.25 * x3 + 0.1)).abs() < 1e-5,
+        "{z0}"
+    );
+
+    let detect = [
+        "--instances",
+        "6",
+        "--perturbations",
+        "300",
+        "--top-k",
+        "1",
+        "--surrogate-hidden",
+        "32,16",
+    ];
+    let (da, db) = (dir.join("da"), dir.join("db"));
+    run(&spec, "detect", &da, &detect);
+    run(&url, "detect", &db, &detect);
+    let (ga, gb) = (
+        read_json(&da.join("global_interactions.json")),
+        read_json(&db.join("global_interactions.json")),
+    );
+    assert_eq!(ga["interactions"], gb["interactions"]);
+    assert_eq!(
+        ga["interactions"][0]["fields"],
+        serde_json::json!(["x0", "x1"])
+    );
+    server.kill().ok();
+    server.wait().ok();
+    std::fs::remove_dir_all(&dir).ok();
+}

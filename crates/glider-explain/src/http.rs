@@ -191,41 +191,21 @@ struct Source {
     datatype: Datatype,
 }
 
-/// A model behind an Open Inference Protocol server.
-pub struct HttpBlackBox {
-    url: String,
-    agent: ureq::Agent,
+/// The data's fields laid out as a model's inputs by a [`Mapping`]: what every black box
+/// of a user's model (HTTP, ONNX) sends it.
+pub struct MappedFields {
     mapping: Mapping,
     sources: Vec<Source>,
     num_fields: usize,
-    options: HttpOptions,
 }
 
-impl HttpBlackBox {
-    /// A black box posting to `url` (`http://HOST:PORT/v2/models/NAME`; `/infer` is added)
-    /// rows of `data`'s fields, laid out by `mapping`.
+impl MappedFields {
+    /// Resolves `mapping` against `data`'s fields.
     ///
     /// # Errors
-    /// [`ExplainError::Config`] for a URL that is not `http://…`, a mapping field the data
-    /// does not have, a single-tensor layout mixing BYTES with numbers, or a vocabulary on a
-    /// dense field.
-    pub fn new(
-        url: &str,
-        mapping: Mapping,
-        data: &Dataset,
-        options: HttpOptions,
-    ) -> Result<Self, ExplainError> {
-        if !url.starts_with("http://") {
-            return Err(ExplainError::Config(format!(
-                "{url}: a black-box URL starts with http:// (as http://HOST:PORT/v2/models/NAME)"
-            )));
-        }
-        let url = url.trim_end_matches('/');
-        let url = if url.ends_with("/infer") {
-            url.to_string()
-        } else {
-            format!("{url}/infer")
-        };
+    /// [`ExplainError::Config`] for a mapping field the data does not have, a single-tensor
+    /// layout mixing BYTES with numbers, or a vocabulary on a dense field.
+    pub fn new(mapping: Mapping, data: &Dataset) -> Result<Self, ExplainError> {
         let mut sources = Vec::with_capacity(mapping.fields.len());
         for input in &mapping.fields {
             let index = data.field_index(&input.field).ok_or_else(|| {
@@ -277,24 +257,50 @@ impl HttpBlackBox {
                 ));
             }
         }
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(options.timeout))
-            .http_status_as_error(false)
-            .build()
-            .into();
-        Ok(HttpBlackBox {
-            url,
-            agent,
+        Ok(MappedFields {
             mapping,
             sources,
             num_fields: data.num_fields(),
-            options,
         })
     }
 
-    /// The URL requests go to.
-    pub fn url(&self) -> &str {
-        &self.url
+    /// The mapping.
+    pub fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
+    /// Fields per row of the data (rows given to the black box have this many values).
+    pub fn num_fields(&self) -> usize {
+        self.num_fields
+    }
+
+    /// `rows` (whole rows of [`Self::num_fields`] values) as one row-major `[n, k]` matrix
+    /// of numbers, `k` the mapped fields: the single input tensor of a numeric model.
+    ///
+    /// # Errors
+    /// [`ExplainError::BlackBox`] for a value that is no number (a BYTES field, or a `null`
+    /// switched-off value: a numeric model needs a number as `off`).
+    pub fn numbers(&self, rows: &[FieldValue]) -> Result<Vec<f32>, ExplainError> {
+        let mut out = Vec::with_capacity(rows.len() / self.num_fields.max(1) * self.sources.len());
+        for row in rows.chunks(self.num_fields.max(1)) {
+            for s in &self.sources {
+                let v = self.value(s, row[s.index])?;
+                let x = v.as_f64().ok_or_else(|| {
+                    ExplainError::BlackBox(format!(
+                        "field \"{}\" is sent as {v}, not a number (give it a numeric \"off\" and, if \
+                         categorical, a vocabulary)",
+                        s.input.field
+                    ))
+                })?;
+                out.push(x as f32);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The width of [`Self::numbers`]' matrix.
+    pub fn width(&self) -> usize {
+        self.sources.len()
     }
 
     /// The value sent for one field of one row.
@@ -388,7 +394,109 @@ impl HttpBlackBox {
                 })]
             }
         };
-        Ok(json!({ "inputs": inputs }))
+        let mut request = json!({ "inputs": inputs });
+        // Servers with several outputs (MLServer's scikit-learn runtime: predict and
+        // predict_proba) answer the one asked for.
+        if let Some(name) = &self.mapping.output.name {
+            request["outputs"] = json!([{ "name": name }]);
+        }
+        Ok(request)
+    }
+}
+
+/// Converts a model's output values (`n × width`, row-major) to logits: the mapping's column
+/// (default 0, or 1 when the width is 2), read as a logit or a probability (clamped to
+/// `[1e-7, 1 − 1e-7]`). `source` names the model in errors.
+///
+/// # Errors
+/// [`ExplainError::BlackBox`] when the values are not `n` whole rows or the column is out of
+/// range.
+pub fn output_logits(
+    data: &[f64],
+    n: usize,
+    spec: &OutputSpec,
+    source: &str,
+) -> Result<Vec<f32>, ExplainError> {
+    let bad = |why: String| ExplainError::BlackBox(format!("{source}: {why}"));
+    let width = if data.len() == n {
+        1
+    } else {
+        data.len() / n.max(1)
+    };
+    if n == 0 || data.len() != n * width {
+        return Err(bad(format!(
+            "asked for {n} scores, got {} values",
+            data.len()
+        )));
+    }
+    let column = spec.column.unwrap_or(if width == 2 { 1 } else { 0 });
+    if column >= width {
+        return Err(bad(format!(
+            "the output has {width} column(s); the mapping asks for column {column}"
+        )));
+    }
+    Ok(data
+        .chunks(width)
+        .map(|r| {
+            let s = r[column];
+            match spec.kind {
+                ScoreKind::Logit => s as f32,
+                ScoreKind::Probability => {
+                    let p = s.clamp(1e-7, 1.0 - 1e-7);
+                    (p / (1.0 - p)).ln() as f32
+                }
+            }
+        })
+        .collect())
+}
+
+/// A model behind an Open Inference Protocol server.
+pub struct HttpBlackBox {
+    url: String,
+    agent: ureq::Agent,
+    fields: MappedFields,
+    options: HttpOptions,
+}
+
+impl HttpBlackBox {
+    /// A black box posting to `url` (`http://HOST:PORT/v2/models/NAME`; `/infer` is added)
+    /// rows of `data`'s fields, laid out by `mapping`.
+    ///
+    /// # Errors
+    /// [`ExplainError::Config`] for a URL that is not `http://…`, and as [`MappedFields::new`].
+    pub fn new(
+        url: &str,
+        mapping: Mapping,
+        data: &Dataset,
+        options: HttpOptions,
+    ) -> Result<Self, ExplainError> {
+        if !url.starts_with("http://") {
+            return Err(ExplainError::Config(format!(
+                "{url}: a black-box URL starts with http:// (as http://HOST:PORT/v2/models/NAME)"
+            )));
+        }
+        let url = url.trim_end_matches('/');
+        let url = if url.ends_with("/infer") {
+            url.to_string()
+        } else {
+            format!("{url}/infer")
+        };
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(options.timeout))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Ok(HttpBlackBox {
+            url,
+            agent,
+            fields: MappedFields::new(mapping, data)?,
+            options,
+        })
+    }
+
+    /// The URL requests go to.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Posts one request, retrying connection errors, 429 and 5xx.
@@ -435,7 +543,7 @@ impl HttpBlackBox {
         let outputs = v["outputs"]
             .as_array()
             .ok_or_else(|| bad("the answer has no \"outputs\"".into()))?;
-        let spec = &self.mapping.output;
+        let spec = &self.fields.mapping.output;
         let output = match &spec.name {
             Some(name) => outputs
                 .iter()
@@ -458,51 +566,22 @@ impl HttpBlackBox {
             .iter()
             .map(|x| x.as_f64().unwrap_or(f64::NAN))
             .collect();
-        let width = if data.len() == n {
-            1
-        } else {
-            data.len() / n.max(1)
-        };
-        if n == 0 || data.len() != n * width {
-            return Err(bad(format!(
-                "asked for {n} scores, got {} values",
-                data.len()
-            )));
-        }
-        let column = spec.column.unwrap_or(if width == 2 { 1 } else { 0 });
-        if column >= width {
-            return Err(bad(format!(
-                "the output has {width} column(s); the mapping asks for column {column}"
-            )));
-        }
-        Ok(data
-            .chunks(width)
-            .map(|r| {
-                let s = r[column];
-                match spec.kind {
-                    ScoreKind::Logit => s as f32,
-                    ScoreKind::Probability => {
-                        let p = s.clamp(1e-7, 1.0 - 1e-7);
-                        (p / (1.0 - p)).ln() as f32
-                    }
-                }
-            })
-            .collect())
+        output_logits(&data, n, spec, &self.url)
     }
 }
 
 impl BlackBox for HttpBlackBox {
     fn num_fields(&self) -> usize {
-        self.num_fields
+        self.fields.num_fields
     }
 
     fn logits(&self, rows: &[FieldValue]) -> Result<Vec<f32>, ExplainError> {
-        let f = self.num_fields;
+        let f = self.fields.num_fields;
         check_inputs(rows, f)?;
         let mut out = Vec::with_capacity(rows.len() / f);
         for chunk in rows.chunks(f * self.options.batch_rows.max(1)) {
             let n = chunk.len() / f;
-            let body = serde_json::to_string(&self.request(chunk)?)
+            let body = serde_json::to_string(&self.fields.request(chunk)?)
                 .map_err(|e| ExplainError::BlackBox(e.to_string()))?;
             let text = self.post(&body)?;
             out.extend(self.scores(&text, n)?);

@@ -16,6 +16,8 @@ pub mod global;
 pub mod http;
 pub mod journal;
 pub mod local;
+#[cfg(feature = "onnx")]
+pub mod onnx;
 pub mod pipeline;
 pub mod tabular;
 

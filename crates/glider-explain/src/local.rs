@@ -15,7 +15,8 @@ use glider_core::archdetect::{pair_strengths, Direction};
 use glider_core::nid::{rank_interactions, RankedInteraction, RankingOptions};
 use glider_core::perturb::field_masks;
 use glider_data::FieldValue;
-use glider_nn::fast_mlp::fit_fast;
+use glider_nn::additive::Activation;
+use glider_nn::fast_mlp::{fit_fast, fit_fast_with};
 use glider_nn::mlp::{fit_mlp, mse, MlpParams, Table};
 
 use crate::blackbox::BlackBox;
@@ -42,6 +43,11 @@ pub enum Detector {
     /// ArchDetect: model-agnostic pairwise mixed differences, no surrogate
     /// ([`glider_core::archdetect`]); its top pairs enter the global count.
     ArchDetect,
+    /// GradientNID: a Softplus surrogate fitted like NID's, each pair scored by the squared
+    /// mixed second derivative of the surrogate at the instance (the all-ones mask), pairwise
+    /// only (spec 3.1); its top pairs enter the global count.
+    #[serde(rename = "gradient-nid")]
+    GradientNid,
 }
 
 /// Settings of local detection (defaults of spec 3.1).
@@ -64,7 +70,7 @@ pub struct LocalParams {
     pub trainer: SurrogateTrainer,
     /// The detector.
     pub detector: Detector,
-    /// Pairs per instance kept by ArchDetect (10).
+    /// Pairs per instance kept by the pairwise detectors, ArchDetect and GradientNID (10).
     pub archdetect_top_k: usize,
 }
 
@@ -141,6 +147,17 @@ pub fn fit_local_surrogate(
     params: &LocalParams,
     seed: u64,
 ) -> Result<LocalSurrogate, ExplainError> {
+    fit_surrogate(black_box, row, instance, params, seed).map(|(s, _)| s)
+}
+
+/// [`fit_local_surrogate`], also returning the trained network for GradientNID (Softplus).
+fn fit_surrogate(
+    black_box: &dyn BlackBox,
+    row: &[FieldValue],
+    instance: usize,
+    params: &LocalParams,
+    seed: u64,
+) -> Result<(LocalSurrogate, Option<glider_nn::additive::AdditiveNet>), ExplainError> {
     let p = check_row(black_box, row, instance)?;
     let n = params.num_perturbations;
     let n_train = (n as f64 * params.train_fraction).round() as usize;
@@ -180,6 +197,26 @@ pub fn fit_local_surrogate(
     let validation = split(n_train, n_train + n_val);
     let test = split(n_train + n_val, n);
     let surrogate_seed = derive_seed(instance_seed, 1);
+    if params.detector == Detector::GradientNid {
+        let fit = fit_fast_with(
+            &train,
+            &validation,
+            &params.surrogate,
+            surrogate_seed,
+            Activation::Softplus,
+        )?;
+        let test_mse = fit.net.mean_loss(&test);
+        let (_, logit_variance) = mean_and_variance(&logits[n_train + n_val..]);
+        return Ok((
+            LocalSurrogate {
+                weights: fit.net.interaction_weights()?,
+                test_mse,
+                logit_variance,
+                epochs: fit.epochs,
+            },
+            Some(fit.net),
+        ));
+    }
     let (weights, epochs, test_mse) = match params.trainer {
         SurrogateTrainer::Fast => {
             let fit = fit_fast(&train, &validation, &params.surrogate, surrogate_seed)?;
@@ -195,19 +232,88 @@ pub fn fit_local_surrogate(
             (fit.weights, fit.epochs, test_mse)
         }
     };
-    let test_logits = &logits[n_train + n_val..];
-    let mean = test_logits.iter().map(|&v| v as f64).sum::<f64>() / test_logits.len() as f64;
-    let logit_variance = test_logits
+    let (_, logit_variance) = mean_and_variance(&logits[n_train + n_val..]);
+    Ok((
+        LocalSurrogate {
+            weights,
+            test_mse,
+            logit_variance,
+            epochs,
+        },
+        None,
+    ))
+}
+
+fn mean_and_variance(v: &[f32]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+    let var = v
         .iter()
-        .map(|&v| (v as f64 - mean).powi(2))
+        .map(|&x| (f64::from(x) - mean).powi(2))
         .sum::<f64>()
-        / test_logits.len() as f64;
-    Ok(LocalSurrogate {
-        weights,
-        test_mse,
-        logit_variance,
-        epochs,
-    })
+        / n;
+    (mean, var)
+}
+
+/// GradientNID around one instance: every pair, strongest first (no truncation); see
+/// [`gradient_pairs`].
+///
+/// # Errors
+/// As [`fit_local_surrogate`].
+pub fn gradient_nid_pairs(
+    black_box: &dyn BlackBox,
+    row: &[FieldValue],
+    instance: usize,
+    params: &LocalParams,
+    seed: u64,
+) -> Result<Vec<RankedInteraction>, ExplainError> {
+    let params = LocalParams {
+        detector: Detector::GradientNid,
+        ..params.clone()
+    };
+    let (_, net) = fit_surrogate(black_box, row, instance, &params, seed)?;
+    let net =
+        net.ok_or_else(|| ExplainError::Config("GradientNID needs the Softplus surrogate".into()))?;
+    Ok(gradient_pairs(&net, row.len()))
+}
+
+/// GradientNID's pair scores: the squared mixed second derivative `(∂²f/∂x_i∂x_j)²` of the
+/// surrogate `f` at the all-ones mask, by central differences with step 0.1 (the Softplus
+/// surrogate is smooth; the step keeps f32 rounding far below the scores that matter).
+/// Returns the pairs strongest first (ties by index).
+pub fn gradient_pairs(net: &glider_nn::additive::AdditiveNet, p: usize) -> Vec<RankedInteraction> {
+    let h = 0.1f32;
+    let pairs: Vec<(usize, usize)> = (0..p)
+        .flat_map(|i| ((i + 1)..p).map(move |j| (i, j)))
+        .collect();
+    let mut x = Vec::with_capacity(pairs.len() * 4 * p);
+    for &(i, j) in &pairs {
+        for (si, sj) in [(1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0)] {
+            let start = x.len();
+            x.resize(start + p, 1.0);
+            x[start + i] += si * h;
+            x[start + j] += sj * h;
+        }
+    }
+    let f = net.predict(&x, pairs.len() * 4);
+    let mut ranked: Vec<RankedInteraction> = pairs
+        .iter()
+        .zip(f.chunks(4))
+        .map(|(&(i, j), v)| {
+            let d = (f64::from(v[0]) - f64::from(v[1]) - f64::from(v[2]) + f64::from(v[3]))
+                / (4.0 * f64::from(h) * f64::from(h));
+            RankedInteraction {
+                features: vec![i, j],
+                strength: d * d,
+            }
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.strength
+            .total_cmp(&a.strength)
+            .then_with(|| a.features.cmp(&b.features))
+    });
+    ranked
 }
 
 /// ArchDetect's pairwise strengths around one instance: context and target are the instance
@@ -256,6 +362,21 @@ pub fn explain_instance(
     seed: u64,
 ) -> Result<LocalExplanation, ExplainError> {
     match params.detector {
+        Detector::GradientNid => {
+            let (s, net) = fit_surrogate(black_box, row, instance, params, seed)?;
+            let net = net.ok_or_else(|| {
+                ExplainError::Config("GradientNID needs the Softplus surrogate".into())
+            })?;
+            let mut pairs = gradient_pairs(&net, row.len());
+            pairs.truncate(params.archdetect_top_k);
+            Ok(LocalExplanation {
+                instance,
+                interactions: pairs,
+                surrogate_test_mse: s.test_mse,
+                logit_variance: s.logit_variance,
+                epochs: s.epochs,
+            })
+        }
         Detector::Nid => {
             let s = fit_local_surrogate(black_box, row, instance, params, seed)?;
             let interactions = rank_interactions(&s.weights, &params.ranking)?;
@@ -322,6 +443,31 @@ mod tests {
         assert!(a.surrogate_test_mse < 0.1 * a.logit_variance, "{a:?}");
         let b = explain_instance(&Planted, &row, 7, &params, 11).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn gradient_nid_finds_the_planted_pair_and_is_seeded() {
+        let row: Vec<FieldValue> = (1..=5).map(FieldValue::Categorical).collect();
+        let params = LocalParams {
+            num_perturbations: 1200,
+            surrogate: MlpParams {
+                hidden: vec![32, 16],
+                max_epochs: 40,
+                ..MlpParams::default()
+            },
+            detector: Detector::GradientNid,
+            archdetect_top_k: 4,
+            ..LocalParams::default()
+        };
+        let a = explain_instance(&Planted, &row, 7, &params, 11).unwrap();
+        assert_eq!(a.interactions.len(), 4);
+        assert_eq!(a.interactions[0].features, vec![1, 3]);
+        assert!(a.interactions.iter().all(|i| i.features.len() == 2));
+        assert!(
+            a.interactions[0].strength > 10.0 * a.interactions[1].strength,
+            "{a:?}"
+        );
+        assert_eq!(a, explain_instance(&Planted, &row, 7, &params, 11).unwrap());
     }
 
     #[test]

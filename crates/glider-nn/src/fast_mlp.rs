@@ -16,7 +16,7 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::additive::{train_with, AdditiveNet, Task, Tower};
+use crate::additive::{train_with, Activation, AdditiveNet, Task, Tower};
 use crate::mlp::{MlpParams, Table};
 use crate::NnError;
 
@@ -147,6 +147,20 @@ pub fn fit_fast(
     params: &MlpParams,
     seed: u64,
 ) -> Result<FastFit, NnError> {
+    fit_fast_with(train, validation, params, seed, Activation::Relu)
+}
+
+/// [`fit_fast`] with the hidden layers' activation chosen (Softplus for GradientNID).
+///
+/// # Errors
+/// As [`fit_fast`].
+pub fn fit_fast_with(
+    train: &Table<'_>,
+    validation: &Table<'_>,
+    params: &MlpParams,
+    seed: u64,
+    activation: Activation,
+) -> Result<FastFit, NnError> {
     for t in [train, validation] {
         if t.x.len() != t.y.len() * t.cols || t.cols != train.cols {
             return Err(NnError::Shape(format!(
@@ -165,7 +179,8 @@ pub fn fit_fast(
     }
     let p = train.cols;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let tower = Tower::new((0..p).collect(), &params.hidden, 1, true, true, &mut rng);
+    let mut tower = Tower::new((0..p).collect(), &params.hidden, 1, true, true, &mut rng);
+    tower.activation = activation;
     let net = AdditiveNet {
         inputs: p,
         task: Task::Regression,
