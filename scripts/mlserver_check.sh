@@ -42,8 +42,10 @@ with open(f"{work}/data.csv", "w", newline="") as f:
     w.writerow(["y"] + [f"x{i}" for i in range(6)])
     for y, x in rows[:500]:
         w.writerow([y] + [f"{v:.6f}" for v in x])
-# scikit-learn's own scores, as logits, for the comparison.
-test = [[float(f"{v:.6f}") for v in x] for _, x in rows[:500]]
+# scikit-learn's own scores, as logits, for the comparison; on the values as glider reads
+# them (dense fields are f32), so a tree split exactly between the two roundings cannot differ.
+import numpy as np
+test = [[float(np.float32(float(f"{v:.6f}"))) for v in x] for _, x in rows[:500]]
 with open(f"{work}/sklearn_logits.json", "w") as f:
     json.dump([math.log(max(min(p[1], 1 - 1e-7), 1e-7) / (1 - max(min(p[1], 1 - 1e-7), 1e-7)))
                for p in model.predict_proba(test)], f)

@@ -1765,24 +1765,29 @@ fn bench_local(args: LocalBenchArgs, quiet: bool) -> Result<()> {
     let scores = crate::bench::local(args.trials, &params, note(quiet))?;
     write_bench(&args.out, &scores)?;
     say!(
-        "Pairwise AUC on A1-A4 (p = 40, input +1, baseline -1), NID over {} seed(s):",
+        "Pairwise AUC on A1-A4 (p = 40, input +1, baseline -1), NID and GradientNID over {} seed(s):",
         args.trials
     );
     say!(
-        "  {:<4} {:<11} {:>16} {:>10}",
+        "  {:<4} {:<13} {:>16} {:>10}",
         "fn",
         "detector",
         "AUC (mean ± std)",
         "published"
     );
     for s in &scores {
+        let published = if s.published.is_finite() {
+            format!("{:.2}", s.published)
+        } else {
+            "—".to_string()
+        };
         say!(
-            "  {:<4} {:<11} {:>8.3} ± {:.3} {:>10.2}",
+            "  {:<4} {:<13} {:>8.3} ± {:.3} {:>10}",
             s.function,
             s.detector,
             s.auc_mean,
             s.auc_std,
-            s.published
+            published
         );
     }
     say!("Wrote {}", args.out.join("bench.json").display());
