@@ -370,7 +370,8 @@ fn config_files_and_json_output() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// A run killed with SIGKILL half-way and resumed gives the same result as one left alone.
+/// A 200-instance run killed with SIGKILL half-way and resumed gives the same result as one
+/// left alone.
 #[test]
 fn killed_run_resumes_to_the_same_result() {
     let mut cfg = SynthCtrConfig::small();
@@ -387,9 +388,11 @@ fn killed_run_resumes_to_the_same_result() {
             "--label",
             "click",
             "--instances",
-            "60",
+            "200",
             "--perturbations",
-            "1500",
+            "400",
+            "--surrogate-hidden",
+            "32,16",
             "--top-k",
             "4",
             "--trials",
@@ -422,14 +425,14 @@ fn killed_run_resumes_to_the_same_result() {
             .unwrap_or(0)
     };
     let started = std::time::Instant::now();
-    while lines() < 12 && started.elapsed().as_secs() < 120 {
+    while lines() < 60 && started.elapsed().as_secs() < 120 {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL on Unix
     child.wait().unwrap();
     let done_before = lines().saturating_sub(1);
     assert!(
-        (1..60).contains(&done_before),
+        (1..200).contains(&done_before),
         "the kill should land half-way, {done_before} instances were done"
     );
     assert!(!killed.join("report.json").exists());
@@ -445,7 +448,7 @@ fn killed_run_resumes_to_the_same_result() {
         read_json(&whole.join("report.json"))["targets"],
         read_json(&killed.join("report.json"))["targets"]
     );
-    assert_eq!(lines(), 61, "header + 60 instances, none twice");
+    assert_eq!(lines(), 201, "header + 200 instances, none twice");
     // Other settings refuse to resume this journal.
     let mut other = args(&killed);
     other.push("--resume".into());
