@@ -2530,6 +2530,27 @@ mod tests {
         words
     }
 
+    /// Every subcommand (and bench subcommand) shows an example in its --help.
+    #[test]
+    fn every_subcommand_help_has_an_example() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                let name = format!("{path} {}", sub.get_name());
+                if sub.has_subcommands() {
+                    walk(sub, &name, missing);
+                    continue;
+                }
+                let after = sub.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+                if !after.contains("glider ") {
+                    missing.push(name);
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "glider", &mut missing);
+        assert!(missing.is_empty(), "no example in --help: {missing:?}");
+    }
+
     /// The README cannot drift: every command line it shows parses with the real parser,
     /// and every subcommand (and bench subcommand) appears in it.
     #[test]
