@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -1055,4 +1055,218 @@ pub fn train_speed(settings: &TrainSpeedSettings, model: glider_nn::ctr::ModelKi
     };
     let timed = times.len() - settings.warmup.max(1);
     Ok((timed * settings.batch) as f64 / last.duration_since(*first).as_secs_f64())
+}
+
+/// Settings of the local-step throughput benchmark.
+#[derive(Clone, Debug, Serialize)]
+pub struct LocalSpeedSettings {
+    /// Instances explained (each: its masks, targets and one surrogate fit).
+    pub instances: usize,
+    /// Fields (surrogate inputs; Criteo has 39).
+    pub fields: usize,
+    /// Perturbations per instance (5/6 train, 1/12 validation).
+    pub perturbations: usize,
+    /// Fixed epochs per fit (no early stopping, so both sides do equal work).
+    pub epochs: usize,
+    /// Worker threads (glider) and single-threaded processes (PyTorch).
+    pub parallel: usize,
+    /// `[python, script]` of the PyTorch reference, when asked for.
+    pub pytorch: Option<[String; 2]>,
+}
+
+/// Results of the local-step benchmark.
+#[derive(Clone, Debug, Serialize)]
+pub struct LocalSpeedReport {
+    /// The settings.
+    pub settings: LocalSpeedSettings,
+    /// glider: instances per second on `parallel` threads.
+    pub glider_instances_per_second: f64,
+    /// glider: wall seconds.
+    pub glider_seconds: f64,
+    /// Nominal FLOPs of one instance's fit (dense-equivalent: forward + backward ≈ 3 × the
+    /// forward's multiply-adds × 2, over the training rows, plus the validation forward).
+    pub flops_per_instance: f64,
+    /// glider's achieved nominal GFLOP/s.
+    pub glider_gflops: f64,
+    /// The machine's fp32 peak assumed for the comparison, GFLOP/s (see `peak_note`).
+    pub peak_gflops: Option<f64>,
+    /// How the peak was estimated.
+    pub peak_note: String,
+    /// PyTorch: instances per second on `parallel` processes (working time, start-up
+    /// excluded), when run.
+    pub pytorch_instances_per_second: Option<f64>,
+    /// glider / PyTorch instances per second.
+    pub speedup: Option<f64>,
+    /// Top-4 NID pairs of instance 0 (glider), field indices.
+    pub glider_top_pairs: Vec<Vec<usize>>,
+    /// Top-4 NID pairs of instance 0 (PyTorch's surrogate).
+    pub pytorch_top_pairs: Option<Vec<Vec<usize>>>,
+    /// Shared pairs among the two top-4 lists, out of 4.
+    pub top4_agreement: Option<usize>,
+    /// The planted pairs (x0·x3 and the triple x1·x4·x5's pairs).
+    pub planted_pairs: Vec<Vec<usize>>,
+}
+
+/// The machine's fp32 peak: cores × GHz (from /proc/cpuinfo) × FLOPs per cycle (two FMA units
+/// of 16 lanes with AVX-512, of 8 with AVX2).
+fn fp32_peak(cores: usize) -> (Option<f64>, String) {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let mhz = info
+        .lines()
+        .find(|l| l.starts_with("cpu MHz"))
+        .and_then(|l| l.split(':').nth(1))
+        .and_then(|v| v.trim().parse::<f64>().ok());
+    let avx512 = info.contains("avx512f");
+    let lanes = if avx512 { 16.0 } else { 8.0 };
+    let model = info
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .unwrap_or("?")
+        .trim()
+        .to_string();
+    match mhz {
+        Some(mhz) => {
+            let peak = cores as f64 * mhz / 1000.0 * 2.0 * 2.0 * lanes;
+            (
+                Some(peak),
+                format!(
+                    "{model}: {cores} cores × {:.2} GHz × 2 FMA units × {lanes} fp32 lanes × 2 \
+                     FLOPs ({})",
+                    mhz / 1000.0,
+                    if avx512 { "AVX-512" } else { "AVX2" }
+                ),
+            )
+        }
+        None => (None, "no clock speed in /proc/cpuinfo".into()),
+    }
+}
+
+/// Times GLIDER's local step (masks, planted targets, a 256-128-64 surrogate for a fixed
+/// number of epochs) over `instances` instances on all threads, and optionally the PyTorch
+/// reference (scripts/pytorch_local_step.py) with one single-threaded process per thread.
+///
+/// # Errors
+/// A surrogate fit that fails, or a PyTorch run that fails or prints no JSON.
+pub fn local_speed(
+    settings: LocalSpeedSettings,
+    progress: impl Fn(&str),
+) -> Result<LocalSpeedReport> {
+    use glider_core::nid::{pairwise_strengths, Averaging};
+    use rayon::prelude::*;
+    let p = settings.fields;
+    let n = settings.perturbations;
+    let (n_train, n_val) = (n * 5 / 6, n / 12);
+    let params = MlpParams {
+        max_epochs: settings.epochs,
+        patience: None,
+        ..MlpParams::default()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.parallel.max(1))
+        .build()?;
+    progress(&format!(
+        "glider: {} instances on {} threads",
+        settings.instances, settings.parallel
+    ));
+    let t = Instant::now();
+    let fits: Vec<Result<glider_nn::fast_mlp::FastFit>> = pool.install(|| {
+        (0..settings.instances)
+            .into_par_iter()
+            .map(|i| {
+                let masks = field_masks(p, n, i as u64);
+                let x: Vec<f32> = masks.data.iter().map(|&b| b as f32).collect();
+                let y = planted_targets(&masks.data, p);
+                let train = Table {
+                    x: &x[..n_train * p],
+                    y: &y[..n_train],
+                    cols: p,
+                };
+                let val = Table {
+                    x: &x[n_train * p..(n_train + n_val) * p],
+                    y: &y[n_train..n_train + n_val],
+                    cols: p,
+                };
+                Ok(fit_fast(&train, &val, &params, i as u64)?)
+            })
+            .collect()
+    });
+    let glider_seconds = t.elapsed().as_secs_f64();
+    let first = fits
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("no instances"))??;
+    let pairs = pairwise_strengths(&first.net.interaction_weights()?, Averaging::Min)?;
+    let top = |list: &[glider_core::nid::RankedInteraction]| -> Vec<Vec<usize>> {
+        list.iter().take(4).map(|r| r.features.clone()).collect()
+    };
+    let glider_top_pairs = top(&pairs);
+    let mut sizes = vec![p];
+    sizes.extend(&params.hidden);
+    sizes.push(1);
+    let mults: f64 = sizes.windows(2).map(|w| (w[0] * w[1]) as f64).sum();
+    let flops_per_instance =
+        settings.epochs as f64 * (3.0 * 2.0 * mults * n_train as f64 + 2.0 * mults * n_val as f64);
+    let glider_ips = settings.instances as f64 / glider_seconds;
+    let (peak_gflops, peak_note) = fp32_peak(settings.parallel);
+    let mut report = LocalSpeedReport {
+        glider_instances_per_second: glider_ips,
+        glider_seconds,
+        flops_per_instance,
+        glider_gflops: glider_ips * flops_per_instance / 1e9,
+        peak_gflops,
+        peak_note,
+        pytorch_instances_per_second: None,
+        speedup: None,
+        glider_top_pairs,
+        pytorch_top_pairs: None,
+        top4_agreement: None,
+        planted_pairs: vec![vec![0, 3], vec![1, 4], vec![1, 5], vec![4, 5]],
+        settings,
+    };
+    if let Some([python, script]) = &report.settings.pytorch {
+        progress(&format!(
+            "PyTorch: {} instances, {} single-threaded processes",
+            report.settings.instances, report.settings.parallel
+        ));
+        let out = std::process::Command::new(python)
+            .arg(script)
+            .args(["--instances", &report.settings.instances.to_string()])
+            .args(["--fields", &p.to_string()])
+            .args(["--perturbations", &n.to_string()])
+            .args(["--epochs", &report.settings.epochs.to_string()])
+            .args(["--procs", &report.settings.parallel.max(1).to_string()])
+            .output()
+            .with_context(|| format!("running {python} {script}"))?;
+        if !out.status.success() {
+            bail!(
+                "{script} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .with_context(|| format!("{script} printed no JSON"))?;
+        let ips = v["instances_per_second"].as_f64();
+        let theirs: Option<Vec<Vec<usize>>> = v["top_pairs_instance_0"].as_array().map(|a| {
+            a.iter()
+                .take(4)
+                .filter_map(|pair| {
+                    pair.as_array().map(|x| {
+                        x.iter()
+                            .filter_map(|i| i.as_u64().map(|i| i as usize))
+                            .collect()
+                    })
+                })
+                .collect()
+        });
+        report.speedup = ips.map(|r| glider_ips / r);
+        report.pytorch_instances_per_second = ips;
+        report.top4_agreement = theirs.as_ref().map(|t| {
+            t.iter()
+                .filter(|pair| report.glider_top_pairs.contains(pair))
+                .count()
+        });
+        report.pytorch_top_pairs = theirs;
+    }
+    Ok(report)
 }

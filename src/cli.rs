@@ -141,6 +141,12 @@ enum BenchCommand {
     /// Surrogate training (gemm trainer vs burn autodiff, fixed epochs) and NID ranking speed.
     #[command(after_help = "Example:\n  glider bench speed --out out/bench-speed")]
     Speed(SpeedArgs),
+    /// GLIDER's local step (6,000 masks, a 256-128-64 surrogate, fixed epochs) in instances
+    /// per second on all cores, against PyTorch measured in the same run.
+    #[command(
+        after_help = "Example:\n  glider bench local-speed --pytorch python3 --out out/bench-local-speed\n\nThe PyTorch reference (scripts/pytorch_local_step.py) needs `pip install torch`."
+    )]
+    LocalSpeed(LocalSpeedArgs),
     /// Local detectors (NID on the surrogate, ArchDetect) on A1–A4 by pairwise AUC.
     #[command(after_help = "Example:\n  glider bench local --trials 3 --out out/bench-local")]
     Local(LocalBenchArgs),
@@ -552,6 +558,34 @@ struct SpeedArgs {
     fits: usize,
     /// Output folder for bench.json.
     #[arg(long, default_value = "out/bench-speed")]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct LocalSpeedArgs {
+    /// Instances (one surrogate fit each).
+    #[arg(long, default_value_t = 8)]
+    instances: usize,
+    /// Fields of the surrogate's input (Criteo has 39).
+    #[arg(long, default_value_t = 39)]
+    fields: usize,
+    /// Perturbations per instance.
+    #[arg(long, default_value_t = 6000)]
+    perturbations: usize,
+    /// Fixed epochs per fit (both sides).
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    /// Threads for glider and single-threaded processes for PyTorch (default: all cores).
+    #[arg(long)]
+    parallel: Option<usize>,
+    /// A Python with torch, to run the reference in the same run.
+    #[arg(long)]
+    pytorch: Option<String>,
+    /// The reference script.
+    #[arg(long, default_value = "scripts/pytorch_local_step.py")]
+    pytorch_script: String,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-local-speed")]
     out: PathBuf,
 }
 
@@ -1307,6 +1341,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Synth(args) => synth(*args),
         Command::Bench(BenchCommand::Speed(args)) => bench_speed(args, cli.quiet),
         Command::Bench(BenchCommand::Local(args)) => bench_local(args, cli.quiet),
+        Command::Bench(BenchCommand::LocalSpeed(args)) => bench_local_speed(args, cli.quiet),
         Command::Bench(BenchCommand::Nid(args)) => bench_nid(args, cli.quiet),
         Command::Bench(BenchCommand::NidSpeed(args)) => bench_nid_speed(args, cli.quiet),
         Command::Bench(BenchCommand::Models(args)) => bench_models(*args, cli.quiet),
@@ -1753,6 +1788,54 @@ fn bench_nid_speed(args: NidSpeedArgs, quiet: bool) -> Result<()> {
             ),
         }
     }
+    say!("Wrote {}", args.out.join("bench.json").display());
+    Ok(())
+}
+
+fn bench_local_speed(args: LocalSpeedArgs, quiet: bool) -> Result<()> {
+    if args.instances == 0 || args.epochs == 0 || args.fields < 7 {
+        usage!("--instances and --epochs must be at least 1, --fields at least 7 (the planted function reads 7)");
+    }
+    let parallel = args
+        .parallel
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let settings = crate::bench::LocalSpeedSettings {
+        instances: args.instances,
+        fields: args.fields,
+        perturbations: args.perturbations,
+        epochs: args.epochs,
+        parallel,
+        pytorch: args.pytorch.map(|p| [p, args.pytorch_script]),
+    };
+    let r = crate::bench::local_speed(settings, note(quiet))?;
+    write_bench(&args.out, &r)?;
+    say!(
+        "Local step: {} instances × {} masks, surrogate {}-256-128-64-1, {} epochs, {} threads/processes",
+        r.settings.instances, r.settings.perturbations, r.settings.fields, r.settings.epochs, r.settings.parallel
+    );
+    say!(
+        "  glider   {:.3} instances/s ({:.1} nominal GFLOP/s{})",
+        r.glider_instances_per_second,
+        r.glider_gflops,
+        r.peak_gflops
+            .map(|p| format!(
+                ", {:.1}% of a {p:.0} GFLOP/s peak",
+                100.0 * r.glider_gflops / p
+            ))
+            .unwrap_or_default()
+    );
+    if let (Some(t), Some(x)) = (r.pytorch_instances_per_second, r.speedup) {
+        say!("  PyTorch  {t:.3} instances/s (same run)  → glider {x:.2}×");
+    }
+    say!(
+        "  top-4 NID pairs of instance 0: glider {:?}{}; planted {:?}",
+        r.glider_top_pairs,
+        match (&r.pytorch_top_pairs, r.top4_agreement) {
+            (Some(t), Some(a)) => format!(", PyTorch {t:?} ({a} of 4 shared)"),
+            _ => String::new(),
+        },
+        r.planted_pairs
+    );
     say!("Wrote {}", args.out.join("bench.json").display());
     Ok(())
 }
@@ -2540,7 +2623,10 @@ mod tests {
                     walk(sub, &name, missing);
                     continue;
                 }
-                let after = sub.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+                let after = sub
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
                 if !after.contains("glider ") {
                     missing.push(name);
                 }
