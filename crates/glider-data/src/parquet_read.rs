@@ -762,4 +762,46 @@ mod tests {
         assert!(err.to_string().contains("\"nope\""), "{err}");
         std::fs::remove_dir_all(&dir).ok();
     }
+
+    /// Writes the small Parquet files committed as test fixtures and fuzzing seeds into the
+    /// folder `GLIDER_PARQUET_FIXTURES` names (run it by hand after a format change:
+    /// `GLIDER_PARQUET_FIXTURES=/tmp/pq cargo test --release -p glider-data --features parquet
+    /// -- --ignored write_parquet_fixtures`): `good.parquet` (label `y`, a float `a`, a string
+    /// `b`, an integer `c`, 8 rows), `nan_dense.parquet` (the same with NaN in `a` on row 3)
+    /// and `truncated.parquet` (`good.parquet` cut in half).
+    #[test]
+    #[ignore]
+    fn write_parquet_fixtures() {
+        let Some(dir) = std::env::var_os("GLIDER_PARQUET_FIXTURES") else {
+            return;
+        };
+        let dir = PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let columns = |a: Vec<f64>| -> Vec<(&str, ArrayRef)> {
+            vec![
+                (
+                    "y",
+                    Arc::new(Int64Array::from(vec![1, 0, 1, 0, 1, 0, 1, 0])) as ArrayRef,
+                ),
+                ("a", Arc::new(Float64Array::from(a)) as ArrayRef),
+                (
+                    "b",
+                    Arc::new(StringArray::from(vec![
+                        "u", "v", "w", "u", "v", "w", "u", "v",
+                    ])) as ArrayRef,
+                ),
+                (
+                    "c",
+                    Arc::new(Int64Array::from(vec![3, 1, 4, 1, 5, 9, 2, 6])) as ArrayRef,
+                ),
+            ]
+        };
+        let good: Vec<f64> = (0..8).map(|i| f64::from(i) * 0.5).collect();
+        write_parquet(&dir.join("good.parquet"), columns(good.clone()));
+        let mut nan = good;
+        nan[2] = f64::NAN;
+        write_parquet(&dir.join("nan_dense.parquet"), columns(nan));
+        let bytes = std::fs::read(dir.join("good.parquet")).unwrap();
+        std::fs::write(dir.join("truncated.parquet"), &bytes[..bytes.len() / 2]).unwrap();
+    }
 }
