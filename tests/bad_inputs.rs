@@ -713,6 +713,27 @@ const CASES: &[Case] = &[
         expect: &["truncated.parquet", "not a readable Parquet file"],
     },
     Case {
+        // Found by fuzzing: the arrow crates panic on this page instead of returning an error.
+        name: "parquet_corrupt_page",
+        args: &[
+            "train",
+            "--data",
+            "{dir}/corrupt_page.parquet",
+            "--format",
+            "parquet",
+            "--label",
+            "y",
+            "--out",
+            "{out}",
+        ],
+        code: 1,
+        expect: &[
+            "corrupt_page.parquet",
+            "not a readable Parquet file",
+            "the Parquet decoder failed",
+        ],
+    },
+    Case {
         name: "parquet_nan_in_dense_column",
         args: &[
             "train",
