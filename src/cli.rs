@@ -1447,7 +1447,8 @@ pub fn load_with(
     let split = match paths.len() {
         3 => Split::from_counts(&per_file)?,
         2 => split_with_test_file(per_file[0], per_file[1], args.validation_fraction, seed)?,
-        _ => split_indices(data.num_rows(), 0.1, 0.1, seed)?,
+        _ => split_indices(data.num_rows(), 0.1, 0.1, seed)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", data.source))?,
     };
     Ok((data, split))
 }

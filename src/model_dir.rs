@@ -56,13 +56,9 @@ impl Reading {
             "criteo" => {
                 // Kaggle's test.txt has no label column: 39 cells instead of 40.
                 let labeled = !label_optional
-                    || paths.iter().all(|p| {
-                        let head = std::fs::read(p)
-                            .ok()
-                            .and_then(|b| b.split(|&c| c == b'\n').next().map(|l| l.to_vec()))
-                            .unwrap_or_default();
-                        head.iter().filter(|&&c| c == b'\t').count() + 1 != 39
-                    });
+                    || paths
+                        .iter()
+                        .all(|p| first_line(p).iter().filter(|&&c| c == b'\t').count() + 1 != 39);
                 read_criteo_with(paths, &self.schema.ignore, labeled)?
             }
             "avazu" => read_avazu(paths, &self.schema.ignore)?,
@@ -106,6 +102,21 @@ impl Reading {
                 )?
             }
         };
+        if !label_optional && matches!(self.format.as_str(), "csv" | "parquet") {
+            // Training data: a column with no value at all can teach the model nothing and is
+            // most likely a mistake (a wrong delimiter inside quotes, an export that lost it).
+            let (data, _) = &out;
+            if let Some(&f) = data.all_missing_fields().first() {
+                let name = &data.fields[f].name;
+                bail!(
+                    "{}: column \"{name}\" is missing (empty or a --missing token) on every one \
+                     of the {} rows, so it cannot teach the model anything; leave it out with \
+                     --ignore {name}",
+                    data.source,
+                    data.num_rows()
+                );
+            }
+        }
         Ok(out)
     }
 
@@ -117,6 +128,20 @@ impl Reading {
         }
         Ok(self.read_paths(&[path.to_path_buf()], true)?.0)
     }
+}
+
+/// The first line of `path` (at most 64 KiB of it, without the newline); empty when the file
+/// cannot be read (the reader then reports the error properly).
+fn first_line(path: &Path) -> Vec<u8> {
+    use std::io::{BufRead, Read};
+    let mut line = Vec::new();
+    if let Ok(file) = std::fs::File::open(path) {
+        let _ = std::io::BufReader::new(file.take(1 << 16)).read_until(b'\n', &mut line);
+    }
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    }
+    line
 }
 
 /// `model.json`.
@@ -196,16 +221,24 @@ pub fn read_card(dir: &Path) -> Result<ModelCard> {
 /// Loads `dir` and reads `data_path` for it.
 pub fn load(dir: &Path, data_path: &Path) -> Result<Loaded> {
     let card = read_card(dir)?;
+    let weights = dir.join("model.safetensors");
+    if !weights.is_file() {
+        bail!(
+            "{}: the model's weights are missing (a model directory holds the model.json and \
+             model.safetensors that `glider train` writes)",
+            weights.display()
+        );
+    }
     let data = card.reading.read(data_path)?;
     let (encoder, sources) = InputEncoder::from_encodings(&card.encodings, &data)?;
     let data = data.select_fields(&sources);
-    let model = ctr::load(
-        card.model,
-        &card.params,
-        encoder,
-        &dir.join("model.safetensors"),
-    )
-    .with_context(|| format!("loading {}", dir.display()))?;
+    let model = ctr::load(card.model, &card.params, encoder, &weights).with_context(|| {
+        format!(
+            "{}: cannot load the weights of the {} model described by model.json",
+            weights.display(),
+            card.model.name()
+        )
+    })?;
     Ok(Loaded { card, model, data })
 }
 

@@ -132,6 +132,20 @@ impl Dataset {
         self.fields.iter().position(|f| f.name == name)
     }
 
+    /// The fields whose value is missing on every row (categorical code 0, dense `NaN`), by
+    /// index; all of them when there are no rows.
+    pub fn all_missing_fields(&self) -> Vec<usize> {
+        self.columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| match c {
+                Column::Categorical { codes, .. } => codes.iter().all(|&k| k == 0),
+                Column::Dense { values } => values.iter().all(|v| v.is_nan()),
+            })
+            .map(|(f, _)| f)
+            .collect()
+    }
+
     /// The values of one row, one per field.
     pub fn row(&self, row: usize) -> Vec<FieldValue> {
         self.columns.iter().map(|c| c.value(row)).collect()
@@ -258,6 +272,16 @@ mod tests {
             Column::Categorical { dictionary, .. } => assert_eq!(dictionary[2], "y"),
             _ => panic!("kind changed"),
         }
+    }
+
+    #[test]
+    fn all_missing_fields_are_found() {
+        assert!(tiny().all_missing_fields().is_empty());
+        assert_eq!(tiny().select_rows(&[1]).all_missing_fields(), vec![0, 1]);
+        assert_eq!(
+            tiny().select_rows(&[1, 2]).all_missing_fields(),
+            Vec::<usize>::new()
+        );
     }
 
     #[test]

@@ -425,8 +425,15 @@ impl InputEncoder {
         let mut sources = Vec::with_capacity(encodings.len());
         for enc in encodings {
             let f = data.field_index(enc.name()).ok_or_else(|| {
+                let hint = if data.num_fields() == 1 && encodings.len() > 1 {
+                    "; the file has one column only: is it in the format the model was \
+                     trained on, with the same delimiter?"
+                } else {
+                    ""
+                };
                 DataError::Schema(format!(
-                    "{}: the model needs field \"{}\", which this data does not have (fields: {})",
+                    "{}: the model needs field \"{}\", which this data does not have (fields: \
+                     {}){hint}",
                     data.source,
                     enc.name(),
                     data.field_names().join(", ")

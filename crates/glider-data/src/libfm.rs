@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Column, Dataset, Field, FieldKind};
 use crate::error::DataError;
+use crate::read::check_text_start;
 
 /// How the tokens of a libFM line are assigned to fields (see the module docs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -57,6 +58,7 @@ struct FeatEntry {
 fn read_featindex(path: &Path) -> Result<(Vec<String>, HashMap<u64, FeatEntry>), DataError> {
     let file = File::open(path).map_err(|e| DataError::io(path, e))?;
     let mut reader = BufReader::new(file);
+    check_text_start(path, reader.fill_buf().map_err(|e| DataError::io(path, e))?)?;
     let mut fields: Vec<String> = Vec::new();
     let mut field_ids: HashMap<String, u32> = HashMap::new();
     let mut entries: HashMap<u64, FeatEntry> = HashMap::new();
@@ -262,6 +264,7 @@ pub fn read_libfm(
     for path in paths {
         let file = File::open(path).map_err(|e| DataError::io(path, e))?;
         let mut reader = BufReader::with_capacity(1 << 20, file);
+        check_text_start(path, reader.fill_buf().map_err(|e| DataError::io(path, e))?)?;
         let mut line = 0u64;
         let mut rows = 0usize;
         loop {

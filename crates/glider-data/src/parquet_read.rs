@@ -41,7 +41,8 @@ const BATCH_ROWS: usize = 8192;
 ///
 /// # Errors
 /// A [`DataError`] naming the file: [`DataError::Io`] when it cannot be opened;
-/// [`DataError::Schema`] when it is not Parquet, its columns differ from the first file's, or a
+/// [`DataError::Schema`] when it is not Parquet or is corrupt (a panic of the Parquet decoder
+/// on a damaged file included, see [`decoding`]), its columns differ from the first file's, or a
 /// column has a type glider cannot read (list, struct, map: ignore it); the errors of the
 /// schema flags as for CSV (unknown column, label also ignored); [`DataError::Empty`] for a
 /// file with no rows; [`DataError::Row`] naming the 1-based row and the column for a NaN or
@@ -66,12 +67,13 @@ pub fn read_parquet(
     let mut rows_per_file = Vec::with_capacity(paths.len());
     for path in paths {
         let file = File::open(path).map_err(|e| DataError::io(path, e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
-            DataError::Schema(format!(
-                "{}: not a readable Parquet file: {e}",
-                path.display()
-            ))
-        })?;
+        let builder = decoding(path, 0, || ParquetRecordBatchReaderBuilder::try_new(file))?
+            .map_err(|e| {
+                DataError::Schema(format!(
+                    "{}: not a readable Parquet file: {e}",
+                    path.display()
+                ))
+            })?;
         let arrow_schema = builder.schema().clone();
         let names: Vec<String> = arrow_schema
             .fields()
@@ -118,12 +120,10 @@ pub fn read_parquet(
             }
             Some(_) => {}
         }
-        let reader = builder
-            .with_batch_size(BATCH_ROWS)
-            .build()
+        let mut reader = decoding(path, 0, || builder.with_batch_size(BATCH_ROWS).build())?
             .map_err(|e| DataError::Schema(format!("{}: {e}", path.display())))?;
         let mut rows = 0usize;
-        for batch in reader {
+        while let Some(batch) = decoding(path, rows, || reader.next())? {
             let batch = batch.map_err(|e| {
                 DataError::Schema(format!(
                     "{}: cannot read rows after row {rows}: {e}",
@@ -242,6 +242,51 @@ pub fn read_parquet(
         },
         rows_per_file,
     ))
+}
+
+thread_local! {
+    /// True while this thread runs the Parquet decoder inside [`decoding`].
+    static DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs one call into the Parquet / Arrow decoder, turning a panic into an error.
+///
+/// Those crates panic on some corrupt files instead of returning an error (fuzzing found an
+/// `offset + len out of bounds` in arrow-buffer 60.1's bit-chunk iterator, reached from a
+/// page whose definition levels are damaged). A panic there is a bad file, not a bug of
+/// glider: it becomes [`DataError::Schema`] naming the file and the rows read before it, and
+/// the panic message is kept off stderr (a process-wide panic hook, installed once, stays
+/// silent for a thread while it is inside this function and defers to the previous hook
+/// otherwise). Panics in glider's own code are not caught.
+///
+/// # Errors
+/// [`DataError::Schema`] when `f` panics.
+fn decoding<T>(path: &Path, rows: usize, f: impl FnOnce() -> T) -> Result<T, DataError> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !DECODING.with(|d| d.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let was = DECODING.with(|d| d.replace(true));
+    // The decoder's state after a panic is never used again: the error ends the read.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    DECODING.with(|d| d.set(was));
+    result.map_err(|payload| {
+        let why = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        DataError::Schema(format!(
+            "{}: not a readable Parquet file: the Parquet decoder failed after {rows} rows \
+             ({why}); the file is corrupt or truncated",
+            path.display()
+        ))
+    })
 }
 
 /// A field's values while reading.
@@ -761,5 +806,71 @@ mod tests {
         let err = read_parquet(std::slice::from_ref(&p), &schema).unwrap_err();
         assert!(err.to_string().contains("\"nope\""), "{err}");
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_corrupt_page_is_an_error_not_a_panic() {
+        // Found by fuzzing: the arrow crates panic on this page's definition levels.
+        let bytes = include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/bad_inputs/corrupt_page.parquet"
+        ));
+        let dir = temp_dir("corrupt");
+        let p = dir.join("corrupt.parquet");
+        std::fs::write(&p, bytes).unwrap();
+        let err = read_parquet(std::slice::from_ref(&p), &SchemaOptions::with_label("y"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("corrupt.parquet: not a readable Parquet file")
+                && err.contains("decoder failed"),
+            "{err}"
+        );
+        // The hook stays silent only inside the decoder: a panic elsewhere still panics.
+        let caught = std::panic::catch_unwind(|| panic!("outside the decoder"));
+        assert!(caught.is_err());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// Writes the small Parquet files committed as test fixtures and fuzzing seeds into the
+    /// folder `GLIDER_PARQUET_FIXTURES` names (run it by hand after a format change:
+    /// `GLIDER_PARQUET_FIXTURES=/tmp/pq cargo test --release -p glider-data --features parquet
+    /// -- --ignored write_parquet_fixtures`): `good.parquet` (label `y`, a float `a`, a string
+    /// `b`, an integer `c`, 8 rows), `nan_dense.parquet` (the same with NaN in `a` on row 3)
+    /// and `truncated.parquet` (`good.parquet` cut in half).
+    #[test]
+    #[ignore]
+    fn write_parquet_fixtures() {
+        let Some(dir) = std::env::var_os("GLIDER_PARQUET_FIXTURES") else {
+            return;
+        };
+        let dir = PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let columns = |a: Vec<f64>| -> Vec<(&str, ArrayRef)> {
+            vec![
+                (
+                    "y",
+                    Arc::new(Int64Array::from(vec![1, 0, 1, 0, 1, 0, 1, 0])) as ArrayRef,
+                ),
+                ("a", Arc::new(Float64Array::from(a)) as ArrayRef),
+                (
+                    "b",
+                    Arc::new(StringArray::from(vec![
+                        "u", "v", "w", "u", "v", "w", "u", "v",
+                    ])) as ArrayRef,
+                ),
+                (
+                    "c",
+                    Arc::new(Int64Array::from(vec![3, 1, 4, 1, 5, 9, 2, 6])) as ArrayRef,
+                ),
+            ]
+        };
+        let good: Vec<f64> = (0..8).map(|i| f64::from(i) * 0.5).collect();
+        write_parquet(&dir.join("good.parquet"), columns(good.clone()));
+        let mut nan = good;
+        nan[2] = f64::NAN;
+        write_parquet(&dir.join("nan_dense.parquet"), columns(nan));
+        let bytes = std::fs::read(dir.join("good.parquet")).unwrap();
+        std::fs::write(dir.join("truncated.parquet"), &bytes[..bytes.len() / 2]).unwrap();
     }
 }

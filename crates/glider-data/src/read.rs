@@ -3,11 +3,13 @@
 //! All go through one delimited-text reader (the `csv` crate does the parsing). Categorical
 //! cells are interned into per-column dictionaries while reading, so memory grows with the
 //! number of distinct values, not with the text. Columns the user did not name are inferred:
-//! a column whose every non-missing cell is a finite number is dense, any other is categorical.
+//! a column whose every non-missing cell is a number is dense, any other is categorical. A dense
+//! cell must be a finite `f32`: `inf`, `NaN` (unless a missing token, as by default) or `1e39`
+//! in a dense column is an error naming the line and column, never a silent change of kind.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -139,7 +141,12 @@ pub(crate) struct ColumnBuilder {
     index: HashMap<String, u32>,
     pub(crate) dictionary: Vec<String>,
     pub(crate) codes: Vec<u32>,
+    /// Every non-missing cell so far parses as a number (finite or not).
     numeric: bool,
+    /// The first cell that parses as a number but is not a finite `f32` (`inf`, `NaN` when it
+    /// is no missing token, `1e39`): the file, its line and the text. An error if the column
+    /// turns out dense.
+    nonfinite: Option<(PathBuf, u64, String)>,
 }
 
 impl ColumnBuilder {
@@ -149,6 +156,7 @@ impl ColumnBuilder {
             dictionary: vec![String::new()],
             codes: Vec::new(),
             numeric: true,
+            nonfinite: None,
         }
     }
 
@@ -169,11 +177,48 @@ type HeaderCheck<'h> = &'h dyn Fn(&Path, &[String]) -> Result<(), DataError>;
 
 fn open(path: &Path) -> Result<Source<'static>, DataError> {
     let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let head = reader.fill_buf().map_err(|e| DataError::io(path, e))?;
+    check_text_start(path, head)?;
     Ok(Source {
         name: path.to_path_buf(),
-        reader: Box::new(std::io::BufReader::with_capacity(1 << 20, file)),
+        reader: Box::new(reader),
         line_offset: 0,
     })
+}
+
+/// Rejects a file that starts like a compressed archive or a Parquet file, which the text
+/// readers would otherwise report as a confusing UTF-8 or column-count error on line 1.
+/// `head` is the first bytes of the file (any number; the check needs at most 6).
+///
+/// # Errors
+/// [`DataError::Schema`] naming the file and what it looks like.
+pub(crate) fn check_text_start(path: &Path, head: &[u8]) -> Result<(), DataError> {
+    let kind = if head.starts_with(&[0x1f, 0x8b]) {
+        "gzip-compressed"
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        "zstd-compressed"
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+        "xz-compressed"
+    } else if head.starts_with(b"BZh")
+        && head.get(3).is_some_and(|b| (b'1'..=b'9').contains(b))
+        && head.get(4) == Some(&0x31)
+    {
+        "bzip2-compressed"
+    } else if head.starts_with(b"PK\x03\x04") {
+        "a zip archive"
+    } else if head.starts_with(b"PAR1") {
+        return Err(DataError::Schema(format!(
+            "{}: this is a Parquet file, not text; read it with --format parquet",
+            path.display()
+        )));
+    } else {
+        return Ok(());
+    };
+    Err(DataError::Schema(format!(
+        "{}: the file is {kind}; glider reads uncompressed text, so decompress it first",
+        path.display()
+    )))
 }
 
 /// Reads one or more CSV files with a header into one dataset; returns it and the number of
@@ -181,9 +226,11 @@ fn open(path: &Path) -> Result<Source<'static>, DataError> {
 /// off again. All files must have the same header.
 ///
 /// # Errors
-/// A [`DataError`] naming the file, line and column: unreadable file, empty file, a row with
-/// the wrong number of cells, a named column that does not exist, a label that is not 0/1
-/// without `positive`, a non-numeric or non-finite cell in a column forced dense.
+/// A [`DataError`] naming the file, line and column: unreadable file, a compressed or Parquet
+/// file, empty file, a header naming a column twice, a row with the wrong number of cells, a
+/// cell that is not UTF-8, a named column that does not exist, a label that is not 0/1
+/// without `positive`, a non-numeric or non-finite cell in a column forced dense, a
+/// non-finite number in a column whose other cells are numbers.
 pub fn read_csv(
     paths: &[PathBuf],
     schema: &SchemaOptions,
@@ -555,6 +602,9 @@ fn read_delimited(
                         " (is the delimiter right? this reader splits on {:?})",
                         options.delimiter as char
                     )
+                } else if record.iter().any(|cell| cell.contains(&b'\n')) {
+                    " (a quoted cell runs over several lines: is a closing quote missing?)"
+                        .to_string()
                 } else {
                     String::new()
                 };
@@ -602,21 +652,33 @@ fn read_delimited(
                             b.codes.push(0);
                             continue;
                         }
-                        let is_number = text
-                            .parse::<f64>()
-                            .is_ok_and(|v| v.is_finite() && (v as f32).is_finite());
-                        if !is_number {
-                            if *kind == Some(FieldKind::Dense) {
-                                return Err(DataError::Parse {
-                                    path: path.clone(),
-                                    line,
-                                    column: columns[c].clone(),
-                                    message: format!(
-                                        "\"{text}\" is not a finite number, but the field is dense"
-                                    ),
-                                });
+                        let number = text.parse::<f64>().ok();
+                        let finite =
+                            number.is_some_and(|v| v.is_finite() && (v as f32).is_finite());
+                        if !finite {
+                            match kind {
+                                Some(FieldKind::Dense) => {
+                                    return Err(DataError::Parse {
+                                        path: path.clone(),
+                                        line,
+                                        column: columns[c].clone(),
+                                        message: format!(
+                                            "\"{text}\" is not a finite number, but the field \
+                                             is dense{}",
+                                            nonfinite_advice(number.is_some())
+                                        ),
+                                    });
+                                }
+                                Some(FieldKind::Categorical) => {}
+                                // Inferred: text makes the column categorical; a number
+                                // that is not finite is an error if the column ends dense.
+                                None if number.is_none() => b.numeric = false,
+                                None => {
+                                    if b.nonfinite.is_none() {
+                                        b.nonfinite = Some((path.clone(), line, text.to_string()));
+                                    }
+                                }
                             }
-                            b.numeric = false;
                         }
                         b.push(text);
                     }
@@ -642,11 +704,29 @@ fn read_delimited(
         let Some(b) = builders[c].take() else {
             continue;
         };
+        let inferred = kind.is_none();
         let kind = kind.unwrap_or(if b.numeric && b.dictionary.len() > 1 {
             FieldKind::Dense
         } else {
             FieldKind::Categorical
         });
+        if inferred && kind == FieldKind::Dense {
+            if let Some((path, line, text)) = b.nonfinite {
+                return Err(DataError::Parse {
+                    path,
+                    line,
+                    column: header[c].clone(),
+                    message: format!(
+                        "\"{text}\" is not a finite number, but the column's other values \
+                         are numbers, so it is a dense field{}; list \"{text}\" in --missing to \
+                         read it as missing, or read the column as categories with \
+                         --categorical {}",
+                        nonfinite_advice(true),
+                        header[c]
+                    ),
+                });
+            }
+        }
         let column = match kind {
             FieldKind::Categorical => Column::Categorical {
                 codes: b.codes,
@@ -704,12 +784,14 @@ pub(crate) fn plan_roles(
     schema: &SchemaOptions,
     fixed: FixedKind<'_>,
 ) -> Result<(Vec<Role>, usize), DataError> {
-    let mut seen = HashSet::new();
-    for h in header {
-        if !seen.insert(h.as_str()) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, h) in header.iter().enumerate() {
+        if let Some(first) = seen.insert(h.as_str(), i) {
             return Err(DataError::Schema(format!(
-                "{}: the header names column \"{h}\" twice",
-                path.display()
+                "{}: the header names column \"{h}\" twice (columns {} and {}); rename one",
+                path.display(),
+                first + 1,
+                i + 1
             )));
         }
     }
@@ -776,6 +858,16 @@ pub(crate) fn plan_roles(
         })
         .collect();
     Ok((roles, label_col))
+}
+
+/// Why a dense cell that parses as a number (`number`) is refused; empty for text.
+fn nonfinite_advice(number: bool) -> &'static str {
+    if number {
+        " (a dense value must be a finite 32-bit number: no infinity, NaN or magnitude beyond \
+         3.4e38; leave a missing value empty)"
+    } else {
+        ""
+    }
 }
 
 /// A parsed label cell.
@@ -969,7 +1061,66 @@ mod tests {
     #[test]
     fn duplicate_header_is_an_error() {
         let err = read("y,a,a\n1,2,3\n", &SchemaOptions::with_label("y")).unwrap_err();
-        assert!(err.to_string().contains("twice"), "{err}");
+        assert!(err.to_string().contains("twice (columns 2 and 3)"), "{err}");
+    }
+
+    #[test]
+    fn non_finite_numbers_in_an_inferred_dense_column_are_named() {
+        let s = SchemaOptions::with_label("y");
+        for (cell, line) in [("inf", 3), ("-Infinity", 3), ("1e39", 3)] {
+            let text = format!("y,a,b\n1,1.5,x\n0,{cell},y\n1,2,z\n");
+            let err = read(&text, &s).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!(
+                    "mem.csv:{line}: column \"a\": \"{cell}\" is not a finite"
+                )),
+                "{err}"
+            );
+        }
+        // NaN is a default missing token; without it, it is an error too.
+        let text = "y,a\n1,1.5\n0,NaN\n";
+        let d = read(text, &s).unwrap();
+        assert_eq!(d.fields[0].kind, FieldKind::Dense);
+        let mut strict = s.clone();
+        strict.missing = vec![String::new()];
+        let err = read(text, &strict).unwrap_err().to_string();
+        assert!(err.contains("mem.csv:3: column \"a\": \"NaN\""), "{err}");
+        // Among text, "inf" is one more category.
+        let d = read("y,a\n1,inf\n0,x\n", &s).unwrap();
+        assert_eq!(d.fields[0].kind, FieldKind::Categorical);
+        let mut cat = s.clone();
+        cat.categorical = vec!["a".into()];
+        assert!(read("y,a\n1,inf\n0,2\n", &cat).is_ok());
+    }
+
+    #[test]
+    fn compressed_and_parquet_files_are_recognised() {
+        let p = Path::new("x.csv");
+        let gz = [0x1f, 0x8b, 8, 0];
+        let err = check_text_start(p, &gz).unwrap_err().to_string();
+        assert!(err.contains("x.csv: the file is gzip-compressed"), "{err}");
+        let err = check_text_start(p, b"PAR1\x15\x04")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--format parquet"), "{err}");
+        assert!(check_text_start(p, b"BZh9\x31AY").is_err());
+        assert!(check_text_start(p, b"BZh,label\n").is_ok());
+        assert!(check_text_start(p, b"").is_ok());
+        assert!(check_text_start(p, b"y,a\n").is_ok());
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_pointed_out() {
+        let err = read(
+            "y,a,b\n1,x,2\n0,\"y,3\n1,z,4\n",
+            &SchemaOptions::with_label("y"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("mem.csv:3: expected 3 columns, found 2") && err.contains("closing quote"),
+            "{err}"
+        );
     }
 
     #[test]

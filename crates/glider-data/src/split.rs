@@ -60,7 +60,8 @@ pub fn split_indices(
     }
     if n < 3 {
         return Err(DataError::Schema(format!(
-            "{n} rows cannot be split into training, validation and test parts"
+            "{n} data row(s) cannot be split into training, validation and test parts (the \
+             seeded split needs at least 3 rows)"
         )));
     }
     let mut order: Vec<usize> = (0..n).collect();

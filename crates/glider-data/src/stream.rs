@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::dataset::{Column, Dataset};
 use crate::encode::{EncoderOptions, FieldEncoding};
 use crate::error::DataError;
-use crate::read::read_criteo_chunk;
+use crate::read::{check_text_start, read_criteo_chunk};
 
 /// Which part a row at 0-based position `row` of a streamed file belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,9 +78,11 @@ impl CriteoChunks {
             ));
         }
         let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        check_text_start(path, reader.fill_buf().map_err(|e| DataError::io(path, e))?)?;
         Ok(CriteoChunks {
             path: path.to_path_buf(),
-            reader: BufReader::with_capacity(1 << 20, file),
+            reader,
             lines_read: 0,
             rows_read: 0,
             chunk_rows,
