@@ -923,6 +923,11 @@ pub struct GliderArgs {
     /// Pairs per instance kept by the pairwise detectors (ArchDetect, GradientNID).
     #[arg(long, default_value_t = 10)]
     archdetect_top_k: usize,
+    /// Weight the perturbations with LIME's kernel of this width (the MADEX demos use 0.25;
+    /// GLIDER does not weight): sqrt(exp(-d²/width²)), d the cosine distance of the mask to
+    /// the instance.
+    #[arg(long, value_name = "WIDTH")]
+    lime_width: Option<f64>,
     /// Perturbations per instance.
     #[arg(long, default_value_t = 6000)]
     perturbations: usize,
@@ -1565,6 +1570,12 @@ fn glider_params(glider: &GliderArgs, seed: u64) -> Result<GliderParams> {
                 DetectorArg::GradientNid => Detector::GradientNid,
             },
             archdetect_top_k: glider.archdetect_top_k,
+            lime_kernel_width: match glider.lime_width {
+                Some(w) if !(w.is_finite() && w > 0.0) => {
+                    usage!("--lime-width must be a positive number, got {w}")
+                }
+                w => w,
+            },
             ..LocalParams::default()
         },
         seed,

@@ -413,7 +413,7 @@ fn readers() -> Vec<ReaderCase> {
             wrong_width: None,
             bad_dense: None,
             read: |p, _| {
-                let schema = SchemaOptions::with_label("label");
+                let schema = SchemaOptions::with_label("y");
                 first_ok(glider_data::read_parquet(&[p.to_path_buf()], &schema))
             },
         },

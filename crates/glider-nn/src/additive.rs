@@ -545,14 +545,43 @@ impl AdditiveNet {
     pub fn loss_and_gradients(&self, x: &[f32], y: &[f32], l1: f64) -> (f64, Vec<TowerGradients>) {
         let mut ws = Workspace::default();
         let mut grads = self.zero_gradients();
-        let loss = self.backward(x, y, l1, &mut ws, &mut grads);
+        let loss = self.backward(x, y, None, l1, &mut ws, &mut grads);
         (loss, grads)
+    }
+
+    /// Mean loss over `table` with each row's loss multiplied by `weights[row]` and divided
+    /// by the weights' sum (the weighted mean; [`Self::mean_loss`] when `weights` is `None`).
+    pub fn weighted_mean_loss(&self, table: &Table<'_>, weights: Option<&[f32]>) -> f64 {
+        let Some(w) = weights else {
+            return self.mean_loss(table);
+        };
+        let n = table.rows();
+        if n == 0 {
+            return 0.0;
+        }
+        let out = self.predict(table.x, n);
+        let c = self.task.outputs();
+        let (mut total, mut sum) = (0.0f64, 0.0f64);
+        for r in 0..n {
+            let wr = f64::from(w.get(r).copied().unwrap_or(1.0));
+            total += wr
+                * self
+                    .task
+                    .loss(&out[r * c..(r + 1) * c], &table.y[r..=r], None);
+            sum += wr;
+        }
+        if sum > 0.0 {
+            total / sum
+        } else {
+            0.0
+        }
     }
 
     fn backward(
         &self,
         x: &[f32],
         y: &[f32],
+        weights: Option<&[f32]>,
         l1: f64,
         ws: &mut Workspace,
         grads: &mut [TowerGradients],
@@ -562,6 +591,20 @@ impl AdditiveNet {
         let divisor = batch.max(1) as f32;
         let mut loss =
             self.task.loss(&ws.out, y, Some((&mut ws.d_out, divisor))) / batch.max(1) as f64;
+        if let Some(w) = weights {
+            // Per-row weights (LIME's kernel): each row's gradient scaled by its weight over
+            // the batch's mean weight, so the step size does not depend on the weights' scale.
+            let mean = w.iter().map(|&v| f64::from(v)).sum::<f64>() / w.len().max(1) as f64;
+            let c = self.task.outputs();
+            if mean > 0.0 {
+                for (r, &wr) in w.iter().enumerate() {
+                    let k = (f64::from(wr) / mean) as f32;
+                    for g in &mut ws.d_out[r * c..(r + 1) * c] {
+                        *g *= k;
+                    }
+                }
+            }
+        }
         for ((tower, tws), g) in self.towers.iter().zip(ws.towers.iter_mut()).zip(grads) {
             tower.backward(x, self.inputs, batch, &ws.d_out, tws, g);
             if l1 > 0.0 && tower.l1 {
@@ -702,11 +745,24 @@ pub fn fit_additive(
 
 /// [`fit_additive`]'s loop after its checks, shuffling with `rng`.
 pub(crate) fn train_with(
+    net: AdditiveNet,
+    train: &Table<'_>,
+    validation: &Table<'_>,
+    params: &MlpParams,
+    rng: ChaCha8Rng,
+) -> Result<AdditiveFit, NnError> {
+    train_weighted(net, train, validation, params, rng, None)
+}
+
+/// [`train_with`] with per-row weights for the training and the validation rows (LIME's
+/// kernel, spec 3.1): the training gradient and the early-stopping loss are weighted.
+pub(crate) fn train_weighted(
     mut net: AdditiveNet,
     train: &Table<'_>,
     validation: &Table<'_>,
     params: &MlpParams,
     mut rng: ChaCha8Rng,
+    weights: Option<(&[f32], &[f32])>,
 ) -> Result<AdditiveFit, NnError> {
     let p = net.inputs;
     let mut adam = AdamState::new(
@@ -717,7 +773,7 @@ pub(crate) fn train_with(
     let mut ws = Workspace::default();
     let mut grads = net.zero_gradients();
     let mut order: Vec<usize> = (0..train.rows()).collect();
-    let (mut xb, mut yb) = (Vec::new(), Vec::new());
+    let (mut xb, mut yb, mut wb) = (Vec::new(), Vec::new(), Vec::new());
     let mut lr = params.learning_rate;
     let mut stopping = EarlyStopping::new(params.patience);
     let mut epochs = 0;
@@ -727,11 +783,16 @@ pub(crate) fn train_with(
         for chunk in order.chunks(params.batch_size) {
             xb.clear();
             yb.clear();
+            wb.clear();
             for &i in chunk {
                 xb.extend_from_slice(&train.x[i * p..(i + 1) * p]);
                 yb.push(train.y[i]);
+                if let Some((w, _)) = weights {
+                    wb.push(w.get(i).copied().unwrap_or(1.0));
+                }
             }
-            net.backward(&xb, &yb, params.l1, &mut ws, &mut grads);
+            let w = weights.map(|_| wb.as_slice());
+            net.backward(&xb, &yb, w, params.l1, &mut ws, &mut grads);
             let params_mut = net
                 .towers
                 .iter_mut()
@@ -741,7 +802,7 @@ pub(crate) fn train_with(
         }
         lr *= params.lr_decay;
         let score = if validation.rows() > 0 {
-            net.mean_loss(validation)
+            net.weighted_mean_loss(validation, weights.map(|(_, v)| v))
         } else {
             net.mean_loss(train)
         };

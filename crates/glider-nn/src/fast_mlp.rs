@@ -16,7 +16,7 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::additive::{train_with, Activation, AdditiveNet, Task, Tower};
+use crate::additive::{train_weighted, Activation, AdditiveNet, Task, Tower};
 use crate::mlp::{MlpParams, Table};
 use crate::NnError;
 
@@ -161,6 +161,34 @@ pub fn fit_fast_with(
     seed: u64,
     activation: Activation,
 ) -> Result<FastFit, NnError> {
+    fit_fast_weighted(train, validation, params, seed, activation, None)
+}
+
+/// [`fit_fast_with`] with per-row weights `(training, validation)`, one per row of each
+/// table: the training gradient and the early-stopping loss are weighted (LIME's kernel,
+/// spec 3.1). `None` is [`fit_fast_with`].
+///
+/// # Errors
+/// As [`fit_fast`]; [`NnError::Shape`] when a weight vector's length is not its table's rows.
+pub fn fit_fast_weighted(
+    train: &Table<'_>,
+    validation: &Table<'_>,
+    params: &MlpParams,
+    seed: u64,
+    activation: Activation,
+    weights: Option<(&[f32], &[f32])>,
+) -> Result<FastFit, NnError> {
+    if let Some((wt, wv)) = weights {
+        if wt.len() != train.rows() || wv.len() != validation.rows() {
+            return Err(NnError::Shape(format!(
+                "{} and {} weights for {} training and {} validation rows",
+                wt.len(),
+                wv.len(),
+                train.rows(),
+                validation.rows()
+            )));
+        }
+    }
     for t in [train, validation] {
         if t.x.len() != t.y.len() * t.cols || t.cols != train.cols {
             return Err(NnError::Shape(format!(
@@ -186,7 +214,7 @@ pub fn fit_fast_with(
         task: Task::Regression,
         towers: vec![tower],
     };
-    let fit = train_with(net, train, validation, params, rng)?;
+    let fit = train_weighted(net, train, validation, params, rng, weights)?;
     Ok(FastFit {
         net: fit.net,
         epochs: fit.epochs,
