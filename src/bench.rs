@@ -630,15 +630,16 @@ pub fn model_row(
     data: &glider_data::Dataset,
     split: &glider_data::Split,
     encoder: &glider_data::EncoderOptions,
-    seeds: usize,
+    seeds: std::ops::Range<u64>,
     reporter: &dyn glider_explain::pipeline::Reporter,
 ) -> Result<ModelRow> {
     let enc = glider_data::InputEncoder::fit(data, &split.train, encoder)?;
-    let mut results = Vec::with_capacity(seeds);
-    for seed in 0..seeds as u64 {
+    let mut results = Vec::with_capacity(seeds.clone().count());
+    let last = seeds.end;
+    for seed in seeds {
         let t0 = Instant::now();
         let model = {
-            let stage = reporter.stage(&format!("{} seed {}/{seeds}", kind.name(), seed + 1));
+            let stage = reporter.stage(&format!("{} seed {}/{last}", kind.name(), seed + 1));
             glider_nn::ctr::train(
                 kind,
                 data,

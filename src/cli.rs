@@ -335,6 +335,10 @@ struct ModelsBenchArgs {
     /// stays that of --seed.
     #[arg(long, default_value_t = 3)]
     seeds: usize,
+    /// The first model seed (`--first-seed 1 --seeds 2` runs seeds 1 and 2, to add seeds to
+    /// an earlier run).
+    #[arg(long, default_value_t = 0)]
+    first_seed: u64,
     /// Seed of the split.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -2428,7 +2432,7 @@ fn bench_models(args: ModelsBenchArgs, quiet: bool) -> Result<()> {
             &data,
             &split,
             &encoder_options,
-            args.seeds,
+            args.first_seed..args.first_seed + args.seeds as u64,
             &bars,
         )?;
         if !quiet {
