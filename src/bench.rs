@@ -61,6 +61,37 @@ fn planted_targets(masks: &[u8], p: usize) -> Vec<f32> {
         .collect()
 }
 
+/// One instance's local-step data: `n` seeded field masks over `p` fields as 0/1 floats
+/// (`[n, p]` row-major) and their planted targets.
+fn planted_instance(p: usize, n: usize, seed: u64) -> (Vec<f32>, Vec<f32>) {
+    let masks = field_masks(p, n, seed);
+    let x: Vec<f32> = masks.data.iter().map(|&b| b as f32).collect();
+    let y = planted_targets(&masks.data, p);
+    (x, y)
+}
+
+/// The first `n_train` rows as the training table and the next `n_val` as validation.
+fn split_tables<'a>(
+    x: &'a [f32],
+    y: &'a [f32],
+    p: usize,
+    n_train: usize,
+    n_val: usize,
+) -> (Table<'a>, Table<'a>) {
+    (
+        Table {
+            x: &x[..n_train * p],
+            y: &y[..n_train],
+            cols: p,
+        },
+        Table {
+            x: &x[n_train * p..(n_train + n_val) * p],
+            y: &y[n_train..n_train + n_val],
+            cols: p,
+        },
+    )
+}
+
 /// Runs the benchmark.
 pub fn speed(settings: SpeedSettings, progress: impl Fn(&str)) -> Result<SpeedReport> {
     let p = settings.fields;
@@ -75,19 +106,8 @@ pub fn speed(settings: SpeedSettings, progress: impl Fn(&str)) -> Result<SpeedRe
     let mut fast_total = 0.0;
     let mut slow_total = 0.0;
     for fit in 0..settings.fits {
-        let masks = field_masks(p, n, fit as u64);
-        let x: Vec<f32> = masks.data.iter().map(|&b| b as f32).collect();
-        let y = planted_targets(&masks.data, p);
-        let train = Table {
-            x: &x[..n_train * p],
-            y: &y[..n_train],
-            cols: p,
-        };
-        let val = Table {
-            x: &x[n_train * p..(n_train + n_val) * p],
-            y: &y[n_train..n_train + n_val],
-            cols: p,
-        };
+        let (x, y) = planted_instance(p, n, fit as u64);
+        let (train, val) = split_tables(&x, &y, p, n_train, n_val);
         progress(&format!(
             "surrogate fit {}/{}: gemm trainer",
             fit + 1,
@@ -1175,19 +1195,8 @@ pub fn local_speed(
         (0..settings.instances)
             .into_par_iter()
             .map(|i| {
-                let masks = field_masks(p, n, i as u64);
-                let x: Vec<f32> = masks.data.iter().map(|&b| b as f32).collect();
-                let y = planted_targets(&masks.data, p);
-                let train = Table {
-                    x: &x[..n_train * p],
-                    y: &y[..n_train],
-                    cols: p,
-                };
-                let val = Table {
-                    x: &x[n_train * p..(n_train + n_val) * p],
-                    y: &y[n_train..n_train + n_val],
-                    cols: p,
-                };
+                let (x, y) = planted_instance(p, n, i as u64);
+                let (train, val) = split_tables(&x, &y, p, n_train, n_val);
                 Ok(fit_fast(&train, &val, &params, i as u64)?)
             })
             .collect()
