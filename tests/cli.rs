@@ -691,6 +691,17 @@ fn glider_nid_finds_planted_pairs_and_is_thread_independent() {
     assert_eq!(one, two, "1 and 2 threads differ");
     let v: serde_json::Value = serde_json::from_str(&one).unwrap();
     assert_eq!(v["fields"].as_array().unwrap().len(), 6);
+    // report.html: the ranked bars, the pairwise heatmap and the cut-off curve.
+    let html = std::fs::read_to_string(dir.join("t1").join("report.html")).unwrap();
+    for text in [
+        "Strongest interactions (any order)",
+        "Pairwise interaction strength",
+        "Validation loss with the top-K interactions added",
+    ] {
+        assert!(html.contains(text), "report.html lacks {text}");
+    }
+    assert_eq!(html.matches("<svg").count(), 3);
+    assert!(!html.contains("(no chart"));
     let pairs: Vec<Vec<String>> = v["pairwise"]
         .as_array()
         .unwrap()
@@ -858,6 +869,9 @@ fn zoo_formats_and_attention_maps() {
     assert!(pairs[0]["score"].as_f64().unwrap() >= pairs[2]["score"].as_f64().unwrap());
     assert_eq!(maps["pair_scores"].as_array().unwrap().len(), 9);
     assert!(maps["rule"].as_str().unwrap().contains("FiBiNET"));
+    let html = std::fs::read_to_string(att.join("report.html")).unwrap();
+    assert!(html.contains("fibinet: its own interaction maps") && html.contains("Strongest pairs"));
+    assert!(!html.contains("(no chart"));
     let svg = std::fs::read_to_string(att.join("attention_heatmap.svg")).unwrap();
     assert!(
         svg.starts_with("<svg") && svg.contains("user"),
