@@ -50,13 +50,15 @@ pub fn config_toml() -> &'static str {
     &get().config_toml
 }
 
-/// Prints human text on stdout, unless `--json` asked for a machine-readable stdout.
+/// Prints human text on stdout, unless `--json` asked for a machine-readable stdout. The
+/// arguments are evaluated either way (they may do the work whose summary is printed).
 macro_rules! say {
-    ($($t:tt)*) => {
+    ($($t:tt)*) => {{
+        let text = format!($($t)*);
         if !$crate::ui::json() {
-            println!($($t)*);
+            println!("{text}");
         }
-    };
+    }};
 }
 pub(crate) use say;
 

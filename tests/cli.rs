@@ -544,6 +544,22 @@ fn train_predict_detect_shards_merge() {
         read_json(&one.join("global_interactions.json")),
         read_json(&merged.join("global_interactions.json"))
     );
+    // With --json the merge still happens, and stdout is its result.
+    let merged_json = dir.join("merged-json");
+    let o = glider(&[
+        "merge",
+        s1.to_str().unwrap(),
+        s2.to_str().unwrap(),
+        "--out",
+        merged_json.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
+    assert_eq!(
+        doc["result"],
+        read_json(&one.join("global_interactions.json"))
+    );
     // merge reads shard folders without changing them, and a missing journal is an error.
     let before = std::fs::read(s2.join("local.jsonl")).unwrap();
     std::fs::remove_file(s1.join("local.jsonl")).unwrap();
