@@ -640,7 +640,7 @@ fn bench_page(out: &Path, config_toml: &str) -> Result<String> {
     let mut page = Page::new("glider bench", "A benchmark's results, as in bench.json.");
     settings(&mut page, config_toml);
     // A `bench models` table gets a chart of test AUC per model.
-    if let Some(rows) = bench["rows"]
+    if let Some(rows) = bench["models"]
         .as_array()
         .filter(|r| r.iter().any(|x| x.get("auc_mean").is_some()))
     {
@@ -658,7 +658,7 @@ fn bench_page(out: &Path, config_toml: &str) -> Result<String> {
                 &["mean ± std over seeds"],
                 &groups,
             ),
-            "bench.json → rows.".into(),
+            "bench.json → models.".into(),
         )]);
     }
     json_tables(&mut page, "results", &bench, 0);
@@ -717,6 +717,24 @@ fn is_table(v: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bench_models_page_charts_auc_per_model() {
+        let dir = std::env::temp_dir().join(format!("glider-report-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bench = serde_json::json!({
+            "seeds": 2,
+            "models": [{"model": "lr", "auc_mean": 0.75, "auc_std": 0.01},
+                       {"model": "deepfm", "auc_mean": 0.78, "auc_std": 0.02}]
+        });
+        std::fs::write(dir.join("bench.json"), bench.to_string()).unwrap();
+        assert!(write_for("bench", &dir, "").unwrap());
+        let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+        assert!(html.contains("Test AUC per model"), "no AUC chart");
+        assert!(html.contains("<td>deepfm</td>"));
+        assert!(!html.contains("(no chart"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     #[test]
     fn escaping_covers_markup() {
