@@ -92,11 +92,13 @@ pub fn heatmap_svg(title: &str, labels: &[String], values: &[f64]) -> Result<Str
             )
         }))
         .map_err(|e| anyhow!("heatmap: {e}"))?;
+        // Enough decimals to tell the scale's ends apart (a flat map spans 1e-6).
+        let decimals = ((-(hi - lo).log10()).ceil() as i32 + 2).clamp(4, 9) as usize;
         bar.configure_mesh()
             .disable_mesh()
             .disable_x_axis()
             .y_labels(5)
-            .y_label_formatter(&|v| format!("{v:.4}"))
+            .y_label_formatter(&|v| format!("{v:.decimals$}"))
             .y_label_style(("sans-serif", 10))
             .draw()
             .map_err(|e| anyhow!("heatmap: {e}"))?;

@@ -369,9 +369,13 @@ fn run_page(out: &Path, config_toml: &str) -> Result<String> {
                 t["model"].as_str().unwrap_or("?").to_string(),
                 pm("baseline", "auc"),
                 pm("enhanced", "auc"),
-                match t["auc_gain"]["mean"].as_f64() {
-                    Some(g) => format!("{g:+.4}"),
-                    None => "—".into(),
+                match (
+                    t["auc_gain"]["mean_diff"].as_f64(),
+                    t["auc_gain"]["std_diff"].as_f64(),
+                ) {
+                    (Some(g), Some(sd)) => format!("{g:+.4} ± {sd:.4}"),
+                    (Some(g), None) => format!("{g:+.4}"),
+                    _ => "—".into(),
                 },
                 fmt4(&t["auc_gain_p_value"]),
                 pm("baseline", "logloss"),

@@ -276,6 +276,14 @@ fn a_small_run_writes_the_documented_files() {
         assert!(html.contains(text), "report.html lacks {text}");
     }
     assert!(!html.contains("(no chart"), "a chart failed to draw");
+    // The table shows the paired AUC gain of report.json.
+    let gain = &target["auc_gain"];
+    let cell = format!(
+        "<td>{:+.4} ± {:.4}</td>",
+        gain["mean_diff"].as_f64().unwrap(),
+        gain["std_diff"].as_f64().unwrap()
+    );
+    assert!(html.contains(&cell), "report.html lacks {cell}");
     // Nothing fetched: no script, stylesheet link, or image/source URL (SVG's xmlns is a name).
     for fetch in ["<script", "<link", "src=\"http", "href=\"http", "<img"] {
         assert!(!html.contains(fetch), "report.html contains {fetch}");
