@@ -1084,10 +1084,11 @@ impl BlackBoxArgs {
             }
             None => Mapping::per_field(data),
         };
-        let mut identity = format!("{spec} {}", serde_json::to_string(&mapping)?);
+        let identity = format!("{spec} {}", serde_json::to_string(&mapping)?);
         if let Some(path) = spec.strip_prefix("onnx:") {
             #[cfg(feature = "onnx")]
             {
+                let mut identity = identity;
                 let path = Path::new(path);
                 let bytes =
                     std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;

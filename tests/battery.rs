@@ -248,6 +248,7 @@ struct ReaderCase {
 
 /// Every reader the battery checks; must equal the binary's `--format` values (plus the
 /// libFM variant with a feature-index file).
+#[cfg(feature = "parquet")]
 const READERS: [&str; 6] = [
     "csv",
     "criteo",
@@ -256,6 +257,9 @@ const READERS: [&str; 6] = [
     "libfm-featindex",
     "parquet",
 ];
+/// Without the `parquet` feature there is no Parquet reader to check.
+#[cfg(not(feature = "parquet"))]
+const READERS: [&str; 5] = ["csv", "criteo", "avazu", "libfm", "libfm-featindex"];
 
 fn csv_text(n: usize) -> Option<Vec<u8>> {
     let mut s = String::from("y,a,d\n");
@@ -320,6 +324,7 @@ fn libfm_text(n: usize) -> Option<Vec<u8>> {
 const FEATINDEX: &str =
     "u:0\t0\nu:1\t1\nu:2\t2\nitem:0\t3\nitem:1\t4\nctx:0\t6\nctx:1\t7\nctx:2\t8\n";
 
+#[cfg_attr(not(feature = "parquet"), allow(dead_code))]
 fn no_writer(_: usize) -> Option<Vec<u8>> {
     None
 }
@@ -406,6 +411,7 @@ fn readers() -> Vec<ReaderCase> {
                 ))
             },
         },
+        #[cfg(feature = "parquet")]
         ReaderCase {
             name: "parquet",
             fields: 0,
