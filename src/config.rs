@@ -34,9 +34,10 @@ pub fn expand(cmd: &Command, argv: Vec<OsString>) -> Result<Vec<OsString>> {
 
     // A lenient parse finds the subcommand and which flags the command line sets itself.
     let lenient = cmd.clone().ignore_errors(true);
-    let matches = lenient
-        .try_get_matches_from(argv.iter())
-        .map_err(|e| Usage(format!("{e}")))?;
+    // --help, --version and the like: the real parse answers them.
+    let Ok(matches) = lenient.try_get_matches_from(argv.iter()) else {
+        return Ok(argv);
+    };
     let mut chain = Vec::new();
     let mut leaf_cmd = cmd;
     let mut leaf = &matches;
