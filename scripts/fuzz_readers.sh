@@ -41,7 +41,14 @@ for t in "${targets[@]}"; do
     echo "fuzzing $t for ${seconds}s..."
     status=0
     # -timeout: one input taking over 10 s is a hang, reported as a crash.
-    cargo "$toolchain" fuzz run "$t" "corpus/$t" "seeds/$t" -- \
+    # Seed folders are named by layout (the criteo target's are 40-column TSV lines, the
+    # avazu target's 24-column CSV); their contents are made up, no dataset rows.
+    case "$t" in
+        criteo) seeds=seeds/tsv40 ;;
+        avazu) seeds=seeds/csv24 ;;
+        *) seeds="seeds/$t" ;;
+    esac
+    cargo "$toolchain" fuzz run "$t" "corpus/$t" "$seeds" -- \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         >"logs/$t.log" 2>&1 || status=$?
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "logs/$t.log" | grep -o '[0-9]*$' | tail -1)
