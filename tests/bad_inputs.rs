@@ -475,14 +475,14 @@ const CASES: &[Case] = &[
         args: &[
             "train",
             "--data",
-            "{dir}/criteo.txt.gz",
+            "{dir}/tsv40.txt.gz",
             "--format",
             "criteo",
             "--out",
             "{out}",
         ],
         code: 1,
-        expect: &["criteo.txt.gz", "gzip-compressed"],
+        expect: &["tsv40.txt.gz", "gzip-compressed"],
     },
     Case {
         name: "criteo_streamed_line_cut_mid_row",
@@ -653,7 +653,7 @@ const CASES: &[Case] = &[
         args: &[
             "train",
             "--data",
-            "{dir}/ipinyou_unknown_index.fm.txt",
+            "{dir}/indexed_unknown_index.fm.txt",
             "--format",
             "libfm",
             "--featindex",
@@ -663,7 +663,7 @@ const CASES: &[Case] = &[
         ],
         code: 1,
         expect: &[
-            "ipinyou_unknown_index.fm.txt:2",
+            "indexed_unknown_index.fm.txt:2",
             "token \"99:1\"",
             "index 99 is not in the featindex",
         ],
@@ -673,7 +673,7 @@ const CASES: &[Case] = &[
         args: &[
             "train",
             "--data",
-            "{dir}/ipinyou_same_field.fm.txt",
+            "{dir}/indexed_same_field.fm.txt",
             "--format",
             "libfm",
             "--featindex",
@@ -683,7 +683,7 @@ const CASES: &[Case] = &[
         ],
         code: 1,
         expect: &[
-            "ipinyou_same_field.fm.txt:2",
+            "indexed_same_field.fm.txt:2",
             "are both of field \"weekday\"",
         ],
     },
@@ -692,7 +692,7 @@ const CASES: &[Case] = &[
         args: &[
             "train",
             "--data",
-            "{dir}/ipinyou_good.fm.txt",
+            "{dir}/indexed_good.fm.txt",
             "--format",
             "libfm",
             "--featindex",
@@ -708,7 +708,7 @@ const CASES: &[Case] = &[
         args: &[
             "train",
             "--data",
-            "{dir}/ipinyou_good.fm.txt",
+            "{dir}/indexed_good.fm.txt",
             "--format",
             "libfm",
             "--featindex",
