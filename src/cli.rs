@@ -932,6 +932,16 @@ pub struct GliderArgs {
     /// the instance.
     #[arg(long, value_name = "WIDTH")]
     lime_width: Option<f64>,
+    /// Local cut-off (glider's, not the paper's): score the detector's top 20 candidates at
+    /// each instance by their pure interaction effect on the black box (the mixed difference
+    /// of that order), merge overlapping ones, keep those reaching SHARE × the instance's
+    /// strongest, and report a superset instead of the subsets it explains. 0.25 is a good
+    /// start; off by default (the reference counts every ranked interaction).
+    #[arg(long, value_name = "SHARE")]
+    local_cutoff: Option<f64>,
+    /// Largest interaction order the local cut-off scores (2^ORDER queries per candidate).
+    #[arg(long, default_value_t = 4, value_name = "ORDER")]
+    cutoff_max_order: usize,
     /// Perturbations per instance.
     #[arg(long, default_value_t = 6000)]
     perturbations: usize,
@@ -1580,6 +1590,25 @@ fn glider_params(glider: &GliderArgs, seed: u64) -> Result<GliderParams> {
                     usage!("--lime-width must be a positive number, got {w}")
                 }
                 w => w,
+            },
+            cutoff: match glider.local_cutoff {
+                None => None,
+                Some(s) if !(s.is_finite() && s > 0.0 && s <= 1.0) => {
+                    usage!("--local-cutoff must be a share in (0, 1], got {s}")
+                }
+                Some(share) => {
+                    if !(2..=10).contains(&glider.cutoff_max_order) {
+                        usage!(
+                            "--cutoff-max-order must be between 2 and 10, got {}",
+                            glider.cutoff_max_order
+                        );
+                    }
+                    Some(glider_explain::local::LocalCutoff {
+                        share,
+                        max_order: glider.cutoff_max_order,
+                        ..Default::default()
+                    })
+                }
             },
             ..LocalParams::default()
         },

@@ -89,42 +89,62 @@ pub fn count_interactions(
 /// in its order (as sorted by [`count_interactions`]): a strict subset of a selected set
 /// is skipped; a strict superset of selected sets replaces them only when it *earns its
 /// place*, that is when its count is at least `superset_ratio` times the largest count among
-/// those subsets, and is skipped otherwise; any other candidate is added. Stops when `k` are
-/// selected. Output in selection order.
+/// those subsets, and is skipped otherwise; any other candidate is added while fewer than `k`
+/// are selected. Output in selection order.
 ///
-/// `superset_ratio = 0` is the reference rule (any superset replaces its subsets). The
-/// reference rule lets a spurious superset seen in a few instances replace a pair seen in
-/// nearly all of them: NID's greedy ranking emits supersets of a strong pair with whatever
-/// third field a unit also weights (see ALGORITHMS.md 3.2 and issue 5), so glider defaults to
-/// [`DEFAULT_SUPERSET_RATIO`].
+/// `superset_ratio = 0` is the reference rule: any superset replaces its subsets, and the
+/// walk stops as soon as `k` are selected. The reference rule lets a spurious superset seen in
+/// a few instances replace a pair seen in nearly all of them: NID's greedy ranking emits
+/// supersets of a strong pair with whatever third field a unit also weights (see
+/// ALGORITHMS.md 3.2 and issue 5), so glider defaults to [`DEFAULT_SUPERSET_RATIO`].
+///
+/// With `superset_ratio > 0` the walk goes on past `k` for supersets only: a real triple is
+/// usually counted slightly less often than the pair inside it (the pair also shows where the
+/// triple's third field adds little), so the pair can fill the K-th slot first; the triple
+/// then replaces it when it earns its place. When a replacement frees slots the walk restarts
+/// so the freed slots go to the most frequent candidates passed over. Each set enters at most
+/// once (a replaced set stays a strict subset of a selected one), so the walk ends.
 pub fn select_top_k(
     counted: &[CountedInteraction],
     k: usize,
     superset_ratio: f64,
 ) -> Vec<CountedInteraction> {
     let mut selected: Vec<CountedInteraction> = Vec::new();
-    for cand in counted {
-        if selected.len() >= k {
-            break;
-        }
-        if selected
-            .iter()
-            .any(|s| is_strict_subset(&cand.features, &s.features))
-        {
-            continue;
-        }
-        let largest_subset = selected
-            .iter()
-            .filter(|s| is_strict_subset(&s.features, &cand.features))
-            .map(|s| s.count)
-            .max();
-        if let Some(sub) = largest_subset {
-            if (cand.count as f64) < superset_ratio * sub as f64 {
+    if k == 0 {
+        return selected;
+    }
+    'walk: loop {
+        let mut passed_over = false;
+        for cand in counted {
+            if selected.len() >= k && superset_ratio <= 0.0 {
+                break 'walk;
+            }
+            if selected.iter().any(|s| {
+                s.features == cand.features || is_strict_subset(&cand.features, &s.features)
+            }) {
                 continue;
             }
+            let largest_subset = selected
+                .iter()
+                .filter(|s| is_strict_subset(&s.features, &cand.features))
+                .map(|s| s.count)
+                .max();
+            match largest_subset {
+                None if selected.len() >= k => {
+                    passed_over = true;
+                }
+                None => selected.push(cand.clone()),
+                Some(sub) if (cand.count as f64) < superset_ratio * sub as f64 => {}
+                Some(_) => {
+                    selected.retain(|s| !is_strict_subset(&s.features, &cand.features));
+                    selected.push(cand.clone());
+                    if passed_over && selected.len() < k {
+                        continue 'walk;
+                    }
+                }
+            }
         }
-        selected.retain(|s| !is_strict_subset(&s.features, &cand.features));
-        selected.push(cand.clone());
+        break;
     }
     selected
 }
@@ -233,5 +253,43 @@ mod tests {
             .map(|c| c.features)
             .collect();
         assert_eq!(got, vec![vec![1, 3, 7], vec![3, 5]]);
+    }
+
+    #[test]
+    fn a_triple_past_k_replaces_the_pair_inside_it() {
+        // The planted-data case: pairs {5,6} and {3,4}, then the pair {0,1} of the planted
+        // triple {0,1,2} fills the third slot before the triple is reached.
+        let counted = vec![
+            ci(&[5, 6], 61, 0),
+            ci(&[3, 4], 57, 0),
+            ci(&[0, 1], 41, 0),
+            ci(&[0, 1, 2], 38, 1), // 38 >= 0.5 * 41: replaces {0,1}
+            ci(&[0, 2], 15, 1),    // subset of {0,1,2}: skipped
+            ci(&[3, 4, 9], 6, 2),  // 6 < 0.5 * 57: skipped
+        ];
+        let sel = |k, r| -> Vec<Vec<usize>> {
+            select_top_k(&counted, k, r)
+                .into_iter()
+                .map(|c| c.features)
+                .collect()
+        };
+        assert_eq!(
+            sel(3, DEFAULT_SUPERSET_RATIO),
+            vec![vec![5, 6], vec![3, 4], vec![0, 1, 2]]
+        );
+        // The reference rule stops at k.
+        assert_eq!(sel(3, 0.0), vec![vec![5, 6], vec![3, 4], vec![0, 1]]);
+        // A superset replacing two selected pairs frees a slot for the best passed-over set.
+        let counted = vec![
+            ci(&[0, 1], 50, 0),
+            ci(&[1, 2], 45, 0),
+            ci(&[7, 8], 40, 0), // passed over at k = 2
+            ci(&[0, 1, 2], 30, 1),
+        ];
+        let got: Vec<Vec<usize>> = select_top_k(&counted, 2, DEFAULT_SUPERSET_RATIO)
+            .into_iter()
+            .map(|c| c.features)
+            .collect();
+        assert_eq!(got, vec![vec![0, 1, 2], vec![7, 8]]);
     }
 }
