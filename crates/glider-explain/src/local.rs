@@ -748,6 +748,126 @@ mod tests {
         assert_ne!(a, plain, "the weights changed nothing");
     }
 
+    /// 8 categorical fields: logit = 3·[f1 ∧ f3] + 2·[f0 ∧ f2 ∧ f4] + [f5] + 0.1·[f6 ∧ f7].
+    struct PairAndTriple;
+
+    impl BlackBox for PairAndTriple {
+        fn num_fields(&self) -> usize {
+            8
+        }
+        fn logits(&self, rows: &[FieldValue]) -> Result<Vec<f32>, ExplainError> {
+            Ok(rows
+                .chunks(8)
+                .map(|r| {
+                    let on = |i: usize| r[i] != FieldValue::Categorical(0);
+                    let b = |c: bool| if c { 1.0 } else { 0.0 };
+                    3.0 * b(on(1) && on(3))
+                        + 2.0 * b(on(0) && on(2) && on(4))
+                        + b(on(5))
+                        + 0.1 * b(on(6) && on(7))
+                })
+                .collect())
+        }
+    }
+
+    #[test]
+    fn pure_effects_are_the_mixed_differences() {
+        let row: Vec<FieldValue> = (1..=8).map(FieldValue::Categorical).collect();
+        let sets = vec![
+            vec![1, 3],
+            vec![1, 3, 5],
+            vec![0, 2, 4],
+            vec![0, 2],
+            vec![6, 7],
+            vec![5, 6],
+        ];
+        let d = pure_effects(&PairAndTriple, &row, &sets).unwrap();
+        // {1,3}: 3; {1,3,5}: the third field adds nothing, 0; {0,2,4}: 2; {0,2} with f4 on: 2;
+        // {6,7}: 0.1; {5,6}: 0.
+        let want = [3.0, 0.0, 2.0, 2.0, 0.1, 0.0];
+        for (got, want) in d.iter().zip(want) {
+            assert!((got - want).abs() < 1e-6, "{d:?}");
+        }
+        assert!(pure_effects(&PairAndTriple, &row, &[vec![1, 9]]).is_err());
+    }
+
+    #[test]
+    fn the_cutoff_keeps_what_earns_its_place() {
+        let row: Vec<FieldValue> = (1..=8).map(FieldValue::Categorical).collect();
+        let ranked = |sets: &[&[usize]]| -> Vec<RankedInteraction> {
+            sets.iter()
+                .enumerate()
+                .map(|(i, s)| RankedInteraction {
+                    features: s.to_vec(),
+                    strength: 10.0 - i as f64,
+                })
+                .collect()
+        };
+        let cutoff = LocalCutoff::default();
+        let sets = |v: Vec<RankedInteraction>| -> Vec<Vec<usize>> {
+            v.into_iter().map(|r| r.features).collect()
+        };
+        // NID-like: the pair inside a spurious triple, the real triple's pairs, a weak pair.
+        let got = apply_cutoff(
+            &PairAndTriple,
+            &row,
+            &ranked(&[
+                &[1, 3, 5],
+                &[1, 3],
+                &[0, 2],
+                &[2, 4],
+                &[0, 2, 4],
+                &[6, 7],
+                &[0, 1],
+            ]),
+            &cutoff,
+        )
+        .unwrap();
+        assert_eq!(sets(got.clone()), vec![vec![1, 3], vec![0, 2, 4]]);
+        assert!((got[0].strength - 3.0).abs() < 1e-6 && (got[1].strength - 2.0).abs() < 1e-6);
+        // Pairwise candidates (ArchDetect, GradientNID): overlapping pairs merge into the triple.
+        let got = apply_cutoff(
+            &PairAndTriple,
+            &row,
+            &ranked(&[&[1, 3], &[0, 2], &[2, 4], &[0, 4], &[6, 7]]),
+            &cutoff,
+        )
+        .unwrap();
+        assert_eq!(sets(got), vec![vec![1, 3], vec![0, 2, 4]]);
+        // At max order 2 nothing merges and the triple's pairs stay.
+        let got = apply_cutoff(
+            &PairAndTriple,
+            &row,
+            &ranked(&[&[1, 3], &[0, 2], &[2, 4]]),
+            &LocalCutoff {
+                max_order: 2,
+                ..cutoff.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(sets(got), vec![vec![1, 3], vec![0, 2], vec![2, 4]]);
+        // Through explain_instance with NID.
+        let params = LocalParams {
+            num_perturbations: 1200,
+            surrogate: MlpParams {
+                hidden: vec![32, 16],
+                max_epochs: 40,
+                ..MlpParams::default()
+            },
+            cutoff: Some(cutoff),
+            ..LocalParams::default()
+        };
+        let a = explain_instance(&PairAndTriple, &row, 3, &params, 5).unwrap();
+        assert_eq!(
+            a.interactions
+                .iter()
+                .map(|i| i.features.clone())
+                .collect::<Vec<_>>(),
+            vec![vec![1, 3], vec![0, 2, 4]],
+            "{a:?}"
+        );
+    }
+
     #[test]
     fn a_failing_black_box_is_an_error_not_a_panic() {
         struct Bad;
