@@ -574,6 +574,7 @@ impl AdditiveNet {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn backward(
         &self,
         x: &[f32],
