@@ -178,7 +178,7 @@ pub fn pure_effects(
         let mut d = 0.0f64;
         for on in 0..(1usize << k) {
             let off = k - on.count_ones() as usize;
-            let sign = if off % 2 == 0 { 1.0 } else { -1.0 };
+            let sign = if off.is_multiple_of(2) { 1.0 } else { -1.0 };
             d += sign * f64::from(out[at + on]);
         }
         at += 1 << k;
