@@ -981,6 +981,40 @@ const CASES: &[Case] = &[
         code: 2,
         expect: &["--field-names names the positional fields of --format libfm"],
     },
+    Case {
+        name: "usage_local_cutoff_above_one",
+        args: &[
+            "detect",
+            "--model-dir",
+            "{model}",
+            "--data",
+            "{dir}/model_train.csv",
+            "--local-cutoff",
+            "1.5",
+            "--out",
+            "{out}",
+        ],
+        code: 2,
+        expect: &["--local-cutoff must be a share in (0, 1], got 1.5"],
+    },
+    Case {
+        name: "usage_cutoff_max_order_one",
+        args: &[
+            "detect",
+            "--model-dir",
+            "{model}",
+            "--data",
+            "{dir}/model_train.csv",
+            "--local-cutoff",
+            "0.25",
+            "--cutoff-max-order",
+            "1",
+            "--out",
+            "{out}",
+        ],
+        code: 2,
+        expect: &["--cutoff-max-order must be between 2 and 10, got 1"],
+    },
 ];
 
 /// The corpus folder.
