@@ -945,6 +945,36 @@ pub struct TrainSpeed {
     pub pytorch: Option<serde_json::Value>,
     /// glider ÷ PyTorch.
     pub ratio: Option<f64>,
+    /// Multiply-add FLOPs of one training row in the dense parts (forward + backward ≈ 3 ×
+    /// the forward's multiply-adds × 2; embedding lookups and optimiser updates excluded), for
+    /// the architectures the PyTorch reference has; see [`training_flops_per_row`].
+    pub flops_per_row: Option<f64>,
+    /// glider's GFLOP/s at that count.
+    pub glider_gflops: Option<f64>,
+    /// PyTorch's GFLOP/s at that count.
+    pub pytorch_gflops: Option<f64>,
+}
+
+/// Dense FLOPs per training row of the throughput benchmark's architectures (39 fields,
+/// embedding 16): DeepFM's DNN `624 → 400 → 400 → 400 → 1` (570,000 multiply-adds; the FM
+/// part is negligible); AutoInt's 3 layers of Q, K, V and residual projections `39 × d_in ×
+/// 64` (d_in 16, 64, 64), 2 heads of 32 for the `39 × 39` scores and their weighted sums, and
+/// the `39·64 → 1` output (2,024,256 multiply-adds). Training ≈ 3 × the forward (the backward
+/// needs each product's input and weight gradients), 2 FLOPs per multiply-add. `None` for
+/// the other architectures.
+pub fn training_flops_per_row(model: glider_nn::ctr::ModelKind) -> Option<f64> {
+    use glider_nn::ctr::ModelKind;
+    let (f, k) = (39.0, 16.0);
+    let macs = match model {
+        ModelKind::DeepFm => f * k * 400.0 + 400.0 * 400.0 * 2.0 + 400.0,
+        ModelKind::AutoInt => {
+            let proj = 4.0 * f * 64.0 * (k + 64.0 + 64.0);
+            let attention = 3.0 * 2.0 * (2.0 * f * f * 32.0);
+            proj + attention + f * 64.0
+        }
+        _ => return None,
+    };
+    Some(6.0 * macs)
 }
 
 /// The Criteo-like field sizes of the throughput benchmark: 26 fields from 10 values up,
@@ -1130,7 +1160,7 @@ pub struct LocalSpeedReport {
 
 /// The machine's fp32 peak: cores × GHz (from /proc/cpuinfo) × FLOPs per cycle (two FMA units
 /// of 16 lanes with AVX-512, of 8 with AVX2).
-fn fp32_peak(cores: usize) -> (Option<f64>, String) {
+pub fn fp32_peak(cores: usize) -> (Option<f64>, String) {
     let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let mhz = info
         .lines()

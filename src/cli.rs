@@ -2325,19 +2325,39 @@ fn bench_train_speed(args: TrainSpeedArgs, quiet: bool) -> Result<()> {
         let theirs = reference
             .as_ref()
             .and_then(|v| v["rows_per_second"].as_f64());
+        let flops = crate::bench::training_flops_per_row(kind);
         results.push(crate::bench::TrainSpeed {
             model: kind.name().to_string(),
             rows_per_second: ours,
             pytorch_rows_per_second: theirs,
             ratio: theirs.map(|t| ours / t),
             pytorch: reference,
+            flops_per_row: flops,
+            glider_gflops: flops.map(|f| f * ours / 1e9),
+            pytorch_gflops: flops.zip(theirs).map(|(f, t)| f * t / 1e9),
         });
     }
+    // The machine's ceiling for these kernels, measured now: the best single-thread 1024³
+    // product rate, on every thread at once, summed.
+    let threads = rayon::current_num_threads();
+    let sgemm_ceiling_gflops: f64 = {
+        use rayon::prelude::*;
+        (0..threads)
+            .into_par_iter()
+            .map(|_| glider_nn::fast_mlp::sgemm_gflops(1024, 3))
+            .sum()
+    };
+    let (peak_gflops, peak_note) = crate::bench::fp32_peak(threads);
     #[derive(serde::Serialize)]
     struct Out<'a> {
         settings: &'a crate::bench::TrainSpeedSettings,
         embedding_rows: usize,
         results: &'a [crate::bench::TrainSpeed],
+        /// Summed best 1024³ sgemm rate of all threads at once (gemm crate), GFLOP/s.
+        sgemm_ceiling_gflops: f64,
+        /// The nominal fp32 peak of the cores, GFLOP/s, and how it was estimated.
+        peak_gflops: Option<f64>,
+        peak_note: String,
     }
     let embedding_rows = 13
         + crate::bench::criteo_like_cardinalities(args.vocab)
@@ -2350,6 +2370,9 @@ fn bench_train_speed(args: TrainSpeedArgs, quiet: bool) -> Result<()> {
             settings: &settings,
             embedding_rows,
             results: &results,
+            sgemm_ceiling_gflops,
+            peak_gflops,
+            peak_note: peak_note.clone(),
         },
     )?;
     say!(
@@ -2366,7 +2389,20 @@ fn bench_train_speed(args: TrainSpeedArgs, quiet: bool) -> Result<()> {
             ),
             _ => say!("  {:<8} glider {:>9.0} rows/s", r.model, r.rows_per_second),
         }
+        match (r.glider_gflops, r.pytorch_gflops) {
+            (Some(g), Some(t)) => say!(
+                "           dense GFLOP/s: glider {g:.1}, PyTorch {t:.1}; 2x PyTorch needs {:.1}",
+                2.0 * t
+            ),
+            (Some(g), None) => say!("           dense GFLOP/s: glider {g:.1}"),
+            _ => {}
+        }
     }
+    say!(
+        "  ceiling: gemm's best 1024^3 product on {threads} threads {sgemm_ceiling_gflops:.1} GFLOP/s; \
+         nominal peak {} ({peak_note})",
+        peak_gflops.map_or("?".into(), |p| format!("{p:.1} GFLOP/s"))
+    );
     say!("Wrote {}/bench.json", args.out.display());
     Ok(())
 }

@@ -81,6 +81,27 @@ pub(crate) fn matmul(
     }
 }
 
+/// The single-thread fp32 matrix-product rate of this machine with the `gemm` crate (the
+/// kernels burn's CPU backend and the surrogate trainer use), in GFLOP/s: the best of `reps`
+/// timed `n × n × n` products (2n³ FLOPs each) after one untimed one. A ceiling for benchmark
+/// reports: no training step built on these kernels runs faster than their best case.
+pub fn sgemm_gflops(n: usize, reps: usize) -> f64 {
+    let n = n.max(1);
+    let a: Vec<f32> = (0..n * n).map(|i| ((i % 7) as f32) * 0.1).collect();
+    let b: Vec<f32> = (0..n * n).map(|i| ((i % 5) as f32) * 0.1).collect();
+    let mut c = vec![0f32; n * n];
+    let mut best = f64::INFINITY;
+    for rep in 0..=reps.max(1) {
+        let t = std::time::Instant::now();
+        matmul(&mut c, n, n, n, &a, n, 1, &b, n, 1, false);
+        let dt = t.elapsed().as_secs_f64();
+        if rep > 0 {
+            best = best.min(dt);
+        }
+    }
+    2.0 * (n as f64).powi(3) / best / 1e9
+}
+
 /// Adam state over a list of parameter vectors (PyTorch's update:
 /// `θ −= lr · m̂ / (√v̂ + ε)`, β = (0.9, 0.999), ε = 1e-8).
 pub(crate) struct AdamState {
