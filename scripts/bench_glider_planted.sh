@@ -10,8 +10,9 @@
 # N(0, scale) per value tuple, ROWS rows. The planted sets sit on fields whose tuples 200k
 # rows cover: on {f4, f8, f11} of the first layout (30 x 200 x 700 = 4.2M tuples) DeepFM
 # learns almost no three-way effect (mean |pure effect| 0.05 logits, below a spurious pair's
-# 0.10), so no detector can find it. For each effect scale (1.0, 0.5, 0.25): train DeepFM
-# and AutoInt once (glider train), run glider detect with each local detector (nid,
+# 0.10), so no detector can find it. For each effect scale (1.0, 0.5, 0.25): train DeepFM,
+# AutoInt+ (spec 3.4's reference AutoInt: attention + DNN 400-400) and the attention-only
+# AutoInt once (glider train), run glider detect with each local detector (nid,
 # gradient-nid, archdetect) with the local cut-off (--local-cutoff CUTOFF) and K = 3, NID also
 # without it (the reference), and score the top-3 global interactions against the planted
 # sets (exact match, recall). At scale 1.0, glider run explains DeepFM and encodes its top 3
@@ -19,7 +20,7 @@
 #
 # Sizes (environment): ROWS (200000), INSTANCES (1000), PERTURBATIONS (6000), EPOCHS (10),
 # SCALES ("1.0 0.5 0.25"), DETECTORS ("nid gradient-nid archdetect"), SOURCES
-# ("deepfm autoint"), CUTOFF (0.25), TRIALS (5). The full run takes hours on 2 cores; the
+# ("deepfm autoint+ autoint"), CUTOFF (0.25), TRIALS (5). The full run takes hours on 2 cores; the
 # BENCHMARKS.md figures use INSTANCES=200 PERTURBATIONS=2000. Prints a markdown table; every
 # run's files stay under OUT, and a rerun resumes (finished models and detections are kept).
 set -euo pipefail
@@ -28,7 +29,7 @@ out="${1:-out/bench-glider-planted}"
 glider="${GLIDER:-${CARGO_TARGET_DIR:-target}/release/glider}"
 rows="${ROWS:-200000}"; instances="${INSTANCES:-1000}"; perturbations="${PERTURBATIONS:-6000}"
 epochs="${EPOCHS:-10}"; scales="${SCALES:-1.0 0.5 0.25}"
-detectors="${DETECTORS:-nid gradient-nid archdetect}"; sources="${SOURCES:-deepfm autoint}"
+detectors="${DETECTORS:-nid gradient-nid archdetect}"; sources="${SOURCES:-deepfm autoint+ autoint}"
 cutoff="${CUTOFF:-0.25}"; trials="${TRIALS:-5}"
 cards="5,8,12,15,20,30,40,50,80,100,120,200,300,500,700,1000"
 planted="3,4;5,6;0,1,2"
