@@ -65,6 +65,7 @@ python3 - "$out" "$scales" "$sources" "$detectors reference" <<'PY'
 import json, os, sys
 out, scales, sources, detectors = sys.argv[1], *[a.split() for a in sys.argv[2:]]
 planted = [{"f3", "f4"}, {"f5", "f6"}, {"f0", "f1", "f2"}]
+recall = {}
 print("| effect scale | source (test AUC) | detector | top-3 found | exact | recall |")
 print("|---|---|---|---|---|---|")
 for scale in scales:
@@ -74,19 +75,34 @@ for scale in scales:
             if not os.path.exists(f"{out}/scale-{scale}/{source}-{det}"):
                 continue
             name = "nid, reference (no cut-off)" if det == "reference" else f"{det} + cut-off"
+            recall.setdefault((source, name), {})
             g = json.load(open(f"{out}/scale-{scale}/{source}-{det}/global_interactions.json"))
             top = [set(i["fields"]) for i in g["interactions"][:3]]
             hits = sum(p in top for p in planted)
             exact = sorted(map(sorted, top)) == sorted(map(sorted, planted))
             shown = "; ".join("×".join(sorted(t, key=lambda f: int(f[1:]))) for t in top)
             print(f"| {scale} | {source} ({auc:.4f}) | {name} | {shown} | {'yes' if exact else 'no'} | {hits}/3 |")
+            recall[(source, name)][scale] = hits / 3
+print()
+print("Recall of the planted sets in the top 3, by effect scale:")
+print()
+print("| source | detector | " + " | ".join(f"scale {s}" for s in scales) + " |")
+print("|---|---|" + "---|" * len(scales))
+for (source, name), by in recall.items():
+    print(f"| {source} | {name} | " + " | ".join(
+        f"{by[s]:.2f}" if s in by else "–" for s in scales) + " |")
+if not os.path.exists(f"{out}/wdl-gain/report.json"):
+    sys.exit(0)
 r = json.load(open(f"{out}/wdl-gain/report.json"))
 t = r["targets"][0]
 g = t.get("auc_gain") or {}
 print()
-print(f"W&D target (source DeepFM, NID, K = 3, {r['trials']} paired trials): baseline AUC "
+print(f"W&D target (source DeepFM, NID + cut-off, K = 3, {r['trials']} paired trials): baseline AUC "
       f"{t['baseline']['auc_mean']:.4f}, +GLIDER {t['enhanced']['auc_mean']:.4f}, gain "
       f"{g.get('mean_diff', float('nan')):+.4f} ± {g.get('std_diff', float('nan')):.4f} "
       f"(p = {t.get('auc_gain_p_value')}); global interactions: "
       f"{['×'.join(i['fields']) for i in r['global_interactions']]}")
+diffs = [e["auc"] - b["auc"] for b, e in zip(t["baseline"]["trials"], t["enhanced"]["trials"])]
+if diffs:
+    print("paired AUC gains: " + ", ".join(f"{d:+.4f}" for d in diffs))
 PY
