@@ -673,6 +673,18 @@ pub fn model_row(
         };
         let seconds = t0.elapsed().as_secs_f64();
         let m = glider_explain::pipeline::evaluate(model.as_ref(), data, &split.test)?;
+        // Each seed's result as soon as it is known, so a long run stopped before its last
+        // seed (bench.json is written per model) still leaves the finished seeds in the log;
+        // rerun the rest with --first-seed.
+        reporter.note(&format!(
+            "{} seed {}/{last}: test AUC {:.4}, logloss {:.4} ({} epochs, best {}, {seconds:.0} s)",
+            kind.name(),
+            seed + 1,
+            m.auc,
+            m.logloss,
+            model.history().len(),
+            model.best_epoch()
+        ));
         results.push(SeedResult {
             seed,
             auc: m.auc,
