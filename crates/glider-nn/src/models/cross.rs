@@ -120,20 +120,20 @@ impl CtrNet for XDeepFm {
     fn forward(&self, emb: Tensor<3>) -> Tensor<2> {
         let (linear, x0) = split_linear(emb);
         let [b, f, k] = x0.dims();
-        let mut x = x0.clone();
+        // The CIN works in the [b, k, ·] layout (embedding dimension second), so the
+        // [b, k, H, F] product is built directly in the order the 1×1 convolution reads it:
+        // no transposed copy of that large tensor (H·F·k floats per row) forward or backward.
+        let x0t = x0.clone().swap_dims(1, 2); // [b, k, F]
+        let mut x = x0t.clone(); // [b, k, H]
         let mut pooled = Vec::with_capacity(self.cin.len());
         for layer in &self.cin {
-            let h = x.dims()[1];
-            // z[b, i, j, :] = x[b, i, :] ∘ x0[b, j, :]
-            let z = x.unsqueeze_dim::<4>(2) * x0.clone().unsqueeze_dim::<4>(1);
-            let z = z
-                .reshape([b, h * f, k])
-                .swap_dims(1, 2)
-                .reshape([b * k, h * f]);
-            let next = layer.forward(z); // [b·k, H]
+            let h = x.dims()[2];
+            // z[b, d, i, j] = x[b, d, i] · x0[b, d, j]
+            let z = x.unsqueeze_dim::<4>(3) * x0t.clone().unsqueeze_dim::<4>(2);
+            let next = layer.forward(z.reshape([b * k, h * f])); // [b·k, H]
             let hn = next.dims()[1];
-            x = next.reshape([b, k, hn]).swap_dims(1, 2); // [b, H, k]
-            pooled.push(x.clone().sum_dim(2).reshape([b, hn]));
+            x = next.reshape([b, k, hn]);
+            pooled.push(x.clone().sum_dim(1).reshape([b, hn]));
         }
         let cin = if pooled.is_empty() {
             Tensor::zeros([b, 1], &x0.device())
