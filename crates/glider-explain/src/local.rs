@@ -646,30 +646,32 @@ fn detect_instance(
 mod tests {
     use super::*;
 
-    /// A black box over 5 categorical fields whose logit is 3·[f1 on ∧ f3 on] + [f0 on]:
-    /// the local ranking must put {1, 3} first.
-    struct Planted;
+    /// A black box over `p` categorical fields whose logit is `f(on)`, `on[i]` true when field
+    /// `i` is on (not the missing id 0).
+    struct OnOff {
+        p: usize,
+        f: fn(&[bool]) -> f32,
+    }
 
-    impl BlackBox for Planted {
+    impl BlackBox for OnOff {
         fn num_fields(&self) -> usize {
-            5
+            self.p
         }
         fn logits(&self, rows: &[FieldValue]) -> Result<Vec<f32>, ExplainError> {
             Ok(rows
-                .chunks(5)
+                .chunks(self.p)
                 .map(|r| {
-                    let on = |i: usize| r[i] != FieldValue::Categorical(0);
-                    let both = if on(1) && on(3) { 3.0 } else { 0.0 };
-                    both + if on(0) { 1.0 } else { 0.0 }
+                    let on: Vec<bool> =
+                        r.iter().map(|v| *v != FieldValue::Categorical(0)).collect();
+                    (self.f)(&on)
                 })
                 .collect())
         }
     }
 
-    #[test]
-    fn finds_the_planted_pair_and_is_seeded() {
-        let row: Vec<FieldValue> = (1..=5).map(FieldValue::Categorical).collect();
-        let params = LocalParams {
+    /// A small surrogate and few perturbations, for fast tests.
+    fn small_params() -> LocalParams {
+        LocalParams {
             num_perturbations: 1200,
             surrogate: MlpParams {
                 hidden: vec![32, 16],
@@ -677,11 +679,31 @@ mod tests {
                 ..MlpParams::default()
             },
             ..LocalParams::default()
-        };
-        let a = explain_instance(&Planted, &row, 7, &params, 11).unwrap();
+        }
+    }
+
+    fn b(c: bool) -> f32 {
+        if c {
+            1.0
+        } else {
+            0.0
+        }
+    }
+
+    /// 5 fields, logit = 3·[f1 on ∧ f3 on] + [f0 on]: the local ranking must put {1, 3} first.
+    const PLANTED: OnOff = OnOff {
+        p: 5,
+        f: |on| 3.0 * b(on[1] && on[3]) + b(on[0]),
+    };
+
+    #[test]
+    fn finds_the_planted_pair_and_is_seeded() {
+        let row: Vec<FieldValue> = (1..=5).map(FieldValue::Categorical).collect();
+        let params = LocalParams { ..small_params() };
+        let a = explain_instance(&PLANTED, &row, 7, &params, 11).unwrap();
         assert_eq!(a.interactions[0].features, vec![1, 3]);
         assert!(a.surrogate_test_mse < 0.1 * a.logit_variance, "{a:?}");
-        let b = explain_instance(&Planted, &row, 7, &params, 11).unwrap();
+        let b = explain_instance(&PLANTED, &row, 7, &params, 11).unwrap();
         assert_eq!(a, b);
     }
 
@@ -689,17 +711,11 @@ mod tests {
     fn gradient_nid_finds_the_planted_pair_and_is_seeded() {
         let row: Vec<FieldValue> = (1..=5).map(FieldValue::Categorical).collect();
         let params = LocalParams {
-            num_perturbations: 1200,
-            surrogate: MlpParams {
-                hidden: vec![32, 16],
-                max_epochs: 40,
-                ..MlpParams::default()
-            },
             detector: Detector::GradientNid,
             archdetect_top_k: 4,
-            ..LocalParams::default()
+            ..small_params()
         };
-        let a = explain_instance(&Planted, &row, 7, &params, 11).unwrap();
+        let a = explain_instance(&PLANTED, &row, 7, &params, 11).unwrap();
         assert_eq!(a.interactions.len(), 4);
         assert_eq!(a.interactions[0].features, vec![1, 3]);
         assert!(a.interactions.iter().all(|i| i.features.len() == 2));
@@ -707,7 +723,7 @@ mod tests {
             a.interactions[0].strength > 10.0 * a.interactions[1].strength,
             "{a:?}"
         );
-        assert_eq!(a, explain_instance(&Planted, &row, 7, &params, 11).unwrap());
+        assert_eq!(a, explain_instance(&PLANTED, &row, 7, &params, 11).unwrap());
     }
 
     #[test]
@@ -723,19 +739,13 @@ mod tests {
     fn lime_weighting_still_finds_the_planted_pair() {
         let row: Vec<FieldValue> = (1..=5).map(FieldValue::Categorical).collect();
         let params = LocalParams {
-            num_perturbations: 1200,
-            surrogate: MlpParams {
-                hidden: vec![32, 16],
-                max_epochs: 40,
-                ..MlpParams::default()
-            },
             lime_kernel_width: Some(0.25),
-            ..LocalParams::default()
+            ..small_params()
         };
-        let a = explain_instance(&Planted, &row, 7, &params, 11).unwrap();
+        let a = explain_instance(&PLANTED, &row, 7, &params, 11).unwrap();
         assert_eq!(a.interactions[0].features, vec![1, 3]);
         let plain = explain_instance(
-            &Planted,
+            &PLANTED,
             &row,
             7,
             &LocalParams {
@@ -748,27 +758,16 @@ mod tests {
         assert_ne!(a, plain, "the weights changed nothing");
     }
 
-    /// 8 categorical fields: logit = 3·[f1 ∧ f3] + 2·[f0 ∧ f2 ∧ f4] + [f5] + 0.1·[f6 ∧ f7].
-    struct PairAndTriple;
-
-    impl BlackBox for PairAndTriple {
-        fn num_fields(&self) -> usize {
-            8
-        }
-        fn logits(&self, rows: &[FieldValue]) -> Result<Vec<f32>, ExplainError> {
-            Ok(rows
-                .chunks(8)
-                .map(|r| {
-                    let on = |i: usize| r[i] != FieldValue::Categorical(0);
-                    let b = |c: bool| if c { 1.0 } else { 0.0 };
-                    3.0 * b(on(1) && on(3))
-                        + 2.0 * b(on(0) && on(2) && on(4))
-                        + b(on(5))
-                        + 0.1 * b(on(6) && on(7))
-                })
-                .collect())
-        }
-    }
+    /// 8 fields: logit = 3·[f1 ∧ f3] + 2·[f0 ∧ f2 ∧ f4] + [f5] + 0.1·[f6 ∧ f7].
+    const PAIR_AND_TRIPLE: OnOff = OnOff {
+        p: 8,
+        f: |on| {
+            3.0 * b(on[1] && on[3])
+                + 2.0 * b(on[0] && on[2] && on[4])
+                + b(on[5])
+                + 0.1 * b(on[6] && on[7])
+        },
+    };
 
     #[test]
     fn pure_effects_are_the_mixed_differences() {
@@ -781,14 +780,14 @@ mod tests {
             vec![6, 7],
             vec![5, 6],
         ];
-        let d = pure_effects(&PairAndTriple, &row, &sets).unwrap();
+        let d = pure_effects(&PAIR_AND_TRIPLE, &row, &sets).unwrap();
         // {1,3}: 3; {1,3,5}: the third field adds nothing, 0; {0,2,4}: 2; {0,2} with f4 on: 2;
         // {6,7}: 0.1; {5,6}: 0.
         let want = [3.0, 0.0, 2.0, 2.0, 0.1, 0.0];
         for (got, want) in d.iter().zip(want) {
             assert!((got - want).abs() < 1e-6, "{d:?}");
         }
-        assert!(pure_effects(&PairAndTriple, &row, &[vec![1, 9]]).is_err());
+        assert!(pure_effects(&PAIR_AND_TRIPLE, &row, &[vec![1, 9]]).is_err());
     }
 
     #[test]
@@ -809,7 +808,7 @@ mod tests {
         };
         // NID-like: the pair inside a spurious triple, the real triple's pairs, a weak pair.
         let got = apply_cutoff(
-            &PairAndTriple,
+            &PAIR_AND_TRIPLE,
             &row,
             &ranked(&[
                 &[1, 3, 5],
@@ -827,7 +826,7 @@ mod tests {
         assert!((got[0].strength - 3.0).abs() < 1e-6 && (got[1].strength - 2.0).abs() < 1e-6);
         // Pairwise candidates (ArchDetect, GradientNID): overlapping pairs merge into the triple.
         let got = apply_cutoff(
-            &PairAndTriple,
+            &PAIR_AND_TRIPLE,
             &row,
             &ranked(&[&[1, 3], &[0, 2], &[2, 4], &[0, 4], &[6, 7]]),
             &cutoff,
@@ -836,7 +835,7 @@ mod tests {
         assert_eq!(sets(got), vec![vec![1, 3], vec![0, 2, 4]]);
         // At max order 2 nothing merges and the triple's pairs stay.
         let got = apply_cutoff(
-            &PairAndTriple,
+            &PAIR_AND_TRIPLE,
             &row,
             &ranked(&[&[1, 3], &[0, 2], &[2, 4]]),
             &LocalCutoff {
@@ -848,16 +847,10 @@ mod tests {
         assert_eq!(sets(got), vec![vec![1, 3], vec![0, 2], vec![2, 4]]);
         // Through explain_instance with NID.
         let params = LocalParams {
-            num_perturbations: 1200,
-            surrogate: MlpParams {
-                hidden: vec![32, 16],
-                max_epochs: 40,
-                ..MlpParams::default()
-            },
             cutoff: Some(cutoff),
-            ..LocalParams::default()
+            ..small_params()
         };
-        let a = explain_instance(&PairAndTriple, &row, 3, &params, 5).unwrap();
+        let a = explain_instance(&PAIR_AND_TRIPLE, &row, 3, &params, 5).unwrap();
         assert_eq!(
             a.interactions
                 .iter()
