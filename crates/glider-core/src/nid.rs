@@ -700,7 +700,7 @@ pub fn is_subset(a: &[usize], b: &[usize]) -> bool {
 }
 
 /// True when sorted, distinct `a` is a strict subset of sorted, distinct `b`.
-pub(crate) fn is_strict_subset(a: &[usize], b: &[usize]) -> bool {
+pub fn is_strict_subset(a: &[usize], b: &[usize]) -> bool {
     if a.len() >= b.len() {
         return false;
     }

@@ -206,18 +206,20 @@ pub fn apply_cutoff(
         .take(cutoff.candidates)
         .collect();
     fresh.dedup();
-    loop {
-        if fresh.is_empty() {
-            break;
-        }
-        let effects = pure_effects(black_box, row, &fresh)?;
-        scored.extend(fresh.drain(..).zip(effects.into_iter().map(f64::abs)));
+    // The scored sets reaching `share` × the strongest |δ| (none when every δ is 0).
+    let kept_of = |scored: &[(Vec<usize>, f64)]| -> Vec<(Vec<usize>, f64)> {
         let top = scored.iter().map(|s| s.1).fold(0.0, f64::max);
-        let kept: Vec<&Vec<usize>> = scored
+        scored
             .iter()
             .filter(|s| top > 0.0 && s.1 >= cutoff.share * top)
-            .map(|s| &s.0)
-            .collect();
+            .cloned()
+            .collect()
+    };
+    while !fresh.is_empty() {
+        let effects = pure_effects(black_box, row, &fresh)?;
+        scored.extend(fresh.drain(..).zip(effects.into_iter().map(f64::abs)));
+        let kept = kept_of(&scored);
+        let kept: Vec<&Vec<usize>> = kept.iter().map(|s| &s.0).collect();
         for (i, a) in kept.iter().enumerate() {
             for b in &kept[i + 1..] {
                 if !a.iter().any(|f| b.contains(f)) {
@@ -232,17 +234,12 @@ pub fn apply_cutoff(
             }
         }
     }
-    let top = scored.iter().map(|s| s.1).fold(0.0, f64::max);
-    let kept: Vec<&(Vec<usize>, f64)> = scored
-        .iter()
-        .filter(|s| top > 0.0 && s.1 >= cutoff.share * top)
-        .collect();
+    let kept = kept_of(&scored);
     let mut out: Vec<RankedInteraction> = kept
         .iter()
         .filter(|s| {
             !kept.iter().any(|u| {
-                s.0.len() < u.0.len()
-                    && glider_core::nid::is_subset(&s.0, &u.0)
+                glider_core::nid::is_strict_subset(&s.0, &u.0)
                     && u.1 >= cutoff.hierarchy_ratio * s.1
             })
         })
