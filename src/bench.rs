@@ -826,6 +826,7 @@ pub fn antehoc(
             &glider_data::EncoderOptions {
                 min_count: 0,
                 hash_buckets: 0,
+                numeric: glider_data::NumericOptions::default(),
             },
         )?;
         let f = data.num_fields();

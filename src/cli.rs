@@ -710,6 +710,52 @@ pub struct DataArgs {
     /// vocabulary (bounded memory for fields with millions of values; 0 = off).
     #[arg(long, default_value_t = 0)]
     hash_buckets: usize,
+    /// How numeric fields enter the models: `auto` cuts each into bins chosen from the
+    /// training rows (one embedding per value for a field with at most --numeric-values
+    /// distinct values, else up to --numeric-bins bins of about equal row counts); `scalar`
+    /// scales one embedding per field by the standardised value (the CTR papers' input).
+    #[arg(long, value_enum, default_value_t = NumericArg::Auto)]
+    numeric: NumericArg,
+    /// Binned numeric fields: the most bins a field with many values is cut into.
+    #[arg(long, default_value_t = glider_data::NumericOptions::DEFAULT_BINS)]
+    numeric_bins: usize,
+    /// Binned numeric fields: a field with at most this many distinct training values gets
+    /// one embedding per value (values seen at most --min-count times join their nearest
+    /// neighbour's).
+    #[arg(long, default_value_t = glider_data::NumericOptions::DEFAULT_MAX_VALUES)]
+    numeric_values: usize,
+}
+
+/// `--numeric`: how numeric fields are encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NumericArg {
+    /// Bins chosen from the training rows.
+    Auto,
+    /// One embedding scaled by the standardised value.
+    Scalar,
+}
+
+impl DataArgs {
+    /// The encoder settings these flags give, checked by the library (a bad value is a
+    /// usage error, exit 2).
+    fn encoder_options(&self) -> Result<EncoderOptions> {
+        let options = EncoderOptions {
+            min_count: self.min_count,
+            hash_buckets: self.hash_buckets,
+            numeric: glider_data::NumericOptions {
+                mode: match self.numeric {
+                    NumericArg::Auto => glider_data::NumericMode::Auto,
+                    NumericArg::Scalar => glider_data::NumericMode::Scalar,
+                },
+                max_values: self.numeric_values,
+                bins: self.numeric_bins,
+            },
+        };
+        if let Err(e) = options.numeric.check() {
+            usage!("{e}");
+        }
+        Ok(options)
+    }
 }
 
 /// Settings of the recommender. Unset sizes and optimiser settings take the architecture's
@@ -1525,10 +1571,7 @@ fn config(
         model: source_kind,
         ctr: model.params(source_kind)?,
         targets,
-        encoder: EncoderOptions {
-            min_count: data.min_count,
-            hash_buckets: data.hash_buckets,
-        },
+        encoder: data.encoder_options()?,
         glider: glider_params(glider, seed)?,
         cross: CrossOptions {
             dense_bins: glider.bins,
@@ -1691,6 +1734,9 @@ fn demo(args: DemoArgs, quiet: bool) -> Result<()> {
         delimiter: ",".into(),
         min_count: 10,
         hash_buckets: 0,
+        numeric: NumericArg::Auto,
+        numeric_bins: glider_data::NumericOptions::DEFAULT_BINS,
+        numeric_values: glider_data::NumericOptions::DEFAULT_MAX_VALUES,
     };
     let model = ModelArgs::parse_defaults();
     let glider = GliderArgs::parse_defaults();
@@ -1923,7 +1969,66 @@ fn bench_local(args: LocalBenchArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+/// Rejects the schema flags a fixed-layout format does not read: Criteo and Avazu files have
+/// their own columns (label first, then fields of known kinds), a libFM file has no named
+/// columns at all. Only `--ignore` applies to Criteo and Avazu.
+fn check_format_flags(args: &DataArgs) -> Result<()> {
+    let name = match args.format {
+        Format::Criteo => "criteo",
+        Format::Avazu => "avazu",
+        Format::Libfm => "libfm",
+        Format::Csv | Format::Parquet => return Ok(()),
+    };
+    let mut given: Vec<&str> = Vec::new();
+    if !args.categorical.is_empty() {
+        given.push("--categorical");
+    }
+    if !args.dense.is_empty() {
+        given.push("--dense");
+    }
+    if args.label != "label" {
+        given.push("--label");
+    }
+    if args.positive.is_some() {
+        given.push("--positive");
+    }
+    if args.missing.is_some() {
+        given.push("--missing");
+    }
+    if args.delimiter != "," {
+        given.push("--delimiter");
+    }
+    if args.format == Format::Libfm && !args.ignore.is_empty() {
+        given.push("--ignore");
+    }
+    if given.is_empty() {
+        return Ok(());
+    }
+    let why = match args.format {
+        Format::Criteo => {
+            "its layout is fixed: the label, then dense I1..I13 (log²-transformed counts, \
+             which --numeric auto gives one embedding per value) and categorical C1..C26, \
+             tab separated, empty = missing; use --format csv with your own schema flags to \
+             read the file another way"
+        }
+        Format::Avazu => {
+            "its layout is fixed: the `click` label and every other column categorical, comma \
+             separated; use --format csv with your own schema flags to read it another way"
+        }
+        _ => {
+            "libFM tokens are `index:value` one-hot features with the label first; fields \
+             come from their position (--field-names) or --featindex"
+        }
+    };
+    usage!(
+        "{} {} not apply to --format {name}: {why}",
+        given.join(", "),
+        if given.len() == 1 { "does" } else { "do" }
+    );
+}
+
 fn reading(args: &DataArgs) -> Result<crate::model_dir::Reading> {
+    check_format_flags(args)?;
     if args.data == embedded::ADULT_NAME {
         return Ok(crate::model_dir::Reading {
             format: "csv".into(),
@@ -1986,6 +2091,7 @@ fn train_streamed(args: TrainArgs, quiet: bool) -> Result<()> {
     if args.data.format != Format::Criteo {
         usage!("--stream reads Criteo-format files (--format criteo)");
     }
+    check_format_flags(&args.data)?;
     if args.chunk_rows == 0 {
         usage!("--chunk-rows must be at least 1");
     }
@@ -1994,10 +2100,7 @@ fn train_streamed(args: TrainArgs, quiet: bool) -> Result<()> {
     }
     let kind = args.model.single()?;
     let params = args.model.params(kind)?;
-    let options = EncoderOptions {
-        min_count: args.data.min_count,
-        hash_buckets: args.data.hash_buckets,
-    };
+    let options = args.data.encoder_options()?;
     let bars = Bars::new(quiet);
     let path = PathBuf::from(&args.data.data);
     let out = crate::stream::train(
@@ -2011,7 +2114,7 @@ fn train_streamed(args: TrainArgs, quiet: bool) -> Result<()> {
         &bars,
     )?;
     let card = crate::model_dir::ModelCard {
-        glider_model: 1,
+        glider_model: crate::model_dir::MODEL_FORMAT,
         model: kind,
         params,
         encodings: out.encodings.clone(),
@@ -2050,6 +2153,11 @@ fn train_streamed(args: TrainArgs, quiet: bool) -> Result<()> {
         out.seconds,
         args.out.display()
     );
+    if let Some(w) =
+        glider_nn::ctr::epoch_cap_warning(kind.name(), metrics.best_epoch, card.params.max_epochs)
+    {
+        say!("{w}");
+    }
     Ok(())
 }
 
@@ -2081,7 +2189,7 @@ fn train(args: TrainArgs, quiet: bool) -> Result<()> {
         reading.schema.dense = names_of(glider_data::FieldKind::Dense);
     }
     let card = crate::model_dir::ModelCard {
-        glider_model: 1,
+        glider_model: crate::model_dir::MODEL_FORMAT,
         model: config.model,
         params: config.ctr.clone(),
         encodings: encoder.to_encodings(&data)?,
@@ -2477,10 +2585,7 @@ fn bench_models(args: ModelsBenchArgs, quiet: bool) -> Result<()> {
     }
     let kinds = args.model.kinds()?;
     let (data, split) = load(&args.data, args.seed)?;
-    let encoder_options = EncoderOptions {
-        min_count: args.data.min_count,
-        hash_buckets: args.data.hash_buckets,
-    };
+    let encoder_options = args.data.encoder_options()?;
     #[derive(serde::Serialize)]
     struct Out<'a> {
         data: &'a str,

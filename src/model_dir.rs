@@ -144,10 +144,15 @@ fn first_line(path: &Path) -> Vec<u8> {
     line
 }
 
+/// The format version `glider train` writes into model.json: 1 = every numeric field scalar;
+/// 2 = numeric fields may be binned (`{"kind": "binned", "edges", "missing"}` encodings).
+/// Files of format 1 still load (their numeric fields are scalar).
+pub const MODEL_FORMAT: u32 = 2;
+
 /// `model.json`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ModelCard {
-    /// Format version.
+    /// Format version ([`MODEL_FORMAT`] when written by this glider).
     pub glider_model: u32,
     /// Architecture.
     pub model: ModelKind,
@@ -214,8 +219,17 @@ pub fn read_card(dir: &Path) -> Result<ModelCard> {
             card_path.display()
         )
     })?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a glider model card", card_path.display()))
+    let card: ModelCard = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a glider model card", card_path.display()))?;
+    if card.glider_model > MODEL_FORMAT {
+        bail!(
+            "{}: model format {} is newer than this glider reads (up to {MODEL_FORMAT}); \
+             upgrade glider",
+            card_path.display(),
+            card.glider_model
+        );
+    }
+    Ok(card)
 }
 
 /// Loads `dir` and reads `data_path` for it.
@@ -274,9 +288,16 @@ pub fn train(
         seconds,
     };
     save(out, model.as_ref(), &card, &metrics)?;
+    let cap = ctr::epoch_cap_warning(
+        card.model.name(),
+        metrics.best_epoch,
+        card.params.max_epochs,
+    )
+    .map(|w| format!("\n{w}"))
+    .unwrap_or_default();
     Ok(format!(
         "{} on {}: validation AUC {:.4} logloss {:.4}; test AUC {:.4} logloss {:.4} \
-         (best epoch {} of {}, {:.1}s)\nWrote {}/model.safetensors, model.json, metrics.json",
+         (best epoch {} of {}, {:.1}s)\nWrote {}/model.safetensors, model.json, metrics.json{cap}",
         card.model.name(),
         card.trained_on,
         metrics.validation.auc,

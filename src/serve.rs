@@ -55,7 +55,7 @@ fn empty_data(encodings: &[FieldEncoding]) -> Dataset {
     let mut fields = Vec::with_capacity(encodings.len());
     let mut columns = Vec::with_capacity(encodings.len());
     for e in encodings {
-        let dense = matches!(e, FieldEncoding::Dense { .. });
+        let dense = e.is_numeric();
         fields.push(Field {
             name: e.name().to_string(),
             kind: if dense {
@@ -155,7 +155,7 @@ impl Served {
             .map(|e| {
                 json!({
                     "name": e.name(),
-                    "datatype": if matches!(e, FieldEncoding::Dense { .. }) { "FP32" } else { "BYTES" },
+                    "datatype": if e.is_numeric() { "FP32" } else { "BYTES" },
                     "shape": [-1, 1],
                 })
             })

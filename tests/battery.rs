@@ -95,6 +95,7 @@ fn encoder(data: &Dataset) -> InputEncoder {
         &EncoderOptions {
             min_count: 0,
             hash_buckets: 0,
+            numeric: glider_data::NumericOptions::default(),
         },
     )
     .expect("encoder")
@@ -553,9 +554,11 @@ fn check_adapter(name: &str, bb: &dyn BlackBox, rows: &[FieldValue]) {
         bb.logits(&rows[..f + 1]).is_err(),
         "{name}: ragged input accepted"
     );
-    // A switched-off field (the missing value) is a valid input.
+    // A missing value and a switched-off field are valid inputs.
     let mut off = rows[..f].to_vec();
     off[0] = off[0].missing();
+    assert_eq!(bb.logits(&off).unwrap().len(), 1, "{name}");
+    off[0] = FieldValue::Off;
     assert_eq!(bb.logits(&off).unwrap().len(), 1, "{name}");
 }
 

@@ -70,22 +70,43 @@ impl Column {
     }
 }
 
-/// One cell as a black box receives it: a raw categorical code (0 = missing) or a transformed
-/// dense value (`NaN` = missing). [`FieldValue::missing`] is how a field is switched off.
+/// One cell as a black box receives it: a raw categorical code (0 = missing), a transformed
+/// dense value (`NaN` = missing), or [`FieldValue::Off`], a field switched off by GLIDER's
+/// perturbation (spec 3.1).
+///
+/// "Missing" and "switched off" are distinct: a missing value is data (a binned numeric field
+/// learns an embedding for it when training rows have it, since missingness may carry signal),
+/// while a switched-off field is the model's neutral input, an untrained zero embedding. A
+/// black box that has no such distinction (an ONNX or HTTP model under a mapping) sends the
+/// mapping's off value for both.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum FieldValue {
     /// Raw categorical code into the column's dictionary; 0 = missing.
     Categorical(u32),
     /// Transformed dense value; `NaN` = missing.
     Dense(f32),
+    /// The field switched off (GLIDER's perturbation, spec 3.1): a zero embedding for
+    /// glider's models, the mapping's off value for mapped black boxes.
+    Off,
 }
 
 impl FieldValue {
-    /// The "missing" value of the same kind: how GLIDER switches a field off (spec 3.1).
+    /// The "missing" value of the same kind ([`FieldValue::Off`] stays off).
     pub fn missing(self) -> FieldValue {
         match self {
             FieldValue::Categorical(_) => FieldValue::Categorical(0),
             FieldValue::Dense(_) => FieldValue::Dense(f32::NAN),
+            FieldValue::Off => FieldValue::Off,
+        }
+    }
+
+    /// True for a missing value of either kind and for a switched-off field: the cases a
+    /// black box without a missing/off distinction sends as its off value.
+    pub fn is_missing_or_off(self) -> bool {
+        match self {
+            FieldValue::Categorical(code) => code == 0,
+            FieldValue::Dense(v) => v.is_nan(),
+            FieldValue::Off => true,
         }
     }
 }
@@ -294,6 +315,12 @@ mod tests {
             FieldValue::Dense(v) => assert!(v.is_nan()),
             _ => panic!("kind changed"),
         }
+        assert_eq!(FieldValue::Off.missing(), FieldValue::Off);
+        assert!(FieldValue::Off.is_missing_or_off());
+        assert!(FieldValue::Dense(f32::NAN).is_missing_or_off());
+        assert!(FieldValue::Categorical(0).is_missing_or_off());
+        assert!(!FieldValue::Categorical(3).is_missing_or_off());
+        assert!(!FieldValue::Dense(0.0).is_missing_or_off());
     }
 
     #[test]

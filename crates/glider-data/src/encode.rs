@@ -9,8 +9,20 @@
 //! - Hashed categorical field (when [`EncoderOptions::hash_buckets`] N > 0): local id
 //!   `2 + fnv1a_64(value) % N` (see [`hash_local_id`]), no vocabulary and no min-count; 0 is
 //!   still missing, 1 (rare) is only used for a raw code the field's dictionary does not have.
-//! - Dense field: one row per field, scale = the standardised value `(v - mean) / std` with the
-//!   training split's mean and std; missing (`NaN`) becomes 0, i.e. the mean (spec 3.1).
+//! - Numeric field, binned (the default, [`NumericMode::Auto`]): the field is cut into bins
+//!   chosen from the training rows, each bin an embedding row with scale 1 (see
+//!   [`numeric_edges`]): a field with at most [`NumericOptions::max_values`] distinct values
+//!   gets one bin per value seen more than `min_count` times, a field with more gets up to
+//!   [`NumericOptions::bins`] bins of about equal row counts, a value holding many rows (a
+//!   mass of zeros) getting a bin of its own. Bin edges lie halfway between neighbouring kept
+//!   values, so a value unseen in training lands in the bin of its nearest kept value. Local id
+//!   0 is "missing": a trained row (scale 1) when the training rows had more than `min_count`
+//!   missing values, else scale 0 like a switched-off field.
+//! - Numeric field, scalar ([`NumericMode::Scalar`], and every model saved before format 3):
+//!   one row per field, scale = the standardised value `(v - mean) / std` with the training
+//!   split's mean and std; missing (`NaN`) becomes 0, i.e. the mean (spec 3.1).
+//! - A switched-off field ([`FieldValue::Off`], GLIDER's perturbation) is scale 0 in every
+//!   encoding: a zero embedding, the neutral input (spec 3.1).
 
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +41,10 @@ pub struct EncoderOptions {
     /// categorical fields. 0 (the default, also when absent from a saved file) = vocabularies.
     #[serde(default)]
     pub hash_buckets: usize,
+    /// How numeric (dense) fields are encoded. Absent from a file written before binning
+    /// existed: the scalar encoding those files meant.
+    #[serde(default = "NumericOptions::scalar")]
+    pub numeric: NumericOptions,
 }
 
 impl Default for EncoderOptions {
@@ -36,8 +52,164 @@ impl Default for EncoderOptions {
         EncoderOptions {
             min_count: 10,
             hash_buckets: 0,
+            numeric: NumericOptions::default(),
         }
     }
+}
+
+/// How a numeric field enters the models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NumericMode {
+    /// Binned from the training rows: one embedding per value for a field with few values,
+    /// about equal-count bins for a field with many (see [`numeric_edges`]).
+    Auto,
+    /// One embedding per field scaled by the standardised value (a straight line in the
+    /// value; the CTR literature's "feature value" input).
+    Scalar,
+}
+
+/// Settings of the numeric encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NumericOptions {
+    /// Binned or scalar.
+    pub mode: NumericMode,
+    /// A field with at most this many distinct training values gets one bin per value (seen
+    /// more than `min_count` times); above it, quantile bins.
+    pub max_values: usize,
+    /// The number of quantile bins of a field with many values (at most; a bin holds more
+    /// than `min_count` rows).
+    pub bins: usize,
+}
+
+impl NumericOptions {
+    /// Default number of distinct values up to which a numeric field gets one bin per value.
+    pub const DEFAULT_MAX_VALUES: usize = 300;
+    /// Default number of quantile bins for a numeric field with many values.
+    pub const DEFAULT_BINS: usize = 100;
+
+    /// The scalar encoding (every model saved before binning existed).
+    pub fn scalar() -> NumericOptions {
+        NumericOptions {
+            mode: NumericMode::Scalar,
+            ..NumericOptions::default()
+        }
+    }
+
+    /// Checks the settings.
+    ///
+    /// # Errors
+    /// [`DataError::Schema`] when `bins` is 0 in the binned mode.
+    pub fn check(&self) -> Result<(), DataError> {
+        if self.mode == NumericMode::Auto && self.bins == 0 {
+            return Err(DataError::Schema(
+                "--numeric-bins must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Default for NumericOptions {
+    fn default() -> Self {
+        NumericOptions {
+            mode: NumericMode::Auto,
+            max_values: Self::DEFAULT_MAX_VALUES,
+            bins: Self::DEFAULT_BINS,
+        }
+    }
+}
+
+/// The bin edges of a numeric field, from its distinct training values.
+///
+/// `distinct` is every distinct finite training value with its row count, in increasing order
+/// of value. The bins are the intervals between consecutive edges: value `v` falls in bin
+/// `edges.partition_point(|&e| e < v)`, so the result has one bin more than edges.
+///
+/// - At most `options.max_values` distinct values: one bin per value seen more than
+///   `min_count` times (the categorical min-count rule); a rarer value joins the bin of its
+///   nearest kept neighbour. With no value kept, one bin.
+/// - More: walking the values in order, a bin closes once it holds at least
+///   `max(rest / bins_left, min_count + 1)` rows, where `rest` is the rows not yet in a bin;
+///   a value never splits across bins, so a value holding many rows (capital-gain's 92% of
+///   zeros) becomes one bin and the rest are still cut into many. A last bin smaller than
+///   `min_count + 1` rows joins the one before.
+///
+/// Each edge lies halfway (computed in f64) between the last value of one bin and the first
+/// of the next: a value unseen in training lands in the bin of its nearest neighbour.
+pub fn numeric_edges(
+    distinct: &[(f32, u64)],
+    min_count: usize,
+    options: &NumericOptions,
+) -> Vec<f64> {
+    let mid = |a: f32, b: f32| f64::from(a) + (f64::from(b) - f64::from(a)) / 2.0;
+    let floor = min_count as u64 + 1;
+    if distinct.len() <= options.max_values {
+        let kept: Vec<f32> = distinct
+            .iter()
+            .filter(|(_, c)| *c >= floor)
+            .map(|(v, _)| *v)
+            .collect();
+        return kept.windows(2).map(|w| mid(w[0], w[1])).collect();
+    }
+    let mut rest: u64 = distinct.iter().map(|(_, c)| c).sum();
+    let mut bins_left = options.bins.max(1) as u64;
+    let mut edges = Vec::new();
+    let mut acc = 0u64;
+    for (i, &(v, c)) in distinct.iter().enumerate() {
+        acc += c;
+        let target = (rest / bins_left).max(floor);
+        if acc >= target && bins_left > 1 && i + 1 < distinct.len() {
+            edges.push(mid(v, distinct[i + 1].0));
+            rest -= acc;
+            bins_left -= 1;
+            acc = 0;
+        }
+    }
+    if acc > 0 && acc < floor {
+        edges.pop();
+    }
+    edges
+}
+
+/// The distinct finite values of `values` at `rows` with their counts, in increasing order,
+/// and the number of missing (NaN) values among them.
+fn distinct_counts(values: &[f32], rows: &[usize]) -> (Vec<(f32, u64)>, u64) {
+    let mut finite: Vec<f32> = Vec::with_capacity(rows.len());
+    let mut missing = 0u64;
+    for &r in rows {
+        let v = values[r];
+        if v.is_nan() {
+            missing += 1;
+        } else {
+            finite.push(v);
+        }
+    }
+    finite.sort_unstable_by(f32::total_cmp);
+    let mut out: Vec<(f32, u64)> = Vec::new();
+    for v in finite {
+        match out.last_mut() {
+            Some((last, c)) if *last == v => *c += 1,
+            _ => out.push((v, 1)),
+        }
+    }
+    (out, missing)
+}
+
+/// The local id of numeric value `v` in a binned field: 0 when missing, else `1 +` its bin.
+fn binned_local_id(edges: &[f64], v: f32) -> u32 {
+    if v.is_nan() {
+        0
+    } else {
+        let x = f64::from(v);
+        1 + edges.partition_point(|&e| e < x) as u32
+    }
+}
+
+/// The embedding rows of a binned field with `edges`: missing + one per bin.
+fn binned_size(edges: &[f64]) -> Result<u32, DataError> {
+    u32::try_from(edges.len() + 2)
+        .map_err(|_| DataError::Schema("a numeric field has too many bins".into()))
 }
 
 /// The 64-bit FNV-1a hash of `bytes`: start from the offset basis `0xcbf29ce484222325`, then
@@ -115,7 +287,17 @@ pub enum FieldEncoder {
         #[serde(default)]
         hash_buckets: u32,
     },
-    /// A dense field with one embedding row.
+    /// A numeric field cut into bins (see [`numeric_edges`]): local id 0 = missing, `1 + k` =
+    /// bin `k`.
+    Binned {
+        /// Global embedding row of local id 0 (missing).
+        offset: u32,
+        /// The bin edges (one fewer than bins).
+        edges: Vec<f64>,
+        /// True when the missing row is trained (scale 1); else missing is scale 0.
+        missing: bool,
+    },
+    /// A dense field with one embedding row, scaled by the standardised value.
     Dense {
         /// Global embedding row of the field.
         row: u32,
@@ -211,6 +393,18 @@ impl InputEncoder {
                     });
                     next_row += size;
                 }
+                Column::Dense { values } if options.numeric.mode == NumericMode::Auto => {
+                    options.numeric.check()?;
+                    let (distinct, missing) = distinct_counts(values, train_rows);
+                    let edges = numeric_edges(&distinct, options.min_count, &options.numeric);
+                    let size = binned_size(&edges)?;
+                    fields.push(FieldEncoder::Binned {
+                        offset: next_row,
+                        edges,
+                        missing: missing > options.min_count as u64,
+                    });
+                    next_row = grow(next_row, size)?;
+                }
                 Column::Dense { values } => {
                     let (mut n, mut sum, mut sum2) = (0usize, 0f64, 0f64);
                     for &r in train_rows {
@@ -248,27 +442,47 @@ impl InputEncoder {
         self.fields.len()
     }
 
-    /// Embedding rows that must stay zero: every categorical field's missing row.
+    /// Embedding rows that must stay zero: every categorical field's missing row, and a
+    /// binned field's missing row when missing is not trained.
     pub fn zero_rows(&self) -> Vec<usize> {
         self.fields
             .iter()
             .filter_map(|f| match f {
                 FieldEncoder::Categorical { offset, .. } => Some(*offset as usize),
-                FieldEncoder::Dense { .. } => None,
+                FieldEncoder::Binned {
+                    offset,
+                    missing: false,
+                    ..
+                } => Some(*offset as usize),
+                FieldEncoder::Binned { .. } | FieldEncoder::Dense { .. } => None,
             })
             .collect()
     }
 
     /// Encodes one field value into (embedding row, scale).
     ///
-    /// A kind mismatch (a dense value for a categorical field) is encoded as missing.
+    /// [`FieldValue::Off`] is scale 0 (a zero embedding) in every encoding. A kind mismatch
+    /// (a dense value for a categorical field) is encoded as scale 0 too.
     pub fn encode_value(&self, field: usize, value: FieldValue) -> (u32, f32) {
         match (&self.fields[field], value) {
             (FieldEncoder::Categorical { offset, map, .. }, FieldValue::Categorical(code)) => {
                 let local = map.get(code as usize).copied().unwrap_or(1);
                 (offset + local, if local == 0 { 0.0 } else { 1.0 })
             }
-            (FieldEncoder::Categorical { offset, .. }, FieldValue::Dense(_)) => (*offset, 0.0),
+            (FieldEncoder::Categorical { offset, .. }, _) => (*offset, 0.0),
+            (
+                FieldEncoder::Binned {
+                    offset,
+                    edges,
+                    missing,
+                },
+                FieldValue::Dense(v),
+            ) => {
+                let local = binned_local_id(edges, v);
+                let on = local > 0 || *missing;
+                (offset + local, if on { 1.0 } else { 0.0 })
+            }
+            (FieldEncoder::Binned { offset, .. }, _) => (*offset, 0.0),
             (FieldEncoder::Dense { row, mean, std }, FieldValue::Dense(v)) => {
                 if v.is_finite() {
                     (*row, (v - mean) / std)
@@ -276,7 +490,7 @@ impl InputEncoder {
                     (*row, 0.0)
                 }
             }
-            (FieldEncoder::Dense { row, .. }, FieldValue::Categorical(_)) => (*row, 0.0),
+            (FieldEncoder::Dense { row, .. }, _) => (*row, 0.0),
         }
     }
 
@@ -330,7 +544,17 @@ pub enum FieldEncoding {
         /// Number of hash buckets N (the field has N + 2 embedding rows).
         buckets: usize,
     },
-    /// A dense field, standardised with the training mean and std.
+    /// A numeric field cut into bins (see [`numeric_edges`]): local id 0 = missing, `1 + k`
+    /// = bin `k`, where value `v` is in bin `edges.partition_point(|&e| e < v)`.
+    Binned {
+        /// Field name.
+        name: String,
+        /// The bin edges, increasing.
+        edges: Vec<f64>,
+        /// True when missing has a trained embedding (scale 1); else scale 0.
+        missing: bool,
+    },
+    /// A dense field, standardised with the training mean and std (the scalar encoding).
     Dense {
         /// Field name.
         name: String,
@@ -347,8 +571,17 @@ impl FieldEncoding {
         match self {
             FieldEncoding::Categorical { name, .. }
             | FieldEncoding::Hashed { name, .. }
+            | FieldEncoding::Binned { name, .. }
             | FieldEncoding::Dense { name, .. } => name,
         }
+    }
+
+    /// True for a field fed by a numeric column (binned or scalar).
+    pub fn is_numeric(&self) -> bool {
+        matches!(
+            self,
+            FieldEncoding::Binned { .. } | FieldEncoding::Dense { .. }
+        )
     }
 }
 
@@ -391,6 +624,13 @@ impl InputEncoder {
                     Ok(FieldEncoding::Categorical {
                         name: field.name.clone(),
                         vocabulary,
+                    })
+                }
+                (FieldEncoder::Binned { edges, missing, .. }, Column::Dense { .. }) => {
+                    Ok(FieldEncoding::Binned {
+                        name: field.name.clone(),
+                        edges: edges.clone(),
+                        missing: *missing,
                     })
                 }
                 (FieldEncoder::Dense { mean, std, .. }, Column::Dense { .. }) => {
@@ -486,6 +726,21 @@ impl InputEncoder {
                     });
                     next_row = grow(next_row, size)?;
                 }
+                (FieldEncoding::Binned { edges, missing, .. }, Column::Dense { .. }) => {
+                    if edges.iter().any(|e| e.is_nan()) || edges.windows(2).any(|w| w[0] >= w[1]) {
+                        return Err(DataError::Schema(format!(
+                            "field \"{}\": its saved bin edges are not increasing numbers",
+                            enc.name()
+                        )));
+                    }
+                    let size = binned_size(edges)?;
+                    fields.push(FieldEncoder::Binned {
+                        offset: next_row,
+                        edges: edges.clone(),
+                        missing: *missing,
+                    });
+                    next_row = grow(next_row, size)?;
+                }
                 (FieldEncoding::Dense { mean, std, .. }, Column::Dense { .. }) => {
                     fields.push(FieldEncoder::Dense {
                         row: next_row,
@@ -500,10 +755,10 @@ impl InputEncoder {
                         data.source,
                         enc.name(),
                         column.kind(),
-                        match enc {
-                            FieldEncoding::Categorical { .. } | FieldEncoding::Hashed { .. } =>
-                                "categorical",
-                            FieldEncoding::Dense { .. } => "dense",
+                        if enc.is_numeric() {
+                            "dense"
+                        } else {
+                            "categorical"
                         }
                     )))
                 }
@@ -562,6 +817,7 @@ mod tests {
             &EncoderOptions {
                 min_count: 1,
                 hash_buckets: 0,
+                numeric: NumericOptions::scalar(),
             },
         )
         .unwrap();
@@ -602,6 +858,7 @@ mod tests {
             &EncoderOptions {
                 min_count: 1,
                 hash_buckets: 0,
+                numeric: NumericOptions::scalar(),
             },
         )
         .unwrap();
@@ -665,6 +922,7 @@ mod tests {
         let options = EncoderOptions {
             min_count: 100,
             hash_buckets: 10,
+            numeric: NumericOptions::scalar(),
         };
         let enc = InputEncoder::fit(&d, &[0, 1, 2, 3, 4, 5], &options).unwrap();
         // Two categorical fields of 10 + 2 rows, one dense row.
@@ -735,8 +993,10 @@ mod tests {
             options,
             EncoderOptions {
                 min_count: 5,
-                hash_buckets: 0
-            }
+                hash_buckets: 0,
+                numeric: NumericOptions::scalar(),
+            },
+            "an options file from before binning means the scalar encoding"
         );
         let enc: FieldEncoder =
             serde_json::from_str(r#"{"Categorical":{"offset":0,"map":[0,2],"size":3}}"#).unwrap();
@@ -750,8 +1010,207 @@ mod tests {
         let too_many = EncoderOptions {
             min_count: 0,
             hash_buckets: u32::MAX as usize,
+            numeric: NumericOptions::scalar(),
         };
         let err = InputEncoder::fit(&data(), &[0], &too_many).unwrap_err();
         assert!(err.to_string().contains("hash buckets"), "{err}");
+    }
+
+    /// A dataset of one dense column with the given values (label all 0).
+    fn dense_data(values: Vec<f32>) -> Dataset {
+        Dataset {
+            source: "t".into(),
+            label_classes: Vec::new(),
+            label_name: "y".into(),
+            fields: vec![Field {
+                name: "x".into(),
+                kind: FieldKind::Dense,
+            }],
+            labels: vec![0.0; values.len()],
+            columns: vec![Column::Dense { values }],
+        }
+    }
+
+    fn binned(enc: &InputEncoder) -> (&[f64], bool) {
+        match &enc.fields[0] {
+            FieldEncoder::Binned { edges, missing, .. } => (edges, *missing),
+            other => panic!("not binned: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ten_values_get_one_embedding_each_and_a_continuous_column_gets_bins() {
+        // 1,000 rows of 10 values 0..9 (100 each): 10 bins, edges halfway between values.
+        let d = dense_data((0..1000).map(|i| (i % 10) as f32).collect());
+        let all: Vec<usize> = (0..1000).collect();
+        let enc = InputEncoder::fit(&d, &all, &EncoderOptions::default()).unwrap();
+        let (edges, missing) = binned(&enc);
+        assert_eq!(edges, &[0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5]);
+        assert!(!missing);
+        assert_eq!(enc.table_rows, 11, "missing + 10 values");
+        // Value k → local id 1 + k, scale 1.
+        for k in 0..10 {
+            assert_eq!(
+                enc.encode_value(0, FieldValue::Dense(k as f32)),
+                (1 + k, 1.0)
+            );
+        }
+        // 10,000 distinct values (i / 7): 100 quantile bins of 100 rows each.
+        let d = dense_data((0..10_000).map(|i| i as f32 / 7.0).collect());
+        let all: Vec<usize> = (0..10_000).collect();
+        let enc = InputEncoder::fit(&d, &all, &EncoderOptions::default()).unwrap();
+        let (edges, _) = binned(&enc);
+        assert_eq!(edges.len(), 99);
+        // Bin 0 holds values 0/7..99/7, the first edge halfway between 99/7 and 100/7.
+        assert!((edges[0] - 99.5 / 7.0).abs() < 1e-4, "{}", edges[0]);
+        let counts = {
+            let b = enc.encode_rows(&d, &all);
+            let mut c = vec![0usize; enc.table_rows];
+            for r in b.rows {
+                c[r as usize] += 1;
+            }
+            c
+        };
+        assert_eq!(counts[0], 0);
+        assert!(counts[1..].iter().all(|&c| c == 100), "{counts:?}");
+        // The bin count is a setting.
+        let options = EncoderOptions {
+            numeric: NumericOptions {
+                bins: 8,
+                ..NumericOptions::default()
+            },
+            ..EncoderOptions::default()
+        };
+        let enc = InputEncoder::fit(&d, &all, &options).unwrap();
+        assert_eq!(binned(&enc).0.len(), 7);
+    }
+
+    #[test]
+    fn a_mass_of_zeros_still_leaves_several_bins_above_zero() {
+        // 10,000 rows: 9,000 zeros, then 1,000 distinct values 1..=1000 (capital-gain's shape).
+        let mut values = vec![0.0f32; 9000];
+        values.extend((1..=1000).map(|v| v as f32));
+        let d = dense_data(values);
+        let all: Vec<usize> = (0..10_000).collect();
+        let enc = InputEncoder::fit(&d, &all, &EncoderOptions::default()).unwrap();
+        let (edges, _) = binned(&enc);
+        // Zero is a bin of its own; the 1,000 other rows share the other 99 bins, about 10
+        // rows (more than min-count 10, so 11) each.
+        assert_eq!(edges[0], 0.5);
+        let above_zero = edges.len();
+        assert!(above_zero >= 50, "{above_zero} bins above zero: {edges:?}");
+        assert_eq!(enc.encode_value(0, FieldValue::Dense(0.0)).0, 1);
+        assert_eq!(enc.encode_value(0, FieldValue::Dense(1.0)).0, 2);
+        // Every bin above zero holds more than min-count rows.
+        let b = enc.encode_rows(&d, &all);
+        let mut c = vec![0usize; enc.table_rows];
+        for r in b.rows {
+            c[r as usize] += 1;
+        }
+        assert_eq!(c[1], 9000);
+        assert!(c[2..].iter().all(|&n| n > 10), "{c:?}");
+    }
+
+    #[test]
+    fn an_unseen_value_lands_in_its_nearest_bin() {
+        // Values 1, 2, 4, 8 (each 20 times) and 100 (once: below min-count 10, so not kept).
+        let mut values = Vec::new();
+        for v in [1.0f32, 2.0, 4.0, 8.0] {
+            values.extend(std::iter::repeat_n(v, 20));
+        }
+        values.push(100.0);
+        let d = dense_data(values);
+        let all: Vec<usize> = (0..81).collect();
+        let enc = InputEncoder::fit(&d, &all, &EncoderOptions::default()).unwrap();
+        assert_eq!(binned(&enc).0, &[1.5, 3.0, 6.0]);
+        let id = |v: f32| enc.encode_value(0, FieldValue::Dense(v)).0;
+        assert_eq!(id(1.0), 1);
+        assert_eq!(id(2.9), 2, "2.9 is nearest 2");
+        assert_eq!(id(3.1), 3, "3.1 is nearest 4");
+        assert_eq!(id(-50.0), 1, "below every value: the lowest bin");
+        assert_eq!(id(7.0), 4);
+        assert_eq!(
+            id(100.0),
+            4,
+            "the rare value joined its nearest kept neighbour, 8"
+        );
+        assert_eq!(id(1e9), 4);
+    }
+
+    #[test]
+    fn switched_off_is_the_neutral_row_and_distinct_from_missing() {
+        // 30 missing rows (more than min-count 10): missing gets a trained row.
+        let mut values: Vec<f32> = (0..100).map(|i| (i % 5) as f32).collect();
+        values.extend(std::iter::repeat_n(f32::NAN, 30));
+        let d = dense_data(values);
+        let all: Vec<usize> = (0..130).collect();
+        let enc = InputEncoder::fit(&d, &all, &EncoderOptions::default()).unwrap();
+        assert!(binned(&enc).1);
+        assert_eq!(enc.encode_value(0, FieldValue::Dense(f32::NAN)), (0, 1.0));
+        assert_eq!(enc.encode_value(0, FieldValue::Off), (0, 0.0));
+        assert!(enc.zero_rows().is_empty(), "the missing row is trained");
+        // 3 missing rows (at most min-count): missing is scale 0, like off.
+        let mut values: Vec<f32> = (0..100).map(|i| (i % 5) as f32).collect();
+        values.extend(std::iter::repeat_n(f32::NAN, 3));
+        let d = dense_data(values);
+        let all: Vec<usize> = (0..103).collect();
+        let enc = InputEncoder::fit(&d, &all, &EncoderOptions::default()).unwrap();
+        assert!(!binned(&enc).1);
+        assert_eq!(enc.encode_value(0, FieldValue::Dense(f32::NAN)), (0, 0.0));
+        assert_eq!(enc.zero_rows(), vec![0]);
+        // Off is scale 0 in the other encodings too.
+        let d = data();
+        let scalar = EncoderOptions {
+            min_count: 1,
+            hash_buckets: 0,
+            numeric: NumericOptions::scalar(),
+        };
+        let enc = InputEncoder::fit(&d, &[0, 1, 2, 3, 4], &scalar).unwrap();
+        assert_eq!(enc.encode_value(0, FieldValue::Off), (0, 0.0));
+        assert_eq!(enc.encode_value(1, FieldValue::Off), (4, 0.0));
+    }
+
+    #[test]
+    fn binned_encodings_round_trip_and_old_scalar_cards_still_load() {
+        let mut values: Vec<f32> = (0..2000).map(|i| ((i * 37) % 1000) as f32 * 0.5).collect();
+        values.extend(std::iter::repeat_n(f32::NAN, 20));
+        let d = dense_data(values);
+        let all: Vec<usize> = (0..2020).collect();
+        let enc = InputEncoder::fit(&d, &all, &EncoderOptions::default()).unwrap();
+        let saved = enc.to_encodings(&d).unwrap();
+        assert!(matches!(
+            &saved[0],
+            FieldEncoding::Binned { missing: true, .. }
+        ));
+        let json = serde_json::to_string(&saved).unwrap();
+        assert!(json.contains(r#""kind":"binned""#), "{json}");
+        let back: Vec<FieldEncoding> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, saved, "edges survive JSON exactly");
+        let (rebuilt, _) = InputEncoder::from_encodings(&back, &d).unwrap();
+        assert_eq!(rebuilt, enc);
+        assert_eq!(rebuilt.encode_rows(&d, &all), enc.encode_rows(&d, &all));
+        // A model card of format 1 has {"kind": "dense", "mean", "std"}: scalar.
+        let old: Vec<FieldEncoding> =
+            serde_json::from_str(r#"[{"kind":"dense","name":"x","mean":2.0,"std":4.0}]"#).unwrap();
+        let (old_enc, _) = InputEncoder::from_encodings(&old, &d).unwrap();
+        assert_eq!(old_enc.encode_value(0, FieldValue::Dense(10.0)), (0, 2.0));
+        // Saved edges that are not increasing are refused, naming the field.
+        let bad = vec![FieldEncoding::Binned {
+            name: "x".into(),
+            edges: vec![2.0, 1.0],
+            missing: false,
+        }];
+        let err = InputEncoder::from_encodings(&bad, &d).unwrap_err();
+        assert!(err.to_string().contains("field \"x\""), "{err}");
+        // Zero bins is a settings error.
+        let zero = EncoderOptions {
+            numeric: NumericOptions {
+                bins: 0,
+                ..NumericOptions::default()
+            },
+            ..EncoderOptions::default()
+        };
+        let err = InputEncoder::fit(&d, &all, &zero).unwrap_err();
+        assert!(err.to_string().contains("--numeric-bins"), "{err}");
     }
 }

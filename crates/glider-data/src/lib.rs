@@ -41,7 +41,8 @@ pub mod synth;
 pub use cross::{apply_crosses, fit_crosses, CrossOptions, CrossSpec};
 pub use dataset::{Column, Dataset, Field, FieldKind, FieldValue};
 pub use encode::{
-    fnv1a_64, hash_local_id, EncodedBatch, EncoderOptions, FieldEncoding, InputEncoder,
+    fnv1a_64, hash_local_id, numeric_edges, EncodedBatch, EncoderOptions, FieldEncoding,
+    InputEncoder, NumericMode, NumericOptions,
 };
 pub use error::DataError;
 pub use libfm::{read_libfm, LibfmFields};

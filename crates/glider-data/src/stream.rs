@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use crate::dataset::{Column, Dataset};
-use crate::encode::{EncoderOptions, FieldEncoding};
+use crate::encode::{numeric_edges, EncoderOptions, FieldEncoding, NumericMode};
 use crate::error::DataError;
 use crate::read::{check_text_start, read_criteo_chunk};
 
@@ -120,6 +120,11 @@ impl CriteoChunks {
     }
 }
 
+/// The most distinct values of one numeric field the vocabulary pass counts for its bins; a
+/// value first seen after that is left out of the counts (Criteo's log²-transformed counts
+/// have a few hundred values at most).
+pub const MAX_DISTINCT_NUMERIC: usize = 1 << 20;
+
 /// Vocabulary counts and dense statistics of the training rows of a stream.
 #[derive(Debug, Default)]
 pub struct StreamStats {
@@ -127,6 +132,9 @@ pub struct StreamStats {
     counts: Vec<Option<HashMap<String, u64>>>,
     /// Per dense field: (n, Σ v, Σ v²) over non-missing values.
     dense: Vec<Option<(u64, f64, f64)>>,
+    /// Per dense field: training rows per distinct value (by its bits; at most
+    /// [`MAX_DISTINCT_NUMERIC`] values, later new values are not counted) and missing rows.
+    histograms: Vec<Option<(HashMap<u32, u64>, u64)>>,
     /// Rows per part: train, validation, test.
     pub rows: [u64; 3],
     /// Positive training labels.
@@ -155,6 +163,14 @@ impl StreamStats {
                 .iter()
                 .map(|c| match c {
                     Column::Dense { .. } => Some((0, 0.0, 0.0)),
+                    _ => None,
+                })
+                .collect();
+            self.histograms = data
+                .columns
+                .iter()
+                .map(|c| match c {
+                    Column::Dense { .. } => Some((HashMap::new(), 0)),
                     _ => None,
                 })
                 .collect();
@@ -192,6 +208,18 @@ impl StreamStats {
                             *s2 += (v as f64) * (v as f64);
                         }
                     }
+                    if let Some((histogram, missing)) = &mut self.histograms[f] {
+                        for &r in &train {
+                            let v = values[r];
+                            if v.is_nan() {
+                                *missing += 1;
+                            } else if let Some(c) = histogram.get_mut(&(v + 0.0).to_bits()) {
+                                *c += 1;
+                            } else if histogram.len() < MAX_DISTINCT_NUMERIC {
+                                histogram.insert((v + 0.0).to_bits(), 1);
+                            }
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -211,7 +239,21 @@ impl StreamStats {
         }
         let mut out = Vec::with_capacity(self.names.len());
         for (f, name) in self.names.iter().enumerate() {
-            if let Some((n, s, s2)) = self.dense[f] {
+            if let (Some((histogram, missing)), NumericMode::Auto) =
+                (&self.histograms[f], options.numeric.mode)
+            {
+                options.numeric.check()?;
+                let mut distinct: Vec<(f32, u64)> = histogram
+                    .iter()
+                    .map(|(&bits, &c)| (f32::from_bits(bits), c))
+                    .collect();
+                distinct.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                out.push(FieldEncoding::Binned {
+                    name: name.clone(),
+                    edges: numeric_edges(&distinct, options.min_count, &options.numeric),
+                    missing: *missing > options.min_count as u64,
+                });
+            } else if let Some((n, s, s2)) = self.dense[f] {
                 let (mean, std) = if n == 0 {
                     (0.0, 1.0)
                 } else {
@@ -301,7 +343,7 @@ mod tests {
             let enc = stats
                 .encodings(&EncoderOptions {
                     min_count: 0,
-                    hash_buckets: 0,
+                    ..EncoderOptions::default()
                 })
                 .unwrap();
             results.push(enc);
@@ -314,6 +356,27 @@ mod tests {
             FieldEncoding::Categorical { vocabulary, .. } => assert_eq!(vocabulary.len(), 4),
             other => panic!("{other:?}"),
         }
+        // I1 = i mod 7 is 0..6 in the file, 0, 1, 2, 1, 1, 2, 3 after the Criteo transform
+        // (v > 2 → ⌊ln² v⌋): one bin per value 0..3, edges halfway between them; I2 is always
+        // missing: one bin and a trained missing row.
+        let i1 = results[0].iter().find(|e| e.name() == "I1").unwrap();
+        assert_eq!(
+            i1,
+            &FieldEncoding::Binned {
+                name: "I1".into(),
+                edges: vec![0.5, 1.5, 2.5],
+                missing: false,
+            }
+        );
+        let i2 = results[0].iter().find(|e| e.name() == "I2").unwrap();
+        assert_eq!(
+            i2,
+            &FieldEncoding::Binned {
+                name: "I2".into(),
+                edges: vec![],
+                missing: true,
+            }
+        );
         // The encodings apply to a chunk: the same table for every chunk.
         let mut stream = CriteoChunks::open(&path, 30, &[]).unwrap();
         let c = stream.next_chunk().unwrap().unwrap();

@@ -12,8 +12,8 @@ pub trait BlackBox: Send + Sync {
     fn num_fields(&self) -> usize;
 
     /// Logits `ln(p / (1 - p))` of the click probability, one per row; `rows` holds
-    /// `n * num_fields()` values, row-major. A switched-off field is
-    /// [`FieldValue::missing`] (spec 3.1).
+    /// `n * num_fields()` values, row-major. A switched-off field is [`FieldValue::Off`]
+    /// (spec 3.1), which an adapter without a neutral input of its own treats as missing.
     ///
     /// # Errors
     /// [`ExplainError::BlackBox`] when the model fails or answers with the wrong number of
@@ -124,13 +124,7 @@ impl BlackBox for FunctionBox {
             .map(|r| {
                 let x: Vec<f64> = r
                     .iter()
-                    .map(|v| {
-                        if *v == v.missing() || matches!(v, FieldValue::Dense(d) if d.is_nan()) {
-                            -1.0
-                        } else {
-                            1.0
-                        }
-                    })
+                    .map(|v| if v.is_missing_or_off() { -1.0 } else { 1.0 })
                     .collect();
                 self.0.eval(&x) as f32
             })

@@ -312,7 +312,7 @@ impl MappedFields {
             })
         };
         match (v, &source.dictionary) {
-            (FieldValue::Categorical(0), _) => Ok(off(source)),
+            (FieldValue::Off, _) | (FieldValue::Categorical(0), _) => Ok(off(source)),
             (FieldValue::Categorical(code), Some(dictionary)) => {
                 let text = dictionary.get(code as usize).ok_or_else(|| {
                     ExplainError::BlackBox(format!(

@@ -157,7 +157,7 @@ pub fn pure_effects(
             let mut r = row.to_vec();
             for (bit, &f) in set.iter().enumerate() {
                 if on & (1 << bit) == 0 {
-                    r[f] = r[f].missing();
+                    r[f] = FieldValue::Off;
                 }
             }
             values.extend(r);
@@ -372,7 +372,7 @@ fn fit_surrogate(
         values.clear();
         for i in start..(start + batch).min(n) {
             for (&keep, &v) in masks.row(i).iter().zip(row) {
-                values.push(if keep == 1 { v } else { v.missing() });
+                values.push(if keep == 1 { v } else { FieldValue::Off });
             }
         }
         let out = black_box.logits(&values)?;
@@ -557,7 +557,7 @@ pub fn archdetect_instance(
                     Direction::FromBaseline => take_target,
                     Direction::FromInput => !take_target,
                 };
-                values.push(if on { v } else { v.missing() });
+                values.push(if on { v } else { FieldValue::Off });
             }
         }
         let out = black_box.logits(&values)?;
@@ -658,8 +658,7 @@ mod tests {
             Ok(rows
                 .chunks(self.p)
                 .map(|r| {
-                    let on: Vec<bool> =
-                        r.iter().map(|v| *v != FieldValue::Categorical(0)).collect();
+                    let on: Vec<bool> = r.iter().map(|v| !v.is_missing_or_off()).collect();
                     (self.f)(&on)
                 })
                 .collect())

@@ -355,6 +355,13 @@ pub fn run(
         source_test.logloss,
         source.best_epoch()
     ));
+    if let Some(w) = glider_nn::ctr::epoch_cap_warning(
+        config.model.name(),
+        source.best_epoch(),
+        config.ctr.max_epochs,
+    ) {
+        reporter.note(&w);
+    }
     // 2. GLIDER on the first N validation rows.
     let t0 = Instant::now();
     let n = config.glider.instances.min(split.validation.len());

@@ -39,3 +39,111 @@ fn glider_run_finds_the_planted_pair_and_its_cross_helps() {
     );
     assert_eq!(out.global.interactions[0].fields, vec!["f1", "f3"]);
 }
+
+/// A table whose label depends on the product of two numeric fields, beside four categorical
+/// noise fields and a numeric noise field: logit = 3·x0·x1 (x0, x1 uniform on [−1, 1]).
+fn numeric_product_table(rows: usize, seed: u64) -> glider_data::Dataset {
+    use glider_data::{Column, Dataset, Field, FieldKind};
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let num = |rng: &mut rand_chacha::ChaCha8Rng| -> Vec<f32> {
+        (0..rows).map(|_| rng.random_range(-1.0f32..1.0)).collect()
+    };
+    let x0 = num(&mut rng);
+    let x1 = num(&mut rng);
+    let x2 = num(&mut rng);
+    let labels: Vec<f32> = (0..rows)
+        .map(|i| {
+            let p = 1.0 / (1.0 + (-3.0 * x0[i] * x1[i]).exp());
+            if rng.random::<f32>() < p {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mut fields = vec![];
+    let mut columns = vec![];
+    for (name, values) in [("x0", x0), ("x1", x1), ("x2", x2)] {
+        fields.push(Field {
+            name: name.into(),
+            kind: FieldKind::Dense,
+        });
+        columns.push(Column::Dense { values });
+    }
+    for c in 0..4 {
+        fields.push(Field {
+            name: format!("c{c}"),
+            kind: FieldKind::Categorical,
+        });
+        columns.push(Column::Categorical {
+            codes: (0..rows).map(|_| rng.random_range(1..=8)).collect(),
+            dictionary: (0..=8).map(|v| format!("v{v}")).collect(),
+        });
+    }
+    Dataset {
+        source: "numeric-product".into(),
+        label_name: "y".into(),
+        label_classes: Vec::new(),
+        fields,
+        labels,
+        columns,
+    }
+}
+
+#[test]
+fn the_product_of_two_numeric_fields_is_the_top_interaction() {
+    use glider_data::{EncoderOptions, InputEncoder, NoProgress};
+    use glider_explain::{detect_global, GliderParams, ModelBlackBox};
+    use glider_nn::ctr::{self, ModelKind};
+    let data = numeric_product_table(20_000, 11);
+    let split = split_indices(data.num_rows(), 0.1, 0.1, 1).unwrap();
+    // The default encoding: the numeric fields binned.
+    let encoder = InputEncoder::fit(&data, &split.train, &EncoderOptions::default()).unwrap();
+    assert!(matches!(
+        encoder.fields[0],
+        glider_data::encode::FieldEncoder::Binned { .. }
+    ));
+    let params = CtrParams {
+        embedding_dim: 8,
+        hidden: vec![64, 64],
+        batch_size: 512,
+        max_epochs: 10,
+        ..CtrParams::for_model(ModelKind::DeepFm)
+    };
+    let model = ctr::train(
+        ModelKind::DeepFm,
+        &data,
+        &split.train,
+        &split.validation,
+        &encoder,
+        &params,
+        5,
+        &NoProgress,
+    )
+    .unwrap();
+    let mut glider = GliderParams {
+        instances: 24,
+        top_k: 3,
+        seed: 2,
+        ..GliderParams::default()
+    };
+    glider.local.num_perturbations = 1000;
+    let rows = &split.validation[..24];
+    let found = detect_global(
+        &ModelBlackBox::new(model.as_ref()),
+        &data,
+        rows,
+        &glider,
+        &NoProgress,
+        None,
+        0,
+    );
+    assert!(found.failed.is_empty(), "{:?}", found.failed);
+    assert_eq!(
+        found.selected[0].features,
+        vec![0, 1],
+        "top: {:?}",
+        found.selected
+    );
+}

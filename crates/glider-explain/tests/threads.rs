@@ -15,7 +15,7 @@ impl BlackBox for Planted {
         Ok(rows
             .chunks(6)
             .map(|r| {
-                let on = |i: usize| r[i] != FieldValue::Categorical(0);
+                let on = |i: usize| !r[i].is_missing_or_off();
                 let a = if on(0) && on(2) { 2.0 } else { 0.0 };
                 let b = if on(1) && on(3) && on(4) { 1.5 } else { 0.0 };
                 a + b + if on(5) { 0.5 } else { 0.0 }

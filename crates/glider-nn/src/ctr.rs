@@ -149,6 +149,20 @@ impl CtrParams {
     }
 }
 
+/// The warning to show when training was ended by its epoch cap rather than by early
+/// stopping: `Some` when the best epoch (1-based) is the last one allowed, `max_epochs`.
+/// The text names the model and suggests a larger `--epochs`.
+pub fn epoch_cap_warning(model: &str, best_epoch: usize, max_epochs: usize) -> Option<String> {
+    (max_epochs > 0 && best_epoch >= max_epochs).then(|| {
+        format!(
+            "note: {model}'s best epoch is the last allowed ({best_epoch} of --epochs \
+             {max_epochs}): validation logloss was still falling, so the model may not have \
+             converged; try --epochs {}",
+            max_epochs * 2
+        )
+    })
+}
+
 /// One epoch of training.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
@@ -866,6 +880,18 @@ fn train_loop<N: CtrNet + Send>(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_epoch_cap_warning_fires_only_at_the_cap() {
+        assert_eq!(epoch_cap_warning("lr", 19, 20), None);
+        let w = epoch_cap_warning("lr", 20, 20).unwrap();
+        assert!(
+            w.contains("20 of --epochs 20") && w.contains("--epochs 40"),
+            "{w}"
+        );
+        assert_eq!(epoch_cap_warning("lr", 0, 0), None);
+    }
+
     use super::*;
     use glider_data::{Column, EncoderOptions, Field, FieldKind, NoProgress};
 
@@ -921,6 +947,7 @@ mod tests {
             &EncoderOptions {
                 min_count: 0,
                 hash_buckets: 0,
+                numeric: glider_data::NumericOptions::scalar(),
             },
         )
         .unwrap();
@@ -1009,6 +1036,7 @@ mod tests {
             &EncoderOptions {
                 min_count: 0,
                 hash_buckets: 0,
+                numeric: glider_data::NumericOptions::scalar(),
             },
         )
         .unwrap();

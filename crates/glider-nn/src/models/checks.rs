@@ -258,6 +258,7 @@ fn every_model_reloads_bit_identically_and_is_seeded() {
         &EncoderOptions {
             min_count: 0,
             hash_buckets: 0,
+            numeric: glider_data::NumericOptions::scalar(),
         },
     )
     .unwrap();
