@@ -777,15 +777,17 @@ pub struct ModelArgs {
     /// Optimiser [default: adagrad for wdl, deepfm, dcn, xdeepfm; adam otherwise].
     #[arg(long, value_enum)]
     optimizer: Option<Optim>,
-    /// Learning rate [default: 0.01 with adagrad, 0.001 with adam].
+    /// Learning rate [default: the model's: 0.01 for lr, 0.003 for fm, 0.01 with adagrad,
+    /// 0.001 for the other adam models; 0.01 with --optimizer adagrad, 0.001 with adam].
     #[arg(long)]
     lr: Option<f64>,
     /// Mini-batch size.
     #[arg(long, default_value_t = 1024)]
     batch_size: usize,
-    /// Maximum epochs (early stopping on validation logloss).
-    #[arg(long, default_value_t = 20)]
-    epochs: usize,
+    /// Maximum epochs; early stopping on validation logloss ends training before it
+    /// [default: 100 for lr and fm, 50 for the others].
+    #[arg(long)]
+    epochs: Option<usize>,
     /// Epochs without improvement before stopping.
     #[arg(long, default_value_t = 2)]
     patience: usize,
@@ -875,7 +877,9 @@ impl ModelArgs {
             p.learning_rate = lr;
         }
         p.batch_size = self.batch_size;
-        p.max_epochs = self.epochs;
+        if let Some(epochs) = self.epochs {
+            p.max_epochs = epochs;
+        }
         p.patience = self.patience;
         p.embedding_l2 = self.embedding_l2;
         p.cross_layers = self.cross_layers;

@@ -296,8 +296,8 @@ def run_sklearn_lr(s: Split) -> dict:
     return {"valid": v, "test": metrics(ys, model.predict_proba(as_)[:, 1]), "setting": f"C={c}"}
 
 
-def run_glider(s: Split, model: str, glider: str, work: Path, extra: list[str]) -> dict:
-    out = work / "runs" / s.dataset / f"split{s.index}" / model.replace("+", "plus")
+def run_glider(s: Split, model: str, glider: str, work: Path, extra: list[str], tag: str) -> dict:
+    out = work / "runs" / s.dataset / f"split{s.index}" / tag / model.replace("+", "plus")
     args = [
         glider, "--quiet", "train",
         "--data", str(s.folder / "train.csv"),
@@ -366,7 +366,7 @@ def run(args) -> None:
                     runner = lambda: run_sklearn_lr(s)  # noqa: E731
                 elif method.startswith("glider:"):
                     name = method.split(":", 1)[1]
-                    runner = lambda: run_glider(s, name, args.glider, work, extra)  # noqa: E731
+                    runner = lambda: run_glider(s, name, args.glider, work, extra, args.tag)  # noqa: E731
                 else:
                     sys.exit(f"unknown method {method!r}")
                 start = time.time()
