@@ -1747,15 +1747,11 @@ fn demo(args: DemoArgs, quiet: bool) -> Result<()> {
     let mut config = config(&model, None, &glider, &data_args, args.trials, args.seed)?;
     config.glider.instances = args.instances;
     config.glider.top_k = 10;
-    config.ctr.max_epochs = 8;
-    for t in &mut config.targets {
-        t.ctr.max_epochs = 8;
-    }
     if !quiet {
         eprintln!(
             "glider demo: the embedded UCI Adult census data (48,842 rows, 14 fields, CC BY 4.0).\n\
              Sized for a laptop: {} instances instead of 1000, {} paired trials instead of 5, \
-             top-10 interactions, at most 8 epochs.\n\
+             top-10 interactions.\n\
              The full run: glider run --data embedded:adult --out out/adult\n",
             args.instances, args.trials
         );
