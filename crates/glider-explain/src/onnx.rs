@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::infer::Factoid;
 
 use glider_data::{Dataset, FieldValue};
 
@@ -19,44 +20,132 @@ use crate::ExplainError;
 pub struct OnnxModel {
     plan: Arc<TypedRunnableModel>,
     input: String,
+    /// The input's element type: f32, or f64 when the model declares it.
+    input_type: DatumType,
     outputs: Vec<String>,
     path: String,
 }
 
 impl OnnxModel {
-    /// Loads and optimises the model at `path`.
+    /// Loads and optimises the model at `path`, with every output it declares; the input's
+    /// width must be declared by the model (see [`OnnxModel::load_with`]).
+    ///
+    /// # Errors
+    /// As [`OnnxModel::load_with`].
+    pub fn load(path: &Path) -> Result<Self, ExplainError> {
+        Self::load_with(path, None, None)
+    }
+
+    /// Loads and optimises the model at `path` for inputs of `[N, k]` rows, N any batch size.
+    ///
+    /// Converters declare the batch dimension as unknown or symbolic (skl2onnx's `[None, 6]`,
+    /// `torch.onnx.export` with dynamic axes): the input's fact is set here to `[N, k]`
+    /// with a symbolic N, k taken from the model's declaration where it has one and from
+    /// `width` (the mapping's column count) otherwise, and the element type the model
+    /// declares (f32, or f64). With `output`, only that output is kept, so the parts of the
+    /// graph that compute the others (a classifier's `label` branch, which may use operators
+    /// tract lacks) are dropped before optimisation.
     ///
     /// # Errors
     /// [`ExplainError::Config`] naming the file when it cannot be read, is not ONNX, has
-    /// other than one input, or uses an operator tract does not support.
-    pub fn load(path: &Path) -> Result<Self, ExplainError> {
+    /// other than one input, declares an input that is not a 2-D float tensor, declares a
+    /// width other than `width` (both shapes named), has no known width, has no output
+    /// `output`, or uses an operator tract does not support.
+    pub fn load_with(
+        path: &Path,
+        width: Option<usize>,
+        output: Option<&str>,
+    ) -> Result<Self, ExplainError> {
         let name = path.display().to_string();
         let bad = |e: TractError| ExplainError::Config(format!("{name}: {e:#}"));
-        let model = tract_onnx::onnx().model_for_path(path).map_err(bad)?;
-        let typed = model.into_optimized().map_err(bad)?;
-        let inputs = typed.input_outlets().map_err(bad)?.to_vec();
+        let config = |m: String| ExplainError::Config(format!("{name}: {m}"));
+        let mut model = tract_onnx::onnx().model_for_path(path).map_err(bad)?;
+        let inputs = model.input_outlets().map_err(bad)?.to_vec();
         if inputs.len() != 1 {
-            return Err(ExplainError::Config(format!(
-                "{name}: the model has {} inputs; glider feeds ONNX models one [n, fields] tensor",
+            return Err(config(format!(
+                "the model has {} inputs; glider feeds ONNX models one [n, fields] tensor",
                 inputs.len()
             )));
         }
-        let input = typed.node(inputs[0].node).name.clone();
-        let outputs = typed
+        let input = model.node(inputs[0].node).name.clone();
+        let declared = model.input_fact(0).map_err(bad)?.clone();
+        let input_type = match declared.datum_type.concretize() {
+            None | Some(DatumType::F32) => DatumType::F32,
+            Some(DatumType::F64) => DatumType::F64,
+            Some(other) => {
+                return Err(config(format!(
+                    "input \"{input}\" is declared as {other:?}; glider feeds a float32 or \
+                     float64 [n, fields] tensor"
+                )))
+            }
+        };
+        let dims: Vec<Option<usize>> = declared
+            .shape
+            .dims()
+            .map(|d| {
+                d.concretize()
+                    .and_then(|d| d.as_i64())
+                    .and_then(|d| usize::try_from(d).ok())
+            })
+            .collect();
+        let rank_known = !declared.shape.is_open();
+        if rank_known && dims.len() != 2 {
+            return Err(config(format!(
+                "input \"{input}\" has {} dimensions; glider feeds one [n, fields] tensor",
+                dims.len()
+            )));
+        }
+        let declared_width = if rank_known { dims[1] } else { None };
+        let k = match (declared_width, width) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(config(format!(
+                    "the model's input \"{input}\" is [N, {a}] but the mapping gives [N, {b}] \
+                     ({b} fields)"
+                )))
+            }
+            (Some(a), _) | (None, Some(a)) => a,
+            (None, None) => {
+                return Err(config(format!(
+                    "the width of input \"{input}\" is not declared; give a --mapping with \
+                     its fields"
+                )))
+            }
+        };
+        let batch = model.sym("N");
+        model
+            .set_input_fact(
+                0,
+                InferenceFact::dt_shape(input_type, tvec![batch.to_dim(), k.to_dim()]),
+            )
+            .map_err(bad)?;
+        let label = |m: &InferenceModel, o: &OutletId| {
+            m.outlet_label(*o)
+                .map(str::to_string)
+                .unwrap_or_else(|| m.node(o.node).name.clone())
+        };
+        if let Some(wanted) = output {
+            let all = model.output_outlets().map_err(bad)?.to_vec();
+            let names: Vec<String> = all.iter().map(|o| label(&model, o)).collect();
+            let keep = names.iter().position(|n| n == wanted).ok_or_else(|| {
+                config(format!(
+                    "no output named {wanted:?} (outputs: {})",
+                    names.join(", ")
+                ))
+            })?;
+            model.select_output_outlets(&[all[keep]]).map_err(bad)?;
+        }
+        let outputs = model
             .output_outlets()
             .map_err(bad)?
             .iter()
-            .map(|o| {
-                typed
-                    .outlet_label(*o)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| typed.node(o.node).name.clone())
-            })
+            .map(|o| label(&model, o))
             .collect();
+        let typed = model.into_optimized().map_err(bad)?;
         let plan = typed.into_runnable().map_err(bad)?;
         Ok(OnnxModel {
             plan,
             input,
+            input_type,
             outputs,
             path: name,
         })
@@ -80,7 +169,13 @@ impl OnnxModel {
     /// take, say) or an output is not a float tensor.
     pub fn run(&self, input: &[f32], n: usize, k: usize) -> Result<Vec<Vec<f64>>, ExplainError> {
         let bad = |e: TractError| ExplainError::BlackBox(format!("{}: {e:#}", self.path));
-        let tensor = Tensor::from_shape(&[n, k], input).map_err(bad)?;
+        let mut tensor = Tensor::from_shape(&[n, k], input).map_err(bad)?;
+        if self.input_type != DatumType::F32 {
+            tensor = tensor
+                .cast_to_dt(self.input_type)
+                .map_err(bad)?
+                .into_owned();
+        }
         let outputs = self.plan.run(tvec!(tensor.into())).map_err(bad)?;
         outputs
             .iter()
@@ -124,8 +219,10 @@ impl OnnxBlackBox {
                     .into(),
             ));
         }
-        let model = OnnxModel::load(path)?;
-        let output = match &mapping.output.name {
+        let wanted = mapping.output.name.clone();
+        let fields = MappedFields::new(mapping, data)?;
+        let model = OnnxModel::load_with(path, Some(fields.width()), wanted.as_deref())?;
+        let output = match &wanted {
             Some(name) => model
                 .outputs
                 .iter()
@@ -141,7 +238,7 @@ impl OnnxBlackBox {
         };
         Ok(OnnxBlackBox {
             model,
-            fields: MappedFields::new(mapping, data)?,
+            fields,
             output,
             batch_rows: batch_rows.max(1),
         })
@@ -176,5 +273,78 @@ impl BlackBox for OnnxBlackBox {
         }
         check_scores(&out, rows.len() / f)?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures")
+            .join(name)
+    }
+
+    /// skl2onnx's exports (scripts/make_skl2onnx_fixtures.py) declare the batch dimension as
+    /// unknown; they load, and score exactly as scikit-learn's predict_proba.
+    #[test]
+    fn skl2onnx_exports_with_an_unknown_batch_dimension_match_scikit_learn() {
+        for name in ["skl_mlp", "skl_logreg"] {
+            let expected: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(fixture(&format!("{name}.json"))).unwrap(),
+            )
+            .unwrap();
+            let rows: Vec<f32> = expected["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| {
+                    r.as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_f64().unwrap() as f32)
+                })
+                .collect();
+            let want: Vec<f64> = expected["probability"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            let path = fixture(&format!("{name}.onnx"));
+            // The width comes from the model's declaration ([None, 6]) or the mapping.
+            for width in [None, Some(6)] {
+                let model = OnnxModel::load_with(&path, width, Some("probabilities"))
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert_eq!(model.input_name(), "X");
+                assert_eq!(model.output_names(), ["probabilities"]);
+                // Any batch size: all 16 rows, then one.
+                let out = model.run(&rows, 16, 6).unwrap();
+                for (i, w) in want.iter().enumerate() {
+                    assert!(
+                        (out[0][2 * i + 1] - w).abs() < 1e-5,
+                        "{name} row {i}: {} vs scikit-learn {w}",
+                        out[0][2 * i + 1]
+                    );
+                }
+                let one = model.run(&rows[6..12], 1, 6).unwrap();
+                assert!((one[0][1] - want[1]).abs() < 1e-5);
+            }
+            // A mapping of another width is refused, naming both shapes.
+            let err = OnnxModel::load_with(&path, Some(4), Some("probabilities"))
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(
+                err.contains("[N, 6]") && err.contains("[N, 4]"),
+                "{name}: {err}"
+            );
+            let err = OnnxModel::load_with(&path, None, Some("proba"))
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(err.contains("label, probabilities"), "{name}: {err}");
+        }
     }
 }
