@@ -1710,3 +1710,77 @@ fn binned_models_round_trip_and_old_scalar_cards_load() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A scikit-learn MLP exported by skl2onnx the standard way (input `X` declared `[None, 6]`,
+/// a `label` branch beside `probabilities`; scripts/make_skl2onnx_fixtures.py, trained on
+/// logit = 3·x0·x1 + x2 − 0.5·x3) is explained by `glider detect --black-box onnx:` with the
+/// planted pair on top.
+#[cfg(feature = "onnx")]
+#[test]
+fn a_skl2onnx_export_is_explained_with_its_planted_pair_on_top() {
+    let dir = scratch("skl2onnx");
+    let onnx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/skl_mlp.onnx");
+    let mapping = dir.join("mapping.json");
+    let fields: Vec<String> = (0..6)
+        .map(|i| format!(r#"{{"field": "x{i}", "off": 0.0}}"#))
+        .collect();
+    std::fs::write(
+        &mapping,
+        format!(
+            r#"{{"layout": "single", "input": "X", "datatype": "FP32", "fields": [{}],
+               "output": {{"name": "probabilities", "kind": "probability", "column": 1}}}}"#,
+            fields.join(", ")
+        ),
+    )
+    .unwrap();
+    let file = dir.join("x.csv");
+    // Rows uniform on [-1, 1]^6 (a fixed linear congruential sequence), as the model was
+    // trained on.
+    let mut text = String::from("y,x0,x1,x2,x3,x4,x5\n");
+    let mut state = 12345u64;
+    for i in 0..60 {
+        let cells: Vec<String> = (0..6)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                format!(
+                    "{:.4}",
+                    (state >> 33) as f64 / (1u64 << 31) as f64 * 2.0 - 1.0
+                )
+            })
+            .collect();
+        text.push_str(&format!("{},{}\n", i % 2, cells.join(",")));
+    }
+    std::fs::write(&file, text).unwrap();
+    let out = dir.join("detect");
+    let spec = format!("onnx:{}", onnx.display());
+    let o = glider(&[
+        "detect",
+        "--black-box",
+        &spec,
+        "--mapping",
+        mapping.to_str().unwrap(),
+        "--data",
+        file.to_str().unwrap(),
+        "--label",
+        "y",
+        "--instances",
+        "20",
+        "--perturbations",
+        "1500",
+        "--top-k",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let global = read_json(&out.join("global_interactions.json"));
+    assert_eq!(
+        global["interactions"][0]["fields"],
+        serde_json::json!(["x0", "x1"]),
+        "{global}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
