@@ -443,9 +443,17 @@ pub fn run(
         let name = target.model.name();
         let mut baseline = Vec::with_capacity(config.trials);
         let mut enhanced = Vec::with_capacity(config.trials);
+        // Models of this target whose best epoch was the last allowed.
+        let mut at_cap = 0usize;
+        let mut count_cap = |m: &dyn ctr::Recommender| {
+            if ctr::epoch_cap_warning(name, m.best_epoch(), target.ctr.max_epochs).is_some() {
+                at_cap += 1;
+            }
+        };
         for t in 0..config.trials {
             if t == 0 && *target == source_config {
                 baseline.push(source_test);
+                count_cap(source.as_ref());
             } else {
                 let m = train_one(
                     target,
@@ -454,6 +462,7 @@ pub fn run(
                     t,
                     &format!("train {name} (baseline {}/{})", t + 1, config.trials),
                 )?;
+                count_cap(m.as_ref());
                 baseline.push(evaluate(m.as_ref(), data, &split.test)?);
             }
             let m = train_one(
@@ -463,7 +472,17 @@ pub fn run(
                 t,
                 &format!("train {name} (+GLIDER {}/{})", t + 1, config.trials),
             )?;
+            count_cap(m.as_ref());
             enhanced.push(evaluate(m.as_ref(), &enhanced_data, &split.test)?);
+        }
+        if at_cap > 0 {
+            reporter.note(&format!(
+                "note: {at_cap} of {} {name} models had their best epoch at the cap (--epochs \
+                 {}); they may not have converged: try --epochs {}",
+                2 * config.trials,
+                target.ctr.max_epochs,
+                2 * target.ctr.max_epochs
+            ));
         }
         let auc = |v: &[TestMetrics]| v.iter().map(|m| m.auc).collect::<Vec<_>>();
         let ll = |v: &[TestMetrics]| v.iter().map(|m| m.logloss).collect::<Vec<_>>();
