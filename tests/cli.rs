@@ -1681,6 +1681,35 @@ fn binned_models_round_trip_and_old_scalar_cards_load() {
         metrics["test"]["auc"]
     );
 
+    // Served over HTTP (numeric fields declared FP32, missing values sent as null), the
+    // binned model scores as in-process.
+    let (mut server, url) = serve(&binned);
+    let remote = dir.join("remote.csv");
+    let o = glider(&[
+        "predict",
+        "--black-box",
+        &url,
+        "--data",
+        &files[2],
+        "--label",
+        "y",
+        "--out",
+        remote.to_str().unwrap(),
+    ]);
+    server.kill().ok();
+    server.wait().ok();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let served: Vec<f32> = std::fs::read_to_string(&remote)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(served.len(), p.len());
+    for (a, b) in served.iter().zip(&p) {
+        assert!((a - b).abs() < 1e-4, "served {a} vs in-process {b}");
+    }
+
     // A scalar model, then its card rewritten as format 1.
     let scalar = dir.join("scalar");
     train(&["--numeric", "scalar"], &scalar);
