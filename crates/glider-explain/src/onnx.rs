@@ -16,6 +16,18 @@ use crate::blackbox::{check_inputs, check_scores, BlackBox};
 use crate::http::{output_logits, Layout, MappedFields, Mapping};
 use crate::ExplainError;
 
+/// Which outputs of an ONNX model to compute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputChoice<'a> {
+    /// Every output the model declares (`glider serve --onnx` answers them all).
+    All,
+    /// The output of this name.
+    Named(&'a str),
+    /// The first output declared as a float tensor (the score of a classifier that also
+    /// answers an integer label).
+    FirstScore,
+}
+
 /// A loaded ONNX model with one `[n, k]` float input.
 pub struct OnnxModel {
     plan: Arc<TypedRunnableModel>,
@@ -33,7 +45,7 @@ impl OnnxModel {
     /// # Errors
     /// As [`OnnxModel::load_with`].
     pub fn load(path: &Path) -> Result<Self, ExplainError> {
-        Self::load_with(path, None, None)
+        Self::load_with(path, None, OutputChoice::All)
     }
 
     /// Loads and optimises the model at `path` for inputs of `[N, k]` rows, N any batch size.
@@ -42,19 +54,20 @@ impl OnnxModel {
     /// `torch.onnx.export` with dynamic axes): the input's fact is set here to `[N, k]`
     /// with a symbolic N, k taken from the model's declaration where it has one and from
     /// `width` (the mapping's column count) otherwise, and the element type the model
-    /// declares (f32, or f64). With `output`, only that output is kept, so the parts of the
-    /// graph that compute the others (a classifier's `label` branch, which may use operators
-    /// tract lacks) are dropped before optimisation.
+    /// declares (f32, or f64). Unless `output` is [`OutputChoice::All`], only one output is
+    /// kept, so the parts of the graph that compute the others (a classifier's integer
+    /// `label` branch, which may use operators tract lacks) are dropped before optimisation.
     ///
     /// # Errors
     /// [`ExplainError::Config`] naming the file when it cannot be read, is not ONNX, has
     /// other than one input, declares an input that is not a 2-D float tensor, declares a
     /// width other than `width` (both shapes named), has no known width, has no output
-    /// `output`, or uses an operator tract does not support.
+    /// `output` (or, for [`OutputChoice::FirstScore`], no float output; the outputs and
+    /// their types named), or uses an operator tract does not support.
     pub fn load_with(
         path: &Path,
         width: Option<usize>,
-        output: Option<&str>,
+        output: OutputChoice<'_>,
     ) -> Result<Self, ExplainError> {
         let name = path.display().to_string();
         let bad = |e: TractError| ExplainError::Config(format!("{name}: {e:#}"));
@@ -123,15 +136,58 @@ impl OnnxModel {
                 .map(str::to_string)
                 .unwrap_or_else(|| m.node(o.node).name.clone())
         };
-        if let Some(wanted) = output {
-            let all = model.output_outlets().map_err(bad)?.to_vec();
-            let names: Vec<String> = all.iter().map(|o| label(&model, o)).collect();
-            let keep = names.iter().position(|n| n == wanted).ok_or_else(|| {
-                config(format!(
-                    "no output named {wanted:?} (outputs: {})",
-                    names.join(", ")
-                ))
-            })?;
+        let all = model.output_outlets().map_err(bad)?.to_vec();
+        let names: Vec<String> = all.iter().map(|o| label(&model, o)).collect();
+        let keep = match output {
+            OutputChoice::All => None,
+            OutputChoice::Named(wanted) => {
+                Some(names.iter().position(|n| n == wanted).ok_or_else(|| {
+                    config(format!(
+                        "no output named {wanted:?} (outputs: {})",
+                        names.join(", ")
+                    ))
+                })?)
+            }
+            OutputChoice::FirstScore => {
+                // The first output the model declares as a float tensor: a classifier's
+                // `probabilities` rather than its integer `label`.
+                // ONNX declarations of output types are often absent, so the types come
+                // from a typed copy of the whole graph; if that fails (an operator in some
+                // branch tract lacks), from the declarations.
+                let types: Vec<Option<DatumType>> = match model.clone().into_typed() {
+                    Ok(typed) => (0..all.len())
+                        .map(|i| typed.output_fact(i).ok().map(|f| f.datum_type))
+                        .collect(),
+                    Err(_) => (0..all.len())
+                        .map(|i| {
+                            model
+                                .output_fact(i)
+                                .ok()
+                                .and_then(|f| f.datum_type.concretize())
+                        })
+                        .collect(),
+                };
+                let float = types
+                    .iter()
+                    .position(|t| matches!(t, Some(DatumType::F32 | DatumType::F64)));
+                let unknown = types.iter().position(Option::is_none);
+                Some(float.or(unknown).ok_or_else(|| {
+                    let listed: Vec<String> = names
+                        .iter()
+                        .zip(&types)
+                        .map(|(n, t)| {
+                            format!("{n} ({})", t.map(|t| format!("{t:?}")).unwrap_or_default())
+                        })
+                        .collect();
+                    config(format!(
+                        "no output is a float score (outputs: {}); name the score in the \
+                         mapping's \"output\": {{\"name\": ...}}",
+                        listed.join(", ")
+                    ))
+                })?)
+            }
+        };
+        if let Some(keep) = keep {
             model.select_output_outlets(&[all[keep]]).map_err(bad)?;
         }
         let outputs = model
@@ -221,7 +277,11 @@ impl OnnxBlackBox {
         }
         let wanted = mapping.output.name.clone();
         let fields = MappedFields::new(mapping, data)?;
-        let model = OnnxModel::load_with(path, Some(fields.width()), wanted.as_deref())?;
+        let choice = match &wanted {
+            Some(name) => OutputChoice::Named(name),
+            None => OutputChoice::FirstScore,
+        };
+        let model = OnnxModel::load_with(path, Some(fields.width()), choice)?;
         let output = match &wanted {
             Some(name) => model
                 .outputs
@@ -234,7 +294,7 @@ impl OnnxBlackBox {
                         model.outputs.join(", ")
                     ))
                 })?,
-            None => 0,
+            None => 0, // the one output FirstScore kept
         };
         Ok(OnnxBlackBox {
             model,
@@ -315,8 +375,9 @@ mod tests {
             let path = fixture(&format!("{name}.onnx"));
             // The width comes from the model's declaration ([None, 6]) or the mapping.
             for width in [None, Some(6)] {
-                let model = OnnxModel::load_with(&path, width, Some("probabilities"))
-                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                let model =
+                    OnnxModel::load_with(&path, width, OutputChoice::Named("probabilities"))
+                        .unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert_eq!(model.input_name(), "X");
                 assert_eq!(model.output_names(), ["probabilities"]);
                 // Any batch size: all 16 rows, then one.
@@ -332,7 +393,7 @@ mod tests {
                 assert!((one[0][1] - want[1]).abs() < 1e-5);
             }
             // A mapping of another width is refused, naming both shapes.
-            let err = OnnxModel::load_with(&path, Some(4), Some("probabilities"))
+            let err = OnnxModel::load_with(&path, Some(4), OutputChoice::Named("probabilities"))
                 .err()
                 .unwrap()
                 .to_string();
@@ -340,11 +401,17 @@ mod tests {
                 err.contains("[N, 6]") && err.contains("[N, 4]"),
                 "{name}: {err}"
             );
-            let err = OnnxModel::load_with(&path, None, Some("proba"))
+            let err = OnnxModel::load_with(&path, None, OutputChoice::Named("proba"))
                 .err()
                 .unwrap()
                 .to_string();
             assert!(err.contains("label, probabilities"), "{name}: {err}");
+            // Without a name, the score is found: the float `probabilities`, not the label.
+            let model = OnnxModel::load_with(&path, None, OutputChoice::FirstScore).unwrap();
+            assert_eq!(model.output_names(), ["probabilities"]);
+            // All outputs, as `glider serve --onnx` loads it.
+            let model = OnnxModel::load(&path).unwrap();
+            assert_eq!(model.output_names(), ["label", "probabilities"]);
         }
     }
 }
