@@ -5,7 +5,9 @@ A 6-column float table with a planted pair (logit = 3·x0·x1 + x2 − 0.5·x3; 
 noise) trains an MLPClassifier and a LogisticRegression, each exported the standard way,
 `skl2onnx.to_onnx(model, X[:1].astype(np.float32), options={id(model): {"zipmap": False}})`,
 which declares the input "X" as [None, 6] float32 (an unknown batch dimension) and adds a
-"label" output beside "probabilities". For each model, tests/fixtures/skl_*.json holds 16
+"label" output beside "probabilities"; the MLP is also exported with skl2onnx's default ZipMap
+(skl_mlp_zipmap.onnx: outputs "output_label" and "output_probability", a sequence of maps).
+For each model, tests/fixtures/skl_*.json holds 16
 input rows and scikit-learn's own predict_proba positive-class probabilities for them (on the
 float32 rows, as the export computes), the scores the ONNX black box must reproduce.
 
@@ -33,9 +35,15 @@ def main() -> None:
         "skl_logreg": LogisticRegression(),
     }
     rows = x32[:16]
-    for name, model in models.items():
-        model.fit(x32, y)
-        onx = to_onnx(model, x32[:1], options={id(model): {"zipmap": False}}, target_opset=15)
+    exports = [(name, model, False) for name, model in models.items()]
+    # The same MLP exported with ZipMap (skl2onnx's default): "output_probability" is a
+    # sequence of {class: probability} maps.
+    exports.append(("skl_mlp_zipmap", models["skl_mlp"], True))
+    for name, model, zipmap in exports:
+        if not zipmap:
+            model.fit(x32, y)
+        options = {} if zipmap else {id(model): {"zipmap": False}}
+        onx = to_onnx(model, x32[:1], options=options, target_opset=15)
         path = os.path.join("tests", "fixtures", f"{name}.onnx")
         with open(path, "wb") as fh:
             fh.write(onx.SerializeToString())

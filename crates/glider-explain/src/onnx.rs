@@ -136,8 +136,22 @@ impl OnnxModel {
                 .map(str::to_string)
                 .unwrap_or_else(|| m.node(o.node).name.clone())
         };
-        let all = model.output_outlets().map_err(bad)?.to_vec();
-        let names: Vec<String> = all.iter().map(|o| label(&model, o)).collect();
+        let declared_outputs = model.output_outlets().map_err(bad)?.to_vec();
+        let names: Vec<String> = declared_outputs.iter().map(|o| label(&model, o)).collect();
+        // A classifier's ZipMap output (skl2onnx's default: a sequence of {class: probability}
+        // maps, which tract cannot run) is read from the ZipMap's input, the [n, classes]
+        // probability tensor it was built from.
+        let all: Vec<OutletId> = declared_outputs
+            .iter()
+            .map(|o| {
+                let node = model.node(o.node);
+                if node.op.name().contains("ZipMap") && !node.inputs.is_empty() {
+                    node.inputs[0]
+                } else {
+                    *o
+                }
+            })
+            .collect();
         let keep = match output {
             OutputChoice::All => None,
             OutputChoice::Named(wanted) => {
@@ -149,34 +163,29 @@ impl OnnxModel {
                 })?)
             }
             OutputChoice::FirstScore => {
-                // The first output the model declares as a float tensor: a classifier's
-                // `probabilities` rather than its integer `label`.
-                // ONNX declarations of output types are often absent, so the types come
-                // from a typed copy of the whole graph; if that fails (an operator in some
-                // branch tract lacks), from the declarations.
-                let types: Vec<Option<DatumType>> = match model.clone().into_typed() {
-                    Ok(typed) => (0..all.len())
-                        .map(|i| typed.output_fact(i).ok().map(|f| f.datum_type))
-                        .collect(),
-                    Err(_) => (0..all.len())
-                        .map(|i| {
-                            model
-                                .output_fact(i)
-                                .ok()
-                                .and_then(|f| f.datum_type.concretize())
-                        })
-                        .collect(),
-                };
+                // The first output of float type: a classifier's `probabilities` rather
+                // than its integer `label`. ONNX declarations of output types are often absent, so each output's
+                // type comes from a typed copy of the graph that computes it alone (None
+                // when tract cannot type that branch).
+                let types: Vec<Option<DatumType>> = all
+                    .iter()
+                    .map(|&outlet| {
+                        let mut alone = model.clone();
+                        alone.select_output_outlets(&[outlet]).ok()?;
+                        let typed = alone.into_typed().ok()?;
+                        typed.output_fact(0).ok().map(|f| f.datum_type)
+                    })
+                    .collect();
                 let float = types
                     .iter()
                     .position(|t| matches!(t, Some(DatumType::F32 | DatumType::F64)));
-                let unknown = types.iter().position(Option::is_none);
-                Some(float.or(unknown).ok_or_else(|| {
+                Some(float.ok_or_else(|| {
                     let listed: Vec<String> = names
                         .iter()
                         .zip(&types)
-                        .map(|(n, t)| {
-                            format!("{n} ({})", t.map(|t| format!("{t:?}")).unwrap_or_default())
+                        .map(|(n, t)| match t {
+                            Some(t) => format!("{n} ({t:?})"),
+                            None => format!("{n} (not computable here)"),
                         })
                         .collect();
                     config(format!(
@@ -187,15 +196,16 @@ impl OnnxModel {
                 })?)
             }
         };
-        if let Some(keep) = keep {
-            model.select_output_outlets(&[all[keep]]).map_err(bad)?;
-        }
-        let outputs = model
-            .output_outlets()
-            .map_err(bad)?
-            .iter()
-            .map(|o| label(&model, o))
-            .collect();
+        let outputs = match keep {
+            Some(k) => {
+                model.select_output_outlets(&[all[k]]).map_err(bad)?;
+                vec![names[k].clone()]
+            }
+            None => {
+                model.select_output_outlets(&all).map_err(bad)?;
+                names.clone()
+            }
+        };
         let typed = model.into_optimized().map_err(bad)?;
         let plan = typed.into_runnable().map_err(bad)?;
         Ok(OnnxModel {
@@ -235,14 +245,33 @@ impl OnnxModel {
         let outputs = self.plan.run(tvec!(tensor.into())).map_err(bad)?;
         outputs
             .iter()
-            .map(|t| {
+            .zip(&self.outputs)
+            .map(|(t, name)| {
                 if let Ok(v) = t.to_plain_array_view::<f32>() {
-                    Ok(v.iter().map(|&x| f64::from(x)).collect())
-                } else {
-                    t.to_plain_array_view::<f64>()
-                        .map(|v| v.iter().copied().collect())
-                        .map_err(bad)
+                    return Ok(v.iter().map(|&x| f64::from(x)).collect());
                 }
+                if let Ok(v) = t.to_plain_array_view::<f64>() {
+                    return Ok(v.iter().copied().collect());
+                }
+                // An integer output (a classifier's label) as numbers; through i64 for a
+                // symbolic-dimension tensor, which casts to integers only.
+                let as_f64 = |t: &Tensor| -> Option<Vec<f64>> {
+                    let c = t.cast_to_dt(DatumType::F64).ok()?;
+                    let v = c.to_plain_array_view::<f64>().ok()?;
+                    Some(v.iter().copied().collect())
+                };
+                as_f64(t)
+                    .or_else(|| {
+                        let ints = t.cast_to_dt(DatumType::I64).ok()?;
+                        as_f64(&ints)
+                    })
+                    .ok_or_else(|| {
+                        ExplainError::BlackBox(format!(
+                            "{}: output \"{name}\" is {:?}, not numbers",
+                            self.path,
+                            t.datum_type()
+                        ))
+                    })
             })
             .collect()
     }
@@ -412,6 +441,54 @@ mod tests {
             // All outputs, as `glider serve --onnx` loads it.
             let model = OnnxModel::load(&path).unwrap();
             assert_eq!(model.output_names(), ["label", "probabilities"]);
+            // Every output as numbers (the label too), as `glider serve --onnx` answers.
+            let all = model.run(&rows, 16, 6).unwrap();
+            assert_eq!(all[0].len(), 16);
+            for (i, w) in want.iter().enumerate() {
+                assert_eq!(
+                    all[0][i],
+                    if *w > 0.5 { 1.0 } else { 0.0 },
+                    "{name} label {i}"
+                );
+            }
+        }
+    }
+
+    /// skl2onnx's default export ends in ZipMap (a sequence of maps, which tract cannot run):
+    /// the score is read from the ZipMap's input, by the output's name or found unnamed.
+    #[test]
+    fn a_zipmap_output_is_read_from_its_probability_tensor() {
+        let expected: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(fixture("skl_mlp_zipmap.json")).unwrap())
+                .unwrap();
+        let rows: Vec<f32> = expected["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| {
+                r.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_f64().unwrap() as f32)
+            })
+            .collect();
+        let path = fixture("skl_mlp_zipmap.onnx");
+        for choice in [
+            OutputChoice::FirstScore,
+            OutputChoice::Named("output_probability"),
+        ] {
+            let model = OnnxModel::load_with(&path, None, choice).unwrap();
+            assert_eq!(model.output_names(), ["output_probability"]);
+            let out = model.run(&rows, 16, 6).unwrap();
+            for (i, w) in expected["probability"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .enumerate()
+            {
+                let w = w.as_f64().unwrap();
+                assert!((out[0][2 * i + 1] - w).abs() < 1e-5, "row {i}");
+            }
         }
     }
 }
