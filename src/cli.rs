@@ -117,6 +117,10 @@ enum Command {
   glider serve --model-dir out/model --port 8080
   glider detect --black-box http://127.0.0.1:8080/v2/models/model --data clicks.csv --label clicked --out out/detect-http")]
     Serve(Box<ServeArgs>),
+    /// What an ONNX file declares (inputs, outputs with their shapes and types) and which
+    /// output glider reads as the score, with a starter --mapping to edit.
+    #[command(after_help = "Example:\n  glider inspect-onnx model.onnx > mapping.json.txt")]
+    InspectOnnx(InspectOnnxArgs),
     /// Combine the shards of one `glider detect` run into its global interactions.
     #[command(after_help = "Example:\n  glider merge out/s1 out/s2 --out out/merged")]
     Merge(MergeArgs),
@@ -1188,6 +1192,85 @@ impl BlackBoxArgs {
     }
 }
 
+/// `glider inspect-onnx`.
+#[derive(Args, Debug)]
+pub struct InspectOnnxArgs {
+    /// The ONNX file.
+    path: PathBuf,
+}
+
+/// Prints an ONNX file's inputs and outputs and a starter mapping for `--black-box onnx:`.
+fn inspect_onnx(args: &InspectOnnxArgs) -> Result<()> {
+    #[cfg(feature = "onnx")]
+    {
+        let d = glider_explain::onnx::describe(&args.path)?;
+        let line = |t: &glider_explain::onnx::TensorInfo| {
+            format!("  {:<24} [{}] {}", t.name, t.shape.join(", "), t.datatype)
+        };
+        let mut text = format!("{}\ninputs:\n", args.path.display());
+        for t in &d.inputs {
+            text += &(line(t) + "\n");
+        }
+        text += "outputs:\n";
+        for t in &d.outputs {
+            text += &(line(t) + "\n");
+        }
+        text += &format!(
+            "score: {}\n",
+            d.score_output
+                .as_deref()
+                .unwrap_or("no float output: name one in the mapping")
+        );
+        // A starter mapping: one [n, k] tensor, placeholder column names in input order.
+        let width = d
+            .inputs
+            .first()
+            .and_then(|t| t.shape.get(1))
+            .and_then(|k| k.parse::<usize>().ok());
+        let fields: Vec<serde_json::Value> = (1..=width.unwrap_or(1))
+            .map(|i| serde_json::json!({"field": format!("COLUMN_{i}"), "off": 0.0}))
+            .collect();
+        let score = d.score_output.clone().unwrap_or_default();
+        let two_columns = d
+            .outputs
+            .iter()
+            .find(|o| o.name == score)
+            .and_then(|o| o.shape.last())
+            .is_some_and(|k| k == "2");
+        let mut output = serde_json::json!({
+            "name": score,
+            "kind": if score.to_lowercase().contains("prob") { "probability" } else { "logit" },
+        });
+        if two_columns {
+            output["column"] = 1.into();
+        }
+        let mapping = serde_json::json!({
+            "layout": "single",
+            "input": d.inputs.first().map(|t| t.name.clone()).unwrap_or_default(),
+            "datatype": "FP32",
+            "fields": fields,
+            "output": output,
+        });
+        text += &format!(
+            "\nA starter --mapping (replace COLUMN_i by your data's columns in the model's input \
+             order, and each off by the value a switched-off field should send{}):\n{}",
+            if width.is_none() {
+                "; the input's width is not declared, so list every column"
+            } else {
+                ""
+            },
+            serde_json::to_string_pretty(&mapping)?
+        );
+        say!("{text}");
+        Ok(())
+    }
+    #[cfg(not(feature = "onnx"))]
+    {
+        let _ = args;
+        usage!("this glider was built without ONNX support (cargo feature `onnx`)")
+    }
+}
+
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("scorer").required(true).args(["model_dir", "black_box"])))]
 struct DetectArgs {
@@ -1344,6 +1427,7 @@ impl Command {
             Command::Detect(_) => ("detect", Some("global_interactions.json")),
             Command::Merge(_) => ("merge", Some("global_interactions.json")),
             Command::Serve(_) => ("serve", None),
+            Command::InspectOnnx(_) => ("inspect-onnx", None),
             Command::Encode(args) if args.apply.is_some() => ("encode", None),
             Command::Encode(_) => ("encode", Some("crosses.json")),
             Command::Nid(_) => ("nid", Some("interactions.json")),
@@ -1389,6 +1473,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Detect(args) => detect(*args, cli.quiet),
+        Command::InspectOnnx(args) => inspect_onnx(&args),
         Command::Encode(args) => encode(*args),
         Command::Serve(args) => {
             let served = match (&args.model_dir, &args.onnx) {

@@ -1813,3 +1813,27 @@ fn a_skl2onnx_export_is_explained_with_its_planted_pair_on_top() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `glider inspect-onnx` prints the inputs, the outputs, the score it would read and a
+/// starter mapping; a file that is not ONNX is an error naming it.
+#[cfg(feature = "onnx")]
+#[test]
+fn inspect_onnx_describes_a_skl2onnx_export() {
+    let onnx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/skl_mlp_zipmap.onnx");
+    let o = glider(&["inspect-onnx", onnx.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("[?, 6] F32"), "{out}");
+    assert!(out.contains("output_probability       [N, 2] F32"), "{out}");
+    assert!(out.contains("score: output_probability"), "{out}");
+    let json = &out[out.find('{').unwrap()..];
+    let mapping: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(mapping["input"], "X");
+    assert_eq!(mapping["fields"].as_array().unwrap().len(), 6);
+    assert_eq!(mapping["output"]["kind"], "probability");
+    assert_eq!(mapping["output"]["column"], 1);
+    let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_inputs/model_train.csv");
+    let o = glider(&["inspect-onnx", csv.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("model_train.csv"), "{}", stderr(&o));
+}

@@ -277,6 +277,136 @@ impl OnnxModel {
     }
 }
 
+/// One input or output tensor of an ONNX model, as `glider inspect-onnx` prints it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TensorInfo {
+    /// The tensor's name.
+    pub name: String,
+    /// Each dimension: its size, a symbol name, or `?` when undeclared.
+    pub shape: Vec<String>,
+    /// The element type (`F32`, `I64`, ...), `?` when undeclared, or `not computable here`
+    /// for an output whose branch tract cannot run.
+    pub datatype: String,
+}
+
+/// What an ONNX file declares, and what glider would read from it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OnnxDescription {
+    /// The inputs, in the model's order.
+    pub inputs: Vec<TensorInfo>,
+    /// The outputs, in the model's order (a ZipMap output described by the probability
+    /// tensor it is read from).
+    pub outputs: Vec<TensorInfo>,
+    /// The output glider reads as the score without a mapping's output name (the first of
+    /// float type), if any.
+    pub score_output: Option<String>,
+}
+
+/// Describes the ONNX model at `path`: inputs, outputs and the score output.
+///
+/// # Errors
+/// [`ExplainError::Config`] naming the file when it cannot be read or is not ONNX.
+pub fn describe(path: &Path) -> Result<OnnxDescription, ExplainError> {
+    let name = path.display().to_string();
+    let bad = |e: TractError| ExplainError::Config(format!("{name}: {e:#}"));
+    let model = tract_onnx::onnx().model_for_path(path).map_err(bad)?;
+    let shape_of = |fact: &InferenceFact| -> Vec<String> {
+        if fact.shape.is_open() {
+            return vec!["...".into()];
+        }
+        fact.shape
+            .dims()
+            .map(|d| d.concretize().map(|d| d.to_string()).unwrap_or("?".into()))
+            .collect()
+    };
+    let mut inputs = Vec::new();
+    for (i, outlet) in model.input_outlets().map_err(bad)?.iter().enumerate() {
+        let fact = model.input_fact(i).map_err(bad)?;
+        inputs.push(TensorInfo {
+            name: model.node(outlet.node).name.clone(),
+            shape: shape_of(fact),
+            datatype: fact
+                .datum_type
+                .concretize()
+                .map(|t| format!("{t:?}"))
+                .unwrap_or("?".into()),
+        });
+    }
+    // Typing needs every input dimension: undeclared ones become symbols.
+    let mut typing = model.clone();
+    for i in 0..inputs.len() {
+        let fact = typing.input_fact(i).map_err(bad)?.clone();
+        if fact.shape.is_open() {
+            continue;
+        }
+        let dims: TVec<TDim> = fact
+            .shape
+            .dims()
+            .enumerate()
+            .map(|(j, d)| {
+                d.concretize().unwrap_or_else(|| {
+                    let name = if j == 0 {
+                        "N".into()
+                    } else {
+                        format!("d{i}_{j}")
+                    };
+                    typing.sym(&name).to_dim()
+                })
+            })
+            .collect();
+        let dt = fact.datum_type.concretize().unwrap_or(DatumType::F32);
+        typing
+            .set_input_fact(i, InferenceFact::dt_shape(dt, dims))
+            .map_err(bad)?;
+    }
+    let mut outputs = Vec::new();
+    let mut score_output = None;
+    for (i, outlet) in model.output_outlets().map_err(bad)?.iter().enumerate() {
+        let label = model
+            .outlet_label(*outlet)
+            .map(str::to_string)
+            .unwrap_or_else(|| model.node(outlet.node).name.clone());
+        let node = model.node(outlet.node);
+        let source = if node.op.name().contains("ZipMap") && !node.inputs.is_empty() {
+            node.inputs[0]
+        } else {
+            *outlet
+        };
+        let mut alone = typing.clone();
+        let typed = alone
+            .select_output_outlets(&[source])
+            .ok()
+            .and_then(|_| alone.into_typed().ok());
+        let fact = typed.as_ref().and_then(|t| t.output_fact(0).ok());
+        let datatype = match fact {
+            Some(f) => format!("{:?}", f.datum_type),
+            None => "not computable here".into(),
+        };
+        if score_output.is_none()
+            && matches!(
+                fact.map(|f| f.datum_type),
+                Some(DatumType::F32 | DatumType::F64)
+            )
+        {
+            score_output = Some(label.clone());
+        }
+        let shape = match fact {
+            Some(f) => f.shape.iter().map(|d| d.to_string()).collect(),
+            None => shape_of(model.output_fact(i).map_err(bad)?),
+        };
+        outputs.push(TensorInfo {
+            name: label,
+            shape,
+            datatype,
+        });
+    }
+    Ok(OnnxDescription {
+        inputs,
+        outputs,
+        score_output,
+    })
+}
+
 /// An ONNX model as a black box.
 pub struct OnnxBlackBox {
     model: OnnxModel,
@@ -490,5 +620,18 @@ mod tests {
                 assert!((out[0][2 * i + 1] - w).abs() < 1e-5, "row {i}");
             }
         }
+    }
+
+    #[test]
+    fn describe_names_inputs_outputs_and_the_score() {
+        let d = describe(&fixture("skl_mlp_zipmap.onnx")).unwrap();
+        assert_eq!(d.inputs.len(), 1);
+        assert_eq!(d.inputs[0].name, "X");
+        assert_eq!(d.inputs[0].shape[1], "6");
+        assert_eq!(d.inputs[0].datatype, "F32");
+        let names: Vec<&str> = d.outputs.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["output_label", "output_probability"]);
+        assert_eq!(d.outputs[1].datatype, "F32");
+        assert_eq!(d.score_output.as_deref(), Some("output_probability"));
     }
 }
