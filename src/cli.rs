@@ -1221,45 +1221,15 @@ fn inspect_onnx(args: &InspectOnnxArgs) -> Result<()> {
                 .as_deref()
                 .unwrap_or("no float output: name one in the mapping")
         );
-        // A starter mapping: one [n, k] tensor, placeholder column names in input order.
-        let width = d
-            .inputs
-            .first()
-            .and_then(|t| t.shape.get(1))
-            .and_then(|k| k.parse::<usize>().ok());
-        let fields: Vec<serde_json::Value> = (1..=width.unwrap_or(1))
-            .map(|i| serde_json::json!({"field": format!("COLUMN_{i}"), "off": 0.0}))
-            .collect();
-        let score = d.score_output.clone().unwrap_or_default();
-        let two_columns = d
-            .outputs
-            .iter()
-            .find(|o| o.name == score)
-            .and_then(|o| o.shape.last())
-            .is_some_and(|k| k == "2");
-        let mut output = serde_json::json!({
-            "name": score,
-            "kind": if score.to_lowercase().contains("prob") { "probability" } else { "logit" },
-        });
-        if two_columns {
-            output["column"] = 1.into();
-        }
-        let mapping = serde_json::json!({
-            "layout": "single",
-            "input": d.inputs.first().map(|t| t.name.clone()).unwrap_or_default(),
-            "datatype": "FP32",
-            "fields": fields,
-            "output": output,
-        });
         text += &format!(
             "\nA starter --mapping (replace COLUMN_i by your data's columns in the model's input \
              order, and each off by the value a switched-off field should send{}):\n{}",
-            if width.is_none() {
+            if d.input_width().is_none() {
                 "; the input's width is not declared, so list every column"
             } else {
                 ""
             },
-            serde_json::to_string_pretty(&mapping)?
+            serde_json::to_string_pretty(&d.starter_mapping())?
         );
         say!("{text}");
         Ok(())

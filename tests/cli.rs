@@ -15,6 +15,16 @@ fn glider(args: &[&str]) -> Output {
         .expect("the glider binary runs")
 }
 
+/// One step of a 64-bit linear congruential generator (Knuth's MMIX constants): advances
+/// `state` and returns a number in [0, 1) from its top bits. Test tables made with it are the
+/// same on every platform.
+fn lcg_unit(state: &mut u64) -> f64 {
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (*state >> 33) as f64 / (1u64 << 31) as f64
+}
+
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("glider-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -659,12 +669,7 @@ fn glider_run_ranks_the_planted_pair_first() {
 /// irrelevant; x drawn from a fixed LCG.
 fn nid_table(rows: usize) -> String {
     let mut state = 12345u64;
-    let mut next = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 33) as f64 / (1u64 << 31) as f64) * 2.0 - 1.0
-    };
+    let mut next = || lcg_unit(&mut state) * 2.0 - 1.0;
     let mut s = String::from("x0,x1,x2,x3,x4,c,y\n");
     for _ in 0..rows {
         let x: Vec<f64> = (0..5).map(|_| next()).collect();
@@ -1567,15 +1572,9 @@ fn onnx_model_in_process_and_served_agree_and_find_the_pair() {
 /// (categorical); the label follows x and x·n.
 fn numeric_csv(rows: usize, seed: u64) -> String {
     let mut s = String::from("y,x,n,c\n");
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut next = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 33) as f64) / (1u64 << 31) as f64
-    };
+    let mut state = seed;
+    lcg_unit(&mut state);
+    let mut next = || lcg_unit(&mut state);
     for _ in 0..rows {
         let x = next() * 2.0 - 1.0;
         let n = (next() * 8.0).floor();
@@ -1630,6 +1629,15 @@ fn binned_models_round_trip_and_old_scalar_cards_load() {
         let o = glider(&a);
         assert!(o.status.success(), "{}", stderr(&o));
     };
+    // The logit column of a `glider predict` output.
+    let logits = |path: &Path| -> Vec<f32> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+            .collect()
+    };
     let scores = |model: &Path, name: &str| -> Vec<f32> {
         let out = dir.join(name);
         let o = glider(&[
@@ -1642,12 +1650,7 @@ fn binned_models_round_trip_and_old_scalar_cards_load() {
             out.to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
-        std::fs::read_to_string(&out)
-            .unwrap()
-            .lines()
-            .skip(1)
-            .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
-            .collect()
+        logits(&out)
     };
     let labels: Vec<f32> = std::fs::read_to_string(&files[2])
         .unwrap()
@@ -1699,12 +1702,7 @@ fn binned_models_round_trip_and_old_scalar_cards_load() {
     server.kill().ok();
     server.wait().ok();
     assert!(o.status.success(), "{}", stderr(&o));
-    let served: Vec<f32> = std::fs::read_to_string(&remote)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
-        .collect();
+    let served = logits(&remote);
     assert_eq!(served.len(), p.len());
     for (a, b) in served.iter().zip(&p) {
         assert!((a - b).abs() < 1e-4, "served {a} vs in-process {b}");
@@ -1769,15 +1767,7 @@ fn a_skl2onnx_export_is_explained_with_its_planted_pair_on_top() {
     let mut state = 12345u64;
     for i in 0..60 {
         let cells: Vec<String> = (0..6)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                format!(
-                    "{:.4}",
-                    (state >> 33) as f64 / (1u64 << 31) as f64 * 2.0 - 1.0
-                )
-            })
+            .map(|_| format!("{:.4}", lcg_unit(&mut state) * 2.0 - 1.0))
             .collect();
         text.push_str(&format!("{},{}\n", i % 2, cells.join(",")));
     }

@@ -69,7 +69,6 @@ class Split:
     folder: Path
     categorical: list[str]
     dense: list[str]
-    label: str = "label"
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def frame(self, part: str) -> pd.DataFrame:

@@ -18,7 +18,7 @@
 //!   values, so a value unseen in training lands in the bin of its nearest kept value. Local id
 //!   0 is "missing": a trained row (scale 1) when the training rows had more than `min_count`
 //!   missing values, else scale 0 like a switched-off field.
-//! - Numeric field, scalar ([`NumericMode::Scalar`], and every model saved before format 3):
+//! - Numeric field, scalar ([`NumericMode::Scalar`], and every model saved in format 1):
 //!   one row per field, scale = the standardised value `(v - mean) / std` with the training
 //!   split's mean and std; missing (`NaN`) becomes 0, i.e. the mean (spec 3.1).
 //! - A switched-off field ([`FieldValue::Off`], GLIDER's perturbation) is scale 0 in every
@@ -345,8 +345,9 @@ impl InputEncoder {
     /// the given training rows of `data`.
     ///
     /// # Errors
-    /// [`DataError::Schema`] when `train_rows` is empty, or when the hashed fields would need
-    /// more than 2^32 embedding rows.
+    /// [`DataError::Schema`] when `train_rows` is empty, when the numeric settings are bad
+    /// ([`NumericOptions::check`]), or when the fields would need more than 2^32 embedding
+    /// rows.
     pub fn fit(
         data: &Dataset,
         train_rows: &[usize],
@@ -357,6 +358,7 @@ impl InputEncoder {
                 "cannot fit an encoder on zero training rows".into(),
             ));
         }
+        options.numeric.check()?;
         let mut next_row: u32 = 0;
         let mut fields = Vec::with_capacity(data.num_fields());
         for column in &data.columns {
@@ -394,7 +396,6 @@ impl InputEncoder {
                     next_row += size;
                 }
                 Column::Dense { values } if options.numeric.mode == NumericMode::Auto => {
-                    options.numeric.check()?;
                     let (distinct, missing) = distinct_counts(values, train_rows);
                     let edges = numeric_edges(&distinct, options.min_count, &options.numeric);
                     let size = binned_size(&edges)?;
@@ -1031,6 +1032,15 @@ mod tests {
         }
     }
 
+    /// How many of `rows` land on each embedding row of `enc`.
+    fn row_counts(enc: &InputEncoder, d: &Dataset, rows: &[usize]) -> Vec<usize> {
+        let mut c = vec![0usize; enc.table_rows];
+        for r in enc.encode_rows(d, rows).rows {
+            c[r as usize] += 1;
+        }
+        c
+    }
+
     fn binned(enc: &InputEncoder) -> (&[f64], bool) {
         match &enc.fields[0] {
             FieldEncoder::Binned { edges, missing, .. } => (edges, *missing),
@@ -1063,14 +1073,7 @@ mod tests {
         assert_eq!(edges.len(), 99);
         // Bin 0 holds values 0/7..99/7, the first edge halfway between 99/7 and 100/7.
         assert!((edges[0] - 99.5 / 7.0).abs() < 1e-4, "{}", edges[0]);
-        let counts = {
-            let b = enc.encode_rows(&d, &all);
-            let mut c = vec![0usize; enc.table_rows];
-            for r in b.rows {
-                c[r as usize] += 1;
-            }
-            c
-        };
+        let counts = row_counts(&enc, &d, &all);
         assert_eq!(counts[0], 0);
         assert!(counts[1..].iter().all(|&c| c == 100), "{counts:?}");
         // The bin count is a setting.
@@ -1102,11 +1105,7 @@ mod tests {
         assert_eq!(enc.encode_value(0, FieldValue::Dense(0.0)).0, 1);
         assert_eq!(enc.encode_value(0, FieldValue::Dense(1.0)).0, 2);
         // Every bin above zero holds more than min-count rows.
-        let b = enc.encode_rows(&d, &all);
-        let mut c = vec![0usize; enc.table_rows];
-        for r in b.rows {
-            c[r as usize] += 1;
-        }
+        let c = row_counts(&enc, &d, &all);
         assert_eq!(c[1], 9000);
         assert!(c[2..].iter().all(|&n| n > 10), "{c:?}");
     }

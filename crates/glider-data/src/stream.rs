@@ -213,10 +213,14 @@ impl StreamStats {
                             let v = values[r];
                             if v.is_nan() {
                                 *missing += 1;
-                            } else if let Some(c) = histogram.get_mut(&(v + 0.0).to_bits()) {
+                                continue;
+                            }
+                            // + 0.0 turns -0.0 into 0.0: one value, as in memory.
+                            let bits = (v + 0.0).to_bits();
+                            if let Some(c) = histogram.get_mut(&bits) {
                                 *c += 1;
                             } else if histogram.len() < MAX_DISTINCT_NUMERIC {
-                                histogram.insert((v + 0.0).to_bits(), 1);
+                                histogram.insert(bits, 1);
                             }
                         }
                     }
@@ -237,12 +241,12 @@ impl StreamStats {
         if self.rows[0] == 0 {
             return Err(DataError::Schema("the stream has no training rows".into()));
         }
+        options.numeric.check()?;
         let mut out = Vec::with_capacity(self.names.len());
         for (f, name) in self.names.iter().enumerate() {
             if let (Some((histogram, missing)), NumericMode::Auto) =
                 (&self.histograms[f], options.numeric.mode)
             {
-                options.numeric.check()?;
                 let mut distinct: Vec<(f32, u64)> = histogram
                     .iter()
                     .map(|(&bits, &c)| (f32::from_bits(bits), c))

@@ -23,9 +23,43 @@ pub enum OutputChoice<'a> {
     All,
     /// The output of this name.
     Named(&'a str),
-    /// The first output declared as a float tensor (the score of a classifier that also
-    /// answers an integer label).
+    /// The first output of float type, found by typing each output's branch (the score of a
+    /// classifier that also answers an integer label).
     FirstScore,
+}
+
+/// An output's name: its ONNX label, else its node's name.
+fn outlet_name(model: &InferenceModel, outlet: OutletId) -> String {
+    model
+        .outlet_label(outlet)
+        .map(str::to_string)
+        .unwrap_or_else(|| model.node(outlet.node).name.clone())
+}
+
+/// Where an output's numbers come from: the output itself, or for a classifier's ZipMap
+/// output (skl2onnx's default: a sequence of {class: probability} maps, which tract cannot
+/// run) the ZipMap's input, the `[n, classes]` probability tensor it is built from.
+fn score_source(model: &InferenceModel, outlet: OutletId) -> OutletId {
+    let node = model.node(outlet.node);
+    if node.op.name().contains("ZipMap") && !node.inputs.is_empty() {
+        node.inputs[0]
+    } else {
+        outlet
+    }
+}
+
+/// The typed fact of `outlet` in a copy of `model` that computes it alone: `None` when tract
+/// cannot type that branch (an operator it lacks, an input fact left undeclared).
+fn typed_alone(model: &InferenceModel, outlet: OutletId) -> Option<TypedFact> {
+    let mut alone = model.clone();
+    alone.select_output_outlets(&[outlet]).ok()?;
+    let typed = alone.into_typed().ok()?;
+    typed.output_fact(0).ok().cloned()
+}
+
+/// True for an f32 or f64 element type: a score glider can read.
+fn is_float(t: Option<DatumType>) -> bool {
+    matches!(t, Some(DatumType::F32 | DatumType::F64))
 }
 
 /// A loaded ONNX model with one `[n, k]` float input.
@@ -131,26 +165,14 @@ impl OnnxModel {
                 InferenceFact::dt_shape(input_type, tvec![batch.to_dim(), k.to_dim()]),
             )
             .map_err(bad)?;
-        let label = |m: &InferenceModel, o: &OutletId| {
-            m.outlet_label(*o)
-                .map(str::to_string)
-                .unwrap_or_else(|| m.node(o.node).name.clone())
-        };
         let declared_outputs = model.output_outlets().map_err(bad)?.to_vec();
-        let names: Vec<String> = declared_outputs.iter().map(|o| label(&model, o)).collect();
-        // A classifier's ZipMap output (skl2onnx's default: a sequence of {class: probability}
-        // maps, which tract cannot run) is read from the ZipMap's input, the [n, classes]
-        // probability tensor it was built from.
+        let names: Vec<String> = declared_outputs
+            .iter()
+            .map(|&o| outlet_name(&model, o))
+            .collect();
         let all: Vec<OutletId> = declared_outputs
             .iter()
-            .map(|o| {
-                let node = model.node(o.node);
-                if node.op.name().contains("ZipMap") && !node.inputs.is_empty() {
-                    node.inputs[0]
-                } else {
-                    *o
-                }
-            })
+            .map(|&o| score_source(&model, o))
             .collect();
         let keep = match output {
             OutputChoice::All => None,
@@ -163,22 +185,14 @@ impl OnnxModel {
                 })?)
             }
             OutputChoice::FirstScore => {
-                // The first output of float type: a classifier's `probabilities` rather
-                // than its integer `label`. ONNX declarations of output types are often absent, so each output's
-                // type comes from a typed copy of the graph that computes it alone (None
-                // when tract cannot type that branch).
+                // The first output of float type: a classifier's `probabilities` rather than
+                // its integer `label`. ONNX declarations of output types are often absent, so
+                // each type comes from typing the branch that computes that output alone.
                 let types: Vec<Option<DatumType>> = all
                     .iter()
-                    .map(|&outlet| {
-                        let mut alone = model.clone();
-                        alone.select_output_outlets(&[outlet]).ok()?;
-                        let typed = alone.into_typed().ok()?;
-                        typed.output_fact(0).ok().map(|f| f.datum_type)
-                    })
+                    .map(|&outlet| typed_alone(&model, outlet).map(|f| f.datum_type))
                     .collect();
-                let float = types
-                    .iter()
-                    .position(|t| matches!(t, Some(DatumType::F32 | DatumType::F64)));
+                let float = types.iter().position(|&t| is_float(t));
                 Some(float.ok_or_else(|| {
                     let listed: Vec<String> = names
                         .iter()
@@ -232,7 +246,7 @@ impl OnnxModel {
     ///
     /// # Errors
     /// [`ExplainError::BlackBox`] naming the file when tract fails (a width the model does not
-    /// take, say) or an output is not a float tensor.
+    /// take, say) or an output is not numbers (integer outputs are answered as f64).
     pub fn run(&self, input: &[f32], n: usize, k: usize) -> Result<Vec<Vec<f64>>, ExplainError> {
         let bad = |e: TractError| ExplainError::BlackBox(format!("{}: {e:#}", self.path));
         let mut tensor = Tensor::from_shape(&[n, k], input).map_err(bad)?;
@@ -302,6 +316,49 @@ pub struct OnnxDescription {
     pub score_output: Option<String>,
 }
 
+impl OnnxDescription {
+    /// The first input's declared width k of `[N, k]`, when declared.
+    pub fn input_width(&self) -> Option<usize> {
+        self.inputs
+            .first()
+            .and_then(|t| t.shape.get(1))
+            .and_then(|k| k.parse().ok())
+    }
+
+    /// A starter `--mapping` for this model (the `single` layout of [`Mapping`]), to edit:
+    /// one field `COLUMN_i` per input column (one when the width is not declared) with off
+    /// 0.0, and the score output, read as a probability when its name says so (column 1 of
+    /// a two-column output), else as a logit.
+    pub fn starter_mapping(&self) -> serde_json::Value {
+        let fields: Vec<serde_json::Value> = (1..=self.input_width().unwrap_or(1))
+            .map(|i| serde_json::json!({"field": format!("COLUMN_{i}"), "off": 0.0}))
+            .collect();
+        let score = self.score_output.clone().unwrap_or_default();
+        let two_columns = self
+            .outputs
+            .iter()
+            .find(|o| o.name == score)
+            .and_then(|o| o.shape.last())
+            .is_some_and(|k| k == "2");
+        let kind = if score.to_lowercase().contains("prob") {
+            "probability"
+        } else {
+            "logit"
+        };
+        let mut output = serde_json::json!({"name": score, "kind": kind});
+        if two_columns {
+            output["column"] = 1.into();
+        }
+        serde_json::json!({
+            "layout": "single",
+            "input": self.inputs.first().map(|t| t.name.clone()).unwrap_or_default(),
+            "datatype": "FP32",
+            "fields": fields,
+            "output": output,
+        })
+    }
+}
+
 /// Describes the ONNX model at `path`: inputs, outputs and the score output.
 ///
 /// # Errors
@@ -361,36 +418,17 @@ pub fn describe(path: &Path) -> Result<OnnxDescription, ExplainError> {
     }
     let mut outputs = Vec::new();
     let mut score_output = None;
-    for (i, outlet) in model.output_outlets().map_err(bad)?.iter().enumerate() {
-        let label = model
-            .outlet_label(*outlet)
-            .map(str::to_string)
-            .unwrap_or_else(|| model.node(outlet.node).name.clone());
-        let node = model.node(outlet.node);
-        let source = if node.op.name().contains("ZipMap") && !node.inputs.is_empty() {
-            node.inputs[0]
-        } else {
-            *outlet
-        };
-        let mut alone = typing.clone();
-        let typed = alone
-            .select_output_outlets(&[source])
-            .ok()
-            .and_then(|_| alone.into_typed().ok());
-        let fact = typed.as_ref().and_then(|t| t.output_fact(0).ok());
-        let datatype = match fact {
+    for (i, &outlet) in model.output_outlets().map_err(bad)?.iter().enumerate() {
+        let label = outlet_name(&model, outlet);
+        let fact = typed_alone(&typing, score_source(&model, outlet));
+        let datatype = match &fact {
             Some(f) => format!("{:?}", f.datum_type),
             None => "not computable here".into(),
         };
-        if score_output.is_none()
-            && matches!(
-                fact.map(|f| f.datum_type),
-                Some(DatumType::F32 | DatumType::F64)
-            )
-        {
+        if score_output.is_none() && is_float(fact.as_ref().map(|f| f.datum_type)) {
             score_output = Some(label.clone());
         }
-        let shape = match fact {
+        let shape = match &fact {
             Some(f) => f.shape.iter().map(|d| d.to_string()).collect(),
             None => shape_of(model.output_fact(i).map_err(bad)?),
         };
@@ -411,7 +449,6 @@ pub fn describe(path: &Path) -> Result<OnnxDescription, ExplainError> {
 pub struct OnnxBlackBox {
     model: OnnxModel,
     fields: MappedFields,
-    output: usize,
     batch_rows: usize,
 }
 
@@ -440,25 +477,11 @@ impl OnnxBlackBox {
             Some(name) => OutputChoice::Named(name),
             None => OutputChoice::FirstScore,
         };
+        // Both choices keep exactly one output: the score, read from outputs[0].
         let model = OnnxModel::load_with(path, Some(fields.width()), choice)?;
-        let output = match &wanted {
-            Some(name) => model
-                .outputs
-                .iter()
-                .position(|o| o == name)
-                .ok_or_else(|| {
-                    ExplainError::Config(format!(
-                        "{}: no output named {name:?} (outputs: {})",
-                        model.path,
-                        model.outputs.join(", ")
-                    ))
-                })?,
-            None => 0, // the one output FirstScore kept
-        };
         Ok(OnnxBlackBox {
             model,
             fields,
-            output,
             batch_rows: batch_rows.max(1),
         })
     }
@@ -477,11 +500,8 @@ impl BlackBox for OnnxBlackBox {
             let n = chunk.len() / f;
             let input = self.fields.numbers(chunk)?;
             let outputs = self.model.run(&input, n, self.fields.width())?;
-            let values = outputs.get(self.output).ok_or_else(|| {
-                ExplainError::BlackBox(format!(
-                    "{}: the model answered no output {}",
-                    self.model.path, self.output
-                ))
+            let values = outputs.first().ok_or_else(|| {
+                ExplainError::BlackBox(format!("{}: the model answered no output", self.model.path))
             })?;
             out.extend(output_logits(
                 values,
@@ -505,32 +525,34 @@ mod tests {
             .join(name)
     }
 
+    /// A fixture's `NAME.json`: its input rows, row-major, and scikit-learn's probabilities.
+    fn expected(name: &str) -> (Vec<f32>, Vec<f64>) {
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(fixture(&format!("{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        let numbers = |v: &serde_json::Value| -> Vec<f64> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect()
+        };
+        let rows = json["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| numbers(r).into_iter().map(|x| x as f32))
+            .collect();
+        (rows, numbers(&json["probability"]))
+    }
+
     /// skl2onnx's exports (scripts/make_skl2onnx_fixtures.py) declare the batch dimension as
     /// unknown; they load, and score exactly as scikit-learn's predict_proba.
     #[test]
     fn skl2onnx_exports_with_an_unknown_batch_dimension_match_scikit_learn() {
         for name in ["skl_mlp", "skl_logreg"] {
-            let expected: serde_json::Value = serde_json::from_str(
-                &std::fs::read_to_string(fixture(&format!("{name}.json"))).unwrap(),
-            )
-            .unwrap();
-            let rows: Vec<f32> = expected["rows"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .flat_map(|r| {
-                    r.as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|v| v.as_f64().unwrap() as f32)
-                })
-                .collect();
-            let want: Vec<f64> = expected["probability"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap())
-                .collect();
+            let (rows, want) = expected(name);
             let path = fixture(&format!("{name}.onnx"));
             // The width comes from the model's declaration ([None, 6]) or the mapping.
             for width in [None, Some(6)] {
@@ -588,20 +610,7 @@ mod tests {
     /// the score is read from the ZipMap's input, by the output's name or found unnamed.
     #[test]
     fn a_zipmap_output_is_read_from_its_probability_tensor() {
-        let expected: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(fixture("skl_mlp_zipmap.json")).unwrap())
-                .unwrap();
-        let rows: Vec<f32> = expected["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|r| {
-                r.as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_f64().unwrap() as f32)
-            })
-            .collect();
+        let (rows, want) = expected("skl_mlp_zipmap");
         let path = fixture("skl_mlp_zipmap.onnx");
         for choice in [
             OutputChoice::FirstScore,
@@ -610,13 +619,7 @@ mod tests {
             let model = OnnxModel::load_with(&path, None, choice).unwrap();
             assert_eq!(model.output_names(), ["output_probability"]);
             let out = model.run(&rows, 16, 6).unwrap();
-            for (i, w) in expected["probability"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .enumerate()
-            {
-                let w = w.as_f64().unwrap();
+            for (i, w) in want.iter().enumerate() {
                 assert!((out[0][2 * i + 1] - w).abs() < 1e-5, "row {i}");
             }
         }

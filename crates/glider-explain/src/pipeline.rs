@@ -446,7 +446,7 @@ pub fn run(
         // Models of this target whose best epoch was the last allowed.
         let mut at_cap = 0usize;
         let mut count_cap = |m: &dyn ctr::Recommender| {
-            if ctr::epoch_cap_warning(name, m.best_epoch(), target.ctr.max_epochs).is_some() {
+            if ctr::ended_at_cap(m.best_epoch(), target.ctr.max_epochs) {
                 at_cap += 1;
             }
         };
