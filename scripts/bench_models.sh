@@ -15,7 +15,7 @@ for f in "$D/criteo_kaggle_sample/criteo_train_first10k.txt" "$D/frappe_nfm/frap
   [ -f "$f" ] || { echo "skipping: $f is absent (the shared datasets are not redistributable)"; exit 0; }
 done
 MODELS=lr,fm,wdl,deepfm,dcn,autoint,autoint+,fibinet,interhat
-COMMON=(--seeds 3 --epochs 10)
+COMMON=(--seeds 3)
 criteo=(--format criteo --data "$D/criteo_kaggle_sample/criteo_train_first10k.txt")
 frappe=(--format libfm --field-names user,item,daytime,weekday,isweekend,homework,cost,weather,country,city
         --data "$D/frappe_nfm/frappe.validation.libfm" --test "$D/frappe_nfm/frappe.test.libfm" --min-count 0)

@@ -9,6 +9,7 @@ use glider_core::nid::Averaging;
 use glider_data::cross::CrossOptions;
 use glider_data::{embedded, split_indices, Dataset, EncoderOptions, SchemaOptions, Split};
 use glider_explain::pipeline::{self, RunConfig, TargetConfig};
+use glider_explain::select::{CrossSelection, SelectionParams};
 use glider_explain::{Detector, GliderParams, Journal, LocalParams};
 use glider_nn::ctr::{CtrParams, ModelKind};
 use glider_nn::mlp::MlpParams;
@@ -767,10 +768,10 @@ impl DataArgs {
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
     /// Recommender architecture: lr, fm, wdl, deepfm, dcn, xdeepfm, autoint, autoint+,
-    /// fibinet, interhat. `glider run` and `glider bench models` take a comma-separated list
-    /// (or `all`).
-    #[arg(long, default_value = "deepfm")]
-    model: String,
+    /// fibinet, interhat [default: deepfm]. `glider run` and `glider bench models` take a
+    /// comma-separated list (or `all`); `glider run`'s default is the source and lr.
+    #[arg(long)]
+    model: Option<String>,
     /// Embedding size.
     #[arg(long, default_value_t = 16)]
     embedding_dim: usize,
@@ -825,11 +826,12 @@ pub struct ModelArgs {
 impl ModelArgs {
     /// The architectures named by --model (one or more, comma separated, no repeats).
     fn kinds(&self) -> Result<Vec<ModelKind>> {
-        if self.model.trim().eq_ignore_ascii_case("all") {
+        let list = self.model.as_deref().unwrap_or("deepfm");
+        if list.trim().eq_ignore_ascii_case("all") {
             return Ok(ModelKind::ALL.to_vec());
         }
         let mut out = Vec::new();
-        for name in self.model.split(',').filter(|s| !s.trim().is_empty()) {
+        for name in list.split(',').filter(|s| !s.trim().is_empty()) {
             let kind: ModelKind = match name.parse() {
                 Ok(k) => k,
                 Err(e) => usage!("--model: {e}"),
@@ -851,7 +853,7 @@ impl ModelArgs {
         if kinds.len() > 1 {
             usage!(
                 "--model takes one architecture here, got {}; only `glider run` takes a list",
-                self.model
+                self.model.as_deref().unwrap_or_default()
             );
         }
         Ok(kinds[0])
@@ -1021,6 +1023,31 @@ pub struct GliderArgs {
     /// A cross tuple is kept when seen more than max(1e-4 × batch rows, this) times.
     #[arg(long, default_value_t = 10)]
     cross_min_count: usize,
+    /// How each target's crosses are chosen: `validation` keeps a candidate only when it
+    /// lowers that target's validation logloss (scored on the frozen baseline in rank order,
+    /// then confirmed by a retrain; the test rows are never used), `none` appends the top-K
+    /// as the paper does.
+    #[arg(long, value_enum, default_value_t = SelectionArg::Validation)]
+    cross_selection: SelectionArg,
+    /// L2 on a candidate cross's tuple weights while it is scored (in rows).
+    #[arg(long, default_value_t = 5.0)]
+    selection_l2: f64,
+    /// A candidate cross is kept when it lowers validation logloss by more than this (nats
+    /// per row).
+    #[arg(long, default_value_t = 1e-4)]
+    selection_min_gain: f64,
+    /// ...and by more than this many standard errors of the per-row differences.
+    #[arg(long, default_value_t = 2.0)]
+    selection_z: f64,
+}
+
+/// Cross selection choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SelectionArg {
+    /// Every top-K interaction becomes a cross (spec 3.3).
+    None,
+    /// Crosses kept per target on validation logloss.
+    Validation,
 }
 
 #[derive(Args, Debug)]
@@ -1048,6 +1075,12 @@ struct RunArgs {
     /// not explained again (the settings must be the same).
     #[arg(long)]
     resume: bool,
+    /// Skip GLIDER's detection and cross these interactions instead: a
+    /// global_interactions.json as `glider run`, `detect` or `merge` write it (its first
+    /// --top-k), so another detector's sets go through the same crossing, selection and
+    /// trials.
+    #[arg(long, value_name = "FILE")]
+    interactions: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -1608,12 +1641,19 @@ fn config(
     trials: usize,
     seed: u64,
 ) -> Result<RunConfig> {
-    let kinds = model.kinds()?;
+    let mut kinds = model.kinds()?;
     let source_kind: ModelKind = match source.map(str::parse) {
         Some(Ok(k)) => k,
         Some(Err(e)) => usage!("--source-model: {e}"),
         None => kinds[0],
     };
+    if model.model.is_none() {
+        // `glider run`'s default targets: the source itself and LR (distillation).
+        kinds = vec![source_kind];
+        if source_kind != ModelKind::Lr {
+            kinds.push(ModelKind::Lr);
+        }
+    }
     if trials == 0 {
         usage!("--trials must be at least 1");
     }
@@ -1637,9 +1677,50 @@ fn config(
             min_count_floor: glider.cross_min_count,
             ..CrossOptions::default()
         },
+        selection: selection_params(glider)?,
+        interactions: None,
         trials,
         seed,
     })
+}
+
+fn selection_params(glider: &GliderArgs) -> Result<SelectionParams> {
+    let params = SelectionParams {
+        mode: match glider.cross_selection {
+            SelectionArg::None => CrossSelection::None,
+            SelectionArg::Validation => CrossSelection::Validation,
+        },
+        l2: glider.selection_l2,
+        min_gain: glider.selection_min_gain,
+        z: glider.selection_z,
+    };
+    if let Err(e) = params.validate() {
+        usage!("--selection-l2 / --selection-min-gain / --selection-z: {e}");
+    }
+    Ok(params)
+}
+
+/// The first `top_k` interactions of a global_interactions.json, by field name.
+fn interaction_names(path: &Path, top_k: usize) -> Result<Vec<Vec<String>>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let file: glider_explain::pipeline::GlobalInteractionsFile = serde_json::from_str(&text)
+        .with_context(|| {
+            format!(
+                "{}: not a global_interactions.json (as `glider run`, `detect` or `merge` write it)",
+                path.display()
+            )
+        })?;
+    let names: Vec<Vec<String>> = file
+        .interactions
+        .into_iter()
+        .take(top_k)
+        .map(|i| i.fields)
+        .collect();
+    if names.is_empty() {
+        bail!("{}: no interactions to cross", path.display());
+    }
+    Ok(names)
 }
 
 fn glider_params(glider: &GliderArgs, seed: u64) -> Result<GliderParams> {
@@ -1719,7 +1800,7 @@ fn glider_params(glider: &GliderArgs, seed: u64) -> Result<GliderParams> {
 }
 
 fn run(args: RunArgs, quiet: bool) -> Result<()> {
-    let config = config(
+    let mut config = config(
         &args.model,
         args.source_model.as_deref(),
         &args.glider,
@@ -1727,7 +1808,17 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
         args.trials,
         args.seed,
     )?;
-    execute_run(&args.data, &config, &args.out, args.resume, quiet)
+    if let Some(path) = &args.interactions {
+        config.interactions = Some(interaction_names(path, args.glider.top_k)?);
+    }
+    execute_run(
+        &args.data,
+        &config,
+        &args.out,
+        args.resume,
+        quiet,
+        args.interactions.as_deref(),
+    )
 }
 
 fn execute_run(
@@ -1736,9 +1827,27 @@ fn execute_run(
     out: &Path,
     resume: bool,
     quiet: bool,
+    interactions_file: Option<&Path>,
 ) -> Result<()> {
     let bars = Bars::new(quiet);
     let (data, split) = load(data_args, config.seed)?;
+    if let (Some(path), Some(given)) = (interactions_file, &config.interactions) {
+        for (rank, names) in given.iter().enumerate() {
+            for name in names {
+                if data.field_index(name).is_none() {
+                    bail!(
+                        "{}: interaction {} ({}) names field \"{name}\", which {} does not have \
+                         (its fields: {}). Were the interactions found on another dataset?",
+                        path.display(),
+                        rank + 1,
+                        names.join(" × "),
+                        data.source,
+                        data.field_names().join(", ")
+                    );
+                }
+            }
+        }
+    }
     if !quiet {
         eprintln!(
             "read {}: {} rows, {} fields ({} categorical), {:.1}% positive",
@@ -1811,7 +1920,7 @@ fn demo(args: DemoArgs, quiet: bool) -> Result<()> {
             args.instances, args.trials
         );
     }
-    execute_run(&data_args, &config, &args.out, false, quiet)
+    execute_run(&data_args, &config, &args.out, false, quiet, None)
 }
 
 trait ParseDefaults: Sized {

@@ -110,6 +110,23 @@ pub fn summary(report: &RunReport, out_dir: &Path) -> String {
                 t.enhanced.auc_mean - t.baseline.auc_mean
             )),
         }
+        if !t.verdict.is_empty() {
+            s.push_str(&format!(
+                "  crosses: {}\n",
+                t.verdict.trim_start_matches(&format!("{}: ", t.model))
+            ));
+        }
+        if !t.kept_crosses.is_empty() && t.kept_crosses.len() < t.candidate_crosses {
+            s.push_str(&format!("  kept: {}\n", t.kept_crosses.join(", ")));
+        }
+        if let Some(d) = &t.distillation {
+            s.push_str(&format!(
+                "  share of {}'s lift recovered: {} (lift {:+.4} AUC)\n",
+                report.source_model,
+                d.describe(),
+                d.source_lift
+            ));
+        }
     }
     let sec = &report.seconds;
     s.push_str(&format!(

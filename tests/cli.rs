@@ -273,10 +273,34 @@ fn a_small_run_writes_the_documented_files() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_eq!(
         html.matches("<svg").count(),
-        4,
-        "bars, heatmap, AUC, logloss"
+        6,
+        "bars, heatmap, AUC, logloss, one selection curve per target"
     );
+    // Each target's crosses were chosen on validation: a verdict, the kept list (a subset of
+    // the candidates) and the curve's points (baseline + one per candidate).
+    for t in targets {
+        assert!(t["verdict"]
+            .as_str()
+            .unwrap()
+            .starts_with(t["model"].as_str().unwrap()));
+        assert_eq!(
+            t["candidate_crosses"].as_u64().unwrap() as usize,
+            interactions.len()
+        );
+        assert!(t["kept_crosses"].as_array().unwrap().len() <= interactions.len());
+        let sel = &t["selection"];
+        assert_eq!(
+            sel["trace"]["candidates"].as_array().unwrap().len(),
+            interactions.len()
+        );
+        assert!(sel["baseline_validation_logloss"].as_f64().unwrap() > 0.0);
+    }
+    // LR is a simple target other than the source: its distillation share is reported.
+    assert!(targets[1]["distillation"].is_object());
+    assert!(targets[0]["distillation"].is_null());
     for text in [
+        "Crosses kept per target",
+        "validation logloss during selection",
         "Global interactions (count over instances)",
         "GLIDER: pairwise interaction strength",
         "Test AUC (higher is better)",

@@ -19,6 +19,7 @@ pub mod local;
 #[cfg(feature = "onnx")]
 pub mod onnx;
 pub mod pipeline;
+pub mod select;
 pub mod tabular;
 
 pub use blackbox::{BlackBox, ModelBlackBox};

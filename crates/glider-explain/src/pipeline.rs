@@ -8,13 +8,19 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use glider_core::aggregate::CountedInteraction;
 use glider_core::metrics::{mean_std, paired_t_test, PairedTest};
 use glider_data::cross::{apply_crosses, fit_crosses, CrossOptions, CrossSpec};
+use glider_data::Column;
 use glider_data::{Dataset, EncoderOptions, InputEncoder, Progress, Split};
 use glider_nn::ctr::{self, CtrParams, ModelKind, Recommender};
 
 use crate::blackbox::ModelBlackBox;
 use crate::global::{detect_global, GliderParams, GlobalDetection};
+use crate::select::{
+    forward_select, recovered_share, CandidateCodes, CrossSelection, SelectionParams,
+    SelectionTrace,
+};
 use crate::{derive_seed, ExplainError};
 
 /// A target model: trained with and without the crosses.
@@ -42,6 +48,15 @@ pub struct RunConfig {
     pub glider: GliderParams,
     /// Crossing settings.
     pub cross: CrossOptions,
+    /// How the crosses are chosen per target (default: on validation; `None` = the paper's
+    /// fixed top-K).
+    #[serde(default)]
+    pub selection: SelectionParams,
+    /// Interactions given instead of detected (field names per interaction, in rank order):
+    /// GLIDER's detection is skipped and these go through the same crossing, selection and
+    /// trials (for example another detector's pairs).
+    #[serde(default)]
+    pub interactions: Option<Vec<Vec<String>>>,
     /// Paired trials of baseline vs +GLIDER (5 in the paper).
     pub trials: usize,
     /// Seed of the run: trial `t` trains with a seed derived from it, for both arms.
@@ -57,6 +72,8 @@ impl Default for RunConfig {
             encoder: EncoderOptions::default(),
             glider: GliderParams::default(),
             cross: CrossOptions::default(),
+            selection: SelectionParams::default(),
+            interactions: None,
             trials: 5,
             seed: 0,
         }
@@ -164,6 +181,64 @@ pub struct TargetReport {
     pub auc_gain_p_value: Option<f64>,
     /// Paired t-test of enhanced − baseline test logloss.
     pub logloss_change: Option<PairedTest>,
+    /// The cross fields this target was trained with in its +GLIDER arm, in rank order.
+    #[serde(default)]
+    pub kept_crosses: Vec<String>,
+    /// Candidate crosses offered to this target.
+    #[serde(default)]
+    pub candidate_crosses: usize,
+    /// The selection on validation, when it ran.
+    #[serde(default)]
+    pub selection: Option<TargetSelection>,
+    /// One line on what was kept and why, e.g. "no cross improved deepfm on validation;
+    /// +GLIDER = baseline".
+    #[serde(default)]
+    pub verdict: String,
+    /// For a simple target (LR, FM, Wide&Deep) other than the source: the share of the
+    /// source's lift that the crosses recover. `None` for other targets.
+    #[serde(default)]
+    pub distillation: Option<Distillation>,
+}
+
+/// How one target's crosses were chosen on validation ([`crate::select`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TargetSelection {
+    /// The forward selection on the frozen baseline (the validation curve).
+    pub trace: SelectionTrace,
+    /// Validation logloss of the baseline model (trial 1), as the models measure it.
+    pub baseline_validation_logloss: f64,
+    /// Validation logloss of the target retrained with the kept crosses (trial 1); `None`
+    /// when the forward selection kept nothing.
+    pub retrained_validation_logloss: Option<f64>,
+    /// Whether the retrained model confirmed the kept crosses (lower validation logloss).
+    pub confirmed: bool,
+}
+
+/// The share of the source's lift over a simple target that its crosses recover (issue 15):
+/// per trial `(target+GLIDER − target) / (source − target mean)` in test AUC.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Distillation {
+    /// The source's test AUC minus the target's baseline mean.
+    pub source_lift: f64,
+    /// Mean share over trials; `None` ("n/a") when the source is not better than the target.
+    pub share_mean: Option<f64>,
+    /// Sample standard deviation of the per-trial shares.
+    pub share_std: Option<f64>,
+    /// Per-trial shares (empty for "n/a").
+    pub shares: Vec<f64>,
+}
+
+impl Distillation {
+    /// The share as the summary prints it: "42% ± 5%" or "n/a".
+    pub fn describe(&self) -> String {
+        match (self.share_mean, self.share_std) {
+            (Some(m), Some(s)) if s.is_finite() && self.shares.len() > 1 => {
+                format!("{:.0}% ± {:.0}%", 100.0 * m, 100.0 * s)
+            }
+            (Some(m), _) => format!("{:.0}%", 100.0 * m),
+            _ => "n/a".to_string(),
+        }
+    }
 }
 
 /// Row counts of the split.
@@ -362,17 +437,22 @@ pub fn run(
     ) {
         reporter.note(&w);
     }
-    // 2. GLIDER on the first N validation rows.
+    // 2. GLIDER on the first N validation rows, or the interactions given.
     let t0 = Instant::now();
-    let n = config.glider.instances.min(split.validation.len());
-    if n < config.glider.instances {
+    let given = given_interactions(data, config)?;
+    let n = if given.is_some() {
+        0
+    } else {
+        config.glider.instances.min(split.validation.len())
+    };
+    if given.is_none() && n < config.glider.instances {
         reporter.note(&format!(
             "only {n} validation rows: explaining {n} instances instead of {}",
             config.glider.instances
         ));
     }
     let instance_rows = &split.validation[..n];
-    let source_maps = if config.model.has_interaction_maps() {
+    let source_maps = if config.model.has_interaction_maps() && n > 0 {
         let batch = encoder.encode_rows(data, instance_rows);
         source.interaction_maps(&batch)?.map(|m| SourceMaps {
             rule: m.rule,
@@ -381,30 +461,46 @@ pub fn run(
     } else {
         None
     };
-    let black_box = ModelBlackBox::new(source.as_ref());
-    let detection = {
-        let stage = reporter.stage("GLIDER: explaining instances");
-        detect_global(
-            &black_box,
-            data,
-            instance_rows,
-            &config.glider,
-            stage.as_ref(),
-            journal,
-            0,
-        )
+    let detection = match given {
+        Some(selected) => {
+            reporter.note(&format!(
+                "{} interactions given: GLIDER's detection skipped",
+                selected.len()
+            ));
+            GlobalDetection {
+                explained: 0,
+                failed: Vec::new(),
+                counted: selected.clone(),
+                selected,
+                locals: Vec::new(),
+            }
+        }
+        None => {
+            let black_box = ModelBlackBox::new(source.as_ref());
+            let stage = reporter.stage("GLIDER: explaining instances");
+            let detection = detect_global(
+                &black_box,
+                data,
+                instance_rows,
+                &config.glider,
+                stage.as_ref(),
+                journal,
+                0,
+            );
+            if detection.explained == 0 {
+                let first = detection
+                    .failed
+                    .first()
+                    .map(|(_, why)| why.clone())
+                    .unwrap_or_default();
+                return Err(ExplainError::Config(format!(
+                    "every instance failed; the first: {first}"
+                )));
+            }
+            detection
+        }
     };
     seconds.detect = t0.elapsed().as_secs_f64();
-    if detection.explained == 0 {
-        let first = detection
-            .failed
-            .first()
-            .map(|(_, why)| why.clone())
-            .unwrap_or_default();
-        return Err(ExplainError::Config(format!(
-            "every instance failed; the first: {first}"
-        )));
-    }
     let names = data.field_names();
     let named: Vec<NamedInteraction> = detection
         .selected
@@ -423,7 +519,7 @@ pub fn run(
     r2.sort_by(f64::total_cmp);
     let surrogate_median_r2 = r2.get(r2.len() / 2).copied();
 
-    // 3. Crosses from the selected interactions.
+    // 3. Crosses from the selected interactions: the candidates of every target.
     let t0 = Instant::now();
     let sets: Vec<Vec<usize>> = detection
         .selected
@@ -431,55 +527,134 @@ pub fn run(
         .map(|c| c.features.clone())
         .collect();
     let crosses = fit_crosses(data, &split.train, &sets, &config.cross)?;
-    let mut enhanced_data = data.clone();
-    apply_crosses(&mut enhanced_data, &crosses)?;
-    let enhanced_encoder = InputEncoder::fit(&enhanced_data, &split.train, &config.encoder)?;
+    let mut candidate_data = data.clone();
+    apply_crosses(&mut candidate_data, &crosses)?;
     seconds.encode = t0.elapsed().as_secs_f64();
 
-    // 4. Paired trials for every target.
+    // 4. Per target: the baseline of trial 1, the crosses chosen on validation, then paired
+    //    trials of baseline vs +GLIDER.
     let t0 = Instant::now();
     let mut reports = Vec::with_capacity(targets.len());
     for target in &targets {
         let name = target.model.name();
-        let mut baseline = Vec::with_capacity(config.trials);
-        let mut enhanced = Vec::with_capacity(config.trials);
         // Models of this target whose best epoch was the last allowed.
         let mut at_cap = 0usize;
+        let mut trained = 0usize;
         let mut count_cap = |m: &dyn ctr::Recommender| {
+            trained += 1;
             if ctr::ended_at_cap(m.best_epoch(), target.ctr.max_epochs) {
                 at_cap += 1;
             }
         };
-        for t in 0..config.trials {
-            if t == 0 && *target == source_config {
-                baseline.push(source_test);
-                count_cap(source.as_ref());
-            } else {
-                let m = train_one(
-                    target,
-                    data,
-                    &encoder,
-                    t,
-                    &format!("train {name} (baseline {}/{})", t + 1, config.trials),
-                )?;
-                count_cap(m.as_ref());
-                baseline.push(evaluate(m.as_ref(), data, &split.test)?);
-            }
+        let own_base;
+        let base0: &dyn Recommender = if *target == source_config {
+            source.as_ref()
+        } else {
+            own_base = train_one(
+                target,
+                data,
+                &encoder,
+                0,
+                &format!("train {name} (baseline 1/{})", config.trials),
+            )?;
+            own_base.as_ref()
+        };
+        count_cap(base0);
+        let base0_test = evaluate(base0, data, &split.test)?;
+
+        // The crosses this target keeps.
+        let mut kept: Vec<usize> = (0..crosses.crosses.len()).collect();
+        let mut selection = None;
+        if config.selection.mode == CrossSelection::Validation && !kept.is_empty() {
+            let trace = select_on_validation(
+                base0,
+                data,
+                &candidate_data,
+                split,
+                &crosses,
+                &config.selection,
+            )?;
+            kept = trace.kept();
+            selection = Some(TargetSelection {
+                baseline_validation_logloss: evaluate(base0, data, &split.validation)?.logloss,
+                trace,
+                retrained_validation_logloss: None,
+                confirmed: false,
+            });
+        }
+        let mut enhanced_data = None;
+        let mut enh0_test = None;
+        if !kept.is_empty() {
+            let spec = CrossSpec {
+                crosses: kept.iter().map(|&i| crosses.crosses[i].clone()).collect(),
+                ..crosses.clone()
+            };
+            let mut d = data.clone();
+            apply_crosses(&mut d, &spec)?;
+            let enc = InputEncoder::fit(&d, &split.train, &config.encoder)?;
             let m = train_one(
                 target,
-                &enhanced_data,
-                &enhanced_encoder,
-                t,
-                &format!("train {name} (+GLIDER {}/{})", t + 1, config.trials),
+                &d,
+                &enc,
+                0,
+                &format!("train {name} (+GLIDER 1/{})", config.trials),
             )?;
             count_cap(m.as_ref());
-            enhanced.push(evaluate(m.as_ref(), &enhanced_data, &split.test)?);
+            let confirmed = match selection.as_mut() {
+                Some(sel) => {
+                    let ll = evaluate(m.as_ref(), &d, &split.validation)?.logloss;
+                    sel.retrained_validation_logloss = Some(ll);
+                    sel.confirmed = ll < sel.baseline_validation_logloss;
+                    sel.confirmed
+                }
+                None => true,
+            };
+            if confirmed {
+                enh0_test = Some(evaluate(m.as_ref(), &d, &split.test)?);
+                enhanced_data = Some((d, enc));
+            } else {
+                kept.clear();
+            }
+        }
+        let kept_names: Vec<String> = kept
+            .iter()
+            .map(|&i| crosses.crosses[i].name.clone())
+            .collect();
+        let verdict = verdict(name, &kept_names, crosses.crosses.len(), selection.as_ref());
+        reporter.note(&verdict);
+
+        let mut baseline = vec![base0_test];
+        let mut enhanced = vec![enh0_test.unwrap_or(base0_test)];
+        for t in 1..config.trials {
+            let m = train_one(
+                target,
+                data,
+                &encoder,
+                t,
+                &format!("train {name} (baseline {}/{})", t + 1, config.trials),
+            )?;
+            count_cap(m.as_ref());
+            let b = evaluate(m.as_ref(), data, &split.test)?;
+            baseline.push(b);
+            match &enhanced_data {
+                Some((d, enc)) => {
+                    let m = train_one(
+                        target,
+                        d,
+                        enc,
+                        t,
+                        &format!("train {name} (+GLIDER {}/{})", t + 1, config.trials),
+                    )?;
+                    count_cap(m.as_ref());
+                    enhanced.push(evaluate(m.as_ref(), d, &split.test)?);
+                }
+                None => enhanced.push(b),
+            }
         }
         if at_cap > 0 {
             reporter.note(&format!(
-                "note: {at_cap} of {} {name} models had their best epoch at the cap (--epochs \
-                 {}); they may not have converged: try --epochs {}",
-                2 * config.trials,
+                "note: {at_cap} of {trained} {name} models had their best epoch at the cap \
+                 (--epochs {}); they may not have converged: try --epochs {}",
                 target.ctr.max_epochs,
                 2 * target.ctr.max_epochs
             ));
@@ -488,6 +663,8 @@ pub fn run(
         let ll = |v: &[TestMetrics]| v.iter().map(|m| m.logloss).collect::<Vec<_>>();
         let auc_gain = paired_t_test(&auc(&baseline), &auc(&enhanced));
         let logloss_change = paired_t_test(&ll(&baseline), &ll(&enhanced));
+        let distillation = (target.model != config.model && target.model.is_simple())
+            .then(|| distillation(source_test.auc, &auc(&baseline), &auc(&enhanced)));
         let report = TargetReport {
             model: name.to_string(),
             baseline: ArmSummary::from_trials(baseline),
@@ -495,10 +672,25 @@ pub fn run(
             auc_gain_p_value: auc_gain.as_ref().map(|t| t.p_value),
             auc_gain,
             logloss_change,
+            kept_crosses: kept_names,
+            candidate_crosses: crosses.crosses.len(),
+            selection,
+            verdict,
+            distillation,
         };
         reporter.note(&format!(
-            "{name}: test AUC {:.4} → {:.4} with the crosses",
-            report.baseline.auc_mean, report.enhanced.auc_mean
+            "{name}: test AUC {:.4} → {:.4} with the crosses{}",
+            report.baseline.auc_mean,
+            report.enhanced.auc_mean,
+            report
+                .distillation
+                .as_ref()
+                .map(|d| format!(
+                    " (recovers {} of {}'s lift)",
+                    d.describe(),
+                    config.model.name()
+                ))
+                .unwrap_or_default()
         ));
         reports.push(report);
     }
@@ -543,4 +735,143 @@ pub fn run(
         crosses,
         detection,
     })
+}
+
+/// The interactions of `config.interactions` as field indices of `data`, in rank order.
+fn given_interactions(
+    data: &Dataset,
+    config: &RunConfig,
+) -> Result<Option<Vec<CountedInteraction>>, ExplainError> {
+    let Some(given) = &config.interactions else {
+        return Ok(None);
+    };
+    if given.is_empty() {
+        return Err(ExplainError::Config(
+            "the given interaction list is empty".into(),
+        ));
+    }
+    let mut out = Vec::with_capacity(given.len());
+    for (rank, names) in given.iter().enumerate() {
+        let mut features = Vec::with_capacity(names.len());
+        for name in names {
+            let f = data.field_index(name).ok_or_else(|| {
+                ExplainError::Config(format!(
+                    "given interaction {} ({}) names field \"{name}\", which {} does not have \
+                     (its fields: {})",
+                    rank + 1,
+                    names.join(" × "),
+                    data.source,
+                    data.field_names().join(", ")
+                ))
+            })?;
+            features.push(f);
+        }
+        features.sort_unstable();
+        features.dedup();
+        if features.len() < 2 {
+            return Err(ExplainError::Config(format!(
+                "given interaction {} ({}) has fewer than two distinct fields; a cross needs two",
+                rank + 1,
+                names.join(" × ")
+            )));
+        }
+        out.push(CountedInteraction {
+            features,
+            count: 0,
+            first_seen: (0, rank),
+        });
+    }
+    Ok(Some(out))
+}
+
+/// Runs the forward selection of [`crate::select`] for one target: the frozen `model`'s
+/// logits on the training and validation rows are the offset, the candidates' tuple ids are
+/// read from `candidate_data` (`data` with every candidate cross appended, in order).
+fn select_on_validation(
+    model: &dyn Recommender,
+    data: &Dataset,
+    candidate_data: &Dataset,
+    split: &Split,
+    crosses: &CrossSpec,
+    params: &SelectionParams,
+) -> Result<SelectionTrace, ExplainError> {
+    let logits = |rows: &[usize]| -> Result<Vec<f64>, ExplainError> {
+        let batch = model.encoder().encode_rows(data, rows);
+        Ok(model
+            .predict_logits(&batch)?
+            .into_iter()
+            .map(f64::from)
+            .collect())
+    };
+    let labels = |rows: &[usize]| -> Vec<f32> { rows.iter().map(|&r| data.labels[r]).collect() };
+    let first = data.num_fields();
+    let mut candidates = Vec::with_capacity(crosses.crosses.len());
+    for (i, cross) in crosses.crosses.iter().enumerate() {
+        let Column::Categorical { codes, .. } = &candidate_data.columns[first + i] else {
+            return Err(ExplainError::Config(format!(
+                "the cross field {} is not categorical",
+                cross.name
+            )));
+        };
+        candidates.push(CandidateCodes {
+            name: cross.name.clone(),
+            train: split.train.iter().map(|&r| codes[r]).collect(),
+            validation: split.validation.iter().map(|&r| codes[r]).collect(),
+        });
+    }
+    Ok(forward_select(
+        &labels(&split.train),
+        &logits(&split.train)?,
+        &labels(&split.validation),
+        &logits(&split.validation)?,
+        &candidates,
+        params,
+    ))
+}
+
+/// The target's one-line account of its crosses.
+fn verdict(
+    name: &str,
+    kept: &[String],
+    candidates: usize,
+    selection: Option<&TargetSelection>,
+) -> String {
+    match selection {
+        None if candidates == 0 => format!("{name}: no candidate crosses; +GLIDER = baseline"),
+        None => format!("{name}: all {candidates} crosses appended (no selection)"),
+        Some(sel) if !kept.is_empty() => format!(
+            "{name}: {} of {candidates} crosses kept on validation (validation logloss {:.4} → {:.4})",
+            kept.len(),
+            sel.baseline_validation_logloss,
+            sel.retrained_validation_logloss
+                .unwrap_or(sel.baseline_validation_logloss)
+        ),
+        Some(sel) => match sel.retrained_validation_logloss {
+            Some(ll) => format!(
+                "{name}: the {} crosses that scored on validation did not lower {name}'s \
+                 validation logloss when retrained ({ll:.4} vs {:.4}); +GLIDER = baseline",
+                sel.trace.kept().len(),
+                sel.baseline_validation_logloss
+            ),
+            None => format!("{name}: no cross improved {name} on validation; +GLIDER = baseline"),
+        },
+    }
+}
+
+/// [`Distillation`] from the source's test AUC and the target's per-trial test AUCs.
+fn distillation(source_auc: f64, baseline: &[f64], enhanced: &[f64]) -> Distillation {
+    let base_mean = baseline.iter().sum::<f64>() / baseline.len().max(1) as f64;
+    let shares = recovered_share(source_auc, baseline, enhanced).unwrap_or_default();
+    let (share_mean, share_std) = if shares.is_empty() {
+        (None, None)
+    } else {
+        let (m, s) = mean_std(&shares);
+        (Some(m), Some(s))
+    };
+    Distillation {
+        source_lift: source_auc - base_mean,
+        share_mean,
+        share_std,
+        shares,
+    }
 }

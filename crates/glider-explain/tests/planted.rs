@@ -147,3 +147,55 @@ fn the_product_of_two_numeric_fields_is_the_top_interaction() {
         found.selected
     );
 }
+
+/// Crosses chosen on validation (issue 15): given the planted pair and a pair of noise fields
+/// as candidates, LR (which cannot learn the pair itself) keeps the planted cross and rejects
+/// the noise cross; and the choice never looks at the test rows: flipping every test label
+/// leaves the kept crosses and the selection's validation curve unchanged.
+#[test]
+fn the_selection_keeps_the_planted_cross_rejects_noise_and_never_reads_test_labels() {
+    use glider_explain::select::CrossSelection;
+    use glider_nn::ctr::ModelKind;
+    let cfg = SynthCtrConfig::small();
+    let (data, planted) = synthetic(&cfg).unwrap();
+    let split = split_indices(data.num_rows(), 0.1, 0.1, 1).unwrap();
+    let names = data.field_names();
+    let in_planted = |f: usize| planted.iter().any(|set| set.contains(&f));
+    let noise: Vec<String> = (0..data.num_fields())
+        .filter(|&f| !in_planted(f))
+        .take(2)
+        .map(|f| names[f].clone())
+        .collect();
+    let pair: Vec<String> = planted[0].iter().map(|&f| names[f].clone()).collect();
+    let mut config = RunConfig {
+        model: ModelKind::Lr,
+        ctr: CtrParams::for_model(ModelKind::Lr),
+        interactions: Some(vec![noise.clone(), pair.clone()]),
+        trials: 1,
+        seed: 5,
+        ..RunConfig::default()
+    };
+    assert_eq!(config.selection.mode, CrossSelection::Validation);
+    config.cross.min_count_floor = 5;
+    let out = run(&data, &split, &config, &Silent, None).unwrap();
+    let t = &out.report.targets[0];
+    let planted_name = format!("cross({})", pair.join(","));
+    assert_eq!(t.kept_crosses, vec![planted_name.clone()], "{t:#?}");
+    assert_eq!(t.candidate_crosses, 2);
+    let sel = t.selection.as_ref().unwrap();
+    assert!(sel.confirmed, "{sel:#?}");
+    assert!(!sel.trace.candidates[0].kept && sel.trace.candidates[1].kept);
+    assert!(t.enhanced.auc_mean > t.baseline.auc_mean + 0.01, "{t:#?}");
+
+    // Only the test labels change: the same choice, to the last digit of the curve.
+    let mut flipped = data.clone();
+    for &r in &split.test {
+        flipped.labels[r] = 1.0 - flipped.labels[r];
+    }
+    let again = run(&flipped, &split, &config, &Silent, None).unwrap();
+    let t2 = &again.report.targets[0];
+    assert_eq!(t2.kept_crosses, t.kept_crosses);
+    assert_eq!(t2.selection.as_ref().unwrap().trace, sel.trace);
+    // ...while the test metrics did change (the flip reached the test rows).
+    assert!(t2.baseline.auc_mean < 0.5, "{}", t2.baseline.auc_mean);
+}

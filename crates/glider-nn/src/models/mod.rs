@@ -178,6 +178,12 @@ impl ModelKind {
         )
     }
 
+    /// Whether the model is one of the cheap ones production still serves (LR, FM, Wide&Deep):
+    /// the targets whose distillation share `glider run` reports (issue 15).
+    pub fn is_simple(self) -> bool {
+        matches!(self, ModelKind::Lr | ModelKind::Fm | ModelKind::WideDeep)
+    }
+
     /// The fewest fields the architecture works with (FiBiNET needs a pair).
     pub fn min_fields(self) -> usize {
         match self {
