@@ -1017,8 +1017,10 @@ pub struct GliderArgs {
     /// strength is below this share of its strongest emitted subset (0 = reference pruning).
     #[arg(long, default_value_t = 0.5)]
     local_superset_ratio: f64,
-    /// Quantile bins for dense fields in crosses.
-    #[arg(long, default_value_t = 100)]
+    /// Bins of a numeric member of a cross: about equal row counts, a value holding many rows
+    /// (a mass of zeros) in a bin of its own. Coarser than the field's own encoding, since
+    /// per-value members make crosses too sparse; 100 is the GLIDER reference.
+    #[arg(long, default_value_t = 8)]
     bins: usize,
     /// A cross tuple is kept when seen more than max(1e-4 × batch rows, this) times.
     #[arg(long, default_value_t = 10)]
@@ -1317,8 +1319,10 @@ struct EncodeArgs {
     /// Encode only the first K interactions (default: all in the file).
     #[arg(long)]
     top_k: Option<usize>,
-    /// Quantile bins for dense fields in crosses.
-    #[arg(long, default_value_t = 100)]
+    /// Bins of a numeric member of a cross: about equal row counts, a value holding many rows
+    /// (a mass of zeros) in a bin of its own. Coarser than the field's own encoding, since
+    /// per-value members make crosses too sparse; 100 is the GLIDER reference.
+    #[arg(long, default_value_t = 8)]
     bins: usize,
     /// A value tuple is kept when seen more than this many times (and more than 1e-4 of the rows).
     #[arg(long, default_value_t = 10)]

@@ -32,6 +32,47 @@ pub fn quantile_edges(values: &[f32], bins: usize) -> Vec<f32> {
     edges
 }
 
+/// Bin edges for a numeric member of a cross (issue 15): up to `bins` bins of about equal
+/// row counts, where a value holding many rows keeps a bin of its own and the rest are still
+/// cut. Walking the sorted non-NaN values, a bin closes once it holds at least
+/// `rest / bins_left` rows (`rest` = rows not yet in a bin); a value never splits across bins.
+/// Each edge is the first value of the next bin, so [`bin_index`] applies unchanged. On data
+/// without repeated values this is [`quantile_edges`] up to rounding; on a column that is 0
+/// in 90% of rows, 8 bins give the zero bin and 7 bins above it, where quantile edges give
+/// one bin. Empty input or `bins < 2` gives no edges.
+pub fn mass_quantile_edges(values: &[f32], bins: usize) -> Vec<f32> {
+    let mut sorted: Vec<f32> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    if sorted.is_empty() || bins < 2 {
+        return Vec::new();
+    }
+    sorted.sort_unstable_by(f32::total_cmp);
+    // Distinct values with their counts.
+    let mut distinct: Vec<(f32, usize)> = Vec::new();
+    for &v in &sorted {
+        match distinct.last_mut() {
+            Some((last, c)) if *last == v => *c += 1,
+            _ => distinct.push((v, 1)),
+        }
+    }
+    let mut edges = Vec::with_capacity(bins - 1);
+    let mut rest = sorted.len();
+    let mut in_bin = 0usize;
+    let mut bins_left = bins;
+    for (i, &(_, c)) in distinct.iter().enumerate() {
+        in_bin += c;
+        let target = rest.div_ceil(bins_left);
+        if in_bin >= target && bins_left > 1 {
+            if let Some(&(next, _)) = distinct.get(i + 1) {
+                edges.push(next);
+                rest -= in_bin;
+                in_bin = 0;
+                bins_left -= 1;
+            }
+        }
+    }
+    edges
+}
+
 /// Bin of `v` given `edges` from [`quantile_edges`]: the number of edges <= v, in
 /// 0..=edges.len(). NaN falls in bin 0 (callers should treat NaN as missing first).
 pub fn bin_index(edges: &[f32], v: f32) -> u32 {
@@ -74,6 +115,35 @@ pub fn fit_tuples<K: Hash + Eq + Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mass_edges_give_the_mass_its_own_bin_and_cut_the_rest() {
+        // 90 zeros and 10 distinct positive values: 8 bins = the zero bin + 7 above it.
+        let mut v = vec![0.0f32; 90];
+        v.extend((1..=10).map(|i| i as f32));
+        let e = mass_quantile_edges(&v, 8);
+        assert_eq!(e[0], 1.0, "{e:?}");
+        assert_eq!(e.len(), 7, "{e:?}");
+        assert_eq!(bin_index(&e, 0.0), 0);
+        assert_eq!(bin_index(&e, 1.0), 1);
+        assert_eq!(bin_index(&e, 10.0), 7);
+        // Quantile edges put every cut at 0 and keep one bin.
+        assert!(quantile_edges(&v, 8).is_empty());
+        // Distinct values: equal-count bins, as quantiles.
+        let u: Vec<f32> = (0..80).map(|i| i as f32).collect();
+        assert_eq!(
+            mass_quantile_edges(&u, 8),
+            vec![10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0]
+        );
+        assert_eq!(
+            quantile_edges(&u, 8),
+            vec![9.0, 19.0, 29.0, 39.0, 49.0, 59.0, 69.0]
+        );
+        // Fewer values than bins, NaN, empty, one bin.
+        assert_eq!(mass_quantile_edges(&[1.0, 2.0, f32::NAN], 8), vec![2.0]);
+        assert!(mass_quantile_edges(&[], 8).is_empty());
+        assert!(mass_quantile_edges(&u, 1).is_empty());
+    }
 
     #[test]
     fn edges_by_hand() {

@@ -2,7 +2,7 @@
 //!
 //! For each selected interaction a new categorical field is appended whose value is the tuple
 //! of its members' values: a categorical member contributes its value string, a dense member
-//! the index of its quantile bin (edges fitted on the reference batch). Only tuples seen more
+//! the index of its bin (edges fitted on the reference batch). Only tuples seen more
 //! than `max(rate × batch rows, floor)` times in the batch are kept, with ids `1..=M` in order
 //! of first appearance; everything else, including tuples unseen in the batch and any tuple
 //! with a missing member, is id 0 = missing.
@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use glider_core::cross::{bin_index, fit_tuples, min_count_threshold, quantile_edges};
+use glider_core::cross::{bin_index, fit_tuples, mass_quantile_edges, min_count_threshold};
 
 use crate::dataset::{Column, Dataset};
 use crate::error::DataError;
@@ -22,7 +22,10 @@ use crate::error::DataError;
 /// Settings of the crossing (spec 3.3 defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CrossOptions {
-    /// Quantile bins for dense members (100).
+    /// Bins for dense members (8; the reference used 100): about equal row counts, a value
+    /// holding many rows in a bin of its own
+    /// ([`glider_core::cross::mass_quantile_edges`]). Coarser than a field's own encoding:
+    /// per-value members make crosses too sparse.
     pub dense_bins: usize,
     /// A tuple is kept when seen more than `rate × batch rows` times (1e-4)...
     pub min_count_rate: f64,
@@ -35,7 +38,7 @@ pub struct CrossOptions {
 impl Default for CrossOptions {
     fn default() -> Self {
         CrossOptions {
-            dense_bins: 100,
+            dense_bins: 8,
             min_count_rate: 1e-4,
             min_count_floor: 10,
             batch_rows: 1_000_000,
@@ -128,7 +131,7 @@ pub fn fit_crosses(
             match &data.columns[f] {
                 Column::Dense { values } => {
                     let sample: Vec<f32> = batch.iter().map(|&r| values[r]).collect();
-                    let e = quantile_edges(&sample, options.dense_bins);
+                    let e = mass_quantile_edges(&sample, options.dense_bins);
                     bin_edges.insert(data.fields[f].name.clone(), e.clone());
                     edges.push(Some(e));
                 }
