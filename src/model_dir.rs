@@ -462,6 +462,18 @@ pub fn detect_with(
         &data.num_rows().to_string(),
         &serde_json::to_string(&whole)?,
     ]);
+    // Ask the black box about the first instance before anything is written: a model that
+    // cannot answer at all (an operator its runtime lacks, a server that is down) fails here
+    // with one line and leaves no output behind.
+    if range.1 > range.0 {
+        black_box.logits(&data.row(range.0)).map_err(|e| {
+            anyhow::anyhow!(
+                "the black box cannot score instance {} of {}, so nothing was written: {e}",
+                range.0,
+                data.source
+            )
+        })?;
+    }
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let names = data.field_names();
     let card = DetectCard {
