@@ -1143,13 +1143,15 @@ struct PredictArgs {
 struct BlackBoxArgs {
     /// A model behind an Open Inference Protocol (KServe v2) server, such as `glider serve`,
     /// MLServer, KServe or Triton: http://HOST:PORT/v2/models/NAME; or an ONNX file run
-    /// in-process: onnx:PATH (needs --mapping). The data is read with the schema flags.
+    /// in-process: onnx:PATH (without --mapping, its one input's columns are the data's fields
+    /// in header order). The data is read with the schema flags.
     #[arg(long, value_name = "URL|onnx:PATH")]
     black_box: Option<String>,
     /// How the data's fields become the model's inputs, and what it answers (JSON: layout,
     /// per field its input, datatype, vocabulary or transform and switched-off value; the
     /// output's name, column and whether it is a probability). Default: one tensor per field
-    /// named after it, as `glider serve` expects, and its `logit` output.
+    /// named after it, as `glider serve` expects, and its `logit` output; for onnx:PATH, the
+    /// fields in header order into its one input, written to OUT/mapping.json by detect.
     #[arg(long, value_name = "FILE", requires = "black_box")]
     mapping: Option<PathBuf>,
     /// Rows per request to the black box.
@@ -1166,7 +1168,16 @@ struct BlackBoxArgs {
 impl BlackBoxArgs {
     /// Opens the black box for `data`; returns it with its identity (address, file size and
     /// mapping) for run fingerprints.
-    fn open(&self, data: &Dataset) -> Result<(Box<dyn glider_explain::BlackBox>, String)> {
+    /// The black box, its identity (for fingerprints) and, when the mapping was inferred
+    /// rather than given, that mapping (to write beside the output).
+    fn open(
+        &self,
+        data: &Dataset,
+    ) -> Result<(
+        Box<dyn glider_explain::BlackBox>,
+        String,
+        Option<glider_explain::http::Mapping>,
+    )> {
         use glider_explain::http::{HttpBlackBox, HttpOptions, Mapping};
         let Some(spec) = &self.black_box else {
             usage!("give --model-dir DIR or --black-box URL");
@@ -1174,7 +1185,20 @@ impl BlackBoxArgs {
         if self.request_rows == 0 || self.timeout.is_nan() || self.timeout <= 0.0 {
             usage!("--request-rows and --timeout must be positive");
         }
+        #[cfg(feature = "onnx")]
+        let inferred = match (spec.strip_prefix("onnx:"), &self.mapping) {
+            (Some(path), None) => Some(glider_explain::onnx::inferred_mapping(
+                Path::new(path),
+                data,
+            )?),
+            _ => None,
+        };
+        #[cfg(not(feature = "onnx"))]
+        let inferred: Option<Mapping> = None;
         let mapping = match &self.mapping {
+            None if inferred.is_some() => {
+                inferred.clone().unwrap_or_else(|| Mapping::per_field(data))
+            }
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("reading {}", path.display()))?;
@@ -1195,16 +1219,13 @@ impl BlackBoxArgs {
                     " {}",
                     glider_explain::journal::fingerprint(&[&String::from_utf8_lossy(&bytes)])
                 ));
-                if self.mapping.is_none() {
-                    usage!("an ONNX black box needs --mapping (its input tensor and the fields' order)");
-                }
                 let bb = glider_explain::onnx::OnnxBlackBox::new(
                     path,
                     mapping,
                     data,
                     self.request_rows,
                 )?;
-                return Ok((Box::new(bb), identity));
+                return Ok((Box::new(bb), identity, inferred));
             }
             #[cfg(not(feature = "onnx"))]
             {
@@ -1223,6 +1244,7 @@ impl BlackBoxArgs {
         Ok((
             Box::new(HttpBlackBox::new(spec, mapping, data, options)?),
             identity,
+            None,
         ))
     }
 }
@@ -1460,7 +1482,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 Some(dir) => crate::model_dir::predict(dir, Path::new(&args.data.data), &args.out)?,
                 None => {
                     let data = read_unlabeled(&args.data)?;
-                    let (black_box, _) = args.black_box.open(&data)?;
+                    let (black_box, _, _) = args.black_box.open(&data)?;
                     crate::model_dir::predict_black_box(black_box.as_ref(), &data, &args.out)?
                 }
             };
@@ -2390,8 +2412,8 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
         )?,
         None => {
             let data = read_unlabeled(&args.data)?;
-            let (black_box, identity) = args.black_box.open(&data)?;
-            crate::model_dir::detect_with(
+            let (black_box, identity, inferred) = args.black_box.open(&data)?;
+            let line = crate::model_dir::detect_with(
                 black_box.as_ref(),
                 &identity,
                 &data,
@@ -2401,7 +2423,19 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
                 args.resume,
                 &args.out,
                 &bars,
-            )?
+            )?;
+            match inferred {
+                Some(mapping) => {
+                    let path = args.out.join("mapping.json");
+                    write_json(&path, &mapping)?;
+                    format!(
+                        "{line}\nNo --mapping given: the model's input columns were read as the data's \
+                         fields in header order; that mapping is in {} (edit it and pass --mapping)",
+                        path.display()
+                    )
+                }
+                None => line,
+            }
         }
     };
     say!("{line}");

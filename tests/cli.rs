@@ -1830,6 +1830,71 @@ fn a_skl2onnx_export_is_explained_with_its_planted_pair_on_top() {
         serde_json::json!(["x0", "x1"]),
         "{global}"
     );
+
+    // Without --mapping: the input's 6 columns are the data's 6 fields in header order, the
+    // same explanation comes out, and the inferred mapping is written beside it.
+    let inferred = dir.join("detect-inferred");
+    let mut args = vec![
+        "detect",
+        "--black-box",
+        &spec,
+        "--data",
+        file.to_str().unwrap(),
+    ];
+    args.extend([
+        "--label",
+        "y",
+        "--instances",
+        "20",
+        "--perturbations",
+        "1500",
+        "--top-k",
+        "3",
+        "--out",
+        inferred.to_str().unwrap(),
+        "-q",
+    ]);
+    let o = glider(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let again = read_json(&inferred.join("global_interactions.json"));
+    assert_eq!(again["interactions"], global["interactions"]);
+    let m = read_json(&inferred.join("mapping.json"));
+    assert_eq!(m["input"], "X");
+    assert_eq!(m["fields"].as_array().unwrap().len(), 6);
+    assert_eq!(m["fields"][0]["field"], "x0");
+    assert_eq!(m["output"]["name"], "probabilities");
+    assert_eq!(m["output"]["column"], 1);
+
+    // A table whose field count differs from the input's width: one error naming both
+    // shapes, nothing written.
+    let wide = dir.join("wide.csv");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let widened: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{l},{}\n", if i == 0 { "x6" } else { "0.5" }))
+        .collect();
+    std::fs::write(&wide, widened).unwrap();
+    let refused = dir.join("detect-wide");
+    let o = glider(&[
+        "detect",
+        "--black-box",
+        &spec,
+        "--data",
+        wide.to_str().unwrap(),
+        "--label",
+        "y",
+        "--out",
+        refused.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("6 columns") && e.contains("7 fields") && e.contains("--mapping"),
+        "{e}"
+    );
+    assert!(!refused.exists());
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -359,6 +359,53 @@ impl OnnxDescription {
     }
 }
 
+/// The mapping glider uses when `--mapping` is omitted (issue 17): for a model with one
+/// input tensor whose columns are `data`'s fields in order, the `single` layout with every
+/// field in header order, off 0.0, and the score output of [`OnnxDescription::starter_mapping`].
+///
+/// # Errors
+/// [`ExplainError::Config`] naming the file when it cannot be described, has more than one
+/// input, or declares a width that differs from the data's field count (both shapes named).
+pub fn inferred_mapping(path: &Path, data: &Dataset) -> Result<Mapping, ExplainError> {
+    let d = describe(path)?;
+    let name = path.display();
+    if d.inputs.len() != 1 {
+        return Err(ExplainError::Config(format!(
+            "{name} has {} inputs ({}): glider can only infer a mapping for one input tensor; \
+             give --mapping (`glider inspect-onnx {name}` prints a starter)",
+            d.inputs.len(),
+            d.inputs
+                .iter()
+                .map(|t| format!("{} [{}]", t.name, t.shape.join(", ")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let input = &d.inputs[0];
+    if let Some(k) = d.input_width() {
+        if k != data.num_fields() {
+            return Err(ExplainError::Config(format!(
+                "{name}: input {} is [{}], {k} columns, but {} has {} fields ({}); give --mapping \
+                 to say which field feeds which column",
+                input.name,
+                input.shape.join(", "),
+                data.source,
+                data.num_fields(),
+                data.field_names().join(", ")
+            )));
+        }
+    }
+    let mut starter = d.starter_mapping();
+    starter["fields"] = data
+        .field_names()
+        .into_iter()
+        .map(|f| serde_json::json!({"field": f, "off": 0.0}))
+        .collect::<Vec<_>>()
+        .into();
+    serde_json::from_value(starter)
+        .map_err(|e| ExplainError::Config(format!("{name}: inferring a mapping: {e}")))
+}
+
 /// Describes the ONNX model at `path`: inputs, outputs and the score output.
 ///
 /// # Errors
