@@ -1065,7 +1065,11 @@ fn streamed_training_writes_a_model_that_predicts() {
     assert_eq!(c1["vocabulary"].as_array().unwrap().len(), 4, "{c1}");
     // Criteo's counts keep their log² transform as their encoding: scalar by default.
     assert_eq!(card["encodings"][0]["name"], "I1");
-    assert_eq!(card["encodings"][0]["kind"], "dense", "{}", card["encodings"][0]);
+    assert_eq!(
+        card["encodings"][0]["kind"], "dense",
+        "{}",
+        card["encodings"][0]
+    );
     let scores = dir.join("s.csv");
     let o = glider(&[
         "predict",
