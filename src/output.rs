@@ -130,8 +130,8 @@ pub fn summary(report: &RunReport, out_dir: &Path) -> String {
     }
     let sec = &report.seconds;
     s.push_str(&format!(
-        "\nWall time: train {:.1}s, detect {:.1}s, encode {:.1}s, retrain {:.1}s\n",
-        sec.train, sec.detect, sec.encode, sec.retrain
+        "\nWall time: train {:.1}s, detect {:.1}s, encode {:.1}s, select {:.1}s, retrain {:.1}s\n",
+        sec.train, sec.detect, sec.encode, sec.select, sec.retrain
     ));
     s.push_str(&format!(
         "Wrote {0}/report.json, {0}/global_interactions.json, {0}/crosses.json\n",

@@ -307,12 +307,13 @@ fn run_page(out: &Path, config_toml: &str) -> Result<String> {
     ];
     let secs = &report["seconds"];
     summary.push(vec![
-        "seconds (train / detect / encode / retrain)".into(),
+        "seconds (train / detect / encode / select / retrain)".into(),
         format!(
-            "{:.1} / {:.1} / {:.1} / {:.1}",
+            "{:.1} / {:.1} / {:.1} / {:.1} / {:.1}",
             f(&secs["train"]),
             f(&secs["detect"]),
             f(&secs["encode"]),
+            f(&secs["select"]),
             f(&secs["retrain"])
         ),
     ]);

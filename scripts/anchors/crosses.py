@@ -191,12 +191,12 @@ def table(args) -> None:
                 + f"{share(g)} / {share(f)} |"
             )
     print()
-    print("| dataset (split) | arm | train s | detect s | encode s | retrain s | FAST s | wall s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| dataset (split) | arm | train s | detect s | encode s | select s | retrain s | FAST s | wall s |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         sec = r["seconds"]
         print(f"| {r['dataset']} ({r['split']}) | {r['arm']} | {sec['train']:.0f} | {sec['detect']:.0f} | "
-              f"{sec['encode']:.1f} | {sec['retrain']:.0f} | {r['fast_seconds'] or 0:.1f} | {r['wall_seconds']:.0f} |")
+              f"{sec['encode']:.1f} | {sec.get('select', 0):.1f} | {sec['retrain']:.0f} | {r['fast_seconds'] or 0:.1f} | {r['wall_seconds']:.0f} |")
 
 
 def main() -> None:

@@ -261,8 +261,12 @@ pub struct StageSeconds {
     pub detect: f64,
     /// Fitting and applying the crosses.
     pub encode: f64,
-    /// Every other training: the targets' baseline and +GLIDER trials.
+    /// Every other training: the targets' baseline and +GLIDER trials (the selection's
+    /// scoring excluded).
     pub retrain: f64,
+    /// Scoring the candidate crosses on validation, every target together.
+    #[serde(default)]
+    pub select: f64,
 }
 
 /// `report.json`.
@@ -534,6 +538,7 @@ pub fn run(
     // 4. Per target: the baseline of trial 1, the crosses chosen on validation, then paired
     //    trials of baseline vs +GLIDER.
     let t0 = Instant::now();
+    let mut select_seconds = 0.0;
     let mut reports = Vec::with_capacity(targets.len());
     for target in &targets {
         let name = target.model.name();
@@ -566,6 +571,7 @@ pub fn run(
         let mut kept: Vec<usize> = (0..crosses.crosses.len()).collect();
         let mut selection = None;
         if config.selection.mode == CrossSelection::Validation && !kept.is_empty() {
+            let t_select = Instant::now();
             let trace = select_on_validation(
                 base0,
                 data,
@@ -581,6 +587,7 @@ pub fn run(
                 retrained_validation_logloss: None,
                 confirmed: false,
             });
+            select_seconds += t_select.elapsed().as_secs_f64();
         }
         let mut enhanced_data = None;
         let mut enh0_test = None;
@@ -694,7 +701,8 @@ pub fn run(
         ));
         reports.push(report);
     }
-    seconds.retrain = t0.elapsed().as_secs_f64();
+    seconds.select = select_seconds;
+    seconds.retrain = t0.elapsed().as_secs_f64() - select_seconds;
 
     let failed: Vec<usize> = detection.failed.iter().map(|(i, _)| *i).collect();
     let report = RunReport {
