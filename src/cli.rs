@@ -1023,6 +1023,11 @@ pub struct GliderArgs {
     /// strength is below this share of its strongest emitted subset (0 = reference pruning).
     #[arg(long, default_value_t = 0.5)]
     local_superset_ratio: f64,
+}
+
+/// How `glider run` turns interactions into crosses and chooses them per target.
+#[derive(Args, Debug)]
+pub struct CrossArgs {
     /// Bins of a numeric member of a cross: about equal row counts, a value holding many rows
     /// (a mass of zeros) in a bin of its own. Coarser than the field's own encoding, since
     /// per-value members make crosses too sparse; 100 is the GLIDER reference.
@@ -1070,6 +1075,8 @@ struct RunArgs {
     source_model: Option<String>,
     #[command(flatten)]
     glider: GliderArgs,
+    #[command(flatten)]
+    cross: CrossArgs,
     /// Paired trials of baseline vs +GLIDER.
     #[arg(long, default_value_t = 5)]
     trials: usize,
@@ -1669,6 +1676,7 @@ fn config(
     model: &ModelArgs,
     source: Option<&str>,
     glider: &GliderArgs,
+    cross: &CrossArgs,
     data: &DataArgs,
     trials: usize,
     seed: u64,
@@ -1705,26 +1713,29 @@ fn config(
         encoder: data.encoder_options()?,
         glider: glider_params(glider, seed)?,
         cross: CrossOptions {
-            dense_bins: glider.bins,
-            min_count_floor: glider.cross_min_count,
+            dense_bins: cross.bins,
+            min_count_floor: cross.cross_min_count,
             ..CrossOptions::default()
         },
-        selection: selection_params(glider)?,
+        selection: selection_params(cross)?,
         interactions: None,
         trials,
         seed,
     })
 }
 
-fn selection_params(glider: &GliderArgs) -> Result<SelectionParams> {
+fn selection_params(cross: &CrossArgs) -> Result<SelectionParams> {
+    if cross.bins < 2 {
+        usage!("--bins must be at least 2");
+    }
     let params = SelectionParams {
-        mode: match glider.cross_selection {
+        mode: match cross.cross_selection {
             SelectionArg::None => CrossSelection::None,
             SelectionArg::Validation => CrossSelection::Validation,
         },
-        l2: glider.selection_l2,
-        min_gain: glider.selection_min_gain,
-        z: glider.selection_z,
+        l2: cross.selection_l2,
+        min_gain: cross.selection_min_gain,
+        z: cross.selection_z,
     };
     if let Err(e) = params.validate() {
         usage!("--selection-l2 / --selection-min-gain / --selection-z: {e}");
@@ -1768,7 +1779,6 @@ fn glider_params(glider: &GliderArgs, seed: u64) -> Result<GliderParams> {
         ("--surrogate-epochs", glider.surrogate_epochs),
         ("--local-top", glider.local_top),
         ("--archdetect-top-k", glider.archdetect_top_k),
-        ("--bins", glider.bins),
     ] {
         if v == 0 {
             usage!("{flag} must be at least 1");
@@ -1836,6 +1846,7 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
         &args.model,
         args.source_model.as_deref(),
         &args.glider,
+        &args.cross,
         &args.data,
         args.trials,
         args.seed,
@@ -1940,7 +1951,16 @@ fn demo(args: DemoArgs, quiet: bool) -> Result<()> {
     };
     let model = ModelArgs::parse_defaults();
     let glider = GliderArgs::parse_defaults();
-    let mut config = config(&model, None, &glider, &data_args, args.trials, args.seed)?;
+    let cross = CrossArgs::parse_defaults();
+    let mut config = config(
+        &model,
+        None,
+        &glider,
+        &cross,
+        &data_args,
+        args.trials,
+        args.seed,
+    )?;
     config.glider.instances = args.instances;
     config.glider.top_k = 10;
     if !quiet {
@@ -1980,6 +2000,7 @@ macro_rules! parse_defaults {
 
 parse_defaults!(ModelArgs);
 parse_defaults!(GliderArgs);
+parse_defaults!(CrossArgs);
 
 fn bench_speed(args: SpeedArgs, quiet: bool) -> Result<()> {
     let settings = crate::bench::SpeedSettings {
@@ -2366,7 +2387,8 @@ fn train(args: TrainArgs, quiet: bool) -> Result<()> {
     }
     let glider = GliderArgs::parse_defaults();
     args.model.single()?;
-    let config = config(&args.model, None, &glider, &args.data, 1, args.seed)?;
+    let cross = CrossArgs::parse_defaults();
+    let config = config(&args.model, None, &glider, &cross, &args.data, 1, args.seed)?;
     let bars = Bars::new(quiet);
     let (data, split) = load(&args.data, args.seed)?;
     let encoder = glider_data::InputEncoder::fit(&data, &split.train, &config.encoder)?;
