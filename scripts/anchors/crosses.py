@@ -119,7 +119,9 @@ def summarise(report: dict) -> dict:
             "kept": len(t.get("kept_crosses", [])),
             "candidates": t.get("candidate_crosses"),
             "verdict": t.get("verdict", ""),
-            "share": (t.get("distillation") or {}).get("share_mean"),
+            # None: not a distillation target; "n/a": the source is not better than it.
+            "share": None if t.get("distillation") is None else (
+                t["distillation"].get("share_mean") if t["distillation"].get("share_mean") is not None else "n/a"),
         }
     return {
         "source_auc": (report.get("source_test") or {}).get("auc"),
@@ -183,7 +185,8 @@ def table(args) -> None:
                 print(f"warning: {r['dataset']} {model}: the two runs' baselines differ", file=sys.stderr)
             cell = lambda t: "—" if t is None else (  # noqa: E731
                 f"{fmt(t['gain_mean'])} ± {t['gain_std'] or 0:.4f} (p {t['p'] if t['p'] is not None else float('nan'):.3f})")
-            share = lambda t: "—" if t is None or t["share"] is None else f"{100 * t['share']:.0f}%"  # noqa: E731
+            share = lambda t: "—" if t is None or t["share"] is None else (  # noqa: E731
+                t["share"] if isinstance(t["share"], str) else f"{100 * t['share']:.0f}%")
             print(
                 f"| {r['dataset']} ({r['split']}) | {r['source']} | {model} | {np.mean(g['baseline']):.4f} | "
                 f"{np.mean(g['enhanced']):.4f} ({g['kept']}/{g['candidates']}) | {cell(g)} | "
