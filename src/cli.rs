@@ -1037,9 +1037,10 @@ pub struct CrossArgs {
     #[arg(long, default_value_t = 10)]
     cross_min_count: usize,
     /// How each target's crosses are chosen: `validation` keeps a candidate only when it
-    /// lowers that target's validation logloss (scored on the frozen baseline in rank order,
-    /// then confirmed by a retrain; the test rows are never used), `none` appends the top-K
-    /// as the paper does.
+    /// lowers that target's validation logloss (scored on the frozen baseline in rank order),
+    /// then retrains with that set and with every candidate and keeps whichever is lower on
+    /// validation, if below the baseline (the test rows are never used); `none` appends the
+    /// top-K as the paper does.
     #[arg(long, value_enum, default_value_t = SelectionArg::Validation)]
     cross_selection: SelectionArg,
     /// L2 on a candidate cross's tuple weights while it is scored (in rows).

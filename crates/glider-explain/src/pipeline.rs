@@ -207,10 +207,18 @@ pub struct TargetSelection {
     pub trace: SelectionTrace,
     /// Validation logloss of the baseline model (trial 1), as the models measure it.
     pub baseline_validation_logloss: f64,
-    /// Validation logloss of the target retrained with the kept crosses (trial 1); `None`
-    /// when the forward selection kept nothing.
+    /// Validation logloss of the target retrained with the forward selection's crosses
+    /// (trial 1); `None` when the forward selection kept nothing.
     pub retrained_validation_logloss: Option<f64>,
-    /// Whether the retrained model confirmed the kept crosses (lower validation logloss).
+    /// Validation logloss of the target retrained with every candidate (trial 1); `None`
+    /// when the forward selection already kept them all.
+    #[serde(default)]
+    pub all_validation_logloss: Option<f64>,
+    /// Which set the +GLIDER arm uses: `"selected"`, `"all"` or `"none"` (whichever
+    /// retrained model has the lowest validation logloss, if below the baseline's).
+    #[serde(default)]
+    pub chosen: String,
+    /// Whether a retrained model beat the baseline on validation (`chosen` is not `"none"`).
     pub confirmed: bool,
 }
 
@@ -585,15 +593,28 @@ pub fn run(
                 baseline_validation_logloss: evaluate(base0, data, &split.validation)?.logloss,
                 trace,
                 retrained_validation_logloss: None,
+                all_validation_logloss: None,
+                chosen: String::new(),
                 confirmed: false,
             });
             select_seconds += t_select.elapsed().as_secs_f64();
         }
-        let mut enhanced_data = None;
-        let mut enh0_test = None;
+        // Retrain trial 1 with each set worth trying and keep the one with the lowest
+        // validation logloss: with the selection on, the forward selection's set and every
+        // candidate (the per-candidate scores are noisy on a small validation split, and
+        // crosses can pay together); without it, every candidate, unconditionally.
+        let mut options: Vec<(&'static str, Vec<usize>)> = Vec::new();
+        let all: Vec<usize> = (0..crosses.crosses.len()).collect();
         if !kept.is_empty() {
+            options.push(("selected", kept.clone()));
+        }
+        if selection.is_some() && kept.len() < all.len() && !all.is_empty() {
+            options.push(("all", all));
+        }
+        let mut best: Option<Retrained> = None;
+        for (label, set) in options {
             let spec = CrossSpec {
-                crosses: kept.iter().map(|&i| crosses.crosses[i].clone()).collect(),
+                crosses: set.iter().map(|&i| crosses.crosses[i].clone()).collect(),
                 ..crosses.clone()
             };
             let mut d = data.clone();
@@ -604,23 +625,51 @@ pub fn run(
                 &d,
                 &enc,
                 0,
-                &format!("train {name} (+GLIDER 1/{})", config.trials),
+                &format!("train {name} (+GLIDER 1/{}, {label})", config.trials),
             )?;
             count_cap(m.as_ref());
-            let confirmed = match selection.as_mut() {
+            let ll = evaluate(m.as_ref(), &d, &split.validation)?.logloss;
+            if let Some(sel) = selection.as_mut() {
+                match label {
+                    "selected" => sel.retrained_validation_logloss = Some(ll),
+                    _ => sel.all_validation_logloss = Some(ll),
+                }
+            }
+            if best.as_ref().is_none_or(|b| ll < b.validation_logloss) {
+                let test = evaluate(m.as_ref(), &d, &split.test)?;
+                best = Some(Retrained {
+                    validation_logloss: ll,
+                    label,
+                    set,
+                    data: d,
+                    encoder: enc,
+                    test,
+                });
+            }
+        }
+        let mut enhanced_data = None;
+        let mut enh0_test = None;
+        kept.clear();
+        if let Some(b) = best {
+            let beats_baseline = match selection.as_mut() {
                 Some(sel) => {
-                    let ll = evaluate(m.as_ref(), &d, &split.validation)?.logloss;
-                    sel.retrained_validation_logloss = Some(ll);
-                    sel.confirmed = ll < sel.baseline_validation_logloss;
+                    sel.confirmed = b.validation_logloss < sel.baseline_validation_logloss;
+                    if sel.confirmed {
+                        sel.chosen = b.label.to_string();
+                    }
                     sel.confirmed
                 }
                 None => true,
             };
-            if confirmed {
-                enh0_test = Some(evaluate(m.as_ref(), &d, &split.test)?);
-                enhanced_data = Some((d, enc));
-            } else {
-                kept.clear();
+            if beats_baseline {
+                kept = b.set;
+                enh0_test = Some(b.test);
+                enhanced_data = Some((b.data, b.encoder));
+            }
+        }
+        if let Some(sel) = selection.as_mut() {
+            if !sel.confirmed {
+                sel.chosen = "none".into();
             }
         }
         let kept_names: Vec<String> = kept
@@ -745,6 +794,16 @@ pub fn run(
     })
 }
 
+/// A target retrained with one set of crosses (trial 1), while the sets are compared.
+struct Retrained {
+    validation_logloss: f64,
+    label: &'static str,
+    set: Vec<usize>,
+    data: Dataset,
+    encoder: InputEncoder,
+    test: TestMetrics,
+}
+
 /// The interactions of `config.interactions` as field indices of `data`, in rank order.
 fn given_interactions(
     data: &Dataset,
@@ -847,22 +906,43 @@ fn verdict(
     match selection {
         None if candidates == 0 => format!("{name}: no candidate crosses; +GLIDER = baseline"),
         None => format!("{name}: all {candidates} crosses appended (no selection)"),
-        Some(sel) if !kept.is_empty() => format!(
-            "{name}: {} of {candidates} crosses kept on validation (validation logloss {:.4} → {:.4})",
-            kept.len(),
-            sel.baseline_validation_logloss,
-            sel.retrained_validation_logloss
-                .unwrap_or(sel.baseline_validation_logloss)
-        ),
-        Some(sel) => match sel.retrained_validation_logloss {
-            Some(ll) => format!(
-                "{name}: the {} crosses that scored on validation did not lower {name}'s \
-                 validation logloss when retrained ({ll:.4} vs {:.4}); +GLIDER = baseline",
-                sel.trace.kept().len(),
-                sel.baseline_validation_logloss
-            ),
-            None => format!("{name}: no cross improved {name} on validation; +GLIDER = baseline"),
-        },
+        Some(sel) if !kept.is_empty() => {
+            let retrained = match sel.chosen.as_str() {
+                "all" => sel.all_validation_logloss,
+                _ => sel.retrained_validation_logloss,
+            };
+            format!(
+                "{name}: {} of {candidates} crosses kept on validation ({}; validation logloss \
+                 {:.4} → {:.4})",
+                kept.len(),
+                if sel.chosen == "all" {
+                    "every candidate retrained beat the forward selection's set"
+                } else {
+                    "forward selection, confirmed by a retrain"
+                },
+                sel.baseline_validation_logloss,
+                retrained.unwrap_or(sel.baseline_validation_logloss)
+            )
+        }
+        Some(sel) => {
+            let tried: Vec<String> = [
+                ("the selected crosses", sel.retrained_validation_logloss),
+                ("all crosses", sel.all_validation_logloss),
+            ]
+            .iter()
+            .filter_map(|(what, ll)| ll.map(|ll| format!("{what} {ll:.4}")))
+            .collect();
+            if tried.is_empty() {
+                format!("{name}: no cross improved {name} on validation; +GLIDER = baseline")
+            } else {
+                format!(
+                    "{name}: no cross improved {name} on validation (retrained: {}; baseline \
+                     {:.4}); +GLIDER = baseline",
+                    tried.join(", "),
+                    sel.baseline_validation_logloss
+                )
+            }
+        }
     }
 }
 

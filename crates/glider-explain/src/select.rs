@@ -11,9 +11,11 @@
 //! rank order (forward selection): a kept candidate's weights join the offset, so a later
 //! candidate that only repeats it scores nothing.
 //!
-//! The kept set is then confirmed by retraining the target with it (the caller does that):
-//! when the retrained model's validation logloss is not below the baseline's, nothing is kept
-//! and +GLIDER is the baseline. The test rows never reach any of this.
+//! The caller then retrains the target with the kept set and with every candidate (single
+//! candidates are scored noisily on a small validation split, and crosses can pay together)
+//! and keeps the set whose retrained model has the lower validation logloss, when it is below
+//! the baseline's; otherwise nothing is kept and +GLIDER is the baseline. The test rows never
+//! reach any of this.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +25,7 @@ use serde::{Deserialize, Serialize};
 pub enum CrossSelection {
     /// Every candidate is appended (the paper's fixed top-K, spec 3.3).
     None,
-    /// Forward selection on validation logloss, then a confirming retrain (this module).
+    /// Forward selection on validation logloss, then retrains that decide (this module).
     #[default]
     Validation,
 }
