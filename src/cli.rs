@@ -1744,29 +1744,6 @@ fn selection_params(cross: &CrossArgs) -> Result<SelectionParams> {
     Ok(params)
 }
 
-/// The first `top_k` interactions of a global_interactions.json, by field name.
-fn interaction_names(path: &Path, top_k: usize) -> Result<Vec<Vec<String>>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let file: glider_explain::pipeline::GlobalInteractionsFile = serde_json::from_str(&text)
-        .with_context(|| {
-            format!(
-                "{}: not a global_interactions.json (as `glider run`, `detect` or `merge` write it)",
-                path.display()
-            )
-        })?;
-    let names: Vec<Vec<String>> = file
-        .interactions
-        .into_iter()
-        .take(top_k)
-        .map(|i| i.fields)
-        .collect();
-    if names.is_empty() {
-        bail!("{}: no interactions to cross", path.display());
-    }
-    Ok(names)
-}
-
 fn glider_params(glider: &GliderArgs, seed: u64) -> Result<GliderParams> {
     if glider.surrogate_hidden.is_empty() || glider.surrogate_hidden.contains(&0) {
         usage!("--surrogate-hidden needs at least one layer, every size at least 1");
@@ -1843,7 +1820,7 @@ fn glider_params(glider: &GliderArgs, seed: u64) -> Result<GliderParams> {
 }
 
 fn run(args: RunArgs, quiet: bool) -> Result<()> {
-    let mut config = config(
+    let config = config(
         &args.model,
         args.source_model.as_deref(),
         &args.glider,
@@ -1852,17 +1829,11 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
         args.trials,
         args.seed,
     )?;
-    if let Some(path) = &args.interactions {
-        config.interactions = Some(interaction_names(path, args.glider.top_k)?);
-    }
-    execute_run(
-        &args.data,
-        &config,
-        &args.out,
-        args.resume,
-        quiet,
-        args.interactions.as_deref(),
-    )
+    let given = args
+        .interactions
+        .as_deref()
+        .map(|path| (path, args.glider.top_k));
+    execute_run(&args.data, &config, &args.out, args.resume, quiet, given)
 }
 
 fn execute_run(
@@ -1871,27 +1842,23 @@ fn execute_run(
     out: &Path,
     resume: bool,
     quiet: bool,
-    interactions_file: Option<&Path>,
+    given: Option<(&Path, usize)>,
 ) -> Result<()> {
     let bars = Bars::new(quiet);
     let (data, split) = load(data_args, config.seed)?;
-    if let (Some(path), Some(given)) = (interactions_file, &config.interactions) {
-        for (rank, names) in given.iter().enumerate() {
-            for name in names {
-                if data.field_index(name).is_none() {
-                    bail!(
-                        "{}: interaction {} ({}) names field \"{name}\", which {} does not have \
-                         (its fields: {}). Were the interactions found on another dataset?",
-                        path.display(),
-                        rank + 1,
-                        names.join(" × "),
-                        data.source,
-                        data.field_names().join(", ")
-                    );
-                }
-            }
-        }
+    // Interactions given instead of detected (`--interactions FILE`, its first --top-k): read
+    // and checked against the data's fields, before anything is written.
+    let mut config = config.clone();
+    if let Some((path, top_k)) = given {
+        let names = data.field_names();
+        let sets = crate::encode::interactions_of(path, &data, Some(top_k))?;
+        config.interactions = Some(
+            sets.iter()
+                .map(|set| set.iter().map(|&f| names[f].clone()).collect())
+                .collect(),
+        );
     }
+    let config = &config;
     if !quiet {
         eprintln!(
             "read {}: {} rows, {} fields ({} categorical), {:.1}% positive",
