@@ -15,7 +15,7 @@ use glider_nn::ctr::{CtrParams, ModelKind};
 use glider_nn::mlp::MlpParams;
 use glider_nn::sparse::OptimizerKind;
 
-use crate::output::{summary, write_json};
+use glider_app::output::{summary, write_json};
 use crate::progress::Bars;
 use crate::ui::say;
 
@@ -27,25 +27,8 @@ use crate::ui::say;
 /// the change in test AUC and logloss.
 ///
 /// Exit codes: 0 success, 1 runtime error (bad data, failed training), 2 usage error.
-/// A usage error found after parsing (an invalid flag value or combination): exit code 2,
-/// like the argument parser's own errors.
-#[derive(Debug)]
-pub struct Usage(pub String);
-
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Usage {}
-
-/// Returns a [`Usage`] error from the enclosing function.
-macro_rules! usage {
-    ($($t:tt)*) => {
-        return Err(anyhow::Error::new(Usage(format!($($t)*))))
-    };
-}
+pub use glider_app::Usage;
+use glider_app::usage;
 
 #[derive(Parser, Debug)]
 #[command(name = "glider", version, about, long_about)]
@@ -616,7 +599,7 @@ struct NidArgs {
     /// The target: `regression`, `binary` or `multiclass` (default: binary when the label is
     /// 0/1, regression when it is numeric, multiclass otherwise).
     #[arg(long, value_enum)]
-    task: Option<crate::nid::TaskArg>,
+    task: Option<glider_app::nid::TaskArg>,
     #[command(flatten)]
     nid: NidModelArgs,
     /// Most frequent values of a categorical field given their own one-hot column.
@@ -1441,7 +1424,7 @@ pub fn execute(cli: Cli, config_toml: String, out: Option<PathBuf>) -> Result<()
         if out.exists() {
             crate::ui::save_config(&out)?;
         }
-        let wrote = out.is_dir() && crate::report::write_for(name, &out, crate::ui::config_toml())?;
+        let wrote = out.is_dir() && glider_app::report::write_for(name, &out, crate::ui::config_toml())?;
         if wrote && !crate::ui::json() && !quiet {
             eprintln!("Report: {}", out.join("report.html").display());
         }
@@ -1493,11 +1476,11 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Train(args) => train(*args, cli.quiet),
         Command::Predict(args) => {
             let n = match &args.model_dir {
-                Some(dir) => crate::model_dir::predict(dir, Path::new(&args.data.data), &args.out)?,
+                Some(dir) => glider_app::model_dir::predict(dir, Path::new(&args.data.data), &args.out)?,
                 None => {
                     let data = read_unlabeled(&args.data)?;
                     let (black_box, _, _) = args.black_box.open(&data)?;
-                    crate::model_dir::predict_black_box(black_box.as_ref(), &data, &args.out)?
+                    glider_app::model_dir::predict_black_box(black_box.as_ref(), &data, &args.out)?
                 }
             };
             say!("Scored {n} rows; wrote {}", args.out.display());
@@ -1511,7 +1494,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Attention(args) => {
             say!(
                 "{}",
-                crate::attention::run(&args.model_dir, &args.data, &args.out, args.sample)?
+                glider_app::attention::run(&args.model_dir, &args.data, &args.out, args.sample)?
             );
             Ok(())
         }
@@ -1532,7 +1515,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             crate::serve::serve(served, &args.host, args.port, args.workers)
         }
         Command::Merge(args) => {
-            say!("{}", crate::model_dir::merge(&args.dirs, &args.out)?);
+            say!("{}", glider_app::model_dir::merge(&args.dirs, &args.out)?);
             Ok(())
         }
         Command::Nid(args) => nid(*args, cli.quiet),
@@ -1551,14 +1534,14 @@ fn dispatch(cli: Cli) -> Result<()> {
 fn nid(args: NidArgs, quiet: bool) -> Result<()> {
     let asked = match args.task {
         None if args.data.data == embedded::ADULT_NAME || args.data.format == Format::Criteo => {
-            Some(crate::nid::TaskArg::Binary)
+            Some(glider_app::nid::TaskArg::Binary)
         }
         t => t,
     };
-    let (mut data, split) = load_with(&args.data, args.seed, crate::nid::target_kind(asked))?;
-    let task = crate::nid::infer_task(&mut data, asked)?;
+    let (mut data, split) = load_with(&args.data, args.seed, glider_app::nid::target_kind(asked))?;
+    let task = glider_app::nid::infer_task(&mut data, asked)?;
     let settings = args.nid.settings(task)?;
-    let text = crate::nid::run(
+    let text = glider_app::nid::run(
         &data,
         &split,
         &settings,
@@ -1851,7 +1834,7 @@ fn execute_run(
     let mut config = config.clone();
     if let Some((path, top_k)) = given {
         let names = data.field_names();
-        let sets = crate::encode::interactions_of(path, &data, Some(top_k))?;
+        let sets = glider_app::encode::interactions_of(path, &data, Some(top_k))?;
         config.interactions = Some(
             sets.iter()
                 .map(|set| set.iter().map(|&f| names[f].clone()).collect())
@@ -2212,10 +2195,10 @@ fn check_format_flags(args: &DataArgs) -> Result<()> {
     );
 }
 
-fn reading(args: &DataArgs) -> Result<crate::model_dir::Reading> {
+fn reading(args: &DataArgs) -> Result<glider_app::model_dir::Reading> {
     check_format_flags(args)?;
     if args.data == embedded::ADULT_NAME {
-        return Ok(crate::model_dir::Reading {
+        return Ok(glider_app::model_dir::Reading {
             format: "csv".into(),
             schema: embedded::adult_schema(),
             delimiter: b',',
@@ -2252,7 +2235,7 @@ fn reading(args: &DataArgs) -> Result<crate::model_dir::Reading> {
         })?),
         None => None,
     };
-    Ok(crate::model_dir::Reading {
+    Ok(glider_app::model_dir::Reading {
         format: match args.format {
             Format::Csv => "csv",
             Format::Criteo => "criteo",
@@ -2288,7 +2271,7 @@ fn train_streamed(args: TrainArgs, quiet: bool) -> Result<()> {
     let options = args.data.encoder_options()?;
     let bars = Bars::new(quiet);
     let path = PathBuf::from(&args.data.data);
-    let out = crate::stream::train(
+    let out = glider_app::stream::train(
         &path,
         &args.data.ignore,
         args.chunk_rows,
@@ -2298,8 +2281,8 @@ fn train_streamed(args: TrainArgs, quiet: bool) -> Result<()> {
         args.seed,
         &bars,
     )?;
-    let card = crate::model_dir::ModelCard {
-        glider_model: crate::model_dir::MODEL_FORMAT,
+    let card = glider_app::model_dir::ModelCard {
+        glider_model: glider_app::model_dir::MODEL_FORMAT,
         model: kind,
         params,
         encodings: out.encodings.clone(),
@@ -2307,14 +2290,14 @@ fn train_streamed(args: TrainArgs, quiet: bool) -> Result<()> {
         trained_on: path.display().to_string(),
         seed: args.seed,
     };
-    let metrics = crate::model_dir::Metrics {
+    let metrics = glider_app::model_dir::Metrics {
         validation: out.validation,
         test: out.test,
         epochs: out.model.history().len(),
         best_epoch: out.model.best_epoch(),
         seconds: out.seconds,
     };
-    crate::model_dir::save(&args.out, out.model.as_ref(), &card, &metrics)?;
+    glider_app::model_dir::save(&args.out, out.model.as_ref(), &card, &metrics)?;
     let distinct = if options.hash_buckets > 0 {
         format!(
             "categorical fields hashed into {} buckets",
@@ -2374,8 +2357,8 @@ fn train(args: TrainArgs, quiet: bool) -> Result<()> {
         reading.schema.categorical = names_of(glider_data::FieldKind::Categorical);
         reading.schema.dense = names_of(glider_data::FieldKind::Dense);
     }
-    let card = crate::model_dir::ModelCard {
-        glider_model: crate::model_dir::MODEL_FORMAT,
+    let card = glider_app::model_dir::ModelCard {
+        glider_model: glider_app::model_dir::MODEL_FORMAT,
         model: config.model,
         params: config.ctr.clone(),
         encodings: encoder.to_encodings(&data)?,
@@ -2383,13 +2366,13 @@ fn train(args: TrainArgs, quiet: bool) -> Result<()> {
         trained_on: data.source.clone(),
         seed: args.seed,
     };
-    let line = crate::model_dir::train(&data, &split, card, &encoder, &args.out, &bars)?;
+    let line = glider_app::model_dir::train(&data, &split, card, &encoder, &args.out, &bars)?;
     say!("{line}");
     Ok(())
 }
 
 fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
-    let shard = crate::model_dir::parse_shard(&args.shard)?;
+    let shard = glider_app::model_dir::parse_shard(&args.shard)?;
     if args.glider.instances == 0 || args.glider.top_k == 0 {
         usage!("--instances and --top-k must be at least 1");
     }
@@ -2397,7 +2380,7 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
     let bars = Bars::new(quiet);
     let data_path = Path::new(&args.data.data);
     let line = match &args.model_dir {
-        Some(dir) => crate::model_dir::detect(
+        Some(dir) => glider_app::model_dir::detect(
             dir,
             data_path,
             &params,
@@ -2409,7 +2392,7 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
         None => {
             let data = read_unlabeled(&args.data)?;
             let (black_box, identity, inferred) = args.black_box.open(&data)?;
-            let line = crate::model_dir::detect_with(
+            let line = glider_app::model_dir::detect_with(
                 black_box.as_ref(),
                 &identity,
                 &data,
@@ -2467,15 +2450,15 @@ fn encode(args: EncodeArgs) -> Result<()> {
     };
     let (spec, spec_path) = match (&args.interactions, &args.apply) {
         (Some(path), _) => {
-            let sets = crate::encode::interactions_of(path, &data, args.top_k)?;
+            let sets = glider_app::encode::interactions_of(path, &data, args.top_k)?;
             let options = CrossOptions {
                 dense_bins: args.bins,
                 min_count_floor: args.cross_min_count,
                 ..CrossOptions::default()
             };
-            (crate::encode::fit(&data, &sets, &options)?, path.clone())
+            (glider_app::encode::fit(&data, &sets, &options)?, path.clone())
         }
-        (None, Some(path)) => (crate::encode::read_spec(path)?, path.clone()),
+        (None, Some(path)) => (glider_app::encode::read_spec(path)?, path.clone()),
         (None, None) => usage!("give --interactions FILE or --apply crosses.json"),
     };
     // Check everything before the first file is written: no partial output on bad input.
@@ -2506,9 +2489,9 @@ fn encode(args: EncodeArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let rows = data.num_rows();
-    crate::encode::apply_and_write(&mut data, &spec, &spec_path, &args.out.join("data.csv"))?;
+    glider_app::encode::apply_and_write(&mut data, &spec, &spec_path, &args.out.join("data.csv"))?;
     if args.interactions.is_some() {
-        crate::encode::write_spec(&args.out, &spec)?;
+        glider_app::encode::write_spec(&args.out, &spec)?;
     }
     let names: Vec<String> = spec
         .crosses
@@ -2541,7 +2524,7 @@ fn synth(args: SynthCmdArgs) -> Result<()> {
     let (data, planted) = glider_data::synth::synthetic(&cfg)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    crate::output::write_atomic(
+    glider_app::output::write_atomic(
         &args.out.join("data.csv"),
         glider_data::synth::to_csv(&data).as_bytes(),
     )?;

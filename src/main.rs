@@ -4,19 +4,11 @@
 //! The binary only parses arguments, wires the library crates together and prints; the
 //! methods live in `glider-core`, `glider-data`, `glider-nn` and `glider-explain`.
 
-mod attention;
 mod bench;
 mod cli;
 mod config;
-mod encode;
-mod model_dir;
-mod nid;
-mod output;
-mod plot;
 mod progress;
-mod report;
 mod serve;
-mod stream;
 mod ui;
 
 use std::process::ExitCode;

@@ -105,5 +105,5 @@ pub fn save_config(out: &Path) -> Result<()> {
         name.push(".config.toml");
         out.with_file_name(name)
     };
-    crate::output::write_atomic(&path, text.as_bytes())
+    glider_app::output::write_atomic(&path, text.as_bytes())
 }

@@ -14,7 +14,8 @@ use glider_nn::additive::Task;
 use crate::output::write_json;
 
 /// The task asked for on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum TaskArg {
     /// A numeric target, MSE on the standardised target.
     Regression,
