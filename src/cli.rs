@@ -10,13 +10,13 @@ use glider_data::cross::CrossOptions;
 use glider_data::{embedded, split_indices, Dataset, EncoderOptions, SchemaOptions, Split};
 use glider_explain::pipeline::{self, RunConfig, TargetConfig};
 use glider_explain::select::{CrossSelection, SelectionParams};
-use glider_explain::{Detector, GliderParams, Journal, LocalParams};
+use glider_explain::{GliderParams, Journal, LocalParams};
 use glider_nn::ctr::{CtrParams, ModelKind};
 use glider_nn::mlp::MlpParams;
 use glider_nn::sparse::OptimizerKind;
 
 use glider_app::output::{summary, write_json};
-use crate::progress::Bars;
+use glider_app::progress::Bars;
 use crate::ui::say;
 
 /// Find the feature interactions a recommender has learned, and put them to work.
@@ -929,18 +929,7 @@ impl ModelArgs {
     }
 }
 
-/// Local detector choice.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum DetectorArg {
-    /// NID on the local MLP surrogate.
-    Nid,
-    /// ArchDetect.
-    Archdetect,
-    /// GradientNID: a Softplus surrogate, pairs scored by the squared mixed second
-    /// derivative at the instance.
-    #[value(name = "gradient-nid")]
-    GradientNid,
-}
+use glider_app::settings::{DetectorChoice as DetectorArg, GliderSettings};
 
 /// Optimiser choice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -1175,74 +1164,18 @@ impl BlackBoxArgs {
         String,
         Option<glider_explain::http::Mapping>,
     )> {
-        use glider_explain::http::{HttpBlackBox, HttpOptions, Mapping};
-        let Some(spec) = &self.black_box else {
+        let Some(address) = &self.black_box else {
             usage!("give --model-dir DIR or --black-box URL");
         };
-        if self.request_rows == 0 || self.timeout.is_nan() || self.timeout <= 0.0 {
-            usage!("--request-rows and --timeout must be positive");
-        }
-        #[cfg(feature = "onnx")]
-        let inferred = match (spec.strip_prefix("onnx:"), &self.mapping) {
-            (Some(path), None) => Some(glider_explain::onnx::inferred_mapping(
-                Path::new(path),
-                data,
-            )?),
-            _ => None,
-        };
-        #[cfg(not(feature = "onnx"))]
-        let inferred: Option<Mapping> = None;
-        let mapping = match &self.mapping {
-            None if inferred.is_some() => {
-                inferred.clone().unwrap_or_else(|| Mapping::per_field(data))
-            }
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                serde_json::from_str::<Mapping>(&text)
-                    .with_context(|| format!("{}: not a black-box mapping", path.display()))?
-            }
-            None => Mapping::per_field(data),
-        };
-        let identity = format!("{spec} {}", serde_json::to_string(&mapping)?);
-        if let Some(path) = spec.strip_prefix("onnx:") {
-            #[cfg(feature = "onnx")]
-            {
-                let mut identity = identity;
-                let path = Path::new(path);
-                let bytes =
-                    std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-                identity.push_str(&format!(
-                    " {}",
-                    glider_explain::journal::fingerprint(&[&String::from_utf8_lossy(&bytes)])
-                ));
-                let bb = glider_explain::onnx::OnnxBlackBox::new(
-                    path,
-                    mapping,
-                    data,
-                    self.request_rows,
-                )?;
-                return Ok((Box::new(bb), identity, inferred));
-            }
-            #[cfg(not(feature = "onnx"))]
-            {
-                let _ = path;
-                usage!("this glider was built without ONNX support (cargo feature `onnx`)");
-            }
-        }
-        if !spec.starts_with("http://") {
-            usage!("--black-box {spec}: give http://HOST:PORT/v2/models/NAME or onnx:PATH");
-        }
-        let options = HttpOptions {
-            batch_rows: self.request_rows,
-            timeout: std::time::Duration::from_secs_f64(self.timeout),
+        let spec = glider_app::blackbox::BlackBoxSpec {
+            address: address.clone(),
+            mapping: self.mapping.clone(),
+            request_rows: self.request_rows,
+            timeout_s: self.timeout,
             retries: self.retries,
         };
-        Ok((
-            Box::new(HttpBlackBox::new(spec, mapping, data, options)?),
-            identity,
-            None,
-        ))
+        let opened = glider_app::blackbox::open(&spec, data)?;
+        Ok((opened.black_box, opened.identity, opened.inferred))
     }
 }
 
@@ -1728,78 +1661,29 @@ fn selection_params(cross: &CrossArgs) -> Result<SelectionParams> {
 }
 
 fn glider_params(glider: &GliderArgs, seed: u64) -> Result<GliderParams> {
-    if glider.surrogate_hidden.is_empty() || glider.surrogate_hidden.contains(&0) {
-        usage!("--surrogate-hidden needs at least one layer, every size at least 1");
-    }
-    if !(glider.surrogate_l1 >= 0.0 && glider.surrogate_l1.is_finite()) {
-        usage!("--surrogate-l1 must be a number >= 0");
-    }
-    for (flag, v) in [
-        ("--instances", glider.instances),
-        ("--top-k", glider.top_k),
-        ("--surrogate-epochs", glider.surrogate_epochs),
-        ("--local-top", glider.local_top),
-        ("--archdetect-top-k", glider.archdetect_top_k),
-    ] {
-        if v == 0 {
-            usage!("{flag} must be at least 1");
+    glider.settings().check(seed)
+}
+
+impl GliderArgs {
+    /// The flags as the library's settings (checked there).
+    fn settings(&self) -> GliderSettings {
+        GliderSettings {
+            instances: self.instances,
+            top_k: self.top_k,
+            superset_ratio: self.superset_ratio,
+            detector: self.detector,
+            archdetect_top_k: self.archdetect_top_k,
+            lime_width: self.lime_width,
+            local_cutoff: self.local_cutoff,
+            cutoff_max_order: self.cutoff_max_order,
+            perturbations: self.perturbations,
+            surrogate_hidden: self.surrogate_hidden.clone(),
+            surrogate_l1: self.surrogate_l1,
+            surrogate_epochs: self.surrogate_epochs,
+            local_top: self.local_top,
+            local_superset_ratio: self.local_superset_ratio,
         }
     }
-    if glider.perturbations < 100 {
-        usage!("--perturbations must be at least 100 (the spec uses 6000)");
-    }
-    Ok(GliderParams {
-        instances: glider.instances,
-        top_k: glider.top_k,
-        superset_ratio: glider.superset_ratio,
-        local: LocalParams {
-            num_perturbations: glider.perturbations,
-            surrogate: MlpParams {
-                hidden: glider.surrogate_hidden.clone(),
-                l1: glider.surrogate_l1,
-                max_epochs: glider.surrogate_epochs,
-                ..MlpParams::default()
-            },
-            ranking: glider_core::nid::RankingOptions {
-                max_interactions: glider.local_top,
-                superset_ratio: glider.local_superset_ratio,
-                ..Default::default()
-            },
-            detector: match glider.detector {
-                DetectorArg::Nid => Detector::Nid,
-                DetectorArg::Archdetect => Detector::ArchDetect,
-                DetectorArg::GradientNid => Detector::GradientNid,
-            },
-            archdetect_top_k: glider.archdetect_top_k,
-            lime_kernel_width: match glider.lime_width {
-                Some(w) if !(w.is_finite() && w > 0.0) => {
-                    usage!("--lime-width must be a positive number, got {w}")
-                }
-                w => w,
-            },
-            cutoff: match glider.local_cutoff {
-                None => None,
-                Some(s) if !(s.is_finite() && s > 0.0 && s <= 1.0) => {
-                    usage!("--local-cutoff must be a share in (0, 1], got {s}")
-                }
-                Some(share) => {
-                    if !(2..=10).contains(&glider.cutoff_max_order) {
-                        usage!(
-                            "--cutoff-max-order must be between 2 and 10, got {}",
-                            glider.cutoff_max_order
-                        );
-                    }
-                    Some(glider_explain::local::LocalCutoff {
-                        share,
-                        max_order: glider.cutoff_max_order,
-                        ..Default::default()
-                    })
-                }
-            },
-            ..LocalParams::default()
-        },
-        seed,
-    })
 }
 
 fn run(args: RunArgs, quiet: bool) -> Result<()> {
@@ -1827,7 +1711,7 @@ fn execute_run(
     quiet: bool,
     given: Option<(&Path, usize)>,
 ) -> Result<()> {
-    let bars = Bars::new(quiet);
+    let bars = Bars::new(quiet, crate::ui::verbose() > 0);
     let (data, split) = load(data_args, config.seed)?;
     // Interactions given instead of detected (`--interactions FILE`, its first --top-k): read
     // and checked against the data's fields, before anything is written.
@@ -2269,7 +2153,7 @@ fn train_streamed(args: TrainArgs, quiet: bool) -> Result<()> {
     let kind = args.model.single()?;
     let params = args.model.params(kind)?;
     let options = args.data.encoder_options()?;
-    let bars = Bars::new(quiet);
+    let bars = Bars::new(quiet, crate::ui::verbose() > 0);
     let path = PathBuf::from(&args.data.data);
     let out = glider_app::stream::train(
         &path,
@@ -2340,7 +2224,7 @@ fn train(args: TrainArgs, quiet: bool) -> Result<()> {
     args.model.single()?;
     let cross = CrossArgs::parse_defaults();
     let config = config(&args.model, None, &glider, &cross, &args.data, 1, args.seed)?;
-    let bars = Bars::new(quiet);
+    let bars = Bars::new(quiet, crate::ui::verbose() > 0);
     let (data, split) = load(&args.data, args.seed)?;
     let encoder = glider_data::InputEncoder::fit(&data, &split.train, &config.encoder)?;
     // Save every field's final kind, inferred ones included, so a file to score is read the
@@ -2377,7 +2261,7 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
         usage!("--instances and --top-k must be at least 1");
     }
     let params = glider_params(&args.glider, args.seed)?;
-    let bars = Bars::new(quiet);
+    let bars = Bars::new(quiet, crate::ui::verbose() > 0);
     let data_path = Path::new(&args.data.data);
     let line = match &args.model_dir {
         Some(dir) => glider_app::model_dir::detect(
@@ -2388,7 +2272,8 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
             args.resume,
             &args.out,
             &bars,
-        )?,
+        )?
+        .summary(),
         None => {
             let data = read_unlabeled(&args.data)?;
             let (black_box, identity, inferred) = args.black_box.open(&data)?;
@@ -2402,7 +2287,8 @@ fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
                 args.resume,
                 &args.out,
                 &bars,
-            )?;
+            )?
+            .summary();
             match inferred {
                 Some(mapping) => {
                     let path = args.out.join("mapping.json");
@@ -2719,7 +2605,7 @@ fn bench_antehoc(args: AnteHocArgs, quiet: bool) -> Result<()> {
         epochs: args.epochs,
         glider: glider_params(&args.glider, 0)?,
     };
-    let bars = Bars::new(quiet);
+    let bars = Bars::new(quiet, crate::ui::verbose() > 0);
     let scores = crate::bench::antehoc(&settings, &bars)?;
     #[derive(serde::Serialize)]
     struct Out<'a> {
@@ -2774,7 +2660,7 @@ fn bench_models(args: ModelsBenchArgs, quiet: bool) -> Result<()> {
         seeds: usize,
         models: &'a [crate::bench::ModelRow],
     }
-    let bars = Bars::new(quiet);
+    let bars = Bars::new(quiet, crate::ui::verbose() > 0);
     let mut rows = Vec::new();
     for &kind in &kinds {
         let params = args.model.params(kind)?;
@@ -2912,6 +2798,13 @@ fn write_bench<T: serde::Serialize>(out: &Path, value: &T) -> Result<()> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    /// The command line's GLIDER defaults are the library's (the Python package takes
+    /// those), so the two front ends explain with the same settings.
+    #[test]
+    fn glider_flag_defaults_are_the_library_defaults() {
+        assert_eq!(GliderArgs::parse_defaults().settings(), GliderSettings::default());
+    }
 
     /// Every `glider …` and `cargo run --release -- …` command line in README.md's code
     /// blocks, with `\` continuations joined and `#` comments dropped.

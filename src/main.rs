@@ -7,7 +7,6 @@
 mod bench;
 mod cli;
 mod config;
-mod progress;
 mod serve;
 mod ui;
 

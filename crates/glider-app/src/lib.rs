@@ -5,10 +5,12 @@
 //!
 //! - [`model_dir`]: trained-model folders (model.json + weights), how their files are read
 //!   ([`model_dir::Reading`]), train / predict / detect / merge on them;
+//! - [`blackbox`]: the black-box factory (ONNX file, model server);
 //! - [`stream`]: training on a file larger than memory (Criteo day files);
 //! - [`encode`]: global interactions → cross features, fitted and applied;
 //! - [`attention`]: the ante-hoc models' field × field attention maps;
 //! - [`nid`]: NID on any table (spec 1);
+//! - [`settings`]: GLIDER's settings as front ends take them, checked once;
 //! - [`output`]: atomic result files and the summaries a person reads;
 //! - [`report`] and [`plot`]: the self-contained report.html of every command.
 //!
@@ -17,12 +19,16 @@
 //! `ValueError`).
 
 pub mod attention;
+pub mod blackbox;
 pub mod encode;
 pub mod model_dir;
 pub mod nid;
 pub mod output;
 pub mod plot;
+#[cfg(feature = "progress")]
+pub mod progress;
 pub mod report;
+pub mod settings;
 pub mod stream;
 
 /// An invalid parameter or combination of parameters, found before any work starts: the

@@ -233,8 +233,29 @@ pub fn read_card(dir: &Path) -> Result<ModelCard> {
 }
 
 /// Loads `dir` and reads `data_path` for it.
+///
+/// # Errors
+/// A missing or malformed model.json or weights file, a data file the model's reading cannot
+/// read (named with line and column), a field the model needs that the data lacks.
 pub fn load(dir: &Path, data_path: &Path) -> Result<Loaded> {
     let card = read_card(dir)?;
+    check_weights(dir)?;
+    let data = card.reading.read(data_path)?;
+    load_with_card(dir, card, data)
+}
+
+/// Loads `dir` for `data` already in memory (a DataFrame from the Python package): the
+/// model's fields are taken from `data` by name and reordered to the model's order.
+///
+/// # Errors
+/// As [`load`], without the reading.
+pub fn load_with_data(dir: &Path, data: Dataset) -> Result<Loaded> {
+    let card = read_card(dir)?;
+    check_weights(dir)?;
+    load_with_card(dir, card, data)
+}
+
+fn check_weights(dir: &Path) -> Result<()> {
     let weights = dir.join("model.safetensors");
     if !weights.is_file() {
         bail!(
@@ -243,7 +264,11 @@ pub fn load(dir: &Path, data_path: &Path) -> Result<Loaded> {
             weights.display()
         );
     }
-    let data = card.reading.read(data_path)?;
+    Ok(())
+}
+
+fn load_with_card(dir: &Path, card: ModelCard, data: Dataset) -> Result<Loaded> {
+    let weights = dir.join("model.safetensors");
     let (encoder, sources) = InputEncoder::from_encodings(&card.encodings, &data)?;
     let data = data.select_fields(&sources);
     let model = ctr::load(card.model, &card.params, encoder, &weights).with_context(|| {
@@ -417,7 +442,7 @@ pub fn detect(
     resume: bool,
     out: &Path,
     reporter: &dyn Reporter,
-) -> Result<String> {
+) -> Result<DetectOutcome> {
     let loaded = load(dir, data_path)?;
     let card_text = serde_json::to_string(&loaded.card)?;
     let black_box = ModelBlackBox::new(loaded.model.as_ref());
@@ -448,7 +473,7 @@ pub fn detect_with(
     resume: bool,
     out: &Path,
     reporter: &dyn Reporter,
-) -> Result<String> {
+) -> Result<DetectOutcome> {
     let n = params.instances.min(data.num_rows());
     let (i, k) = shard;
     let range = ((i - 1) * n / k, i * n / k);
@@ -527,16 +552,51 @@ pub fn detect_with(
     for (_, why) in &detection.failed {
         reporter.note(&format!("skipped {why}"));
     }
-    Ok(format!(
-        "{}\nExplained {} of {} instances (shard {i}/{k}: {}..{}) in {:.1}s; wrote {}/global_interactions.json and local.jsonl",
-        crate::output::interactions_table(&global.interactions, rows.len()),
-        detection.explained,
-        rows.len(),
-        range.0,
-        range.1,
-        t0.elapsed().as_secs_f64(),
-        out.display()
-    ))
+    Ok(DetectOutcome {
+        global,
+        explained: detection.explained,
+        failed: detection.failed,
+        shard,
+        range,
+        seconds: t0.elapsed().as_secs_f64(),
+        out: out.to_path_buf(),
+    })
+}
+
+/// What one `glider detect` run (or shard) found and wrote.
+#[derive(Clone, Debug)]
+pub struct DetectOutcome {
+    /// `global_interactions.json` as written.
+    pub global: GlobalInteractionsFile,
+    /// Instances explained (the rest failed).
+    pub explained: usize,
+    /// The instances whose explanation failed (row index) and why; the run went on.
+    pub failed: Vec<(usize, String)>,
+    /// The shard run, `(i, k)`: slice `i` of `k` (1-based).
+    pub shard: (usize, usize),
+    /// The rows explained, `[start, end)`.
+    pub range: (usize, usize),
+    /// Wall time of the explanation, in seconds.
+    pub seconds: f64,
+    /// The output folder.
+    pub out: PathBuf,
+}
+
+impl DetectOutcome {
+    /// The summary a person reads: the top interactions table and what was written.
+    pub fn summary(&self) -> String {
+        let (i, k) = self.shard;
+        format!(
+            "{}\nExplained {} of {} instances (shard {i}/{k}: {}..{}) in {:.1}s; wrote {}/global_interactions.json and local.jsonl",
+            crate::output::interactions_table(&self.global.interactions, self.global.instances),
+            self.explained,
+            self.global.instances,
+            self.range.0,
+            self.range.1,
+            self.seconds,
+            self.out.display()
+        )
+    }
 }
 
 /// `glider merge`: combines the shards of one detect run into its global result.

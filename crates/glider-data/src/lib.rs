@@ -12,6 +12,7 @@
 //!   libFM / libSVM .... read_libfm (one-hot `index:1` tokens; fields by position or featindex:
 //!                       Frappe, iPinYou)
 //!   Parquet ........... read_parquet (cargo feature `parquet`; kinds from the column types)
+//!   in-memory columns . dataset_from_frame (a pandas DataFrame from the Python package)
 //!        Dataset ──split (seeded 80/10/10 or by file)──▶ train / validation / test
 //!        train ──fit──▶ InputEncoder (vocabulary with min-count + rare id, or hashed buckets;
 //!                       dense mean/std)
@@ -29,6 +30,7 @@ pub mod dataset;
 pub mod embedded;
 pub mod encode;
 pub mod error;
+pub mod frame;
 pub mod libfm;
 #[cfg(feature = "parquet")]
 pub mod parquet_read;
@@ -45,6 +47,7 @@ pub use encode::{
     InputEncoder, NumericMode, NumericOptions,
 };
 pub use error::DataError;
+pub use frame::{dataset_from_frame, FrameColumn, FrameValues};
 pub use libfm::{read_libfm, LibfmFields};
 #[cfg(feature = "parquet")]
 pub use parquet_read::read_parquet;

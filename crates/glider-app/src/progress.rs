@@ -1,4 +1,5 @@
-//! Progress bars (indicatif) for the library's [`Progress`] and [`Reporter`] hooks.
+//! Progress bars (indicatif) for the library's [`Progress`] and [`Reporter`] hooks, as the
+//! command line and the Python package show them (cargo feature `progress`).
 
 use std::time::Duration;
 
@@ -10,17 +11,23 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub struct Bars {
     multi: MultiProgress,
     quiet: bool,
+    verbose: bool,
 }
 
 impl Bars {
-    /// New bars; `quiet` hides them and the notes.
-    pub fn new(quiet: bool) -> Self {
+    /// New bars; `quiet` hides them and the notes; `verbose` also prints each stage's status
+    /// messages as lines, so that they stay in a log.
+    pub fn new(quiet: bool, verbose: bool) -> Self {
         let multi = if quiet {
             MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
         } else {
             MultiProgress::new()
         };
-        Bars { multi, quiet }
+        Bars {
+            multi,
+            quiet,
+            verbose,
+        }
     }
 }
 
@@ -73,7 +80,7 @@ impl Reporter for Bars {
             eprintln!("{name} ...");
         }
         bar.enable_steady_tick(Duration::from_millis(500));
-        let verbose = (crate::ui::verbose() > 0 && !self.quiet).then(|| self.multi.clone());
+        let verbose = (self.verbose && !self.quiet).then(|| self.multi.clone());
         Box::new(Bar {
             bar,
             name: name.to_string(),

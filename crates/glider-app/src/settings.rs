@@ -1,0 +1,201 @@
+//! GLIDER's settings as a front end takes them (flag names and defaults of the command line,
+//! keywords of the Python package), checked once here into the typed [`GliderParams`]
+//! (the `ParamGuard` pattern: [`GliderSettings::check`] returns the validated type).
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use glider_explain::{Detector, GliderParams, LocalParams};
+use glider_nn::mlp::MlpParams;
+
+use crate::usage;
+
+/// The local detector (spec 3.1 and its alternatives).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum DetectorChoice {
+    /// NID on the local MLP surrogate (the GLIDER reference, any order).
+    Nid,
+    /// ArchDetect (pairs, model-agnostic, no surrogate; much faster).
+    Archdetect,
+    /// GradientNID: a Softplus surrogate, pairs scored by the squared mixed second
+    /// derivative at the instance.
+    #[cfg_attr(feature = "clap", value(name = "gradient-nid"))]
+    GradientNid,
+}
+
+/// GLIDER's settings, unchecked: what `glider detect` / `glider run` flags and
+/// `glider.detect(...)` keywords give, with the same names (`--top-k` is `top_k`) and the
+/// same defaults ([`Default`]). Spec 3.1–3.2 for the reference values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GliderSettings {
+    /// Instances to explain (the first N rows): 1000.
+    pub instances: usize,
+    /// Global interactions to select (and encode as crosses): 20.
+    pub top_k: usize,
+    /// A superset replaces a selected subset only if it appears in at least this share of
+    /// the subset's instances (0 = the GLIDER reference rule): 0.5.
+    pub superset_ratio: f64,
+    /// The local detector: NID.
+    pub detector: DetectorChoice,
+    /// Pairs per instance kept by the pairwise detectors: 10.
+    pub archdetect_top_k: usize,
+    /// LIME kernel width for weighting perturbations (off by default).
+    pub lime_width: Option<f64>,
+    /// Local cut-off share (off by default; 0.25 is a good start).
+    pub local_cutoff: Option<f64>,
+    /// Largest order the local cut-off scores: 4.
+    pub cutoff_max_order: usize,
+    /// Perturbations per instance: 6000 (spec 3.1).
+    pub perturbations: usize,
+    /// Surrogate hidden sizes: 256, 128, 64.
+    pub surrogate_hidden: Vec<usize>,
+    /// Surrogate L1 strength: 1e-4.
+    pub surrogate_l1: f64,
+    /// Surrogate maximum epochs (early stopping, patience 5): 100.
+    pub surrogate_epochs: usize,
+    /// Interactions kept per instance by NID: 100.
+    pub local_top: usize,
+    /// In an instance's NID ranking, a superset of an emitted interaction is dropped when its
+    /// strength is below this share of its strongest emitted subset: 0.5.
+    pub local_superset_ratio: f64,
+}
+
+impl Default for GliderSettings {
+    fn default() -> Self {
+        GliderSettings {
+            instances: 1000,
+            top_k: 20,
+            superset_ratio: 0.5,
+            detector: DetectorChoice::Nid,
+            archdetect_top_k: 10,
+            lime_width: None,
+            local_cutoff: None,
+            cutoff_max_order: 4,
+            perturbations: 6000,
+            surrogate_hidden: vec![256, 128, 64],
+            surrogate_l1: 1e-4,
+            surrogate_epochs: 100,
+            local_top: 100,
+            local_superset_ratio: 0.5,
+        }
+    }
+}
+
+impl GliderSettings {
+    /// Checks the settings and returns GLIDER's parameters with `seed`.
+    ///
+    /// # Errors
+    /// A [`crate::Usage`] error naming the flag: an empty or zero surrogate layer, a negative
+    /// or non-finite L1, a zero count, fewer than 100 perturbations, a LIME width or local
+    /// cut-off share out of range, a cut-off order outside 2–10.
+    pub fn check(&self, seed: u64) -> Result<GliderParams> {
+        if self.surrogate_hidden.is_empty() || self.surrogate_hidden.contains(&0) {
+            usage!("--surrogate-hidden needs at least one layer, every size at least 1");
+        }
+        if !(self.surrogate_l1 >= 0.0 && self.surrogate_l1.is_finite()) {
+            usage!("--surrogate-l1 must be a number >= 0");
+        }
+        for (flag, v) in [
+            ("--instances", self.instances),
+            ("--top-k", self.top_k),
+            ("--surrogate-epochs", self.surrogate_epochs),
+            ("--local-top", self.local_top),
+            ("--archdetect-top-k", self.archdetect_top_k),
+        ] {
+            if v == 0 {
+                usage!("{flag} must be at least 1");
+            }
+        }
+        if self.perturbations < 100 {
+            usage!("--perturbations must be at least 100 (the spec uses 6000)");
+        }
+        for (flag, v) in [
+            ("--superset-ratio", self.superset_ratio),
+            ("--local-superset-ratio", self.local_superset_ratio),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                usage!("{flag} must be a share in [0, 1], got {v}");
+            }
+        }
+        Ok(GliderParams {
+            instances: self.instances,
+            top_k: self.top_k,
+            superset_ratio: self.superset_ratio,
+            local: LocalParams {
+                num_perturbations: self.perturbations,
+                surrogate: MlpParams {
+                    hidden: self.surrogate_hidden.clone(),
+                    l1: self.surrogate_l1,
+                    max_epochs: self.surrogate_epochs,
+                    ..MlpParams::default()
+                },
+                ranking: glider_core::nid::RankingOptions {
+                    max_interactions: self.local_top,
+                    superset_ratio: self.local_superset_ratio,
+                    ..Default::default()
+                },
+                detector: match self.detector {
+                    DetectorChoice::Nid => Detector::Nid,
+                    DetectorChoice::Archdetect => Detector::ArchDetect,
+                    DetectorChoice::GradientNid => Detector::GradientNid,
+                },
+                archdetect_top_k: self.archdetect_top_k,
+                lime_kernel_width: match self.lime_width {
+                    Some(w) if !(w.is_finite() && w > 0.0) => {
+                        usage!("--lime-width must be a positive number, got {w}")
+                    }
+                    w => w,
+                },
+                cutoff: match self.local_cutoff {
+                    None => None,
+                    Some(s) if !(s.is_finite() && s > 0.0 && s <= 1.0) => {
+                        usage!("--local-cutoff must be a share in (0, 1], got {s}")
+                    }
+                    Some(share) => {
+                        if !(2..=10).contains(&self.cutoff_max_order) {
+                            usage!(
+                                "--cutoff-max-order must be between 2 and 10, got {}",
+                                self.cutoff_max_order
+                            );
+                        }
+                        Some(glider_explain::local::LocalCutoff {
+                            share,
+                            max_order: self.cutoff_max_order,
+                            ..Default::default()
+                        })
+                    }
+                },
+                ..LocalParams::default()
+            },
+            seed,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_check_and_bad_values_name_their_flag() {
+        let p = GliderSettings::default().check(7).unwrap();
+        assert_eq!(p.instances, 1000);
+        assert_eq!(p.local.num_perturbations, 6000);
+        assert_eq!(p.local.surrogate.hidden, vec![256, 128, 64]);
+        assert_eq!(p.seed, 7);
+        let bad = GliderSettings {
+            perturbations: 50,
+            ..Default::default()
+        };
+        let e = bad.check(0).unwrap_err();
+        assert!(e.downcast_ref::<crate::Usage>().is_some());
+        assert!(e.to_string().contains("--perturbations"), "{e}");
+        let e = serde_json::from_str::<GliderSettings>(r#"{"instancez": 3}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("instancez"), "{e}");
+    }
+}
