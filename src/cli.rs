@@ -15,10 +15,11 @@ use glider_nn::ctr::{CtrParams, ModelKind};
 use glider_nn::mlp::MlpParams;
 use glider_nn::sparse::OptimizerKind;
 
+use crate::ui::say;
 use glider_app::output::{summary, write_json};
 use glider_app::progress::Bars;
-use crate::ui::say;
 
+use glider_app::usage;
 /// Find the feature interactions a recommender has learned, and put them to work.
 ///
 /// glider trains a click-through-rate model, explains it with GLIDER (perturb fields around
@@ -28,7 +29,6 @@ use crate::ui::say;
 ///
 /// Exit codes: 0 success, 1 runtime error (bad data, failed training), 2 usage error.
 pub use glider_app::Usage;
-use glider_app::usage;
 
 #[derive(Parser, Debug)]
 #[command(name = "glider", version, about, long_about)]
@@ -1357,7 +1357,8 @@ pub fn execute(cli: Cli, config_toml: String, out: Option<PathBuf>) -> Result<()
         if out.exists() {
             crate::ui::save_config(&out)?;
         }
-        let wrote = out.is_dir() && glider_app::report::write_for(name, &out, crate::ui::config_toml())?;
+        let wrote =
+            out.is_dir() && glider_app::report::write_for(name, &out, crate::ui::config_toml())?;
         if wrote && !crate::ui::json() && !quiet {
             eprintln!("Report: {}", out.join("report.html").display());
         }
@@ -1409,7 +1410,9 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Train(args) => train(*args, cli.quiet),
         Command::Predict(args) => {
             let n = match &args.model_dir {
-                Some(dir) => glider_app::model_dir::predict(dir, Path::new(&args.data.data), &args.out)?,
+                Some(dir) => {
+                    glider_app::model_dir::predict(dir, Path::new(&args.data.data), &args.out)?
+                }
                 None => {
                     let data = read_unlabeled(&args.data)?;
                     let (black_box, _, _) = args.black_box.open(&data)?;
@@ -2342,7 +2345,10 @@ fn encode(args: EncodeArgs) -> Result<()> {
                 min_count_floor: args.cross_min_count,
                 ..CrossOptions::default()
             };
-            (glider_app::encode::fit(&data, &sets, &options)?, path.clone())
+            (
+                glider_app::encode::fit(&data, &sets, &options)?,
+                path.clone(),
+            )
         }
         (None, Some(path)) => (glider_app::encode::read_spec(path)?, path.clone()),
         (None, None) => usage!("give --interactions FILE or --apply crosses.json"),
@@ -2803,7 +2809,10 @@ mod tests {
     /// those), so the two front ends explain with the same settings.
     #[test]
     fn glider_flag_defaults_are_the_library_defaults() {
-        assert_eq!(GliderArgs::parse_defaults().settings(), GliderSettings::default());
+        assert_eq!(
+            GliderArgs::parse_defaults().settings(),
+            GliderSettings::default()
+        );
     }
 
     /// Every `glider …` and `cargo run --release -- …` command line in README.md's code

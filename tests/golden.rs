@@ -120,7 +120,11 @@ fn check_against_golden(name: &str, out: &Path, scratch: &Path) {
                 if p.is_dir() {
                     stack.push(p);
                 } else {
-                    let rel = p.strip_prefix(&golden).unwrap().to_string_lossy().to_string();
+                    let rel = p
+                        .strip_prefix(&golden)
+                        .unwrap()
+                        .to_string_lossy()
+                        .to_string();
                     w.push((rel, std::fs::read_to_string(&p).unwrap()));
                 }
             }
@@ -129,7 +133,11 @@ fn check_against_golden(name: &str, out: &Path, scratch: &Path) {
         w
     };
     let names = |v: &[(String, String)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&got), names(&want), "{name}: the set of output files changed");
+    assert_eq!(
+        names(&got),
+        names(&want),
+        "{name}: the set of output files changed"
+    );
     for ((rel, g), (_, w)) in got.iter().zip(&want) {
         assert!(
             g == w,
@@ -165,7 +173,12 @@ fn run_and_detect_outputs_match_their_golden_files() {
     let dir = scratch("run");
     let file = synth_csv(&dir);
     let f = file.to_str().unwrap();
-    let schema = ["--label", "click", "--categorical", "f0,f1,f2,f3,f4,f5,f6,f7"];
+    let schema = [
+        "--label",
+        "click",
+        "--categorical",
+        "f0,f1,f2,f3,f4,f5,f6,f7",
+    ];
     let out = dir.join("run");
     let mut args = vec!["run", "--data", f];
     args.extend(schema);

@@ -11,6 +11,13 @@ use crate::read::{read_csv_from, CsvOptions, SchemaOptions};
 
 static ADULT_GZ: &[u8] = include_bytes!("../data/adult.csv.gz");
 
+/// The embedded Adult CSV, gzip-compressed (header row, label `income`, missing values `?`):
+/// for front ends that read it with their own tools (the Python package's
+/// `glider.datasets.adult()`).
+pub fn adult_csv_gz() -> &'static [u8] {
+    ADULT_GZ
+}
+
 /// The name the embedded dataset goes by in reports.
 pub const ADULT_NAME: &str = "embedded:adult";
 

@@ -144,10 +144,7 @@ pub fn dataset_from_frame(
                     .iter()
                     .map(|t| schema.missing.iter().any(|m| m == t.trim()))
                     .collect();
-                if let Some(r) = codes
-                    .iter()
-                    .position(|&k| k as usize > dictionary.len())
-                {
+                if let Some(r) = codes.iter().position(|&k| k as usize > dictionary.len()) {
                     return Err(row_error(
                         source,
                         &column.name,
@@ -159,7 +156,13 @@ pub fn dataset_from_frame(
                     let parsed: Vec<Option<f64>> = dictionary
                         .iter()
                         .zip(&missing)
-                        .map(|(t, &m)| if m { None } else { t.trim().parse::<f64>().ok() })
+                        .map(|(t, &m)| {
+                            if m {
+                                None
+                            } else {
+                                t.trim().parse::<f64>().ok()
+                            }
+                        })
                         .collect();
                     let mut values = Vec::with_capacity(codes.len());
                     for (r, &k) in codes.iter().enumerate() {
@@ -289,8 +292,8 @@ fn read_label(
             TargetKind::Binary => match &schema.positive {
                 Some(p) => f32::from(u8::from(&text == p)),
                 None => match text.parse::<f64>() {
-                    Ok(v) if v == 0.0 => 0.0,
-                    Ok(v) if v == 1.0 => 1.0,
+                    Ok(0.0) => 0.0,
+                    Ok(1.0) => 1.0,
                     _ => {
                         return Err(row_error(
                             source,
@@ -354,7 +357,10 @@ mod tests {
         let data = dataset_from_frame(
             "df",
             vec![
-                col("age", FrameValues::Numbers(vec![39.0, 50.0, 39.0, f64::NAN])),
+                col(
+                    "age",
+                    FrameValues::Numbers(vec![39.0, 50.0, 39.0, f64::NAN]),
+                ),
                 col("hours", texts(&[1, 2, 0, 3], &["40", "12.5", "?"])),
                 col("city", texts(&[1, 2, 3, 1], &["a", "NA", "b"])),
                 col("y", FrameValues::Numbers(vec![0.0, 1.0, 1.0, 0.0])),
@@ -398,7 +404,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("no label column \"y\"") && e.contains("x"), "{e}");
+        assert!(
+            e.contains("no label column \"y\"") && e.contains("x"),
+            "{e}"
+        );
         let e = dataset_from_frame(
             "df",
             vec![
@@ -409,7 +418,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("column \"y\", row 1") && e.contains("not 0 or 1"), "{e}");
+        assert!(
+            e.contains("column \"y\", row 1") && e.contains("not 0 or 1"),
+            "{e}"
+        );
         let mut dense = SchemaOptions::with_label("y");
         dense.dense = vec!["x".into()];
         let e = dataset_from_frame(
@@ -422,7 +434,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("column \"x\", row 1") && e.contains("\"abc\" is not a number"), "{e}");
+        assert!(
+            e.contains("column \"x\", row 1") && e.contains("\"abc\" is not a number"),
+            "{e}"
+        );
         let e = dataset_from_frame(
             "df",
             vec![
@@ -433,7 +448,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("column \"x\", row 0") && e.contains("finite"), "{e}");
+        assert!(
+            e.contains("column \"x\", row 0") && e.contains("finite"),
+            "{e}"
+        );
         let mut positive = SchemaOptions::with_label("y");
         positive.positive = Some(">50K".into());
         let data = dataset_from_frame(

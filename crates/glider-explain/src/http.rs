@@ -423,7 +423,7 @@ pub fn output_logits(
     } else {
         data.len() / n.max(1)
     };
-    if n == 0 || data.len() != n * width {
+    if n == 0 || width == 0 || data.len() != n * width {
         return Err(bad(format!(
             "asked for {n} scores, got {} values",
             data.len()

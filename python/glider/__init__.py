@@ -1,0 +1,382 @@
+"""glider: find the feature interactions a model has learned (NID + GLIDER), from Python.
+
+Explain any model you can call on a pandas DataFrame (scikit-learn, PyTorch, TensorFlow,
+XGBoost: wrap it in a function that returns click probabilities or logits), a model directory
+written by ``glider train``, or an ONNX file::
+
+    import glider
+    result = glider.detect(lambda df: model.predict_proba(df)[:, 1], df, label="click")
+    print(result.interactions.head(10))
+
+The work runs in Rust (the same library the ``glider`` command line calls), in parallel and
+with the GIL released; only the calls to your model hold it. Errors are :class:`GliderError`
+(a ``ValueError``) with the command line's messages, naming the column, row or setting.
+
+GLIDER is Tsang et al., "Feature Interaction Interpretability: A Case for Explaining
+Ad-Recommendation Systems via Neural Interaction Detection", ICLR 2020 (spec 3).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
+
+import numpy as np
+import pandas as pd
+
+from . import _frame, datasets
+from ._glider import GliderError, Model as _Model, Table as _Table
+from ._glider import __version__
+from ._glider import default_settings as _default_settings
+from ._glider import detect as _detect
+from ._glider import write_report as _write_report
+
+__all__ = [
+    "Detection",
+    "GliderError",
+    "Model",
+    "datasets",
+    "__version__",
+    "detect",
+    "load",
+    "report",
+]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _schema_json(
+    label: str,
+    positive: Optional[str],
+    categorical: Optional[Sequence[str]],
+    dense: Optional[Sequence[str]],
+    ignore: Optional[Sequence[str]],
+    missing: Optional[Sequence[str]],
+    label_optional: bool,
+) -> str:
+    return json.dumps(
+        {
+            "label": label,
+            "positive": positive,
+            "categorical": list(categorical or []),
+            "dense": list(dense or []),
+            "ignore": list(ignore or []),
+            "missing": None if missing is None else list(missing),
+            "label_optional": label_optional,
+        }
+    )
+
+
+def _table(data: Any, schema_json: str, source: str = "DataFrame") -> tuple[_Table, pd.DataFrame]:
+    frame = _frame.as_dataframe(data)
+    return _Table(source, _frame.payloads(frame), schema_json), frame
+
+
+class Detection:
+    """What :func:`detect` found: GLIDER's global interactions (spec 3.2) over the explained
+    instances, read from the files it wrote (the same as ``glider detect``'s).
+
+    Attributes:
+        interactions: DataFrame with columns ``fields`` (tuple of field names), ``order``,
+            ``count`` (instances whose local explanation holds the set) and ``share``
+            (count / instances), strongest first: the selected global interactions.
+        pair_strength: fields × fields DataFrame: per pair, the mean over instances of the
+            strongest local interaction containing both (0 on the diagonal).
+        local: DataFrame, one row per explained instance: ``instance`` (row position in the
+            data), ``interactions`` (list of (field-name tuple, strength)), ``epochs`` and
+            ``surrogate_test_mse`` of its surrogate.
+        failed: list of ``(row, reason)`` for instances whose explanation failed; the run went
+            on without them.
+        instances: number of instances asked about.
+        out: the folder holding the files.
+        summary: the text ``glider detect`` prints.
+    """
+
+    def __init__(self, out: Path, summary: str, failed: list[tuple[int, str]], temporary: bool):
+        self.out = out
+        self.summary = summary
+        self.failed = failed
+        self._temporary = temporary
+        with open(out / "global_interactions.json", encoding="utf-8") as f:
+            self._global = json.load(f)
+        fields: list[str] = self._global["fields"]
+        self.fields = fields
+        self.instances: int = self._global["instances"]
+        rows = [
+            {
+                "fields": tuple(i["fields"]),
+                "order": len(i["fields"]),
+                "count": i["count"],
+                "share": i["count"] / max(self.instances, 1),
+            }
+            for i in self._global["interactions"]
+        ]
+        self.interactions = pd.DataFrame(rows, columns=["fields", "order", "count", "share"])
+        k = len(fields)
+        strength = np.asarray(self._global.get("pair_strength", [0.0] * (k * k)), dtype=float)
+        self.pair_strength = pd.DataFrame(strength.reshape(k, k), index=fields, columns=fields)
+        local_rows = []
+        with open(out / "local.jsonl", encoding="utf-8") as f:
+            for line in f:
+                entry = json.loads(line)
+                if "instance" not in entry:
+                    continue  # the journal's header line
+                local_rows.append(
+                    {
+                        "instance": entry["instance"],
+                        "interactions": [
+                            (tuple(fields[j] for j in i["features"]), i["strength"])
+                            for i in entry["interactions"]
+                        ],
+                        "epochs": entry.get("epochs"),
+                        "surrogate_test_mse": entry.get("surrogate_test_mse"),
+                    }
+                )
+        self.local = (
+            pd.DataFrame(local_rows, columns=["instance", "interactions", "epochs", "surrogate_test_mse"])
+            .sort_values("instance")
+            .reset_index(drop=True)
+        )
+
+    def top(self, k: int = 10) -> list[tuple[str, ...]]:
+        """The ``k`` strongest global interactions, as tuples of field names."""
+        return list(self.interactions["fields"].head(k))
+
+    def to_json(self) -> str:
+        """``global_interactions.json`` as text."""
+        return json.dumps(self._global, indent=2)
+
+    def save(self, directory: PathLike) -> Path:
+        """Copies the run's files (``detect.json``, ``local.jsonl``,
+        ``global_interactions.json``, ``mapping.json`` when written) into ``directory`` and
+        writes its ``report.html``; returns the folder."""
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in ("detect.json", "local.jsonl", "global_interactions.json", "mapping.json"):
+            src = self.out / name
+            if src.exists():
+                shutil.copyfile(src, target / name)
+        _write_report("detect", str(target))
+        return target
+
+    def __repr__(self) -> str:
+        top = ", ".join(" × ".join(f) for f in self.top(5))
+        return (
+            f"Detection({self.instances} instances, {len(self.failed)} failed, "
+            f"top: {top or 'none'})"
+        )
+
+
+def detect(
+    model: Union[Callable[[pd.DataFrame], Any], PathLike],
+    data: Any,
+    *,
+    label: str = "label",
+    positive: Optional[str] = None,
+    categorical: Optional[Sequence[str]] = None,
+    dense: Optional[Sequence[str]] = None,
+    ignore: Optional[Sequence[str]] = None,
+    missing: Optional[Sequence[str]] = None,
+    output: str = "probability",
+    off: Optional[Mapping[str, Any]] = None,
+    mapping: Optional[PathLike] = None,
+    instances: int = 1000,
+    top_k: int = 20,
+    superset_ratio: float = 0.5,
+    detector: str = "nid",
+    archdetect_top_k: int = 10,
+    lime_width: Optional[float] = None,
+    local_cutoff: Optional[float] = None,
+    cutoff_max_order: int = 4,
+    perturbations: int = 6000,
+    surrogate_hidden: Sequence[int] = (256, 128, 64),
+    surrogate_l1: float = 1e-4,
+    surrogate_epochs: int = 100,
+    local_top: int = 100,
+    local_superset_ratio: float = 0.5,
+    seed: int = 0,
+    shard: str = "1/1",
+    resume: bool = False,
+    out: Optional[PathLike] = None,
+    quiet: bool = False,
+) -> Detection:
+    """Explains ``model`` on the first ``instances`` rows of ``data`` with GLIDER (spec 3.1:
+    perturb fields around each instance, fit a local MLP surrogate on the model's logits, rank
+    interactions with NID; spec 3.2: count which interactions recur) and returns a
+    :class:`Detection`.
+
+    Args:
+        model: a Python callable taking a DataFrame of rows (the data's field columns, in
+            order, with their dtypes; a switched-off field holds its ``off`` value, missing by
+            default) and returning one click probability (``output="probability"``) or logit
+            (``output="logit"``) per row, or an ``(n, 2)`` array such as ``predict_proba``'s
+            (column 1 is read); or the path of a ``glider train`` model directory; or the
+            path of an ``.onnx`` file (its inputs as ``glider detect --black-box onnx:``
+            takes them; ``mapping`` is its mapping JSON).
+        data: pandas DataFrame or pyarrow Table; numeric columns are dense fields and the
+            rest categorical, unless named in ``categorical`` / ``dense``. The label column
+            may be absent.
+        label, positive, categorical, dense, ignore, missing: the schema, as the command
+            line's ``--label`` etc. A model directory reads the data with its own schema
+            unless given here.
+        off: per column, the value a switched-off field takes in the DataFrame handed to a
+            callable (default: missing, NaN or None).
+        instances ... local_superset_ratio: GLIDER's settings, named and defaulted as the
+            command line's flags (``--top-k`` is ``top_k``); see ``glider detect --help``.
+        seed: seed of the perturbations and surrogates; the same seed gives the same result
+            with any thread count.
+        shard: ``"i/n"``: explain only slice i of n of the instances.
+        resume: continue a killed run in ``out``.
+        out: folder for the files ``glider detect`` writes; a temporary folder by default.
+        quiet: hide the progress bars.
+
+    Raises:
+        GliderError: bad data (naming the column and row), a bad setting (naming it), a model
+            that cannot score the first instance, or every instance failing. An instance whose
+            model call raises or returns a wrong length or NaN is listed in ``.failed``; the
+            rest go on.
+    """
+    settings = {
+        "instances": instances,
+        "top_k": top_k,
+        "superset_ratio": superset_ratio,
+        "detector": detector,
+        "archdetect_top_k": archdetect_top_k,
+        "lime_width": lime_width,
+        "local_cutoff": local_cutoff,
+        "cutoff_max_order": cutoff_max_order,
+        "perturbations": perturbations,
+        "surrogate_hidden": list(surrogate_hidden),
+        "surrogate_l1": surrogate_l1,
+        "surrogate_epochs": surrogate_epochs,
+        "local_top": local_top,
+        "local_superset_ratio": local_superset_ratio,
+    }
+    try:
+        i, n = (int(x) for x in shard.split("/"))
+    except ValueError:
+        raise GliderError(f'shard="{shard}": give "i/n", e.g. "2/4"') from None
+    temporary = out is None
+    folder = Path(tempfile.mkdtemp(prefix="glider-detect-")) if out is None else Path(out)
+    kwargs: dict[str, Any] = {}
+    is_path = isinstance(model, (str, os.PathLike))
+    if is_path and Path(model).is_dir():
+        model_dir = Path(model)
+        schema = json.loads(_Model(str(model_dir)).schema_json())
+        given = any(v is not None for v in (positive, categorical, dense, ignore, missing))
+        if label == "label" and not given:
+            label, positive = schema["label"], schema.get("positive")
+            categorical, dense = schema["categorical"], schema["dense"]
+            ignore, missing = schema["ignore"], schema["missing"]
+        kwargs["model_dir"] = str(model_dir)
+    elif is_path:
+        if not Path(model).is_file():
+            raise GliderError(f"{model}: no such model directory or ONNX file")
+        kwargs["onnx"] = str(model)
+        if mapping is not None:
+            kwargs["mapping"] = str(mapping)
+    elif not callable(model):
+        raise TypeError(
+            "model must be a callable, a glider model directory or an ONNX file path, "
+            f"not {type(model).__name__}"
+        )
+    schema_json = _schema_json(label, positive, categorical, dense, ignore, missing, True)
+    table, frame = _table(data, schema_json)
+    if not is_path:
+        kwargs["caller"] = _frame.make_caller(model, table.fields(), frame, off or {})  # type: ignore[arg-type]
+        kwargs["output"] = output
+    elif off:
+        raise GliderError("off= applies to a Python callable; an ONNX file takes a mapping")
+    summary, failed = _detect(
+        table,
+        str(folder),
+        json.dumps(settings),
+        seed,
+        shard=(i, n),
+        resume=resume,
+        quiet=quiet,
+        **kwargs,
+    )
+    return Detection(folder, summary, [(int(r), str(w)) for r, w in failed], temporary)
+
+
+class Model:
+    """A model directory written by ``glider train`` (model.json + model.safetensors)."""
+
+    def __init__(self, directory: PathLike):
+        self.directory = Path(directory)
+        self._model = _Model(str(self.directory))
+        self.card: dict[str, Any] = json.loads(self._model.card_json())
+        self._schema: dict[str, Any] = json.loads(self._model.schema_json())
+
+    @property
+    def kind(self) -> str:
+        """The architecture (``lr``, ``fm``, ``deepfm``, ...)."""
+        return str(self.card["model"])
+
+    def predict_logit(self, data: Any) -> np.ndarray:
+        """Logits ``ln(p / (1 − p))``, one per row of ``data`` (DataFrame or pyarrow Table
+        with the model's field columns; other columns are ignored; the label may be absent).
+
+        Raises:
+            GliderError: a field the model needs is missing, or a value cannot be read.
+        """
+        s = self._schema
+        frame = _frame.as_dataframe(data)
+        if s["label"] in frame.columns:
+            # Scoring needs no label: leave it out, whatever it holds.
+            frame = frame.drop(columns=[s["label"]])
+        schema_json = _schema_json(
+            s["label"], s.get("positive"), s["categorical"], s["dense"],
+            [c for c in s["ignore"] if c in frame.columns], s["missing"], True,
+        )
+        table = _Table("DataFrame", _frame.payloads(frame), schema_json)
+        return np.frombuffer(self._model.predict_logits(table), dtype="<f8").copy()
+
+    def predict(self, data: Any) -> np.ndarray:
+        """Click probabilities, one per row of ``data`` (see :meth:`predict_logit`)."""
+        return 1.0 / (1.0 + np.exp(-self.predict_logit(data)))
+
+    def __repr__(self) -> str:
+        return f"glider.Model({self.kind}, {str(self.directory)!r})"
+
+
+def load(directory: PathLike) -> Model:
+    """Opens a model directory written by ``glider train``.
+
+    Raises:
+        GliderError: model.json is missing, malformed or newer than this glider reads; the
+            weights are missing.
+    """
+    return Model(directory)
+
+
+def report(directory: PathLike, command: Optional[str] = None) -> Path:
+    """Writes ``report.html`` into ``directory`` from the result files there (of ``detect``,
+    ``run``, ``nid`` or ``attention``; found from the files when ``command`` is None) and
+    returns its path."""
+    folder = Path(directory)
+    if command is None:
+        for name, cmd in (
+            ("report.json", "run"),
+            ("detect.json", "detect"),
+            ("interactions.json", "nid"),
+            ("attention.json", "attention"),
+        ):
+            if (folder / name).exists():
+                command = cmd
+                break
+        else:
+            raise GliderError(f"{folder}: no glider result files to report on")
+    if not _write_report(command, str(folder)):
+        raise GliderError(f"no report for {command}")
+    return folder / "report.html"
+
+
+def default_settings() -> dict[str, Any]:
+    """GLIDER's default settings, as the command line's flags have them."""
+    return dict(json.loads(_default_settings()))

@@ -1,0 +1,50 @@
+"""Type stubs of the Rust extension `glider._glider` (PyO3). The public API is `glider`."""
+
+from typing import Any, Callable, Optional
+
+__version__: str
+
+class GliderError(ValueError):
+    """glider's error: bad input (file, column, row or setting named) or a model that
+    cannot answer."""
+
+class Table:
+    """A table of fields read from DataFrame columns."""
+
+    def __init__(
+        self,
+        source: str,
+        columns: list[tuple[str, str, bytes, Optional[list[str]]]],
+        schema_json: str,
+    ) -> None: ...
+    @property
+    def num_rows(self) -> int: ...
+    def fields(self) -> list[tuple[str, str, Optional[list[str]]]]: ...
+    def labels(self) -> list[float]: ...
+
+class Model:
+    """A `glider train` model directory."""
+
+    def __init__(self, dir: str) -> None: ...
+    def card_json(self) -> str: ...
+    def schema_json(self) -> str: ...
+    def predict_logits(self, table: Table) -> bytes: ...
+
+def detect(
+    table: Table,
+    out: str,
+    settings_json: str,
+    seed: int,
+    caller: Optional[Callable[[list[bytes], int], bytes]] = None,
+    output: str = "probability",
+    model_dir: Optional[str] = None,
+    onnx: Optional[str] = None,
+    mapping: Optional[str] = None,
+    request_rows: int = 4096,
+    shard: tuple[int, int] = (1, 1),
+    resume: bool = False,
+    quiet: bool = False,
+) -> tuple[str, list[tuple[int, str]]]: ...
+def default_settings() -> str: ...
+def write_report(command: str, out: str) -> bool: ...
+def adult_csv_gz() -> bytes: ...

@@ -1,0 +1,429 @@
+//! `glider._glider`: the Rust side of the Python package. It holds no method of its own: every
+//! function here converts Python values to the library's types, calls `glider-app` (the same
+//! functions the `glider` binary calls) with the GIL released, and converts the results back.
+//! The public Python API, with its docstrings, is `glider/__init__.py`.
+//!
+//! Columns cross the boundary as bytes (little-endian `f64` numbers, `u32` categorical codes
+//! with 0 = missing) so that neither side copies value by value; `glider/_frame.py` builds
+//! them from a pandas DataFrame and builds DataFrames from them for a Python model.
+
+use std::path::{Path, PathBuf};
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList};
+
+use glider_app::model_dir;
+use glider_app::settings::GliderSettings;
+use glider_data::{
+    dataset_from_frame, Dataset, FieldKind, FieldValue, FrameColumn, FrameValues, SchemaOptions,
+};
+use glider_explain::blackbox::{check_inputs, check_scores};
+use glider_explain::http::{output_logits, OutputSpec, ScoreKind};
+use glider_explain::pipeline::Reporter;
+use glider_explain::{BlackBox, ExplainError, ModelBlackBox};
+
+create_exception!(
+    _glider,
+    GliderError,
+    PyValueError,
+    "glider's error: bad input (a file, column, row or setting, named in the message) or a \
+     model that cannot answer. A subclass of ValueError; the message is the command line's."
+);
+
+/// An `anyhow` error as a [`GliderError`], with its causes, as the command line prints them.
+fn py_err(e: anyhow::Error) -> PyErr {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let cause = s.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+        source = s.source();
+    }
+    GliderError::new_err(text)
+}
+
+fn json_err(what: &str, e: serde_json::Error) -> PyErr {
+    GliderError::new_err(format!("{what}: {e}"))
+}
+
+/// The schema keywords (`label`, `positive`, `categorical`, `dense`, `ignore`, `missing`,
+/// `label_optional`) as JSON → [`SchemaOptions`].
+fn schema_of(json: &str) -> PyResult<SchemaOptions> {
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| json_err("schema", e))?;
+    let list = |key: &str| -> Vec<String> {
+        v.get(key)
+            .and_then(|x| x.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut schema =
+        SchemaOptions::with_label(v.get("label").and_then(|x| x.as_str()).unwrap_or("label"));
+    schema.positive = v
+        .get("positive")
+        .and_then(|x| x.as_str())
+        .map(str::to_string);
+    schema.categorical = list("categorical");
+    schema.dense = list("dense");
+    schema.ignore = list("ignore");
+    if v.get("missing").is_some_and(|m| m.is_array()) {
+        schema.missing = list("missing");
+    }
+    schema.label_optional = v
+        .get("label_optional")
+        .and_then(|x| x.as_bool())
+        .unwrap_or(false);
+    Ok(schema)
+}
+
+/// One column as `glider._frame.payloads` hands it over: name, `"numbers"` or `"texts"`, the
+/// payload bytes and, for texts, the dictionary.
+type ColumnPayload<'py> = (String, String, Bound<'py, PyBytes>, Option<Vec<String>>);
+
+/// A table of fields read from a DataFrame (a [`Dataset`]).
+#[pyclass(frozen, module = "glider._glider")]
+struct Table {
+    data: Dataset,
+}
+
+#[pymethods]
+impl Table {
+    /// Builds the table from columns `(name, "numbers" | "texts", payload, dictionary)`:
+    /// numbers as little-endian f64 bytes (NaN = missing), texts as little-endian u32 codes
+    /// (0 = missing, k = dictionary[k - 1]); `schema_json` holds the schema keywords.
+    ///
+    /// Raises GliderError naming the column and row for bad values, a missing label column,
+    /// a named column that does not exist.
+    #[new]
+    fn new(source: String, columns: Vec<ColumnPayload<'_>>, schema_json: &str) -> PyResult<Table> {
+        let schema = schema_of(schema_json)?;
+        let mut frame = Vec::with_capacity(columns.len());
+        for (name, kind, payload, dictionary) in columns {
+            let bytes = payload.as_bytes();
+            let values = match kind.as_str() {
+                "numbers" => FrameValues::Numbers(
+                    bytes
+                        .chunks_exact(8)
+                        .map(|c| {
+                            f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
+                        })
+                        .collect(),
+                ),
+                "texts" => FrameValues::Texts {
+                    codes: bytes
+                        .chunks_exact(4)
+                        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                        .collect(),
+                    dictionary: dictionary.unwrap_or_default(),
+                },
+                other => {
+                    return Err(GliderError::new_err(format!(
+                        "column \"{name}\": unknown payload kind {other}"
+                    )))
+                }
+            };
+            frame.push(FrameColumn { name, values });
+        }
+        let data = dataset_from_frame(&source, frame, &schema)
+            .map_err(|e| py_err(anyhow::Error::new(e)))?;
+        Ok(Table { data })
+    }
+
+    /// Number of rows.
+    #[getter]
+    fn num_rows(&self) -> usize {
+        self.data.num_rows()
+    }
+
+    /// The fields: `(name, "dense" | "categorical", dictionary or None)`, the dictionary's
+    /// entry 0 being the missing value.
+    fn fields(&self) -> Vec<(String, String, Option<Vec<String>>)> {
+        self.data
+            .fields
+            .iter()
+            .zip(&self.data.columns)
+            .map(|(f, c)| {
+                let kind = match f.kind {
+                    FieldKind::Dense => "dense",
+                    FieldKind::Categorical => "categorical",
+                };
+                let dictionary = match c {
+                    glider_data::Column::Categorical { dictionary, .. } => Some(dictionary.clone()),
+                    glider_data::Column::Dense { .. } => None,
+                };
+                (f.name.clone(), kind.to_string(), dictionary)
+            })
+            .collect()
+    }
+
+    /// The labels (0/1), one per row.
+    fn labels(&self) -> Vec<f32> {
+        self.data.labels.clone()
+    }
+}
+
+/// A Python callable as GLIDER's black box. The callable (built by `glider._frame`) takes
+/// one payload per field and the row count and returns the model's outputs as f64 bytes.
+struct CallableBox {
+    caller: Py<PyAny>,
+    kinds: Vec<FieldKind>,
+    output: OutputSpec,
+}
+
+impl BlackBox for CallableBox {
+    fn num_fields(&self) -> usize {
+        self.kinds.len()
+    }
+
+    fn logits(&self, rows: &[FieldValue]) -> Result<Vec<f32>, ExplainError> {
+        let f = self.kinds.len();
+        check_inputs(rows, f)?;
+        let n = rows.len() / f;
+        let mut payloads: Vec<Vec<u8>> = self
+            .kinds
+            .iter()
+            .map(|k| match k {
+                FieldKind::Dense => Vec::with_capacity(n * 8),
+                FieldKind::Categorical => Vec::with_capacity(n * 4),
+            })
+            .collect();
+        for row in rows.chunks(f) {
+            for ((v, kind), out) in row.iter().zip(&self.kinds).zip(payloads.iter_mut()) {
+                match (kind, v) {
+                    (FieldKind::Dense, FieldValue::Dense(x)) => {
+                        out.extend_from_slice(&f64::from(*x).to_le_bytes())
+                    }
+                    (FieldKind::Dense, _) => out.extend_from_slice(&f64::NAN.to_le_bytes()),
+                    (FieldKind::Categorical, FieldValue::Categorical(c)) => {
+                        out.extend_from_slice(&c.to_le_bytes())
+                    }
+                    (FieldKind::Categorical, _) => out.extend_from_slice(&0u32.to_le_bytes()),
+                }
+            }
+        }
+        let values: Vec<f64> = Python::attach(|py| -> PyResult<Vec<f64>> {
+            let list = PyList::new(py, payloads.iter().map(|p| PyBytes::new(py, p)))?;
+            let answer = self.caller.bind(py).call1((list, n))?;
+            let bytes = answer.cast::<PyBytes>()?.as_bytes();
+            Ok(bytes
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                .collect())
+        })
+        .map_err(|e| ExplainError::BlackBox(format!("the model raised {e}")))?;
+        let out = output_logits(&values, n, &self.output, "the model")?;
+        check_scores(&out, n)?;
+        Ok(out)
+    }
+}
+
+/// A reporter: the command line's progress bars, or silence.
+fn reporter(quiet: bool) -> Box<dyn Reporter> {
+    if quiet {
+        Box::new(glider_explain::pipeline::Silent)
+    } else {
+        Box::new(glider_app::progress::Bars::new(false, false))
+    }
+}
+
+fn settings_of(json: &str, seed: u64) -> PyResult<glider_explain::GliderParams> {
+    let settings: GliderSettings =
+        serde_json::from_str(json).map_err(|e| json_err("GLIDER settings", e))?;
+    settings.check(seed).map_err(py_err)
+}
+
+/// The command line's GLIDER defaults, as JSON (the keywords of `glider.detect`).
+#[pyfunction]
+fn default_settings() -> PyResult<String> {
+    serde_json::to_string(&GliderSettings::default()).map_err(|e| json_err("settings", e))
+}
+
+/// Explains `table` with GLIDER (spec 3.1–3.2) and writes `out` as `glider detect` does:
+/// `detect.json`, `local.jsonl`, `global_interactions.json` (and `mapping.json` for an ONNX
+/// file without a mapping). The model is exactly one of `caller` (a Python callable from
+/// `glider._frame`), `model_dir` (a `glider train` folder) or `onnx` (a file path).
+///
+/// Returns `(summary text, [(row, reason)] of the instances that failed)`.
+#[pyfunction]
+#[pyo3(signature = (table, out, settings_json, seed, caller=None, output="probability", model_dir=None, onnx=None, mapping=None, request_rows=4096, shard=(1, 1), resume=false, quiet=false))]
+#[allow(clippy::too_many_arguments)]
+fn detect(
+    py: Python<'_>,
+    table: &Table,
+    out: PathBuf,
+    settings_json: &str,
+    seed: u64,
+    caller: Option<Py<PyAny>>,
+    output: &str,
+    model_dir: Option<PathBuf>,
+    onnx: Option<PathBuf>,
+    mapping: Option<PathBuf>,
+    request_rows: usize,
+    shard: (usize, usize),
+    resume: bool,
+    quiet: bool,
+) -> PyResult<(String, Vec<(usize, String)>)> {
+    let params = settings_of(settings_json, seed)?;
+    if shard.0 == 0 || shard.0 > shard.1 {
+        return Err(GliderError::new_err(format!(
+            "shard {}/{}: give i/n with 1 <= i <= n",
+            shard.0, shard.1
+        )));
+    }
+    let kind = match output {
+        "probability" => ScoreKind::Probability,
+        "logit" => ScoreKind::Logit,
+        other => {
+            return Err(GliderError::new_err(format!(
+                "output=\"{other}\": give \"probability\" or \"logit\""
+            )))
+        }
+    };
+    let data_path = Path::new("<DataFrame>");
+    let data = &table.data;
+    let run = |bb: &dyn BlackBox, identity: &str, data: &Dataset| {
+        let bars = reporter(quiet);
+        model_dir::detect_with(
+            bb,
+            identity,
+            data,
+            data_path,
+            &params,
+            shard,
+            resume,
+            &out,
+            bars.as_ref(),
+        )
+    };
+    let outcome = match (caller, model_dir, onnx) {
+        (Some(caller), None, None) => {
+            let bb = CallableBox {
+                caller,
+                kinds: data.fields.iter().map(|f| f.kind).collect(),
+                output: OutputSpec {
+                    name: None,
+                    kind,
+                    column: None,
+                },
+            };
+            let identity = format!("python callable over {:?}", data.field_names());
+            py.detach(|| run(&bb, &identity, data))
+        }
+        (None, Some(dir), None) => py.detach(|| {
+            let loaded = model_dir::load_with_data(&dir, data.clone())?;
+            let identity = serde_json::to_string(&loaded.card)?;
+            let bb = ModelBlackBox::new(loaded.model.as_ref());
+            run(&bb, &identity, &loaded.data)
+        }),
+        (None, None, Some(path)) => py.detach(|| {
+            let mut spec =
+                glider_app::blackbox::BlackBoxSpec::new(format!("onnx:{}", path.display()));
+            spec.mapping = mapping;
+            spec.request_rows = request_rows;
+            let opened = glider_app::blackbox::open(&spec, data)?;
+            let outcome = run(opened.black_box.as_ref(), &opened.identity, data)?;
+            if let Some(m) = opened.inferred {
+                glider_app::output::write_json(&out.join("mapping.json"), &m)?;
+            }
+            Ok(outcome)
+        }),
+        _ => {
+            return Err(GliderError::new_err(
+                "give exactly one model: a callable, a model directory or an ONNX file",
+            ))
+        }
+    }
+    .map_err(py_err)?;
+    Ok((outcome.summary(), outcome.failed))
+}
+
+/// A trained glider model directory.
+#[pyclass(frozen, module = "glider._glider")]
+struct Model {
+    dir: PathBuf,
+    card: model_dir::ModelCard,
+}
+
+#[pymethods]
+impl Model {
+    /// Opens `dir` (a folder written by `glider train`): reads and checks model.json.
+    #[new]
+    fn new(dir: PathBuf) -> PyResult<Model> {
+        let card = model_dir::read_card(&dir).map_err(py_err)?;
+        if !dir.join("model.safetensors").is_file() {
+            return Err(GliderError::new_err(format!(
+                "{}: the model's weights are missing",
+                dir.join("model.safetensors").display()
+            )));
+        }
+        Ok(Model { dir, card })
+    }
+
+    /// model.json as JSON text.
+    fn card_json(&self) -> PyResult<String> {
+        serde_json::to_string(&self.card).map_err(|e| json_err("model.json", e))
+    }
+
+    /// The schema the model's training data was read with, as JSON.
+    fn schema_json(&self) -> PyResult<String> {
+        serde_json::to_string(&self.card.reading.schema).map_err(|e| json_err("schema", e))
+    }
+
+    /// Logits for every row of `table` (little-endian f64 bytes).
+    fn predict_logits<'py>(&self, py: Python<'py>, table: &Table) -> PyResult<Bound<'py, PyBytes>> {
+        let data = table.data.clone();
+        let dir = self.dir.clone();
+        let card = self.card.clone();
+        let logits = py
+            .detach(move || -> anyhow::Result<Vec<f32>> {
+                let _ = card;
+                let loaded = model_dir::load_with_data(&dir, data)?;
+                let rows: Vec<usize> = (0..loaded.data.num_rows()).collect();
+                let batch = loaded.model.encoder().encode_rows(&loaded.data, &rows);
+                Ok(loaded.model.predict_logits(&batch)?)
+            })
+            .map_err(py_err)?;
+        let mut bytes = Vec::with_capacity(logits.len() * 8);
+        for l in logits {
+            bytes.extend_from_slice(&f64::from(l).to_le_bytes());
+        }
+        Ok(PyBytes::new(py, &bytes))
+    }
+}
+
+/// Writes `out/report.html` for the results of `command` (`detect`, `run`, `nid`,
+/// `attention`) in `out`; returns whether a page was written.
+#[pyfunction]
+fn write_report(py: Python<'_>, command: &str, out: PathBuf) -> PyResult<bool> {
+    let command = command.to_string();
+    py.detach(move || glider_app::report::write_for(&command, &out, ""))
+        .map_err(py_err)
+}
+
+/// The embedded UCI Adult data (CC BY 4.0) as gzip-compressed CSV bytes.
+#[pyfunction]
+fn adult_csv_gz<'py>(py: Python<'py>) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, glider_data::embedded::adult_csv_gz())
+}
+
+/// The module.
+#[pymodule]
+fn _glider(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("GliderError", m.py().get_type::<GliderError>())?;
+    m.add_class::<Table>()?;
+    m.add_class::<Model>()?;
+    m.add_function(wrap_pyfunction!(detect, m)?)?;
+    m.add_function(wrap_pyfunction!(default_settings, m)?)?;
+    m.add_function(wrap_pyfunction!(write_report, m)?)?;
+    m.add_function(wrap_pyfunction!(adult_csv_gz, m)?)?;
+    Ok(())
+}

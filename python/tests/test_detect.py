@@ -1,0 +1,143 @@
+"""glider.detect on Python callables: planted interactions come first, results match the
+files, and bad input raises GliderError naming what is wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import glider
+
+from conftest import planted_logit
+
+# Six fields have only 15 pairs: every instance's NID ranking holds most of them, so the
+# counts separate the planted pairs only when each instance keeps its top few (local_top).
+FAST = dict(label="click", instances=12, perturbations=1000, surrogate_hidden=(64, 32), local_top=3, quiet=True)
+
+
+def test_version_and_defaults_match_the_command_line() -> None:
+    assert glider.__version__.count(".") == 2
+    # The keywords' defaults are the library's (which the CLI test checks against its flags).
+    import inspect
+
+    params = inspect.signature(glider.detect).parameters
+    for key, value in glider.default_settings().items():
+        default = params[key].default
+        if isinstance(default, tuple):
+            default = list(default)
+        assert default == value, key
+
+
+def test_planted_interactions_come_first(planted: pd.DataFrame) -> None:
+    result = glider.detect(
+        lambda df: planted_logit(df), planted, output="logit", seed=1, **FAST
+    )
+    top = [set(f) for f in result.top(2)]
+    assert {"a", "b"} in top and {"c", "g"} in top, result.interactions
+    assert result.failed == []
+    assert result.instances == 12
+    assert len(result.local) == 12
+    # The pair-strength matrix puts the planted pairs above every unplanted pair.
+    s = result.pair_strength
+    planted_min = min(s.loc["a", "b"], s.loc["c", "g"])
+    others = [
+        s.loc[x, y]
+        for x in s.index
+        for y in s.columns
+        if x < y and {x, y} not in ({"a", "b"}, {"c", "g"})
+    ]
+    assert planted_min > max(others)
+
+
+def test_probabilities_and_logits_give_the_same_answer(planted: pd.DataFrame) -> None:
+    logit = glider.detect(lambda df: planted_logit(df), planted, output="logit", seed=2, **FAST)
+    prob = glider.detect(
+        lambda df: 1 / (1 + np.exp(-planted_logit(df))), planted, seed=2, **FAST
+    )
+    assert logit.top(3) == prob.top(3)
+
+
+def test_files_match_the_result_and_save_writes_them(planted: pd.DataFrame, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = glider.detect(lambda df: planted_logit(df), planted, output="logit", out=out, **FAST)
+    data = json.loads((out / "global_interactions.json").read_text())
+    assert [tuple(i["fields"]) for i in data["interactions"]] == list(result.interactions["fields"])
+    assert data["fields"] == ["a", "b", "c", "d", "e", "g"]
+    saved = result.save(tmp_path / "copy")
+    assert (saved / "report.html").exists()
+    assert json.loads((saved / "global_interactions.json").read_text()) == data
+
+
+def test_the_callable_sees_the_data_columns_with_off_values(planted: pd.DataFrame) -> None:
+    seen: list[pd.DataFrame] = []
+
+    def model(df: pd.DataFrame) -> np.ndarray:
+        seen.append(df)
+        return planted_logit(df)
+
+    glider.detect(model, planted, output="logit", off={"g": "x"}, **FAST)
+    frame = seen[-1]
+    assert list(frame.columns) == ["a", "b", "c", "d", "e", "g"]
+    assert frame["a"].dtype == np.float64
+    assert set(frame["g"].unique()) <= {"x", "y", "z", "w"}
+    assert frame["a"].isna().any()  # switched-off numeric fields are missing
+    assert len(frame) == 1000
+
+
+def test_a_callable_that_fails_on_some_instances_is_reported_and_the_rest_go_on(
+    planted: pd.DataFrame,
+) -> None:
+    calls = {"n": 0}
+
+    def flaky(df: pd.DataFrame) -> np.ndarray:
+        calls["n"] += 1
+        if calls["n"] in (3, 5):
+            raise RuntimeError("the service hiccuped")
+        return planted_logit(df)
+
+    result = glider.detect(flaky, planted, output="logit", **{**FAST, "instances": 8})
+    assert len(result.failed) == 2
+    assert all("the service hiccuped" in why for _, why in result.failed)
+    assert len(result.local) == 6
+
+
+@pytest.mark.parametrize(
+    ("model", "expect"),
+    [
+        (lambda df: 1 / 0, "ZeroDivisionError"),
+        (lambda df: np.zeros(len(df) - 1), "scores"),
+        (lambda df: np.full(len(df), np.nan), "NaN"),
+    ],
+)
+def test_a_model_that_never_answers_raises_naming_the_instance(
+    planted: pd.DataFrame, model, expect: str
+) -> None:
+    with pytest.raises(glider.GliderError) as e:
+        glider.detect(model, planted, output="logit", **FAST)
+    assert "instance 0" in str(e.value) and expect in str(e.value)
+
+
+def test_bad_frames_and_settings_raise_value_errors(planted: pd.DataFrame) -> None:
+    bad = planted.copy()
+    bad["a"] = bad["a"].astype(object)
+    bad.loc[7, "a"] = "seven"
+    with pytest.raises(ValueError, match=r'column "a", row 7.*"seven" is not a number'):
+        glider.detect(planted_logit, bad, dense=["a"], **FAST)
+    with pytest.raises(ValueError, match="no column named \"nope\""):
+        glider.detect(planted_logit, planted, categorical=["nope"], **FAST)
+    with pytest.raises(ValueError, match="--perturbations must be at least 100"):
+        glider.detect(planted_logit, planted, **{**FAST, "perturbations": 10})
+    with pytest.raises(ValueError, match="unknown variant"):
+        glider.detect(planted_logit, planted, detector="magic", **FAST)
+    with pytest.raises(TypeError):
+        glider.detect(42, planted)  # type: ignore[arg-type]
+
+
+def test_the_same_seed_gives_the_same_result(planted: pd.DataFrame) -> None:
+    a = glider.detect(lambda df: planted_logit(df), planted, output="logit", seed=3, **FAST)
+    b = glider.detect(lambda df: planted_logit(df), planted, output="logit", seed=3, **FAST)
+    assert a.to_json() == b.to_json()

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite, as README.md gives it: the Rust tests of the workspace, then the
+# Python package built from python/ (PyO3 + maturin, sharing the workspace's target folder
+# and release profile) into a virtual environment and its pytest suite.
+# Usage: scripts/test.sh            (VENV=path picks the virtual environment; default .venv)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+cargo test --release --workspace
+VENV=${VENV:-.venv}
+PY=${PYTHON:-python3}
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet "./python[test]"
+GLIDER_BIN="$CARGO_TARGET_DIR/release/glider" "$VENV/bin/python" -m pytest -q python/tests
