@@ -120,6 +120,24 @@ impl Reading {
         Ok(out)
     }
 
+    /// Applies to a dataset built in memory from raw values (a DataFrame) the transforms
+    /// this reading applies to a file's values: for `criteo`, `v > 2 → floor(ln(v)²)` on every
+    /// dense field (spec 3.4); nothing for the other formats.
+    pub fn transform_in_memory(&self, data: &mut Dataset) {
+        if self.format != "criteo" {
+            return;
+        }
+        for column in &mut data.columns {
+            if let glider_data::Column::Dense { values } = column {
+                for v in values.iter_mut() {
+                    if !v.is_nan() {
+                        *v = glider_data::DenseTransform::CriteoLog.apply(f64::from(*v)) as f32;
+                    }
+                }
+            }
+        }
+    }
+
     /// Reads `path` the way the model's training data was read; the label may be absent.
     /// `embedded:adult` is the bundled demo data.
     pub fn read(&self, path: &Path) -> Result<Dataset> {
@@ -244,14 +262,16 @@ pub fn load(dir: &Path, data_path: &Path) -> Result<Loaded> {
     load_with_card(dir, card, data)
 }
 
-/// Loads `dir` for `data` already in memory (a DataFrame from the Python package): the
+/// Loads `dir` for `data` already in memory (a DataFrame from the Python package) holding raw
+/// values (the reading's transforms are applied here, [`Reading::transform_in_memory`]): the
 /// model's fields are taken from `data` by name and reordered to the model's order.
 ///
 /// # Errors
 /// As [`load`], without the reading.
-pub fn load_with_data(dir: &Path, data: Dataset) -> Result<Loaded> {
+pub fn load_with_data(dir: &Path, mut data: Dataset) -> Result<Loaded> {
     let card = read_card(dir)?;
     check_weights(dir)?;
+    card.reading.transform_in_memory(&mut data);
     load_with_card(dir, card, data)
 }
 
