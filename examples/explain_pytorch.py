@@ -9,15 +9,14 @@ planted interactions (user × hour and item × device); GLIDER should put them f
 
 from __future__ import annotations
 
+import glider
 import numpy as np
 import pandas as pd
-
-import glider
 
 try:
     import torch
 except ImportError:  # pragma: no cover - the example is optional
-    raise SystemExit("this example needs PyTorch: pip install torch")
+    raise SystemExit("this example needs PyTorch: pip install torch") from None
 
 
 def make_data(n: int = 20000, seed: int = 0) -> pd.DataFrame:
@@ -78,7 +77,9 @@ def main() -> None:
     def logits(frame: pd.DataFrame) -> np.ndarray:
         return net(ids(frame)).numpy()
 
-    result = glider.detect(logits, df, label="click", output="logit", instances=100, perturbations=2000)
+    result = glider.detect(
+        logits, df, label="click", output="logit", instances=100, perturbations=2000
+    )
     print("Top global interactions:")
     for _, row in result.interactions.head(10).iterrows():
         print(f"  {' × '.join(row['fields']):<25} {row['count']:>4}  ({row['share']:.0%})")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 
+import glider
 import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
@@ -19,8 +20,6 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-import glider
 
 
 def main() -> None:
@@ -33,15 +32,23 @@ def main() -> None:
     y = (df.pop("income") == ">50K").astype(int).to_numpy()
     categorical = [c for c in df.columns if df[c].dtype == object]
     numeric = [c for c in df.columns if c not in categorical]
-    train, test, y_train, y_test = train_test_split(df, y, test_size=0.2, random_state=0, stratify=y)
+    train, test, y_train, y_test = train_test_split(
+        df, y, test_size=0.2, random_state=0, stratify=y
+    )
 
     # Missing values (and the fields GLIDER switches off, which arrive as missing) are
     # imputed: a constant category, the median number.
     model = make_pipeline(
         ColumnTransformer(
             [
-                ("cat", make_pipeline(SimpleImputer(strategy="constant", fill_value="?"),
-                                      OneHotEncoder(handle_unknown="ignore")), categorical),
+                (
+                    "cat",
+                    make_pipeline(
+                        SimpleImputer(strategy="constant", fill_value="?"),
+                        OneHotEncoder(handle_unknown="ignore"),
+                    ),
+                    categorical,
+                ),
                 ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
             ]
         ),
@@ -63,9 +70,15 @@ def main() -> None:
         print(f"  {' × '.join(row['fields']):<45} {row['count']:>4}  ({row['share']:.0%})")
     if result.failed:
         print(f"{len(result.failed)} instances failed; the first: {result.failed[0][1]}")
-    strongest = np.unravel_index(np.argmax(result.pair_strength.to_numpy()), result.pair_strength.shape)
-    print("Strongest pair by mean strength:",
-          result.pair_strength.index[strongest[0]], "×", result.pair_strength.columns[strongest[1]])
+    strongest = np.unravel_index(
+        np.argmax(result.pair_strength.to_numpy()), result.pair_strength.shape
+    )
+    print(
+        "Strongest pair by mean strength:",
+        result.pair_strength.index[strongest[0]],
+        "×",
+        result.pair_strength.columns[strongest[1]],
+    )
 
 
 if __name__ == "__main__":

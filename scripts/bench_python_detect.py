@@ -22,9 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
-
 import glider
+import pandas as pd
 
 DATA = Path("../shared/data/criteo_kaggle_sample/criteo_train_first10k.txt")
 
@@ -43,13 +42,27 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="glider-bench-py-"))
     model_dir = work / "deepfm"
     subprocess.run(
-        [args.glider, "train", "--format", "criteo", "--data", str(args.data), "--model", "deepfm",
-         "--seed", "0", "--quiet", "--out", str(model_dir)],
+        [
+            args.glider,
+            "train",
+            "--format",
+            "criteo",
+            "--data",
+            str(args.data),
+            "--model",
+            "deepfm",
+            "--seed",
+            "0",
+            "--quiet",
+            "--out",
+            str(model_dir),
+        ],
         check=True,
     )
     names = ["label"] + [f"I{i}" for i in range(1, 14)] + [f"C{i}" for i in range(1, 27)]
-    df = pd.read_csv(args.data, sep="\t", header=None, names=names,
-                     dtype={f"C{i}": str for i in range(1, 27)})
+    df = pd.read_csv(
+        args.data, sep="\t", header=None, names=names, dtype={f"C{i}": str for i in range(1, 27)}
+    )
     model = glider.load(model_dir)
     common = dict(instances=args.instances, perturbations=args.perturbations, seed=0, quiet=True)
 
@@ -57,9 +70,23 @@ def main() -> None:
         out = work / "cli"
         t0 = time.perf_counter()
         subprocess.run(
-            [args.glider, "detect", "--model-dir", str(model_dir), "--data", str(args.data),
-             "--instances", str(args.instances), "--perturbations", str(args.perturbations),
-             "--seed", "0", "--quiet", "--out", str(out)],
+            [
+                args.glider,
+                "detect",
+                "--model-dir",
+                str(model_dir),
+                "--data",
+                str(args.data),
+                "--instances",
+                str(args.instances),
+                "--perturbations",
+                str(args.perturbations),
+                "--seed",
+                "0",
+                "--quiet",
+                "--out",
+                str(out),
+            ],
             check=True,
         )
         return time.perf_counter() - t0

@@ -22,15 +22,17 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 import pandas as pd
 
 from . import _frame, datasets
-from ._glider import GliderError, Model as _Model, Table as _Table
-from ._glider import __version__
+from ._glider import GliderError, __version__
+from ._glider import Model as _Model
+from ._glider import Table as _Table
 from ._glider import default_settings as _default_settings
 from ._glider import detect as _detect
 from ._glider import write_report as _write_report
@@ -137,7 +139,9 @@ class Detection:
                     }
                 )
         self.local = (
-            pd.DataFrame(local_rows, columns=["instance", "interactions", "epochs", "surrogate_test_mse"])
+            pd.DataFrame(
+                local_rows, columns=["instance", "interactions", "epochs", "surrogate_test_mse"]
+            )
             .sort_values("instance")
             .reset_index(drop=True)
         )
@@ -263,9 +267,10 @@ def detect(
     temporary = out is None
     folder = Path(tempfile.mkdtemp(prefix="glider-detect-")) if out is None else Path(out)
     kwargs: dict[str, Any] = {}
-    is_path = isinstance(model, (str, os.PathLike))
-    if is_path and Path(model).is_dir():
-        model_dir = Path(model)
+    path = Path(model) if isinstance(model, (str, os.PathLike)) else None
+    is_path = path is not None
+    if path is not None and path.is_dir():
+        model_dir = path
         schema = json.loads(_Model(str(model_dir)).schema_json())
         given = any(v is not None for v in (positive, categorical, dense, ignore, missing))
         if label == "label" and not given:
@@ -273,10 +278,10 @@ def detect(
             categorical, dense = schema["categorical"], schema["dense"]
             ignore, missing = schema["ignore"], schema["missing"]
         kwargs["model_dir"] = str(model_dir)
-    elif is_path:
-        if not Path(model).is_file():
-            raise GliderError(f"{model}: no such model directory or ONNX file")
-        kwargs["onnx"] = str(model)
+    elif path is not None:
+        if not path.is_file():
+            raise GliderError(f"{path}: no such model directory or ONNX file")
+        kwargs["onnx"] = str(path)
         if mapping is not None:
             kwargs["mapping"] = str(mapping)
     elif not callable(model):
@@ -331,15 +336,22 @@ class Model:
             # Scoring needs no label: leave it out, whatever it holds.
             frame = frame.drop(columns=[s["label"]])
         schema_json = _schema_json(
-            s["label"], s.get("positive"), s["categorical"], s["dense"],
-            [c for c in s["ignore"] if c in frame.columns], s["missing"], True,
+            s["label"],
+            s.get("positive"),
+            s["categorical"],
+            s["dense"],
+            [c for c in s["ignore"] if c in frame.columns],
+            s["missing"],
+            True,
         )
         table = _Table("DataFrame", _frame.payloads(frame), schema_json)
-        return np.frombuffer(self._model.predict_logits(table), dtype="<f8").copy()
+        logits: np.ndarray = np.frombuffer(self._model.predict_logits(table), dtype="<f8").copy()
+        return logits
 
     def predict(self, data: Any) -> np.ndarray:
         """Click probabilities, one per row of ``data`` (see :meth:`predict_logit`)."""
-        return 1.0 / (1.0 + np.exp(-self.predict_logit(data)))
+        probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-self.predict_logit(data)))
+        return probabilities
 
     def __repr__(self) -> str:
         return f"glider.Model({self.kind}, {str(self.directory)!r})"

@@ -7,7 +7,8 @@ codes into a dictionary (0 = missing), pandas' ``factorize`` codes plus one.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable, Optional
 
 import numpy as np
 import pandas as pd
@@ -80,7 +81,13 @@ def make_caller(
             table = table.astype(object)
             table[0] = off[name]
         lookups[name] = table
-    dtypes = {name: original[name].dtype for name in names if name in original.columns}
+    # NumPy dtypes only (a pandas extension dtype stays as the values come).
+    dtypes: dict[str, np.dtype[Any]] = {}
+    for name in names:
+        if name in original.columns:
+            dtype = original[name].dtype
+            if isinstance(dtype, np.dtype):
+                dtypes[name] = dtype
 
     def caller(parts: list[bytes], n: int) -> bytes:
         columns: dict[str, Any] = {}

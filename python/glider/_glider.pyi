@@ -1,6 +1,6 @@
 """Type stubs of the Rust extension `glider._glider` (PyO3). The public API is `glider`."""
 
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 __version__: str
 

@@ -9,14 +9,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import planted_logit
 
 import glider
 
-from conftest import planted_logit
-
 # Six fields have only 15 pairs: every instance's NID ranking holds most of them, so the
 # counts separate the planted pairs only when each instance keeps its top few (local_top).
-FAST = dict(label="click", instances=12, perturbations=1000, surrogate_hidden=(64, 32), local_top=3, quiet=True)
+FAST = dict(
+    label="click",
+    instances=12,
+    perturbations=1000,
+    surrogate_hidden=(64, 32),
+    local_top=3,
+    quiet=True,
+)
 
 
 def test_version_and_defaults_match_the_command_line() -> None:
@@ -33,9 +39,7 @@ def test_version_and_defaults_match_the_command_line() -> None:
 
 
 def test_planted_interactions_come_first(planted: pd.DataFrame) -> None:
-    result = glider.detect(
-        lambda df: planted_logit(df), planted, output="logit", seed=1, **FAST
-    )
+    result = glider.detect(lambda df: planted_logit(df), planted, output="logit", seed=1, **FAST)
     top = [set(f) for f in result.top(2)]
     assert {"a", "b"} in top and {"c", "g"} in top, result.interactions
     assert result.failed == []
@@ -55,9 +59,7 @@ def test_planted_interactions_come_first(planted: pd.DataFrame) -> None:
 
 def test_probabilities_and_logits_give_the_same_answer(planted: pd.DataFrame) -> None:
     logit = glider.detect(lambda df: planted_logit(df), planted, output="logit", seed=2, **FAST)
-    prob = glider.detect(
-        lambda df: 1 / (1 + np.exp(-planted_logit(df))), planted, seed=2, **FAST
-    )
+    prob = glider.detect(lambda df: 1 / (1 + np.exp(-planted_logit(df))), planted, seed=2, **FAST)
     assert logit.top(3) == prob.top(3)
 
 
@@ -127,7 +129,7 @@ def test_bad_frames_and_settings_raise_value_errors(planted: pd.DataFrame) -> No
     bad.loc[7, "a"] = "seven"
     with pytest.raises(ValueError, match=r'column "a", row 7.*"seven" is not a number'):
         glider.detect(planted_logit, bad, dense=["a"], **FAST)
-    with pytest.raises(ValueError, match="no column named \"nope\""):
+    with pytest.raises(ValueError, match='no column named "nope"'):
         glider.detect(planted_logit, planted, categorical=["nope"], **FAST)
     with pytest.raises(ValueError, match="--perturbations must be at least 100"):
         glider.detect(planted_logit, planted, **{**FAST, "perturbations": 10})

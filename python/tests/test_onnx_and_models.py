@@ -14,10 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import planted_logit
 
 import glider
-
-from conftest import planted_logit
 
 FIELDS = ["a", "b", "c", "d", "e"]
 SETTINGS = dict(instances=16, perturbations=800, surrogate_hidden=(32, 16), top_k=10, seed=4)
@@ -31,7 +30,9 @@ def glider_binary() -> Path | None:
     root = Path(__file__).resolve().parents[2]
     target = Path(os.environ.get("CARGO_TARGET_DIR", root / "target"))
     candidate = target / "release" / "glider"
-    return candidate if candidate.exists() else shutil.which("glider") and Path(shutil.which("glider"))  # type: ignore[arg-type]
+    return (
+        candidate if candidate.exists() else shutil.which("glider") and Path(shutil.which("glider"))
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +72,7 @@ def test_in_process_onnx_and_cli_give_the_same_top_10(sklearn_model, tmp_path: P
     def wrapper(df: pd.DataFrame) -> np.ndarray:
         return model.predict_proba(df.to_numpy(np.float32)).astype(np.float32)
 
-    in_process = glider.detect(
-        wrapper, frame, off={f: 0.0 for f in FIELDS}, quiet=True, **SETTINGS
-    )
+    in_process = glider.detect(wrapper, frame, off={f: 0.0 for f in FIELDS}, quiet=True, **SETTINGS)
     exported = glider.detect(str(onnx_path), frame, quiet=True, **SETTINGS)
     # scikit-learn and tract round float32 differently in the last bits, so an instance's
     # ranking may differ at its pruning boundary: the same ten sets, counts within one.
@@ -88,9 +87,25 @@ def test_in_process_onnx_and_cli_give_the_same_top_10(sklearn_model, tmp_path: P
         pytest.fail("the glider binary is not built: run cargo build --release first")
     out = tmp_path / "cli"
     args = [
-        str(binary), "detect", "--black-box", f"onnx:{onnx_path}", "--data", str(csv),
-        "--instances", "16", "--perturbations", "800", "--surrogate-hidden", "32,16",
-        "--top-k", "10", "--seed", "4", "--quiet", "--out", str(out),
+        str(binary),
+        "detect",
+        "--black-box",
+        f"onnx:{onnx_path}",
+        "--data",
+        str(csv),
+        "--instances",
+        "16",
+        "--perturbations",
+        "800",
+        "--surrogate-hidden",
+        "32,16",
+        "--top-k",
+        "10",
+        "--seed",
+        "4",
+        "--quiet",
+        "--out",
+        str(out),
     ]
     subprocess.run(args, check=True, capture_output=True)
     # The command line runs the same ONNX black box as glider.detect: the very same answer.
@@ -107,8 +122,21 @@ def test_a_glider_model_directory_from_python(planted: pd.DataFrame, tmp_path: P
     planted.to_csv(csv, index=False)
     model_dir = tmp_path / "model"
     subprocess.run(
-        [str(binary), "train", "--data", str(csv), "--label", "click", "--model", "fm",
-         "--epochs", "3", "--quiet", "--out", str(model_dir)],
+        [
+            str(binary),
+            "train",
+            "--data",
+            str(csv),
+            "--label",
+            "click",
+            "--model",
+            "fm",
+            "--epochs",
+            "3",
+            "--quiet",
+            "--out",
+            str(model_dir),
+        ],
         check=True,
         capture_output=True,
     )
@@ -117,8 +145,16 @@ def test_a_glider_model_directory_from_python(planted: pd.DataFrame, tmp_path: P
     # Python's scores are the command line's.
     scores = tmp_path / "scores.csv"
     subprocess.run(
-        [str(binary), "predict", "--model-dir", str(model_dir), "--data", str(csv),
-         "--out", str(scores)],
+        [
+            str(binary),
+            "predict",
+            "--model-dir",
+            str(model_dir),
+            "--data",
+            str(csv),
+            "--out",
+            str(scores),
+        ],
         check=True,
         capture_output=True,
     )
@@ -131,9 +167,27 @@ def test_a_glider_model_directory_from_python(planted: pd.DataFrame, tmp_path: P
     direct = glider.detect(model_dir, planted, quiet=True, seed=2, **settings)
     out = tmp_path / "cli-detect"
     subprocess.run(
-        [str(binary), "detect", "--model-dir", str(model_dir), "--data", str(csv),
-         "--instances", "6", "--perturbations", "1000", "--surrogate-hidden", "64,32",
-         "--local-top", "3", "--seed", "2", "--quiet", "--out", str(out)],
+        [
+            str(binary),
+            "detect",
+            "--model-dir",
+            str(model_dir),
+            "--data",
+            str(csv),
+            "--instances",
+            "6",
+            "--perturbations",
+            "1000",
+            "--surrogate-hidden",
+            "64,32",
+            "--local-top",
+            "3",
+            "--seed",
+            "2",
+            "--quiet",
+            "--out",
+            str(out),
+        ],
         check=True,
         capture_output=True,
     )
@@ -142,8 +196,9 @@ def test_a_glider_model_directory_from_python(planted: pd.DataFrame, tmp_path: P
     assert [i["count"] for i in cli_result["interactions"]] == list(direct.interactions["count"])
     # A callable wrapping the same model runs too (its switched-off fields arrive as missing
     # values, not the model's neutral off state, so its answer may differ).
-    wrapped = glider.detect(model.predict_logit, planted, label="click", output="logit",
-                            quiet=True, **settings)
+    wrapped = glider.detect(
+        model.predict_logit, planted, label="click", output="logit", quiet=True, **settings
+    )
     assert wrapped.failed == [] and len(wrapped.local) == 6
     with pytest.raises(glider.GliderError, match="model.json"):
         glider.load(tmp_path)
