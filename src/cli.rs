@@ -884,47 +884,7 @@ impl ModelArgs {
         p.attention_size = self.attention_size;
         p.reduction_ratio = self.reduction_ratio;
         p.interhat_orders = self.orders;
-        for (flag, v) in [
-            ("--embedding-dim", p.embedding_dim),
-            ("--batch-size", p.batch_size),
-            ("--epochs", p.max_epochs),
-        ] {
-            if v == 0 {
-                usage!("{flag} must be at least 1");
-            }
-        }
-        if p.hidden.contains(&0) || p.cin_layers.contains(&0) {
-            usage!("layer sizes in --hidden and --cin-layers must be at least 1");
-        }
-        if p.attention_heads == 0 || p.attention_size == 0 {
-            usage!("--attention-heads and --attention-size must be at least 1");
-        }
-        if !(p.learning_rate > 0.0 && p.learning_rate.is_finite()) {
-            usage!("--lr must be a positive number");
-        }
-        if !(p.embedding_l2 >= 0.0 && p.embedding_l2.is_finite()) {
-            usage!("--embedding-l2 must be a number >= 0");
-        }
-        let attention = matches!(
-            kind,
-            ModelKind::AutoInt | ModelKind::AutoIntPlus | ModelKind::InterHat
-        );
-        if attention && !p.attention_size.is_multiple_of(p.attention_heads) {
-            usage!(
-                "--attention-size {} must be a multiple of --attention-heads {}",
-                p.attention_size,
-                p.attention_heads
-            );
-        }
-        if matches!(kind, ModelKind::AutoInt | ModelKind::AutoIntPlus) && p.attention_layers == 0 {
-            usage!("--attention-layers must be at least 1 for {kind}");
-        }
-        if kind == ModelKind::InterHat && p.interhat_orders == 0 {
-            usage!("--orders must be at least 1");
-        }
-        if kind == ModelKind::FiBiNet && p.reduction_ratio == 0 {
-            usage!("--reduction-ratio must be at least 1");
-        }
+        glider_app::settings::check_ctr_params(kind, &p)?;
         Ok(p)
     }
 }
@@ -2229,31 +2189,18 @@ fn train(args: TrainArgs, quiet: bool) -> Result<()> {
     let config = config(&args.model, None, &glider, &cross, &args.data, 1, args.seed)?;
     let bars = Bars::new(quiet, crate::ui::verbose() > 0);
     let (data, split) = load(&args.data, args.seed)?;
-    let encoder = glider_data::InputEncoder::fit(&data, &split.train, &config.encoder)?;
-    // Save every field's final kind, inferred ones included, so a file to score is read the
-    // same way even where its own values would be inferred otherwise.
-    let mut reading = reading(&args.data)?;
-    let names_of = |kind: glider_data::FieldKind| -> Vec<String> {
-        data.fields
-            .iter()
-            .filter(|f| f.kind == kind)
-            .map(|f| f.name.clone())
-            .collect()
-    };
-    if reading.format == "csv" {
-        reading.schema.categorical = names_of(glider_data::FieldKind::Categorical);
-        reading.schema.dense = names_of(glider_data::FieldKind::Dense);
-    }
-    let card = glider_app::model_dir::ModelCard {
-        glider_model: glider_app::model_dir::MODEL_FORMAT,
-        model: config.model,
-        params: config.ctr.clone(),
-        encodings: encoder.to_encodings(&data)?,
+    let reading = reading(&args.data)?;
+    let line = glider_app::model_dir::train_new(
+        &data,
+        &split,
+        config.model,
+        config.ctr.clone(),
+        &config.encoder,
         reading,
-        trained_on: data.source.clone(),
-        seed: args.seed,
-    };
-    let line = glider_app::model_dir::train(&data, &split, card, &encoder, &args.out, &bars)?;
+        args.seed,
+        &args.out,
+        &bars,
+    )?;
     say!("{line}");
     Ok(())
 }

@@ -35,6 +35,7 @@ from ._glider import Model as _Model
 from ._glider import Table as _Table
 from ._glider import default_settings as _default_settings
 from ._glider import detect as _detect
+from ._glider import train as _train
 from ._glider import write_report as _write_report
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "detect",
     "load",
     "report",
+    "train",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -317,6 +319,23 @@ class Model:
         self._model = _Model(str(self.directory))
         self.card: dict[str, Any] = json.loads(self._model.card_json())
         self._schema: dict[str, Any] = json.loads(self._model.schema_json())
+        metrics = self.directory / "metrics.json"
+        #: metrics.json (validation and test AUC and logloss, epochs), when present.
+        self.metrics: dict[str, Any] = (
+            json.loads(metrics.read_text(encoding="utf-8")) if metrics.exists() else {}
+        )
+        #: The summary line of the training, for a model :func:`train` returned.
+        self.summary: str = ""
+
+    def save(self, directory: PathLike) -> Path:
+        """Copies the model directory (model.json, model.safetensors, metrics.json) to
+        ``directory`` and returns it."""
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in ("model.json", "model.safetensors", "metrics.json"):
+            if (self.directory / name).exists():
+                shutil.copyfile(self.directory / name, target / name)
+        return target
 
     @property
     def kind(self) -> str:
@@ -355,6 +374,85 @@ class Model:
 
     def __repr__(self) -> str:
         return f"glider.Model({self.kind}, {str(self.directory)!r})"
+
+
+def train(
+    data: Any,
+    model: str = "deepfm",
+    *,
+    label: str = "label",
+    positive: Optional[str] = None,
+    categorical: Optional[Sequence[str]] = None,
+    dense: Optional[Sequence[str]] = None,
+    ignore: Optional[Sequence[str]] = None,
+    missing: Optional[Sequence[str]] = None,
+    validation: Any = None,
+    test: Any = None,
+    min_count: int = 10,
+    hash_buckets: int = 0,
+    numeric: str = "auto",
+    numeric_bins: int = 100,
+    numeric_values: int = 300,
+    seed: int = 0,
+    out: Optional[PathLike] = None,
+    quiet: bool = False,
+    **params: Any,
+) -> Model:
+    """Trains a click-through-rate model on ``data`` as ``glider train`` does (spec 3.4) and
+    returns it, written to ``out`` (a temporary folder by default).
+
+    Args:
+        data: pandas DataFrame or pyarrow Table with the label column. Without ``validation``
+            and ``test`` it is split 80/10/10 with ``seed``; with both, it is the training part.
+        model: ``lr``, ``fm``, ``wdl``, ``deepfm``, ``dcn``, ``xdeepfm``, ``autoint``,
+            ``autoint+``, ``fibinet`` or ``interhat``.
+        label, positive, categorical, dense, ignore, missing: the schema, as the command
+            line's flags.
+        min_count, hash_buckets, numeric, numeric_bins, numeric_values: the encoder, as
+            ``--min-count`` etc. (``numeric="auto"`` bins numeric fields, ``"scalar"`` scales
+            one embedding).
+        **params: the architecture's settings as model.json's ``params`` names them
+            (``learning_rate`` or ``lr``, ``max_epochs`` or ``epochs``, ``embedding_dim``,
+            ``hidden``, ``batch_size``, ``patience``, ``embedding_l2``, ``cin_layers``, ...);
+            unset ones take the architecture's defaults.
+
+    Raises:
+        GliderError: bad data or a bad setting, named.
+    """
+    aliases = {"lr": "learning_rate", "epochs": "max_epochs"}
+    params = {
+        aliases.get(k, k): (list(v) if isinstance(v, tuple) else v) for k, v in params.items()
+    }
+    frame = _frame.as_dataframe(data)
+    counts = None
+    if (validation is None) != (test is None):
+        raise GliderError("give both validation= and test=, or neither (80/10/10 split)")
+    if validation is not None and test is not None:
+        parts = [frame, _frame.as_dataframe(validation), _frame.as_dataframe(test)]
+        counts = (len(parts[0]), len(parts[1]), len(parts[2]))
+        frame = pd.concat(parts, ignore_index=True)
+    schema_json = _schema_json(label, positive, categorical, dense, ignore, missing, False)
+    table = _Table("DataFrame", _frame.payloads(frame), schema_json)
+    encoder = {
+        "min_count": min_count,
+        "hash_buckets": hash_buckets,
+        "numeric": {"mode": numeric, "max_values": numeric_values, "bins": numeric_bins},
+    }
+    folder = Path(tempfile.mkdtemp(prefix="glider-train-")) if out is None else Path(out)
+    summary = _train(
+        table,
+        str(folder),
+        model,
+        schema_json,
+        json.dumps(params),
+        json.dumps(encoder),
+        counts,
+        seed,
+        quiet,
+    )
+    trained = Model(folder)
+    trained.summary = summary
+    return trained
 
 
 def load(directory: PathLike) -> Model:

@@ -48,3 +48,14 @@ def detect(
 def default_settings() -> str: ...
 def write_report(command: str, out: str) -> bool: ...
 def adult_csv_gz() -> bytes: ...
+def train(
+    table: Table,
+    out: str,
+    model: str,
+    schema_json: str,
+    params_json: str = "{}",
+    encoder_json: str = "{}",
+    counts: Optional[tuple[int, int, int]] = None,
+    seed: int = 0,
+    quiet: bool = False,
+) -> str: ...

@@ -408,6 +408,100 @@ fn write_report(py: Python<'_>, command: &str, out: PathBuf) -> PyResult<bool> {
         .map_err(py_err)
 }
 
+/// `base` with the keys of the JSON object `user` replaced; a key `base` lacks is an error
+/// listing the known ones.
+fn merged<T: serde::Serialize + serde::de::DeserializeOwned>(
+    base: &T,
+    user: &str,
+    what: &str,
+) -> PyResult<T> {
+    let mut value = serde_json::to_value(base).map_err(|e| json_err(what, e))?;
+    let given: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(user).map_err(|e| json_err(what, e))?;
+    let Some(object) = value.as_object_mut() else {
+        return Err(GliderError::new_err(format!("{what}: not an object")));
+    };
+    for (key, v) in given {
+        if !object.contains_key(&key) {
+            let mut known: Vec<&String> = object.keys().collect();
+            known.sort();
+            let known: Vec<&str> = known.iter().map(|k| k.as_str()).collect();
+            return Err(GliderError::new_err(format!(
+                "{what}: unknown setting {key} (known: {})",
+                known.join(", ")
+            )));
+        }
+        object.insert(key, v);
+    }
+    serde_json::from_value(value).map_err(|e| json_err(what, e))
+}
+
+/// Trains a glider model on `table` and writes its directory `out` as `glider train` does
+/// (spec 3.4): `model` is the architecture; `params_json` overrides its settings
+/// (`learning_rate`, `max_epochs`, `embedding_dim`, `hidden`, ... as in model.json's
+/// `params`); `encoder_json` the encoder's (`min_count`, `hash_buckets`, `numeric`);
+/// `counts` = rows of train / validation / test in that order, or `None` for a seeded
+/// 80/10/10 split. Returns the summary line.
+#[pyfunction]
+#[pyo3(signature = (table, out, model, schema_json, params_json="{}", encoder_json="{}", counts=None, seed=0, quiet=false))]
+#[allow(clippy::too_many_arguments)]
+fn train(
+    py: Python<'_>,
+    table: &Table,
+    out: PathBuf,
+    model: &str,
+    schema_json: &str,
+    params_json: &str,
+    encoder_json: &str,
+    counts: Option<(usize, usize, usize)>,
+    seed: u64,
+    quiet: bool,
+) -> PyResult<String> {
+    let kind: glider_nn::ctr::ModelKind = model
+        .parse()
+        .map_err(|e| GliderError::new_err(format!("model=\"{model}\": {e}")))?;
+    let params = merged(
+        &glider_nn::ctr::CtrParams::for_model(kind),
+        params_json,
+        "model settings",
+    )?;
+    let options = merged(
+        &glider_data::EncoderOptions::default(),
+        encoder_json,
+        "encoder settings",
+    )?;
+    let mut schema = schema_of(schema_json)?;
+    schema.label_optional = false;
+    let reading = model_dir::Reading {
+        format: "csv".into(),
+        schema,
+        delimiter: b',',
+        libfm: None,
+    };
+    let data = &table.data;
+    let split = match counts {
+        Some((a, b, c)) => glider_data::Split::from_counts(&[a, b, c])
+            .map_err(|e| py_err(anyhow::Error::new(e)))?,
+        None => glider_data::split_indices(data.num_rows(), 0.1, 0.1, seed)
+            .map_err(|e| GliderError::new_err(format!("{}: {e}", data.source)))?,
+    };
+    py.detach(|| {
+        let bars = reporter(quiet);
+        model_dir::train_new(
+            data,
+            &split,
+            kind,
+            params,
+            &options,
+            reading,
+            seed,
+            &out,
+            bars.as_ref(),
+        )
+    })
+    .map_err(py_err)
+}
+
 /// The embedded UCI Adult data (CC BY 4.0) as gzip-compressed CSV bytes.
 #[pyfunction]
 fn adult_csv_gz<'py>(py: Python<'py>) -> Bound<'py, PyBytes> {
@@ -425,5 +519,6 @@ fn _glider(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(default_settings, m)?)?;
     m.add_function(wrap_pyfunction!(write_report, m)?)?;
     m.add_function(wrap_pyfunction!(adult_csv_gz, m)?)?;
+    m.add_function(wrap_pyfunction!(train, m)?)?;
     Ok(())
 }

@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import glider
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import planted_logit
-
-import glider
 
 # Six fields have only 15 pairs: every instance's NID ranking holds most of them, so the
 # counts separate the planted pairs only when each instance keeps its top few (local_top).

@@ -11,12 +11,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import glider
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import planted_logit
-
-import glider
 
 FIELDS = ["a", "b", "c", "d", "e"]
 SETTINGS = dict(instances=16, perturbations=800, surrogate_hidden=(32, 16), top_k=10, seed=4)
@@ -204,3 +203,60 @@ def test_a_glider_model_directory_from_python(planted: pd.DataFrame, tmp_path: P
         glider.load(tmp_path)
     with pytest.raises(glider.GliderError):
         model.predict(planted.drop(columns=["a"]))
+
+
+def test_train_from_python_is_the_command_lines_train(
+    planted: pd.DataFrame, tmp_path: Path
+) -> None:
+    binary = glider_binary()
+    if binary is None:
+        pytest.fail("the glider binary is not built: run cargo build --release first")
+    model = glider.train(
+        planted, "fm", label="click", epochs=3, lr=0.01, seed=5, out=tmp_path / "py", quiet=True
+    )
+    assert model.kind == "fm" and model.metrics["epochs"] >= 1
+    csv = tmp_path / "planted.csv"
+    planted.to_csv(csv, index=False)
+    subprocess.run(
+        [
+            str(binary),
+            "train",
+            "--data",
+            str(csv),
+            "--label",
+            "click",
+            "--model",
+            "fm",
+            "--epochs",
+            "3",
+            "--lr",
+            "0.01",
+            "--seed",
+            "5",
+            "--quiet",
+            "--out",
+            str(tmp_path / "cli"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    cli = json.loads((tmp_path / "cli" / "metrics.json").read_text())
+    for part in ("validation", "test"):
+        assert model.metrics[part] == cli[part]
+    np.testing.assert_array_equal(
+        model.predict(planted), glider.load(tmp_path / "cli").predict(planted)
+    )
+    # Explicit validation and test frames are the split, as --validation and --test are.
+    again = glider.train(
+        planted[:1600],
+        "lr",
+        label="click",
+        validation=planted[1600:1800],
+        test=planted[1800:],
+        quiet=True,
+    )
+    assert again.metrics["epochs"] >= 1
+    with pytest.raises(glider.GliderError, match="unknown setting learning_rat"):
+        glider.train(planted, "fm", label="click", learning_rat=0.1, quiet=True)
+    with pytest.raises(glider.GliderError, match="--lr must be a positive number"):
+        glider.train(planted, "fm", label="click", lr=-1.0, quiet=True)

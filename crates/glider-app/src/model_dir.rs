@@ -301,6 +301,54 @@ fn load_with_card(dir: &Path, card: ModelCard, data: Dataset) -> Result<Loaded> 
     Ok(Loaded { card, model, data })
 }
 
+/// `glider train` from a dataset already read: fits the encoder on the training rows (spec
+/// 3.4's vocabularies with min-count; numeric fields binned or scaled as `options` says),
+/// records every field's final kind in the card's reading (so a file to score is read the
+/// same way), trains `kind` with `params` and writes the model directory `out`. Returns the
+/// summary line.
+///
+/// # Errors
+/// Encoder options or model settings out of range, a training failure, an unwritable `out`.
+#[allow(clippy::too_many_arguments)]
+pub fn train_new(
+    data: &Dataset,
+    split: &glider_data::Split,
+    kind: ModelKind,
+    params: CtrParams,
+    options: &glider_data::EncoderOptions,
+    mut reading: Reading,
+    seed: u64,
+    out: &Path,
+    reporter: &dyn Reporter,
+) -> Result<String> {
+    crate::settings::check_ctr_params(kind, &params)?;
+    if let Err(e) = options.numeric.check() {
+        crate::usage!("{e}");
+    }
+    let encoder = InputEncoder::fit(data, &split.train, options)?;
+    let names_of = |k: glider_data::FieldKind| -> Vec<String> {
+        data.fields
+            .iter()
+            .filter(|f| f.kind == k)
+            .map(|f| f.name.clone())
+            .collect()
+    };
+    if reading.format == "csv" {
+        reading.schema.categorical = names_of(glider_data::FieldKind::Categorical);
+        reading.schema.dense = names_of(glider_data::FieldKind::Dense);
+    }
+    let card = ModelCard {
+        glider_model: MODEL_FORMAT,
+        model: kind,
+        params,
+        encodings: encoder.to_encodings(data)?,
+        reading,
+        trained_on: data.source.clone(),
+        seed,
+    };
+    train(data, split, card, &encoder, out, reporter)
+}
+
 /// `glider train`: returns the summary line.
 pub fn train(
     data: &Dataset,

@@ -6,6 +6,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use glider_explain::{Detector, GliderParams, LocalParams};
+use glider_nn::ctr::{CtrParams, ModelKind};
 use glider_nn::mlp::MlpParams;
 
 use crate::usage;
@@ -173,6 +174,58 @@ impl GliderSettings {
             seed,
         })
     }
+}
+
+/// Checks a recommender's settings (`glider train` / `glider run` flags, `glider.train`
+/// keywords) for `kind`, spec 3.4.
+///
+/// # Errors
+/// A [`crate::Usage`] error naming the flag: a zero size, batch or epoch cap, a zero layer,
+/// a non-positive learning rate, a negative embedding L2, an attention size that is not a
+/// multiple of the heads, a missing attention layer, InterHAt order or FiBiNET reduction.
+pub fn check_ctr_params(kind: ModelKind, p: &CtrParams) -> Result<()> {
+    for (flag, v) in [
+        ("--embedding-dim", p.embedding_dim),
+        ("--batch-size", p.batch_size),
+        ("--epochs", p.max_epochs),
+    ] {
+        if v == 0 {
+            usage!("{flag} must be at least 1");
+        }
+    }
+    if p.hidden.contains(&0) || p.cin_layers.contains(&0) {
+        usage!("layer sizes in --hidden and --cin-layers must be at least 1");
+    }
+    if p.attention_heads == 0 || p.attention_size == 0 {
+        usage!("--attention-heads and --attention-size must be at least 1");
+    }
+    if !(p.learning_rate > 0.0 && p.learning_rate.is_finite()) {
+        usage!("--lr must be a positive number");
+    }
+    if !(p.embedding_l2 >= 0.0 && p.embedding_l2.is_finite()) {
+        usage!("--embedding-l2 must be a number >= 0");
+    }
+    let attention = matches!(
+        kind,
+        ModelKind::AutoInt | ModelKind::AutoIntPlus | ModelKind::InterHat
+    );
+    if attention && !p.attention_size.is_multiple_of(p.attention_heads) {
+        usage!(
+            "--attention-size {} must be a multiple of --attention-heads {}",
+            p.attention_size,
+            p.attention_heads
+        );
+    }
+    if matches!(kind, ModelKind::AutoInt | ModelKind::AutoIntPlus) && p.attention_layers == 0 {
+        usage!("--attention-layers must be at least 1 for {kind}");
+    }
+    if kind == ModelKind::InterHat && p.interhat_orders == 0 {
+        usage!("--orders must be at least 1");
+    }
+    if kind == ModelKind::FiBiNet && p.reduction_ratio == 0 {
+        usage!("--reduction-ratio must be at least 1");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
