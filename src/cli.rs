@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use glider_core::nid::Averaging;
 use glider_data::cross::CrossOptions;
-use glider_data::{embedded, split_indices, Dataset, EncoderOptions, SchemaOptions, Split};
+use glider_data::{embedded, Dataset, EncoderOptions, SchemaOptions, Split};
 use glider_explain::pipeline::{self, RunConfig, TargetConfig};
 use glider_explain::select::{CrossSelection, SelectionParams};
 use glider_explain::{GliderParams, Journal, LocalParams};
@@ -1477,22 +1477,7 @@ fn delimiter(text: &str) -> Result<u8> {
 
 /// Reads the data the flags name and splits it.
 pub fn load(args: &DataArgs, seed: u64) -> Result<(Dataset, Split)> {
-    let (data, split) = load_with(args, seed, glider_data::TargetKind::Binary)?;
-    let positives = split
-        .train
-        .iter()
-        .filter(|&&r| data.labels[r] > 0.5)
-        .count();
-    if positives == 0 || positives == split.train.len() {
-        bail!(
-            "{}: every training row has label {} — a click model needs both classes. Is \
-             --label right, does the --positive value occur in it, and does the file have its \
-             label column (Avazu's click, Criteo's first column)?",
-            data.source,
-            u8::from(positives > 0)
-        );
-    }
-    Ok((data, split))
+    glider_app::data::load(&source(args)?, seed)
 }
 
 /// [`load`] with the label read as `target`.
@@ -1501,54 +1486,21 @@ pub fn load_with(
     seed: u64,
     target: glider_data::TargetKind,
 ) -> Result<(Dataset, Split)> {
-    if args.data == embedded::ADULT_NAME {
-        if target != glider_data::TargetKind::Binary {
-            bail!("the embedded Adult data has a binary label (income >50K); use --task binary");
-        }
-        let data = embedded::adult()?;
-        let split = split_indices(data.num_rows(), 0.1, 0.1, seed)?;
-        return Ok((data, split));
-    }
-    let mut paths = vec![PathBuf::from(&args.data)];
-    match (&args.validation, &args.test) {
-        (Some(v), Some(t)) => {
-            paths.push(v.clone());
-            paths.push(t.clone());
-        }
-        (None, Some(t)) => paths.push(t.clone()),
-        _ => {}
-    }
-    let mut reading = reading(args)?;
-    reading.schema.target = target;
-    let (data, per_file) = reading.read_paths(&paths, false)?;
-    let split = match paths.len() {
-        3 => Split::from_counts(&per_file)?,
-        2 => split_with_test_file(per_file[0], per_file[1], args.validation_fraction, seed)?,
-        _ => split_indices(data.num_rows(), 0.1, 0.1, seed)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", data.source))?,
-    };
-    Ok((data, split))
+    glider_app::data::load_with(&source(args)?, seed, target)
 }
 
-/// The split when only a test file is given: the first `first` rows (from --data) are
-/// shuffled with `seed` and `fraction` of them held out for validation; the next `test` rows
-/// are the test part.
-fn split_with_test_file(first: usize, test: usize, fraction: f64, seed: u64) -> Result<Split> {
-    use rand::seq::SliceRandom;
-    use rand::SeedableRng;
-    if !(fraction > 0.0 && fraction < 1.0) {
-        usage!("--validation-fraction must be in (0, 1), got {fraction}");
-    }
-    if first < 2 || test == 0 {
-        bail!("{first} rows in --data and {test} in --test: need at least 2 and 1");
-    }
-    let mut order: Vec<usize> = (0..first).collect();
-    order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
-    let n_val = ((first as f64 * fraction).round() as usize).clamp(1, first - 1);
-    Ok(Split {
-        train: order[n_val..].to_vec(),
-        validation: order[..n_val].to_vec(),
-        test: (first..first + test).collect(),
+/// The data flags as the library's data source.
+fn source(args: &DataArgs) -> Result<glider_app::data::DataSource> {
+    Ok(glider_app::data::DataSource {
+        data: args.data.clone(),
+        validation: args.validation.clone(),
+        test: args.test.clone(),
+        validation_fraction: args.validation_fraction,
+        reading: if args.data == embedded::ADULT_NAME {
+            glider_app::data::DataSource::embedded_reading()
+        } else {
+            reading(args)?
+        },
     })
 }
 

@@ -485,6 +485,7 @@ fn train(
         None => glider_data::split_indices(data.num_rows(), 0.1, 0.1, seed)
             .map_err(|e| GliderError::new_err(format!("{}: {e}", data.source)))?,
     };
+    glider_app::data::check_both_classes(data, &split).map_err(py_err)?;
     py.detach(|| {
         let bars = reporter(quiet);
         model_dir::train_new(

@@ -6,6 +6,7 @@
 //! - [`model_dir`]: trained-model folders (model.json + weights), how their files are read
 //!   ([`model_dir::Reading`]), train / predict / detect / merge on them;
 //! - [`blackbox`]: the black-box factory (ONNX file, model server);
+//! - [`data`]: data sources and the split policy;
 //! - [`stream`]: training on a file larger than memory (Criteo day files);
 //! - [`encode`]: global interactions → cross features, fitted and applied;
 //! - [`attention`]: the ante-hoc models' field × field attention maps;
@@ -20,6 +21,7 @@
 
 pub mod attention;
 pub mod blackbox;
+pub mod data;
 pub mod encode;
 pub mod model_dir;
 pub mod nid;
