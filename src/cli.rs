@@ -5,14 +5,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use glider_core::nid::Averaging;
 use glider_data::cross::CrossOptions;
 use glider_data::{embedded, Dataset, EncoderOptions, SchemaOptions, Split};
 use glider_explain::pipeline::{self, RunConfig, TargetConfig};
 use glider_explain::select::{CrossSelection, SelectionParams};
 use glider_explain::{GliderParams, Journal, LocalParams};
 use glider_nn::ctr::{CtrParams, ModelKind};
-use glider_nn::mlp::MlpParams;
 use glider_nn::sparse::OptimizerKind;
 
 use crate::ui::say;
@@ -430,38 +428,9 @@ pub struct NidModelArgs {
     cutoff_patience: usize,
 }
 
-/// Main-effect towers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum MainArg {
-    /// One univariate net per input (MLP-M).
-    Univariate,
-    /// One bias-free linear layer.
-    Linear,
-    /// The plain interaction MLP.
-    None,
-}
-
-/// NID training schedule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Schedule {
-    /// Early stopping on validation loss.
-    Early,
-    /// Fixed epochs with 0.95 learning-rate decay.
-    Fixed,
-}
-
-/// Averaging function of spec 1.4.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum AveragingArg {
-    /// The minimum (the paper's choice).
-    Min,
-    /// Arithmetic mean.
-    Arithmetic,
-    /// Geometric mean.
-    Geometric,
-    /// Harmonic mean.
-    Harmonic,
-}
+use glider_app::settings::{
+    AveragingChoice as AveragingArg, MainChoice as MainArg, NidOptions, ScheduleChoice as Schedule,
+};
 
 impl NidModelArgs {
     /// The NID settings these flags describe, for `task`.
@@ -469,55 +438,26 @@ impl NidModelArgs {
         &self,
         task: glider_nn::additive::Task,
     ) -> Result<glider_explain::tabular::NidSettings> {
-        use glider_nn::additive::{CutoffParams, MainEffects};
-        if self.hidden.is_empty() || self.hidden.contains(&0) {
-            usage!("--hidden needs at least one layer, every size at least 1");
-        }
-        if self.epochs == 0 || self.ensemble == 0 {
-            usage!("--epochs and --ensemble must be at least 1");
-        }
-        if !(0.0..=1.0).contains(&self.superset_ratio) {
-            usage!("--superset-ratio must be between 0 and 1");
-        }
-        if !(self.l1 >= 0.0 && self.l1.is_finite()) {
-            usage!("--l1 must be a finite number >= 0");
-        }
-        let (lr_decay, patience) = match self.schedule {
-            Schedule::Early => (1.0, Some(self.patience)),
-            Schedule::Fixed => (0.95, None),
-        };
-        Ok(glider_explain::tabular::NidSettings {
-            task,
-            mlp: MlpParams {
-                hidden: self.hidden.clone(),
-                l1: self.l1,
-                learning_rate: 0.01,
-                lr_decay,
-                batch_size: 100,
-                max_epochs: self.epochs,
-                patience,
-            },
-            main_effects: match self.main_effects {
-                MainArg::Univariate => MainEffects::Univariate,
-                MainArg::Linear => MainEffects::Linear,
-                MainArg::None => MainEffects::None,
-            },
-            averaging: match self.averaging {
-                AveragingArg::Min => Averaging::Min,
-                AveragingArg::Arithmetic => Averaging::ArithmeticMean,
-                AveragingArg::Geometric => Averaging::GeometricMean,
-                AveragingArg::Harmonic => Averaging::HarmonicMean,
-            },
+        self.options().check(task)
+    }
+
+    /// The flags as the library's options (checked there).
+    pub fn options(&self) -> NidOptions {
+        NidOptions {
+            main_effects: self.main_effects,
+            hidden: self.hidden.clone(),
+            l1: self.l1,
+            schedule: self.schedule,
+            epochs: self.epochs,
+            averaging: self.averaging,
             ensemble: self.ensemble,
             mix_plain: self.mix_plain,
+            patience: self.patience,
             superset_ratio: self.superset_ratio,
-            cutoff: self.cutoff.then(|| CutoffParams {
-                tolerance: self.cutoff_tolerance,
-                patience: self.cutoff_patience.max(1),
-                ..CutoffParams::default()
-            }),
-            ..glider_explain::tabular::NidSettings::default()
-        })
+            cutoff: self.cutoff,
+            cutoff_tolerance: self.cutoff_tolerance,
+            cutoff_patience: self.cutoff_patience,
+        }
     }
 }
 

@@ -33,8 +33,10 @@ from . import _frame, datasets
 from ._glider import GliderError, __version__
 from ._glider import Model as _Model
 from ._glider import Table as _Table
+from ._glider import default_nid_options as _default_nid_options
 from ._glider import default_settings as _default_settings
 from ._glider import detect as _detect
+from ._glider import nid as _nid
 from ._glider import train as _train
 from ._glider import write_report as _write_report
 
@@ -46,6 +48,8 @@ __all__ = [
     "__version__",
     "detect",
     "load",
+    "nid",
+    "NidResult",
     "report",
     "train",
 ]
@@ -61,9 +65,11 @@ def _schema_json(
     ignore: Optional[Sequence[str]],
     missing: Optional[Sequence[str]],
     label_optional: bool,
+    target: Optional[str] = None,
 ) -> str:
     return json.dumps(
         {
+            "target": target,
             "label": label,
             "positive": positive,
             "categorical": list(categorical or []),
@@ -485,6 +491,126 @@ def report(directory: PathLike, command: Optional[str] = None) -> Path:
     if not _write_report(command, str(folder)):
         raise GliderError(f"no report for {command}")
     return folder / "report.html"
+
+
+class NidResult:
+    """What :func:`nid` found (spec 1), read from ``interactions.json``.
+
+    Attributes:
+        pairwise: DataFrame ``fields`` (pair of field names), ``strength``: every pair,
+            strongest first (spec 1.3).
+        interactions: DataFrame ``fields``, ``order``, ``strength``, ``above_cutoff``: the
+            any-order ranking (spec 1.4), with MLP-Cutoff's verdict when it ran.
+        cutoff: how many ranked interactions MLP-Cutoff keeps (spec 1.5), or None.
+        task: ``regression``, ``binary`` or ``multiclass``.
+        summary: the text ``glider nid`` prints.
+        out: the folder holding ``interactions.json``.
+    """
+
+    def __init__(self, out: Path, summary: str):
+        self.out = out
+        self.summary = summary
+        with open(out / "interactions.json", encoding="utf-8") as f:
+            self._file: dict[str, Any] = json.load(f)
+        self.pairwise = pd.DataFrame(
+            [(tuple(p["fields"]), p["strength"]) for p in self._file["pairwise"]],
+            columns=["fields", "strength"],
+        )
+        self.interactions = pd.DataFrame(
+            [
+                (tuple(i["fields"]), len(i["fields"]), i["strength"], i.get("above_cutoff"))
+                for i in self._file["interactions"]
+            ],
+            columns=["fields", "order", "strength", "above_cutoff"],
+        )
+        self.cutoff: Optional[int] = self._file.get("cutoff")
+        self.task: str = self._file["data"]["task"]
+
+    def to_json(self) -> str:
+        """``interactions.json`` as text."""
+        return json.dumps(self._file, indent=2)
+
+    def __repr__(self) -> str:
+        top = ", ".join(" × ".join(f) for f in self.pairwise["fields"].head(3))
+        return f"NidResult({self.task}, top pairs: {top})"
+
+
+def nid(
+    data: Any,
+    *,
+    label: str = "label",
+    task: Optional[str] = None,
+    positive: Optional[str] = None,
+    categorical: Optional[Sequence[str]] = None,
+    dense: Optional[Sequence[str]] = None,
+    ignore: Optional[Sequence[str]] = None,
+    missing: Optional[Sequence[str]] = None,
+    main_effects: str = "univariate",
+    hidden: Sequence[int] = (140, 100, 60, 20),
+    l1: float = 5e-5,
+    schedule: str = "early",
+    epochs: int = 100,
+    averaging: str = "min",
+    ensemble: int = 1,
+    mix_plain: bool = False,
+    patience: int = 5,
+    superset_ratio: float = 0.0,
+    cutoff: bool = False,
+    cutoff_tolerance: float = 0.01,
+    cutoff_patience: int = 2,
+    max_categories: int = 32,
+    seed: int = 0,
+    top: int = 20,
+    out: Optional[PathLike] = None,
+    quiet: bool = False,
+) -> NidResult:
+    """Neural Interaction Detection on a table (Tsang et al., ICLR 2018; spec 1), as
+    ``glider nid`` runs it: an MLP with L1 sparsity (MLP-M: univariate main-effect nets
+    beside it, by default) is trained on ``data`` split 80/10/10 with ``seed``, and
+    interactions of any order are read from its weights, ranked; with ``cutoff=True``
+    MLP-Cutoff says how many are real.
+
+    Args:
+        data: pandas DataFrame or pyarrow Table with the label column.
+        task: ``"regression"``, ``"binary"``, ``"multiclass"``, or None: inferred from the
+            label (0/1 → binary, numbers → regression, otherwise multiclass).
+        label ... missing: the schema, as the command line's flags.
+        main_effects ... cutoff_patience: NID's settings, named and defaulted as ``glider
+            nid``'s flags (``--main-effects`` is ``main_effects``).
+        max_categories: most frequent values of a categorical field with their own one-hot
+            column.
+        top: interactions shown in the summary.
+        out: folder for ``interactions.json``; a temporary folder by default.
+
+    Raises:
+        GliderError: bad data or a bad setting, named.
+    """
+    options = {
+        "main_effects": main_effects,
+        "hidden": list(hidden),
+        "l1": l1,
+        "schedule": schedule,
+        "epochs": epochs,
+        "averaging": averaging,
+        "ensemble": ensemble,
+        "mix_plain": mix_plain,
+        "patience": patience,
+        "superset_ratio": superset_ratio,
+        "cutoff": cutoff,
+        "cutoff_tolerance": cutoff_tolerance,
+        "cutoff_patience": cutoff_patience,
+    }
+    target = {"regression": "number", "binary": "binary"}.get(task or "", "class")
+    schema_json = _schema_json(label, positive, categorical, dense, ignore, missing, False, target)
+    table, _ = _table(data, schema_json)
+    folder = Path(tempfile.mkdtemp(prefix="glider-nid-")) if out is None else Path(out)
+    summary = _nid(table, str(folder), json.dumps(options), task, max_categories, seed, top, quiet)
+    return NidResult(folder, summary)
+
+
+def default_nid_options() -> dict[str, Any]:
+    """NID's default settings, as ``glider nid``'s flags have them."""
+    return dict(json.loads(_default_nid_options()))
 
 
 def default_settings() -> dict[str, Any]:

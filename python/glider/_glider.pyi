@@ -59,3 +59,14 @@ def train(
     seed: int = 0,
     quiet: bool = False,
 ) -> str: ...
+def nid(
+    table: Table,
+    out: str,
+    options_json: str,
+    task: Optional[str] = None,
+    max_categories: int = 32,
+    seed: int = 0,
+    top: int = 20,
+    quiet: bool = False,
+) -> str: ...
+def default_nid_options() -> str: ...

@@ -81,6 +81,10 @@ fn schema_of(json: &str) -> PyResult<SchemaOptions> {
         .get("label_optional")
         .and_then(|x| x.as_bool())
         .unwrap_or(false);
+    if let Some(t) = v.get("target").filter(|t| !t.is_null()) {
+        schema.target =
+            serde_json::from_value(t.clone()).map_err(|e| json_err("schema target", e))?;
+    }
     Ok(schema)
 }
 
@@ -503,6 +507,69 @@ fn train(
     .map_err(py_err)
 }
 
+/// NID on `table` (spec 1), as `glider nid` runs it: `options_json` holds the NID keywords
+/// (`glider_app::settings::NidOptions`), `task` is `regression`, `binary`, `multiclass` or
+/// `None` (inferred from the label: the table's label must then be read as classes). The rows
+/// are split 80/10/10 with `seed`; writes `out/interactions.json` and returns the summary.
+#[pyfunction]
+#[pyo3(signature = (table, out, options_json, task=None, max_categories=32, seed=0, top=20, quiet=false))]
+#[allow(clippy::too_many_arguments)]
+fn nid(
+    py: Python<'_>,
+    table: &Table,
+    out: PathBuf,
+    options_json: &str,
+    task: Option<&str>,
+    max_categories: usize,
+    seed: u64,
+    top: usize,
+    quiet: bool,
+) -> PyResult<String> {
+    use glider_app::nid::TaskArg;
+    let asked = match task {
+        None => None,
+        Some("regression") => Some(TaskArg::Regression),
+        Some("binary") => Some(TaskArg::Binary),
+        Some("multiclass") => Some(TaskArg::Multiclass),
+        Some(other) => {
+            return Err(GliderError::new_err(format!(
+                "task=\"{other}\": give \"regression\", \"binary\", \"multiclass\" or None"
+            )))
+        }
+    };
+    let options: glider_app::settings::NidOptions =
+        serde_json::from_str(options_json).map_err(|e| json_err("NID settings", e))?;
+    let mut data = table.data.clone();
+    let task = glider_app::nid::infer_task(&mut data, asked).map_err(py_err)?;
+    let settings = options.check(task).map_err(py_err)?;
+    let split = glider_data::split_indices(data.num_rows(), 0.1, 0.1, seed)
+        .map_err(|e| GliderError::new_err(format!("{}: {e}", data.source)))?;
+    py.detach(|| {
+        glider_app::nid::run(
+            &data,
+            &split,
+            &settings,
+            max_categories,
+            seed,
+            top,
+            &out,
+            &|message: &str| {
+                if !quiet {
+                    eprintln!("{message}");
+                }
+            },
+        )
+    })
+    .map_err(py_err)
+}
+
+/// The command line's NID defaults, as JSON (the keywords of `glider.nid`).
+#[pyfunction]
+fn default_nid_options() -> PyResult<String> {
+    serde_json::to_string(&glider_app::settings::NidOptions::default())
+        .map_err(|e| json_err("settings", e))
+}
+
 /// The embedded UCI Adult data (CC BY 4.0) as gzip-compressed CSV bytes.
 #[pyfunction]
 fn adult_csv_gz<'py>(py: Python<'py>) -> Bound<'py, PyBytes> {
@@ -521,5 +588,7 @@ fn _glider(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(write_report, m)?)?;
     m.add_function(wrap_pyfunction!(adult_csv_gz, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
+    m.add_function(wrap_pyfunction!(nid, m)?)?;
+    m.add_function(wrap_pyfunction!(default_nid_options, m)?)?;
     Ok(())
 }

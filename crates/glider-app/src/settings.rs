@@ -228,6 +228,161 @@ pub fn check_ctr_params(kind: ModelKind, p: &CtrParams) -> Result<()> {
     Ok(())
 }
 
+/// NID's main-effect towers (spec 1.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum MainChoice {
+    /// One univariate net per input (MLP-M).
+    Univariate,
+    /// One bias-free linear layer.
+    Linear,
+    /// The plain interaction MLP.
+    None,
+}
+
+/// NID's training schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum ScheduleChoice {
+    /// Early stopping on validation loss.
+    Early,
+    /// Fixed epochs with 0.95 learning-rate decay.
+    Fixed,
+}
+
+/// The averaging function of spec 1.4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum AveragingChoice {
+    /// The minimum (the paper's choice).
+    Min,
+    /// Arithmetic mean.
+    Arithmetic,
+    /// Geometric mean.
+    Geometric,
+    /// Harmonic mean.
+    Harmonic,
+}
+
+/// NID's settings on a table (spec 1), unchecked: `glider nid` flags and `glider.nid(...)`
+/// keywords, same names and defaults ([`Default`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NidOptions {
+    /// Main effects beside the interaction MLP: univariate (MLP-M).
+    pub main_effects: MainChoice,
+    /// Hidden sizes of the interaction MLP: 140, 100, 60, 20.
+    pub hidden: Vec<usize>,
+    /// L1 strength on the interaction MLP's weights: 5e-5.
+    pub l1: f64,
+    /// Training schedule: early stopping.
+    pub schedule: ScheduleChoice,
+    /// Maximum (early) or exact (fixed) number of epochs: 100.
+    pub epochs: usize,
+    /// How a unit's weights on a set's members are combined: min.
+    pub averaging: AveragingChoice,
+    /// Seeds trained and averaged: 1.
+    pub ensemble: usize,
+    /// In an ensemble, every second member a plain MLP: off.
+    pub mix_plain: bool,
+    /// Early stopping patience: 5.
+    pub patience: usize,
+    /// Superset pruning share (0 = the reference pruning): 0.
+    pub superset_ratio: f64,
+    /// Run MLP-Cutoff (spec 1.5): off.
+    pub cutoff: bool,
+    /// Cut-off tolerance: 0.01.
+    pub cutoff_tolerance: f64,
+    /// Cut-off patience: 2.
+    pub cutoff_patience: usize,
+}
+
+impl Default for NidOptions {
+    fn default() -> Self {
+        NidOptions {
+            main_effects: MainChoice::Univariate,
+            hidden: vec![140, 100, 60, 20],
+            l1: 5e-5,
+            schedule: ScheduleChoice::Early,
+            epochs: 100,
+            averaging: AveragingChoice::Min,
+            ensemble: 1,
+            mix_plain: false,
+            patience: 5,
+            superset_ratio: 0.0,
+            cutoff: false,
+            cutoff_tolerance: 0.01,
+            cutoff_patience: 2,
+        }
+    }
+}
+
+impl NidOptions {
+    /// Checks the options and returns NID's settings for `task`.
+    ///
+    /// # Errors
+    /// A [`crate::Usage`] error naming the flag: an empty or zero layer, zero epochs or
+    /// ensemble, a superset share outside [0, 1], a negative or non-finite L1.
+    pub fn check(
+        &self,
+        task: glider_nn::additive::Task,
+    ) -> Result<glider_explain::tabular::NidSettings> {
+        use glider_core::nid::Averaging;
+        use glider_nn::additive::{CutoffParams, MainEffects};
+        if self.hidden.is_empty() || self.hidden.contains(&0) {
+            usage!("--hidden needs at least one layer, every size at least 1");
+        }
+        if self.epochs == 0 || self.ensemble == 0 {
+            usage!("--epochs and --ensemble must be at least 1");
+        }
+        if !(0.0..=1.0).contains(&self.superset_ratio) {
+            usage!("--superset-ratio must be between 0 and 1");
+        }
+        if !(self.l1 >= 0.0 && self.l1.is_finite()) {
+            usage!("--l1 must be a finite number >= 0");
+        }
+        let (lr_decay, patience) = match self.schedule {
+            ScheduleChoice::Early => (1.0, Some(self.patience)),
+            ScheduleChoice::Fixed => (0.95, None),
+        };
+        Ok(glider_explain::tabular::NidSettings {
+            task,
+            mlp: MlpParams {
+                hidden: self.hidden.clone(),
+                l1: self.l1,
+                learning_rate: 0.01,
+                lr_decay,
+                batch_size: 100,
+                max_epochs: self.epochs,
+                patience,
+            },
+            main_effects: match self.main_effects {
+                MainChoice::Univariate => MainEffects::Univariate,
+                MainChoice::Linear => MainEffects::Linear,
+                MainChoice::None => MainEffects::None,
+            },
+            averaging: match self.averaging {
+                AveragingChoice::Min => Averaging::Min,
+                AveragingChoice::Arithmetic => Averaging::ArithmeticMean,
+                AveragingChoice::Geometric => Averaging::GeometricMean,
+                AveragingChoice::Harmonic => Averaging::HarmonicMean,
+            },
+            ensemble: self.ensemble,
+            mix_plain: self.mix_plain,
+            superset_ratio: self.superset_ratio,
+            cutoff: self.cutoff.then(|| CutoffParams {
+                tolerance: self.cutoff_tolerance,
+                patience: self.cutoff_patience.max(1),
+                ..CutoffParams::default()
+            }),
+            ..glider_explain::tabular::NidSettings::default()
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
