@@ -36,11 +36,15 @@ from ._glider import Table as _Table
 from ._glider import default_nid_options as _default_nid_options
 from ._glider import default_settings as _default_settings
 from ._glider import detect as _detect
+from ._glider import encode_apply as _encode_apply
+from ._glider import encode_fit as _encode_fit
 from ._glider import nid as _nid
 from ._glider import train as _train
 from ._glider import write_report as _write_report
 
 __all__ = [
+    "Crosses",
+    "encode",
     "Detection",
     "GliderError",
     "Model",
@@ -606,6 +610,83 @@ def nid(
     folder = Path(tempfile.mkdtemp(prefix="glider-nid-")) if out is None else Path(out)
     summary = _nid(table, str(folder), json.dumps(options), task, max_categories, seed, top, quiet)
     return NidResult(folder, summary)
+
+
+class Crosses:
+    """Cross features fitted by :func:`encode` (spec 3.3): crosses.json, as ``glider encode``
+    writes it. :meth:`apply` appends the same crosses to any DataFrame with the fields."""
+
+    def __init__(self, spec_json: str, schema_json: str):
+        self._spec_json = spec_json
+        self._schema_json = schema_json
+        self.spec: dict[str, Any] = json.loads(spec_json)
+
+    @property
+    def names(self) -> list[str]:
+        """The cross columns' names, in the order they are appended."""
+        return [str(c["name"]) for c in self.spec["crosses"]]
+
+    def apply(self, data: Any) -> pd.DataFrame:
+        """``data`` (DataFrame or pyarrow Table) with one column per cross appended: the kept
+        value tuple as text, None where the tuple was too rare or a member is missing."""
+        frame = _frame.as_dataframe(data)
+        table, _ = _table(frame, self._schema_json)
+        out = frame.copy()
+        for name, codes, dictionary in _encode_apply(table, self._spec_json):
+            lookup = np.array([None] + list(dictionary[1:]), dtype=object)
+            out[name] = lookup[np.frombuffer(codes, dtype="<u4")]
+        return out
+
+    def save(self, path: PathLike) -> Path:
+        """Writes crosses.json (``glider encode --apply`` and ``glider run`` read it)."""
+        target = Path(path)
+        target.write_text(self._spec_json, encoding="utf-8")
+        return target
+
+
+def encode(
+    data: Any,
+    interactions: Any,
+    *,
+    label: str = "label",
+    positive: Optional[str] = None,
+    categorical: Optional[Sequence[str]] = None,
+    dense: Optional[Sequence[str]] = None,
+    ignore: Optional[Sequence[str]] = None,
+    missing: Optional[Sequence[str]] = None,
+    top_k: Optional[int] = None,
+    bins: int = 8,
+    min_count: int = 10,
+) -> tuple[pd.DataFrame, Crosses]:
+    """Encodes interactions as cross features (spec 3.3), as ``glider encode --interactions``:
+    one cross per interaction, fitted on every row of ``data``; returns ``data`` with the cross
+    columns appended and the :class:`Crosses` to apply to other rows.
+
+    Args:
+        data: DataFrame or pyarrow Table (the label may be absent).
+        interactions: a :class:`Detection`, a path to a global_interactions.json, or a list of
+            field-name tuples; ``top_k`` keeps the first K.
+        bins: bins of a numeric member (about equal row counts; a mass of one value gets a bin
+            of its own); 100 is the GLIDER reference.
+        min_count: a value tuple is kept when seen more than this many times (and more than
+            1e-4 of the rows).
+
+    Raises:
+        GliderError: an interaction names a field the data lacks, or has fewer than two.
+    """
+    if isinstance(interactions, Detection):
+        sets = [list(f) for f in interactions.interactions["fields"]]
+    elif isinstance(interactions, (str, os.PathLike)):
+        with open(interactions, encoding="utf-8") as f:
+            sets = [list(i["fields"]) for i in json.load(f)["interactions"]]
+    else:
+        sets = [list(f) for f in interactions]
+    if top_k is not None:
+        sets = sets[:top_k]
+    schema_json = _schema_json(label, positive, categorical, dense, ignore, missing, True)
+    table, frame = _table(data, schema_json)
+    crosses = Crosses(_encode_fit(table, sets, bins, min_count), schema_json)
+    return crosses.apply(frame), crosses
 
 
 def default_nid_options() -> dict[str, Any]:

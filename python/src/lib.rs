@@ -570,6 +570,94 @@ fn default_nid_options() -> PyResult<String> {
         .map_err(|e| json_err("settings", e))
 }
 
+/// Fits one cross feature per interaction (lists of field names) on every row of `table`
+/// (spec 3.3: truncated sparse crossing; numeric members in `bins` bins of about equal row
+/// counts; a value tuple kept when seen more than `min_count` times and more than 1e-4 of the
+/// rows), as `glider encode --interactions` does. Returns crosses.json as JSON text.
+#[pyfunction]
+#[pyo3(signature = (table, interactions, bins=8, min_count=10))]
+fn encode_fit(
+    py: Python<'_>,
+    table: &Table,
+    interactions: Vec<Vec<String>>,
+    bins: usize,
+    min_count: usize,
+) -> PyResult<String> {
+    let data = &table.data;
+    if bins == 0 {
+        return Err(GliderError::new_err("bins must be at least 1"));
+    }
+    let mut sets = Vec::with_capacity(interactions.len());
+    for (rank, names) in interactions.iter().enumerate() {
+        if names.len() < 2 {
+            return Err(GliderError::new_err(format!(
+                "interaction {} has {} field(s); a cross needs at least two",
+                rank + 1,
+                names.len()
+            )));
+        }
+        let mut set = Vec::with_capacity(names.len());
+        for name in names {
+            let Some(f) = data.field_index(name) else {
+                return Err(GliderError::new_err(format!(
+                    "interaction {} ({}) names field \"{name}\", which the data does not have \
+                     (its fields: {})",
+                    rank + 1,
+                    names.join(" × "),
+                    data.field_names().join(", ")
+                )));
+            };
+            set.push(f);
+        }
+        sets.push(set);
+    }
+    if sets.is_empty() {
+        return Err(GliderError::new_err("no interactions to encode"));
+    }
+    let options = glider_data::CrossOptions {
+        dense_bins: bins,
+        min_count_floor: min_count,
+        ..Default::default()
+    };
+    let spec = py
+        .detach(|| glider_app::encode::fit(data, &sets, &options))
+        .map_err(py_err)?;
+    serde_json::to_string_pretty(&spec).map_err(|e| json_err("crosses", e))
+}
+
+/// One cross column handed back: name, u32 codes as bytes, dictionary.
+type CrossColumn<'py> = (String, Bound<'py, PyBytes>, Vec<String>);
+
+/// The cross columns that crosses.json text `spec_json` gives `table`:
+/// `(name, u32 codes as bytes, dictionary)`, code 0 = a tuple not kept (or a missing member).
+#[pyfunction]
+fn encode_apply<'py>(
+    py: Python<'py>,
+    table: &Table,
+    spec_json: &str,
+) -> PyResult<Vec<CrossColumn<'py>>> {
+    let spec: glider_data::CrossSpec =
+        serde_json::from_str(spec_json).map_err(|e| json_err("crosses.json", e))?;
+    let mut data = table.data.clone();
+    let before = data.num_fields();
+    glider_data::apply_crosses(&mut data, &spec).map_err(|e| py_err(anyhow::Error::new(e)))?;
+    let mut out = Vec::new();
+    for (field, column) in data.fields[before..].iter().zip(&data.columns[before..]) {
+        if let glider_data::Column::Categorical { codes, dictionary } = column {
+            let mut bytes = Vec::with_capacity(codes.len() * 4);
+            for c in codes {
+                bytes.extend_from_slice(&c.to_le_bytes());
+            }
+            out.push((
+                field.name.clone(),
+                PyBytes::new(py, &bytes),
+                dictionary.clone(),
+            ));
+        }
+    }
+    Ok(out)
+}
+
 /// The embedded UCI Adult data (CC BY 4.0) as gzip-compressed CSV bytes.
 #[pyfunction]
 fn adult_csv_gz<'py>(py: Python<'py>) -> Bound<'py, PyBytes> {
@@ -589,6 +677,8 @@ fn _glider(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(adult_csv_gz, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(nid, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_apply, m)?)?;
     m.add_function(wrap_pyfunction!(default_nid_options, m)?)?;
     Ok(())
 }

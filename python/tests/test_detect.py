@@ -142,3 +142,61 @@ def test_the_same_seed_gives_the_same_result(planted: pd.DataFrame) -> None:
     a = glider.detect(lambda df: planted_logit(df), planted, output="logit", seed=3, **FAST)
     b = glider.detect(lambda df: planted_logit(df), planted, output="logit", seed=3, **FAST)
     assert a.to_json() == b.to_json()
+
+
+def test_encode_matches_the_command_line(planted: pd.DataFrame, tmp_path: Path) -> None:
+    import subprocess
+
+    from test_onnx_and_models import glider_binary
+
+    crossed, crosses = glider.encode(planted, [("a", "b"), ("c", "g")], label="click", bins=4)
+    assert crosses.names == [n for n in crossed.columns if n not in planted.columns]
+    assert len(crosses.names) == 2
+    # Applying the fitted crosses to the same rows gives the same columns.
+    again = crosses.apply(planted)
+    for name in crosses.names:
+        assert list(again[name]) == list(crossed[name])
+    binary = glider_binary()
+    if binary is None:
+        pytest.fail("the glider binary is not built: run cargo build --release first")
+    csv = tmp_path / "planted.csv"
+    planted.to_csv(csv, index=False)
+    found = tmp_path / "global_interactions.json"
+    found.write_text(
+        json.dumps(
+            {
+                "fields": ["a", "b", "c", "d", "e", "g"],
+                "instances": 1,
+                "failed": [],
+                "interactions": [
+                    {"fields": ["a", "b"], "count": 1},
+                    {"fields": ["c", "g"], "count": 1},
+                ],
+                "pair_strength": [0.0] * 36,
+            }
+        )
+    )
+    subprocess.run(
+        [
+            str(binary),
+            "encode",
+            "--data",
+            str(csv),
+            "--label",
+            "click",
+            "--interactions",
+            str(found),
+            "--bins",
+            "4",
+            "--out",
+            str(tmp_path / "enc"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    cli = pd.read_csv(tmp_path / "enc" / "data.csv", dtype=str, keep_default_na=False)
+    for name in crosses.names:
+        ours = ["" if v is None else v for v in crossed[name]]
+        assert ours == list(cli[name]), name
+    with pytest.raises(glider.GliderError, match='names field "zz"'):
+        glider.encode(planted, [("a", "zz")], label="click")
