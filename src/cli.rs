@@ -7,9 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use glider_data::cross::CrossOptions;
 use glider_data::{embedded, Dataset, EncoderOptions, SchemaOptions, Split};
-use glider_explain::pipeline::{self, RunConfig, TargetConfig};
+use glider_explain::pipeline::{RunConfig, TargetConfig};
 use glider_explain::select::{CrossSelection, SelectionParams};
-use glider_explain::{GliderParams, Journal, LocalParams};
+use glider_explain::{GliderParams, LocalParams};
 use glider_nn::ctr::{CtrParams, ModelKind};
 use glider_nn::sparse::OptimizerKind;
 
@@ -1594,26 +1594,8 @@ fn execute_run(
             100.0 * data.positive_rate()
         );
     }
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let fingerprint = pipeline::run_fingerprint(&data, &split, config);
-    let journal_path = out.join("local.jsonl");
-    let journal = if resume {
-        Journal::resume(&journal_path, &fingerprint, config.glider.instances)?
-    } else {
-        Journal::create(&journal_path, &fingerprint, config.glider.instances)?
-    };
-    if resume && !quiet && !journal.finished().is_empty() {
-        eprintln!(
-            "resuming: {} instances already explained in {}",
-            journal.finished().len(),
-            journal_path.display()
-        );
-    }
-    let output = pipeline::run(&data, &split, config, &bars, Some(&journal))?;
-    write_json(&out.join("crosses.json"), &output.crosses)?;
-    write_json(&out.join("global_interactions.json"), &output.global)?;
-    write_json(&out.join("report.json"), &output.report)?;
-    say!("{}", summary(&output.report, out));
+    let report = glider_app::run::run_and_write(&data, &split, config, out, resume, &bars)?;
+    say!("{}", summary(&report, out));
     Ok(())
 }
 

@@ -39,6 +39,7 @@ from ._glider import detect as _detect
 from ._glider import encode_apply as _encode_apply
 from ._glider import encode_fit as _encode_fit
 from ._glider import nid as _nid
+from ._glider import run as _run
 from ._glider import train as _train
 from ._glider import write_report as _write_report
 
@@ -55,6 +56,7 @@ __all__ = [
     "nid",
     "NidResult",
     "report",
+    "run",
     "train",
 ]
 
@@ -687,6 +689,99 @@ def encode(
     table, frame = _table(data, schema_json)
     crosses = Crosses(_encode_fit(table, sets, bins, min_count), schema_json)
     return crosses.apply(frame), crosses
+
+
+def run(
+    data: Any,
+    model: str = "deepfm",
+    *,
+    targets: Optional[Sequence[str]] = None,
+    label: str = "label",
+    positive: Optional[str] = None,
+    categorical: Optional[Sequence[str]] = None,
+    dense: Optional[Sequence[str]] = None,
+    ignore: Optional[Sequence[str]] = None,
+    missing: Optional[Sequence[str]] = None,
+    validation: Any = None,
+    test: Any = None,
+    trials: int = 5,
+    bins: int = 8,
+    cross_min_count: int = 10,
+    selection: str = "validation",
+    instances: int = 1000,
+    top_k: int = 20,
+    perturbations: int = 6000,
+    surrogate_hidden: Sequence[int] = (256, 128, 64),
+    seed: int = 0,
+    out: Optional[PathLike] = None,
+    resume: bool = False,
+    quiet: bool = False,
+    **params: Any,
+) -> dict[str, Any]:
+    """The whole job of ``glider run`` (spec 3): train ``model`` on ``data``, explain it with
+    GLIDER, encode the top interactions as cross features, and for each target model compare
+    baseline and +GLIDER over ``trials`` paired trials (test AUC and logloss, p-values).
+    Returns report.json as a dict; ``out`` (a temporary folder by default) holds it with
+    global_interactions.json, crosses.json and local.jsonl (``glider.report(out)`` draws it).
+
+    Args:
+        model: the source architecture GLIDER explains.
+        targets: the models compared with and without the crosses (default: the source and
+            LR).
+        validation, test: DataFrames for the split (both or neither; default 80/10/10).
+        trials, bins, cross_min_count, selection: as ``--trials``, ``--bins``,
+            ``--cross-min-count``, ``--cross-selection``.
+        instances, top_k, perturbations, surrogate_hidden: GLIDER's main settings (see
+            :func:`detect`).
+        **params: every model's settings by model.json name (``epochs``/``max_epochs``,
+            ``lr``/``learning_rate``, ``hidden``, ``embedding_dim``, ...), as ``--epochs`` etc.
+
+    Raises:
+        GliderError: bad data or settings, named; a training failure.
+    """
+    aliases = {"lr": "learning_rate", "epochs": "max_epochs"}
+    params = {
+        aliases.get(k, k): (list(v) if isinstance(v, tuple) else v) for k, v in params.items()
+    }
+    settings = dict(default_settings())
+    settings.update(
+        instances=instances,
+        top_k=top_k,
+        perturbations=perturbations,
+        surrogate_hidden=list(surrogate_hidden),
+    )
+    frame = _frame.as_dataframe(data)
+    counts = None
+    if (validation is None) != (test is None):
+        raise GliderError("give both validation= and test=, or neither (80/10/10 split)")
+    if validation is not None and test is not None:
+        parts = [frame, _frame.as_dataframe(validation), _frame.as_dataframe(test)]
+        counts = (len(parts[0]), len(parts[1]), len(parts[2]))
+        frame = pd.concat(parts, ignore_index=True)
+    schema_json = _schema_json(label, positive, categorical, dense, ignore, missing, False)
+    table = _Table("DataFrame", _frame.payloads(frame), schema_json)
+    folder = Path(tempfile.mkdtemp(prefix="glider-run-")) if out is None else Path(out)
+    summary = _run(
+        table,
+        str(folder),
+        model,
+        json.dumps(settings),
+        None if targets is None else list(targets),
+        json.dumps(params),
+        trials,
+        seed,
+        bins,
+        cross_min_count,
+        selection,
+        counts,
+        resume,
+        quiet,
+    )
+    if not quiet:
+        print(summary)
+    with open(folder / "report.json", encoding="utf-8") as f:
+        report: dict[str, Any] = json.load(f)
+    return report
 
 
 def default_nid_options() -> dict[str, Any]:

@@ -74,3 +74,19 @@ def encode_fit(
     table: Table, interactions: list[list[str]], bins: int = 8, min_count: int = 10
 ) -> str: ...
 def encode_apply(table: Table, spec_json: str) -> list[tuple[str, bytes, list[str]]]: ...
+def run(
+    table: Table,
+    out: str,
+    source: str,
+    settings_json: str,
+    targets: Optional[list[str]] = None,
+    params_json: str = "{}",
+    trials: int = 5,
+    seed: int = 0,
+    bins: int = 8,
+    cross_min_count: int = 10,
+    selection: str = "validation",
+    counts: Optional[tuple[int, int, int]] = None,
+    resume: bool = False,
+    quiet: bool = False,
+) -> str: ...

@@ -658,6 +658,108 @@ fn encode_apply<'py>(
     Ok(out)
 }
 
+/// `glider run` on `table` (spec 3 end to end): train `source`, explain it with GLIDER,
+/// encode the top interactions as crosses, and per target model compare baseline and
+/// +GLIDER over `trials` paired trials; writes report.json, global_interactions.json,
+/// crosses.json and local.jsonl into `out` and returns the summary. `targets` `None` = the
+/// source and LR (as the command line); `params_json` overrides every model's settings (as
+/// `--epochs`, `--hidden` do); `settings_json` holds GLIDER's keywords.
+#[pyfunction]
+#[pyo3(signature = (table, out, source, settings_json, targets=None, params_json="{}", trials=5, seed=0, bins=8, cross_min_count=10, selection="validation", counts=None, resume=false, quiet=false))]
+#[allow(clippy::too_many_arguments)]
+fn run(
+    py: Python<'_>,
+    table: &Table,
+    out: PathBuf,
+    source: &str,
+    settings_json: &str,
+    targets: Option<Vec<String>>,
+    params_json: &str,
+    trials: usize,
+    seed: u64,
+    bins: usize,
+    cross_min_count: usize,
+    selection: &str,
+    counts: Option<(usize, usize, usize)>,
+    resume: bool,
+    quiet: bool,
+) -> PyResult<String> {
+    use glider_explain::pipeline::{RunConfig, TargetConfig};
+    use glider_explain::select::{CrossSelection, SelectionParams};
+    use glider_nn::ctr::{CtrParams, ModelKind};
+    let parse = |name: &str| -> PyResult<ModelKind> {
+        name.parse()
+            .map_err(|e| GliderError::new_err(format!("model \"{name}\": {e}")))
+    };
+    let source_kind = parse(source)?;
+    let kinds: Vec<ModelKind> = match targets {
+        Some(names) => names.iter().map(|n| parse(n)).collect::<PyResult<_>>()?,
+        None if source_kind == ModelKind::Lr => vec![source_kind],
+        None => vec![source_kind, ModelKind::Lr],
+    };
+    if trials == 0 {
+        return Err(GliderError::new_err("--trials must be at least 1"));
+    }
+    if bins < 2 {
+        return Err(GliderError::new_err("--bins must be at least 2"));
+    }
+    let params_of = |k: ModelKind| -> PyResult<CtrParams> {
+        let p = merged(&CtrParams::for_model(k), params_json, "model settings")?;
+        glider_app::settings::check_ctr_params(k, &p).map_err(py_err)?;
+        Ok(p)
+    };
+    let config = RunConfig {
+        model: source_kind,
+        ctr: params_of(source_kind)?,
+        targets: kinds
+            .iter()
+            .map(|&k| {
+                Ok(TargetConfig {
+                    model: k,
+                    ctr: params_of(k)?,
+                })
+            })
+            .collect::<PyResult<_>>()?,
+        encoder: glider_data::EncoderOptions::default(),
+        glider: settings_of(settings_json, seed)?,
+        cross: glider_data::CrossOptions {
+            dense_bins: bins,
+            min_count_floor: cross_min_count,
+            ..Default::default()
+        },
+        selection: SelectionParams {
+            mode: match selection {
+                "validation" => CrossSelection::Validation,
+                "none" => CrossSelection::None,
+                other => {
+                    return Err(GliderError::new_err(format!(
+                        "selection=\"{other}\": give \"validation\" or \"none\""
+                    )))
+                }
+            },
+            ..SelectionParams::default()
+        },
+        interactions: None,
+        trials,
+        seed,
+    };
+    let data = &table.data;
+    let split = match counts {
+        Some((a, b, c)) => glider_data::Split::from_counts(&[a, b, c])
+            .map_err(|e| py_err(anyhow::Error::new(e)))?,
+        None => glider_data::split_indices(data.num_rows(), 0.1, 0.1, seed)
+            .map_err(|e| GliderError::new_err(format!("{}: {e}", data.source)))?,
+    };
+    glider_app::data::check_both_classes(data, &split).map_err(py_err)?;
+    let report = py
+        .detach(|| {
+            let bars = reporter(quiet);
+            glider_app::run::run_and_write(data, &split, &config, &out, resume, bars.as_ref())
+        })
+        .map_err(py_err)?;
+    Ok(glider_app::output::summary(&report, &out))
+}
+
 /// The embedded UCI Adult data (CC BY 4.0) as gzip-compressed CSV bytes.
 #[pyfunction]
 fn adult_csv_gz<'py>(py: Python<'py>) -> Bound<'py, PyBytes> {
@@ -678,6 +780,7 @@ fn _glider(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(nid, m)?)?;
     m.add_function(wrap_pyfunction!(encode_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(encode_apply, m)?)?;
     m.add_function(wrap_pyfunction!(default_nid_options, m)?)?;
     Ok(())

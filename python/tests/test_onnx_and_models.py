@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import glider
 import numpy as np
@@ -260,3 +261,74 @@ def test_train_from_python_is_the_command_lines_train(
         glider.train(planted, "fm", label="click", learning_rat=0.1, quiet=True)
     with pytest.raises(glider.GliderError, match="--lr must be a positive number"):
         glider.train(planted, "fm", label="click", lr=-1.0, quiet=True)
+
+
+def _without_timings(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {
+            k: _without_timings(x)
+            for k, x in v.items()
+            if not (k == "seconds" or k.endswith("_seconds") or k in ("dataset", "fingerprint"))
+        }
+    if isinstance(v, list):
+        return [_without_timings(x) for x in v]
+    return v
+
+
+def test_run_from_python_is_the_command_lines_run(planted: pd.DataFrame, tmp_path: Path) -> None:
+    binary = glider_binary()
+    if binary is None:
+        pytest.fail("the glider binary is not built: run cargo build --release first")
+    report = glider.run(
+        planted,
+        "deepfm",
+        label="click",
+        trials=2,
+        instances=4,
+        perturbations=400,
+        top_k=3,
+        surrogate_hidden=(16, 8),
+        epochs=2,
+        hidden=(16, 16),
+        seed=5,
+        out=tmp_path / "py",
+        quiet=True,
+    )
+    assert [t["model"] for t in report["targets"]] == ["deepfm", "lr"]
+    csv = tmp_path / "planted.csv"
+    planted.to_csv(csv, index=False)
+    subprocess.run(
+        [
+            str(binary),
+            "run",
+            "--data",
+            str(csv),
+            "--label",
+            "click",
+            "--source-model",
+            "deepfm",
+            "--trials",
+            "2",
+            "--instances",
+            "4",
+            "--perturbations",
+            "400",
+            "--top-k",
+            "3",
+            "--surrogate-hidden",
+            "16,8",
+            "--epochs",
+            "2",
+            "--hidden",
+            "16,16",
+            "--seed",
+            "5",
+            "--quiet",
+            "--out",
+            str(tmp_path / "cli"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    cli = json.loads((tmp_path / "cli" / "report.json").read_text())
+    assert _without_timings(report) == _without_timings(cli)

@@ -7,6 +7,7 @@
 //!   ([`model_dir::Reading`]), train / predict / detect / merge on them;
 //! - [`blackbox`]: the black-box factory (ONNX file, model server);
 //! - [`data`]: data sources and the split policy;
+//! - [`run`]: `glider run` after reading: journal, pipeline, result files;
 //! - [`stream`]: training on a file larger than memory (Criteo day files);
 //! - [`encode`]: global interactions → cross features, fitted and applied;
 //! - [`attention`]: the ante-hoc models' field × field attention maps;
@@ -30,6 +31,7 @@ pub mod plot;
 #[cfg(feature = "progress")]
 pub mod progress;
 pub mod report;
+pub mod run;
 pub mod settings;
 pub mod stream;
 
