@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use glider_core::nid::{Matrix, MlpWeights};
 
-use crate::fast_mlp::{matmul, AdamState};
+use crate::kernels::{matmul, AdamState};
 use crate::mlp::{EarlyStopping, MlpParams, Table};
 use crate::NnError;
 

@@ -16,9 +16,11 @@
 pub mod additive;
 pub mod ctr;
 pub mod fast_mlp;
+pub(crate) mod kernels;
 pub mod layers;
 pub mod mlp;
 pub mod models;
+pub mod params;
 pub mod sparse;
 pub mod store;
 

@@ -7,8 +7,8 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand_chacha::ChaCha8Rng;
 
 use super::{logit_dnn, split_linear, uniform2, zeros1, BuildNet, CtrNet, MapTensors, ModelKind};
-use crate::ctr::CtrParams;
 use crate::layers::{DenseLayer, ReluStack};
+use crate::params::CtrParams;
 
 /// Query, key and value projections of one multi-head self-attention layer, `[d_in, A]`
 /// each, `A` split evenly across the heads.

@@ -5,8 +5,8 @@ use burn::tensor::{Device, Tensor};
 use rand_chacha::ChaCha8Rng;
 
 use super::{logit_dnn, split_linear, uniform2, zeros1, BuildNet, CtrNet, ModelKind};
-use crate::ctr::CtrParams;
 use crate::layers::{DenseLayer, ReluStack};
+use crate::params::CtrParams;
 
 /// One layer of DCN's cross network: `x_{l+1} = x_0 (x_l · w_l) + b_l + x_l`.
 #[derive(Module, Debug)]

@@ -8,8 +8,8 @@ use burn::tensor::{Device, Tensor};
 use rand_chacha::ChaCha8Rng;
 
 use super::{fm_term, logit_dnn, split_linear, zeros1, BuildNet, CtrNet, ModelKind};
-use crate::ctr::CtrParams;
 use crate::layers::ReluStack;
+use crate::params::CtrParams;
 
 /// Logistic regression: `logit = b + Σ_i w_i x_i`.
 #[derive(Module, Debug)]

@@ -25,19 +25,17 @@ mod attention;
 mod cross;
 mod linear;
 
-use std::str::FromStr;
-
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
 pub use attention::{AutoInt, FiBiNet, InterHat};
 pub use cross::{Dcn, XDeepFm};
 pub use linear::{DeepFm, Fm, Lr, WideDeep};
 
-use crate::ctr::CtrParams;
+use crate::params::CtrParams;
+pub use crate::params::ModelKind;
 
 /// The dense (autodiff) part of a recommender: scaled field embeddings in, logits out.
 pub trait CtrNet: Module + Sync + Send {
@@ -78,155 +76,6 @@ pub trait BuildNet: CtrNet + Sized + Clone {
         rng: &mut ChaCha8Rng,
         device: &Device,
     ) -> Self;
-}
-
-/// The recommender architectures glider trains.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ModelKind {
-    /// Logistic regression over the fields' one-hot / scaled values.
-    #[serde(rename = "lr")]
-    Lr,
-    /// Factorisation machine.
-    #[serde(rename = "fm")]
-    Fm,
-    /// Wide&Deep: linear part + DNN (spec 3.4: DNN 1024-512-256).
-    #[serde(rename = "wdl")]
-    WideDeep,
-    /// DeepFM: FM + DNN (spec 3.4: DNN 400-400-400).
-    #[serde(rename = "deepfm")]
-    DeepFm,
-    /// Deep&Cross: cross network + DNN (spec 3.4: 6 cross layers, DNN 1024-1024).
-    #[serde(rename = "dcn")]
-    Dcn,
-    /// xDeepFM: linear + CIN + DNN (spec 3.4: CIN 200-200-200, DNN 400-400).
-    #[serde(rename = "xdeepfm")]
-    XDeepFm,
-    /// AutoInt: multi-head self-attention over the field embeddings, residual (spec 3.4: 3
-    /// layers, 2 heads, 64 wide).
-    #[serde(rename = "autoint")]
-    AutoInt,
-    /// AutoInt+: AutoInt plus a DNN (spec 3.4: 400-400) in the logit.
-    #[serde(rename = "autoint+")]
-    AutoIntPlus,
-    /// FiBiNET: SENET field importance + bilinear interactions + DNN.
-    #[serde(rename = "fibinet")]
-    FiBiNet,
-    /// InterHAt: a transformer layer, then hierarchical attention over interaction orders.
-    #[serde(rename = "interhat")]
-    InterHat,
-}
-
-impl ModelKind {
-    /// Every architecture, in the order of `--help` and the benchmark tables.
-    pub const ALL: &'static [ModelKind] = &[
-        ModelKind::Lr,
-        ModelKind::Fm,
-        ModelKind::WideDeep,
-        ModelKind::DeepFm,
-        ModelKind::Dcn,
-        ModelKind::XDeepFm,
-        ModelKind::AutoInt,
-        ModelKind::AutoIntPlus,
-        ModelKind::FiBiNet,
-        ModelKind::InterHat,
-    ];
-
-    /// The command-line name.
-    pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::Lr => "lr",
-            ModelKind::Fm => "fm",
-            ModelKind::WideDeep => "wdl",
-            ModelKind::DeepFm => "deepfm",
-            ModelKind::Dcn => "dcn",
-            ModelKind::XDeepFm => "xdeepfm",
-            ModelKind::AutoInt => "autoint",
-            ModelKind::AutoIntPlus => "autoint+",
-            ModelKind::FiBiNet => "fibinet",
-            ModelKind::InterHat => "interhat",
-        }
-    }
-
-    /// Whether entry 0 of an embedding row is a first-order weight (see the module doc).
-    pub fn has_linear(self) -> bool {
-        matches!(
-            self,
-            ModelKind::Lr
-                | ModelKind::Fm
-                | ModelKind::WideDeep
-                | ModelKind::DeepFm
-                | ModelKind::XDeepFm
-                | ModelKind::FiBiNet
-        )
-    }
-
-    /// Width of an embedding row for embedding size `k`: 1 for LR, `1 + k` with a linear
-    /// term, `k` otherwise.
-    pub fn embedding_width(self, k: usize) -> usize {
-        match self {
-            ModelKind::Lr => 1,
-            m if m.has_linear() => 1 + k,
-            _ => k,
-        }
-    }
-
-    /// Whether the model hands out ante-hoc interaction maps (spec 4).
-    pub fn has_interaction_maps(self) -> bool {
-        matches!(
-            self,
-            ModelKind::AutoInt | ModelKind::AutoIntPlus | ModelKind::FiBiNet | ModelKind::InterHat
-        )
-    }
-
-    /// Whether the model is one of the cheap ones production still serves (LR, FM, Wide&Deep):
-    /// the targets whose distillation share `glider run` reports (issue 15).
-    pub fn is_simple(self) -> bool {
-        matches!(self, ModelKind::Lr | ModelKind::Fm | ModelKind::WideDeep)
-    }
-
-    /// The fewest fields the architecture works with (FiBiNET needs a pair).
-    pub fn min_fields(self) -> usize {
-        match self {
-            ModelKind::FiBiNet => 2,
-            _ => 1,
-        }
-    }
-}
-
-impl std::fmt::Display for ModelKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for ModelKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.trim().to_ascii_lowercase();
-        let kind = match lower.as_str() {
-            "lr" | "logistic" => ModelKind::Lr,
-            "fm" => ModelKind::Fm,
-            "wdl" | "widedeep" | "wide&deep" | "wide_deep" | "wide-deep" => ModelKind::WideDeep,
-            "deepfm" => ModelKind::DeepFm,
-            "dcn" | "deepcross" | "deep&cross" => ModelKind::Dcn,
-            "xdeepfm" => ModelKind::XDeepFm,
-            "autoint" => ModelKind::AutoInt,
-            "autoint+" | "autointplus" | "autoint_plus" | "autoint-plus" => ModelKind::AutoIntPlus,
-            "fibinet" => ModelKind::FiBiNet,
-            "interhat" => ModelKind::InterHat,
-            _ => {
-                return Err(format!(
-                    "unknown model \"{s}\"; available: {}",
-                    ModelKind::ALL
-                        .iter()
-                        .map(|m| m.name())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            }
-        };
-        Ok(kind)
-    }
 }
 
 /// Runs `$body` with the type alias `$t` bound to the network type of `$kind`.

@@ -1,0 +1,125 @@
+//! The dense kernels the hand-written passes share ([`crate::additive`] and
+//! [`crate::fast_mlp`]): matrix products on the `gemm` crate and an Adam state over plain
+//! parameter vectors. Kept apart so that neither module depends on the other for them.
+
+/// `dst[m×n] (+)= A · B` where element `(i, l)` of `A` is `a[i*a_rs + l*a_cs]` and element
+/// `(l, j)` of `B` is `b[l*b_rs + j*b_cs]`; `dst` is row-major `m×n`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn matmul(
+    dst: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    a_rs: usize,
+    a_cs: usize,
+    b: &[f32],
+    b_rs: usize,
+    b_cs: usize,
+    accumulate: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(dst.len() >= m * n, "gemm destination too small");
+    if k == 0 {
+        if !accumulate {
+            dst[..m * n].fill(0.0);
+        }
+        return;
+    }
+    assert!(
+        (m - 1) * a_rs + (k - 1) * a_cs < a.len(),
+        "gemm lhs out of bounds"
+    );
+    assert!(
+        (k - 1) * b_rs + (n - 1) * b_cs < b.len(),
+        "gemm rhs out of bounds"
+    );
+    // SAFETY: the assertions above keep every index the kernel reads or writes inside the
+    // three slices; `dst` does not alias `a` or `b` (a `&mut` and two `&`).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            a.as_ptr(),
+            a_cs as isize,
+            a_rs as isize,
+            b.as_ptr(),
+            b_cs as isize,
+            b_rs as isize,
+            1.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// The single-thread fp32 matrix-product rate of this machine with the `gemm` crate (the
+/// kernels burn's CPU backend and the surrogate trainer use), in GFLOP/s: the best of `reps`
+/// timed `n × n × n` products (2n³ FLOPs each) after one untimed one. A ceiling for benchmark
+/// reports: no training step built on these kernels runs faster than their best case.
+pub fn sgemm_gflops(n: usize, reps: usize) -> f64 {
+    let n = n.max(1);
+    let a: Vec<f32> = (0..n * n).map(|i| ((i % 7) as f32) * 0.1).collect();
+    let b: Vec<f32> = (0..n * n).map(|i| ((i % 5) as f32) * 0.1).collect();
+    let mut c = vec![0f32; n * n];
+    let mut best = f64::INFINITY;
+    for rep in 0..=reps.max(1) {
+        let t = std::time::Instant::now();
+        matmul(&mut c, n, n, n, &a, n, 1, &b, n, 1, false);
+        let dt = t.elapsed().as_secs_f64();
+        if rep > 0 {
+            best = best.min(dt);
+        }
+    }
+    2.0 * (n as f64).powi(3) / best / 1e9
+}
+
+/// Adam state over a list of parameter vectors (PyTorch's update:
+/// `θ −= lr · m̂ / (√v̂ + ε)`, β = (0.9, 0.999), ε = 1e-8).
+pub(crate) struct AdamState {
+    m: Vec<Vec<f32>>,
+    v: Vec<Vec<f32>>,
+    t: i32,
+}
+
+impl AdamState {
+    /// State for parameters of the given lengths, in the order `step` will see them.
+    pub(crate) fn new(lengths: impl Iterator<Item = usize>) -> Self {
+        let m: Vec<Vec<f32>> = lengths.map(|n| vec![0.0; n]).collect();
+        AdamState {
+            v: m.clone(),
+            m,
+            t: 0,
+        }
+    }
+
+    /// One update of every parameter vector from its gradient (same order as `new`).
+    pub(crate) fn step<'a, 'b>(
+        &mut self,
+        params: impl Iterator<Item = &'a mut Vec<f32>>,
+        grads: impl Iterator<Item = &'b Vec<f32>>,
+        lr: f32,
+    ) {
+        self.t += 1;
+        let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
+        let c1 = 1.0 - b1.powi(self.t);
+        let c2 = 1.0 - b2.powi(self.t);
+        for (((p, g), m), v) in params.zip(grads).zip(&mut self.m).zip(&mut self.v) {
+            for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                *m = b1 * *m + (1.0 - b1) * g;
+                *v = b2 * *v + (1.0 - b2) * g * g;
+                *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+            }
+        }
+    }
+}
