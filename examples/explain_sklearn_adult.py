@@ -13,6 +13,7 @@ import argparse
 
 import glider
 import numpy as np
+import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.metrics import roc_auc_score
@@ -30,8 +31,8 @@ def main() -> None:
 
     df = glider.datasets.adult()
     y = (df.pop("income") == ">50K").astype(int).to_numpy()
-    categorical = [c for c in df.columns if df[c].dtype == object]
-    numeric = [c for c in df.columns if c not in categorical]
+    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
+    categorical = [c for c in df.columns if c not in numeric]
     train, test, y_train, y_test = train_test_split(
         df, y, test_size=0.2, random_state=0, stratify=y
     )
@@ -70,9 +71,9 @@ def main() -> None:
         print(f"  {' × '.join(row['fields']):<45} {row['count']:>4}  ({row['share']:.0%})")
     if result.failed:
         print(f"{len(result.failed)} instances failed; the first: {result.failed[0][1]}")
-    strongest = np.unravel_index(
-        np.argmax(result.pair_strength.to_numpy()), result.pair_strength.shape
-    )
+    pairs = result.pair_strength.to_numpy().copy()
+    np.fill_diagonal(pairs, 0.0)  # the diagonal is a field's own share, not a pair
+    strongest = np.unravel_index(np.argmax(pairs), pairs.shape)
     print(
         "Strongest pair by mean strength:",
         result.pair_strength.index[strongest[0]],

@@ -100,8 +100,10 @@ class Detection:
         interactions: DataFrame with columns ``fields`` (tuple of field names), ``order``,
             ``count`` (instances whose local explanation holds the set) and ``share``
             (count / instances), strongest first: the selected global interactions.
-        pair_strength: fields × fields DataFrame: per pair, the mean over instances of the
-            strongest local interaction containing both (0 on the diagonal).
+        pair_strength: fields × fields DataFrame, symmetric: per pair, the mean over
+            instances of the share of an instance's local interaction strength held by its
+            interactions containing both fields (0 to 1); the diagonal is the share held by
+            interactions containing the field.
         local: DataFrame, one row per explained instance: ``instance`` (row position in the
             data), ``interactions`` (list of (field-name tuple, strength)), ``epochs`` and
             ``surrogate_test_mse`` of its surrogate.
