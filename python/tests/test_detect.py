@@ -200,3 +200,11 @@ def test_encode_matches_the_command_line(planted: pd.DataFrame, tmp_path: Path) 
         assert ours == list(cli[name]), name
     with pytest.raises(glider.GliderError, match='names field "zz"'):
         glider.encode(planted, [("a", "zz")], label="click")
+
+
+def test_a_pyarrow_table_reads_as_its_dataframe(planted: pd.DataFrame) -> None:
+    pa = pytest.importorskip("pyarrow")
+    table = pa.Table.from_pandas(planted, preserve_index=False)
+    from_arrow = glider.detect(planted_logit, table, output="logit", seed=6, **FAST)
+    from_pandas = glider.detect(planted_logit, planted, output="logit", seed=6, **FAST)
+    assert from_arrow.to_json() == from_pandas.to_json()
