@@ -2081,9 +2081,6 @@ fn train(args: TrainArgs, quiet: bool) -> Result<()> {
 
 fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
     let shard = glider_app::model_dir::parse_shard(&args.shard)?;
-    if args.glider.instances == 0 || args.glider.top_k == 0 {
-        usage!("--instances and --top-k must be at least 1");
-    }
     let params = glider_params(&args.glider, args.seed)?;
     let bars = Bars::new(quiet, crate::ui::verbose() > 0);
     let data_path = Path::new(&args.data.data);

@@ -92,6 +92,28 @@ def _table(data: Any, schema_json: str, source: str = "DataFrame") -> tuple[_Tab
     return _Table(source, _frame.payloads(frame), schema_json), frame
 
 
+def _model_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Model keywords by their model.json names (``lr`` → ``learning_rate``, ``epochs`` →
+    ``max_epochs``), tuples as lists."""
+    aliases = {"lr": "learning_rate", "epochs": "max_epochs"}
+    return {aliases.get(k, k): (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
+
+
+def _training_frame(
+    data: Any, validation: Any, test: Any
+) -> tuple[pd.DataFrame, Optional[tuple[int, int, int]]]:
+    """``data`` alone (split 80/10/10 later, counts None), or ``data``, ``validation`` and
+    ``test`` concatenated with their row counts (the split)."""
+    frame = _frame.as_dataframe(data)
+    if (validation is None) != (test is None):
+        raise GliderError("give both validation= and test=, or neither (80/10/10 split)")
+    if validation is None or test is None:
+        return frame, None
+    parts = [frame, _frame.as_dataframe(validation), _frame.as_dataframe(test)]
+    counts = (len(parts[0]), len(parts[1]), len(parts[2]))
+    return pd.concat(parts, ignore_index=True), counts
+
+
 class Detection:
     """What :func:`detect` found: GLIDER's global interactions (spec 3.2) over the explained
     instances, read from the files it wrote (the same as ``glider detect``'s).
@@ -114,11 +136,10 @@ class Detection:
         summary: the text ``glider detect`` prints.
     """
 
-    def __init__(self, out: Path, summary: str, failed: list[tuple[int, str]], temporary: bool):
+    def __init__(self, out: Path, summary: str, failed: list[tuple[int, str]]):
         self.out = out
         self.summary = summary
         self.failed = failed
-        self._temporary = temporary
         with open(out / "global_interactions.json", encoding="utf-8") as f:
             self._global = json.load(f)
         fields: list[str] = self._global["fields"]
@@ -280,7 +301,6 @@ def detect(
         i, n = (int(x) for x in shard.split("/"))
     except ValueError:
         raise GliderError(f'shard="{shard}": give "i/n", e.g. "2/4"') from None
-    temporary = out is None
     folder = Path(tempfile.mkdtemp(prefix="glider-detect-")) if out is None else Path(out)
     kwargs: dict[str, Any] = {}
     path = Path(model) if isinstance(model, (str, os.PathLike)) else None
@@ -322,7 +342,7 @@ def detect(
         quiet=quiet,
         **kwargs,
     )
-    return Detection(folder, summary, [(int(r), str(w)) for r, w in failed], temporary)
+    return Detection(folder, summary, [(int(r), str(w)) for r, w in failed])
 
 
 class Model:
@@ -377,7 +397,7 @@ class Model:
             s["missing"],
             True,
         )
-        table = _Table("DataFrame", _frame.payloads(frame), schema_json)
+        table, _ = _table(frame, schema_json)
         logits: np.ndarray = np.frombuffer(self._model.predict_logits(table), dtype="<f8").copy()
         return logits
 
@@ -433,20 +453,10 @@ def train(
     Raises:
         GliderError: bad data or a bad setting, named.
     """
-    aliases = {"lr": "learning_rate", "epochs": "max_epochs"}
-    params = {
-        aliases.get(k, k): (list(v) if isinstance(v, tuple) else v) for k, v in params.items()
-    }
-    frame = _frame.as_dataframe(data)
-    counts = None
-    if (validation is None) != (test is None):
-        raise GliderError("give both validation= and test=, or neither (80/10/10 split)")
-    if validation is not None and test is not None:
-        parts = [frame, _frame.as_dataframe(validation), _frame.as_dataframe(test)]
-        counts = (len(parts[0]), len(parts[1]), len(parts[2]))
-        frame = pd.concat(parts, ignore_index=True)
+    params = _model_params(params)
+    frame, counts = _training_frame(data, validation, test)
     schema_json = _schema_json(label, positive, categorical, dense, ignore, missing, False)
-    table = _Table("DataFrame", _frame.payloads(frame), schema_json)
+    table, _ = _table(frame, schema_json)
     encoder = {
         "min_count": min_count,
         "hash_buckets": hash_buckets,
@@ -741,10 +751,7 @@ def run(
     Raises:
         GliderError: bad data or settings, named; a training failure.
     """
-    aliases = {"lr": "learning_rate", "epochs": "max_epochs"}
-    params = {
-        aliases.get(k, k): (list(v) if isinstance(v, tuple) else v) for k, v in params.items()
-    }
+    params = _model_params(params)
     settings = dict(default_settings())
     settings.update(
         instances=instances,
@@ -752,16 +759,9 @@ def run(
         perturbations=perturbations,
         surrogate_hidden=list(surrogate_hidden),
     )
-    frame = _frame.as_dataframe(data)
-    counts = None
-    if (validation is None) != (test is None):
-        raise GliderError("give both validation= and test=, or neither (80/10/10 split)")
-    if validation is not None and test is not None:
-        parts = [frame, _frame.as_dataframe(validation), _frame.as_dataframe(test)]
-        counts = (len(parts[0]), len(parts[1]), len(parts[2]))
-        frame = pd.concat(parts, ignore_index=True)
+    frame, counts = _training_frame(data, validation, test)
     schema_json = _schema_json(label, positive, categorical, dense, ignore, missing, False)
-    table = _Table("DataFrame", _frame.payloads(frame), schema_json)
+    table, _ = _table(frame, schema_json)
     folder = Path(tempfile.mkdtemp(prefix="glider-run-")) if out is None else Path(out)
     summary = _run(
         table,

@@ -167,11 +167,6 @@ impl Table {
             })
             .collect()
     }
-
-    /// The labels (0/1), one per row.
-    fn labels(&self) -> Vec<f32> {
-        self.data.labels.clone()
-    }
 }
 
 /// A Python callable as GLIDER's black box. The callable (built by `glider._frame`) takes
@@ -362,12 +357,7 @@ impl Model {
     #[new]
     fn new(dir: PathBuf) -> PyResult<Model> {
         let card = model_dir::read_card(&dir).map_err(py_err)?;
-        if !dir.join("model.safetensors").is_file() {
-            return Err(GliderError::new_err(format!(
-                "{}: the model's weights are missing",
-                dir.join("model.safetensors").display()
-            )));
-        }
+        model_dir::check_weights(&dir).map_err(py_err)?;
         Ok(Model { dir, card })
     }
 
@@ -385,10 +375,8 @@ impl Model {
     fn predict_logits<'py>(&self, py: Python<'py>, table: &Table) -> PyResult<Bound<'py, PyBytes>> {
         let data = table.data.clone();
         let dir = self.dir.clone();
-        let card = self.card.clone();
         let logits = py
             .detach(move || -> anyhow::Result<Vec<f32>> {
-                let _ = card;
                 let loaded = model_dir::load_with_data(&dir, data)?;
                 let rows: Vec<usize> = (0..loaded.data.num_rows()).collect();
                 let batch = loaded.model.encoder().encode_rows(&loaded.data, &rows);
@@ -440,6 +428,24 @@ fn merged<T: serde::Serialize + serde::de::DeserializeOwned>(
     serde_json::from_value(value).map_err(|e| json_err(what, e))
 }
 
+/// The split of a table to train on: `counts` = rows of train / validation / test in that
+/// order (the frames were concatenated), or `None` for the seeded 80/10/10 split; the
+/// training rows must hold both classes.
+fn training_split(
+    data: &Dataset,
+    counts: Option<(usize, usize, usize)>,
+    seed: u64,
+) -> PyResult<glider_data::Split> {
+    let split = match counts {
+        Some((a, b, c)) => glider_data::Split::from_counts(&[a, b, c])
+            .map_err(|e| py_err(anyhow::Error::new(e)))?,
+        None => glider_data::split_indices(data.num_rows(), 0.1, 0.1, seed)
+            .map_err(|e| GliderError::new_err(format!("{}: {e}", data.source)))?,
+    };
+    glider_app::data::check_both_classes(data, &split).map_err(py_err)?;
+    Ok(split)
+}
+
 /// Trains a glider model on `table` and writes its directory `out` as `glider train` does
 /// (spec 3.4): `model` is the architecture; `params_json` overrides its settings
 /// (`learning_rate`, `max_epochs`, `embedding_dim`, `hidden`, ... as in model.json's
@@ -483,13 +489,7 @@ fn train(
         libfm: None,
     };
     let data = &table.data;
-    let split = match counts {
-        Some((a, b, c)) => glider_data::Split::from_counts(&[a, b, c])
-            .map_err(|e| py_err(anyhow::Error::new(e)))?,
-        None => glider_data::split_indices(data.num_rows(), 0.1, 0.1, seed)
-            .map_err(|e| GliderError::new_err(format!("{}: {e}", data.source)))?,
-    };
-    glider_app::data::check_both_classes(data, &split).map_err(py_err)?;
+    let split = training_split(data, counts, seed)?;
     py.detach(|| {
         let bars = reporter(quiet);
         model_dir::train_new(
@@ -744,13 +744,7 @@ fn run(
         seed,
     };
     let data = &table.data;
-    let split = match counts {
-        Some((a, b, c)) => glider_data::Split::from_counts(&[a, b, c])
-            .map_err(|e| py_err(anyhow::Error::new(e)))?,
-        None => glider_data::split_indices(data.num_rows(), 0.1, 0.1, seed)
-            .map_err(|e| GliderError::new_err(format!("{}: {e}", data.source)))?,
-    };
-    glider_app::data::check_both_classes(data, &split).map_err(py_err)?;
+    let split = training_split(data, counts, seed)?;
     let report = py
         .detach(|| {
             let bars = reporter(quiet);

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -38,3 +42,19 @@ def planted_logit(df: pd.DataFrame) -> np.ndarray:
     d = np.nan_to_num(df["d"].to_numpy(dtype=float))
     g = df["g"].map({"x": 1.0, "y": -1.0, "z": 0.5, "w": -0.5}).fillna(0.0).to_numpy()
     return 2.0 * a * b + 2.0 * c * g + 0.5 * d
+
+
+def glider_binary() -> Path:
+    """The `glider` binary the Rust build made: GLIDER_BIN, the cargo target folder's, or one
+    on PATH; fails the test when there is none (scripts/test.sh builds it first)."""
+    given = os.environ.get("GLIDER_BIN")
+    if given:
+        return Path(given)
+    root = Path(__file__).resolve().parents[2]
+    candidate = Path(os.environ.get("CARGO_TARGET_DIR", root / "target")) / "release" / "glider"
+    if candidate.exists():
+        return candidate
+    on_path = shutil.which("glider")
+    if on_path is None:
+        pytest.fail("the glider binary is not built: run cargo build --release first")
+    return Path(on_path)

@@ -4,13 +4,14 @@ files, and bad input raises GliderError naming what is wrong."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import glider
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import planted_logit
+from conftest import glider_binary, planted_logit
 
 # Six fields have only 15 pairs: every instance's NID ranking holds most of them, so the
 # counts separate the planted pairs only when each instance keeps its top few (local_top).
@@ -145,10 +146,6 @@ def test_the_same_seed_gives_the_same_result(planted: pd.DataFrame) -> None:
 
 
 def test_encode_matches_the_command_line(planted: pd.DataFrame, tmp_path: Path) -> None:
-    import subprocess
-
-    from test_onnx_and_models import glider_binary
-
     crossed, crosses = glider.encode(planted, [("a", "b"), ("c", "g")], label="click", bins=4)
     assert crosses.names == [n for n in crossed.columns if n not in planted.columns]
     assert len(crosses.names) == 2
@@ -157,8 +154,6 @@ def test_encode_matches_the_command_line(planted: pd.DataFrame, tmp_path: Path) 
     for name in crosses.names:
         assert list(again[name]) == list(crossed[name])
     binary = glider_binary()
-    if binary is None:
-        pytest.fail("the glider binary is not built: run cargo build --release first")
     csv = tmp_path / "planted.csv"
     planted.to_csv(csv, index=False)
     found = tmp_path / "global_interactions.json"

@@ -11,7 +11,7 @@ import glider
 import numpy as np
 import pandas as pd
 import pytest
-from test_onnx_and_models import glider_binary
+from conftest import glider_binary
 
 FAST = {"hidden": (32, 16), "epochs": 30, "seed": 1, "quiet": True}
 
@@ -39,8 +39,6 @@ def test_the_planted_pair_comes_first_and_matches_the_cli(
     assert result.task == "regression"
     assert set(result.pairwise["fields"][0]) == {"a", "b"}
     binary = glider_binary()
-    if binary is None:
-        pytest.fail("the glider binary is not built: run cargo build --release first")
     csv = tmp_path / "reg.csv"
     regression.to_csv(csv, index=False)
     subprocess.run(

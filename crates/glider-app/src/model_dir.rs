@@ -275,7 +275,11 @@ pub fn load_with_data(dir: &Path, mut data: Dataset) -> Result<Loaded> {
     load_with_card(dir, card, data)
 }
 
-fn check_weights(dir: &Path) -> Result<()> {
+/// Fails when `dir/model.safetensors` is missing, naming it.
+///
+/// # Errors
+/// The missing file, with what a model directory holds.
+pub fn check_weights(dir: &Path) -> Result<()> {
     let weights = dir.join("model.safetensors");
     if !weights.is_file() {
         bail!(
