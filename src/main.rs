@@ -4,10 +4,8 @@
 //! The binary only parses arguments, wires the library crates together and prints; the
 //! methods live in `glider-core`, `glider-data`, `glider-nn` and `glider-explain`.
 
-mod bench;
 mod cli;
 mod config;
-mod serve;
 mod ui;
 
 use std::process::ExitCode;

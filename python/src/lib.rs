@@ -684,8 +684,8 @@ fn run(
     resume: bool,
     quiet: bool,
 ) -> PyResult<String> {
-    use glider_explain::pipeline::{RunConfig, TargetConfig};
-    use glider_explain::select::{CrossSelection, SelectionParams};
+    use glider_app::run::RunSettings;
+    use glider_app::settings::{CrossSettings, SelectionChoice};
     use glider_nn::ctr::{CtrParams, ModelKind};
     let parse = |name: &str| -> PyResult<ModelKind> {
         name.parse()
@@ -694,55 +694,53 @@ fn run(
     let source_kind = parse(source)?;
     let kinds: Vec<ModelKind> = match targets {
         Some(names) => names.iter().map(|n| parse(n)).collect::<PyResult<_>>()?,
-        None if source_kind == ModelKind::Lr => vec![source_kind],
-        None => vec![source_kind, ModelKind::Lr],
+        None => glider_app::run::default_targets(source_kind),
     };
-    if trials == 0 {
-        return Err(GliderError::new_err("--trials must be at least 1"));
-    }
-    if bins < 2 {
-        return Err(GliderError::new_err("--bins must be at least 2"));
-    }
-    let params_of = |k: ModelKind| -> PyResult<CtrParams> {
-        let p = merged(&CtrParams::for_model(k), params_json, "model settings")?;
-        glider_app::settings::check_ctr_params(k, &p).map_err(py_err)?;
-        Ok(p)
-    };
-    let config = RunConfig {
-        model: source_kind,
-        ctr: params_of(source_kind)?,
-        targets: kinds
-            .iter()
-            .map(|&k| {
-                Ok(TargetConfig {
-                    model: k,
-                    ctr: params_of(k)?,
-                })
-            })
-            .collect::<PyResult<_>>()?,
-        encoder: glider_data::EncoderOptions::default(),
-        glider: settings_of(settings_json, seed)?,
-        cross: glider_data::CrossOptions {
-            dense_bins: bins,
-            min_count_floor: cross_min_count,
-            ..Default::default()
-        },
-        selection: SelectionParams {
-            mode: match selection {
-                "validation" => CrossSelection::Validation,
-                "none" => CrossSelection::None,
+    let glider: GliderSettings =
+        serde_json::from_str(settings_json).map_err(|e| json_err("GLIDER settings", e))?;
+    let settings = RunSettings {
+        glider,
+        cross: CrossSettings {
+            bins,
+            cross_min_count,
+            cross_selection: match selection {
+                "validation" => SelectionChoice::Validation,
+                "none" => SelectionChoice::None,
                 other => {
                     return Err(GliderError::new_err(format!(
                         "selection=\"{other}\": give \"validation\" or \"none\""
                     )))
                 }
             },
-            ..SelectionParams::default()
+            ..CrossSettings::default()
         },
-        interactions: None,
         trials,
         seed,
     };
+    // The overrides merged per architecture here (a bad key is a Python error as it is);
+    // the library checks each result.
+    let mut merged_params: Vec<(ModelKind, CtrParams)> = Vec::new();
+    for &k in std::iter::once(&source_kind).chain(&kinds) {
+        merged_params.push((
+            k,
+            merged(&CtrParams::for_model(k), params_json, "model settings")?,
+        ));
+    }
+    let params_of = |k: ModelKind| -> anyhow::Result<CtrParams> {
+        merged_params
+            .iter()
+            .find(|(kind, _)| *kind == k)
+            .map(|(_, p)| p.clone())
+            .ok_or_else(|| anyhow::anyhow!("no settings for {k}"))
+    };
+    let config = glider_app::run::config(
+        source_kind,
+        &kinds,
+        &params_of,
+        glider_data::EncoderOptions::default(),
+        &settings,
+    )
+    .map_err(py_err)?;
     let data = &table.data;
     let split = training_split(data, counts, seed)?;
     let report = py

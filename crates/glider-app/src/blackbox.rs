@@ -3,7 +3,7 @@
 //! model it explains). The command line's `--black-box` and the Python package's
 //! `glider.detect(model="x.onnx")` both open models here.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
@@ -67,7 +67,7 @@ pub fn open(spec: &BlackBoxSpec, data: &Dataset) -> Result<Opened> {
     #[cfg(feature = "onnx")]
     let inferred = match (address.strip_prefix("onnx:"), &spec.mapping) {
         (Some(path), None) => Some(glider_explain::onnx::inferred_mapping(
-            Path::new(path),
+            std::path::Path::new(path),
             data,
         )?),
         _ => None,
@@ -89,7 +89,7 @@ pub fn open(spec: &BlackBoxSpec, data: &Dataset) -> Result<Opened> {
         #[cfg(feature = "onnx")]
         {
             let mut identity = identity;
-            let path = Path::new(path);
+            let path = std::path::Path::new(path);
             let bytes =
                 std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
             identity.push_str(&format!(

@@ -150,3 +150,114 @@ pub fn apply_and_write(
 pub fn write_spec(out: &Path, spec: &CrossSpec) -> Result<()> {
     write_json(&out.join("crosses.json"), spec)
 }
+
+/// Where `glider encode`'s crosses come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CrossSource {
+    /// Fit one cross per interaction of this `global_interactions.json` (its first `top_k`,
+    /// all when `None`), numeric members cut into `bins` bins, tuples seen at most
+    /// `min_count` times dropped.
+    Fit {
+        /// The interactions file.
+        interactions: std::path::PathBuf,
+        /// Interactions to encode.
+        top_k: Option<usize>,
+        /// Bins of a numeric member, at least 2.
+        bins: usize,
+        /// Tuples kept when seen more than max(this, 1e-4 × rows) times.
+        min_count: usize,
+    },
+    /// Apply a `crosses.json` fitted before, unchanged.
+    Apply(std::path::PathBuf),
+}
+
+/// What [`encode_file`] wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Encoded {
+    /// Rows written.
+    pub rows: usize,
+    /// Each cross's name and its number of kept tuples.
+    pub crosses: Vec<(String, usize)>,
+    /// Whether `crosses.json` was written (the crosses were fitted).
+    pub wrote_spec: bool,
+}
+
+/// `glider encode`: reads the one file `data` names, fits or applies crosses, and writes
+/// `out/data.csv` (the rows with the cross columns appended) and, when fitted,
+/// `out/crosses.json`. Everything is checked before the first file is written.
+///
+/// # Errors
+/// A [`crate::Usage`] error for validation/test files, `bins` < 2 or `top_k` = 0; the
+/// reader's error; a crosses file that does not fit the data; I/O failures.
+pub fn encode_file(
+    data: &crate::data::DataOptions,
+    source: &CrossSource,
+    out: &Path,
+) -> Result<Encoded> {
+    if data.validation.is_some() || data.test.is_some() {
+        crate::usage!(
+            "glider encode reads one file (--data); encode the others with --apply \
+             OUT/crosses.json"
+        );
+    }
+    if let CrossSource::Fit { bins, top_k, .. } = source {
+        if *bins < 2 || *top_k == Some(0) {
+            crate::usage!("--bins must be at least 2 and --top-k at least 1");
+        }
+    }
+    let mut dataset = data.read_one(false)?;
+    let (spec, spec_path) = match source {
+        CrossSource::Fit {
+            interactions,
+            top_k,
+            bins,
+            min_count,
+        } => {
+            let sets = interactions_of(interactions, &dataset, *top_k)?;
+            let options = CrossOptions {
+                dense_bins: *bins,
+                min_count_floor: *min_count,
+                ..CrossOptions::default()
+            };
+            (fit(&dataset, &sets, &options)?, interactions.as_path())
+        }
+        CrossSource::Apply(path) => (read_spec(path)?, path.as_path()),
+    };
+    // Check on an empty copy before the first file is written: no partial output.
+    let mut probe = Dataset {
+        source: dataset.source.clone(),
+        label_name: dataset.label_name.clone(),
+        fields: dataset.fields.clone(),
+        labels: Vec::new(),
+        label_classes: dataset.label_classes.clone(),
+        columns: dataset
+            .columns
+            .iter()
+            .map(|c| match c {
+                Column::Categorical { dictionary, .. } => Column::Categorical {
+                    codes: Vec::new(),
+                    dictionary: dictionary.clone(),
+                },
+                Column::Dense { .. } => Column::Dense { values: Vec::new() },
+            })
+            .collect(),
+    };
+    apply_crosses(&mut probe, &spec)
+        .with_context(|| format!("applying the crosses of {}", spec_path.display()))?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let rows = dataset.num_rows();
+    apply_and_write(&mut dataset, &spec, spec_path, &out.join("data.csv"))?;
+    let wrote_spec = matches!(source, CrossSource::Fit { .. });
+    if wrote_spec {
+        write_spec(out, &spec)?;
+    }
+    Ok(Encoded {
+        rows,
+        crosses: spec
+            .crosses
+            .iter()
+            .map(|c| (c.name.clone(), c.tuples.len()))
+            .collect(),
+        wrote_spec,
+    })
+}

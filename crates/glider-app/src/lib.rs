@@ -13,6 +13,9 @@
 //! - [`attention`]: the ante-hoc models' field × field attention maps;
 //! - [`nid`]: NID on any table (spec 1);
 //! - [`settings`]: GLIDER's settings as front ends take them, checked once;
+//! - [`bench`]: the benchmarks behind BENCHMARKS.md, each against a reference measured in
+//!   the same run;
+//! - `serve` (cargo feature `serve`): a trained model over HTTP (KServe v2);
 //! - [`output`]: atomic result files and the summaries a person reads;
 //! - [`report`] and [`plot`]: the self-contained report.html of every command.
 //!
@@ -21,6 +24,7 @@
 //! `ValueError`).
 
 pub mod attention;
+pub mod bench;
 pub mod blackbox;
 pub mod data;
 pub mod encode;
@@ -32,6 +36,8 @@ pub mod plot;
 pub mod progress;
 pub mod report;
 pub mod run;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod settings;
 pub mod stream;
 

@@ -732,3 +732,89 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<String> {
         out.display()
     ))
 }
+
+/// `glider train` from settings: checks the one architecture `model` names, its settings,
+/// the encoder options and how `data` is read, then reads and splits the data with `seed`
+/// and trains ([`train_new`]) into the model directory `out`. Returns the summary line.
+///
+/// # Errors
+/// A [`crate::Usage`] error for an invalid setting (before anything is read); then as
+/// [`crate::data::DataOptions::load`] and [`train_new`].
+pub fn train_options(
+    data: &crate::data::DataOptions,
+    model: &crate::settings::ModelSettings,
+    seed: u64,
+    out: &Path,
+    reporter: &dyn Reporter,
+) -> Result<String> {
+    let kind = model.single()?;
+    let params = model.params(kind)?;
+    let options = data.encoder_options()?;
+    let reading = data.reading()?;
+    let (dataset, split) = data.load(seed)?;
+    train_new(
+        &dataset, &split, kind, params, &options, reading, seed, out, reporter,
+    )
+}
+
+/// `glider detect --black-box`: reads `data` (the label may be absent), opens the black box
+/// `spec` names for its fields and explains it ([`detect_with`]). When the mapping was
+/// inferred rather than given (an ONNX file without `--mapping`), it is written to
+/// `out/mapping.json` and the summary says so.
+///
+/// # Errors
+/// As [`crate::data::DataOptions::read_one`], [`crate::blackbox::open`] and [`detect_with`].
+#[allow(clippy::too_many_arguments)]
+pub fn detect_black_box(
+    spec: &crate::blackbox::BlackBoxSpec,
+    data: &crate::data::DataOptions,
+    params: &GliderParams,
+    shard: (usize, usize),
+    resume: bool,
+    out: &Path,
+    reporter: &dyn Reporter,
+) -> Result<String> {
+    let dataset = data.read_one(true)?;
+    let opened = crate::blackbox::open(spec, &dataset)?;
+    let line = detect_with(
+        opened.black_box.as_ref(),
+        &opened.identity,
+        &dataset,
+        Path::new(&data.data),
+        params,
+        shard,
+        resume,
+        out,
+        reporter,
+    )?
+    .summary();
+    Ok(match opened.inferred {
+        Some(mapping) => {
+            let path = out.join("mapping.json");
+            write_json(&path, &mapping)?;
+            format!(
+                "{line}\nNo --mapping given: the model's input columns were read as the data's \
+                 fields in header order; that mapping is in {} (edit it and pass --mapping)",
+                path.display()
+            )
+        }
+        None => line,
+    })
+}
+
+/// `glider predict --black-box`: reads `data` (the label may be absent), opens the black
+/// box `spec` names and writes its scores to `out` ([`predict_black_box`]). Returns the rows
+/// scored.
+///
+/// # Errors
+/// As [`crate::data::DataOptions::read_one`], [`crate::blackbox::open`] and
+/// [`predict_black_box`].
+pub fn predict_black_box_file(
+    spec: &crate::blackbox::BlackBoxSpec,
+    data: &crate::data::DataOptions,
+    out: &Path,
+) -> Result<usize> {
+    let dataset = data.read_one(true)?;
+    let opened = crate::blackbox::open(spec, &dataset)?;
+    predict_black_box(opened.black_box.as_ref(), &dataset, out)
+}

@@ -154,3 +154,47 @@ pub fn interactions_table(interactions: &[NamedInteraction], instances: usize) -
     }
     s
 }
+
+/// `glider synth`: generates the synthetic click data `config` describes (planted
+/// interactions, [`glider_data::synth::synthetic`]) and writes `out/data.csv` and
+/// `out/planted.json` (the config, the planted field sets by name, the positive rate).
+/// Returns the summary a person reads.
+///
+/// # Errors
+/// An invalid config; I/O failures.
+pub fn write_synthetic(config: &glider_core::synth::SynthCtrConfig, out: &Path) -> Result<String> {
+    let (data, planted) = glider_data::synth::synthetic(config)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    write_atomic(
+        &out.join("data.csv"),
+        glider_data::synth::to_csv(&data).as_bytes(),
+    )?;
+    let names = data.field_names();
+    #[derive(Serialize)]
+    struct Planted<'a> {
+        config: &'a glider_core::synth::SynthCtrConfig,
+        planted: Vec<Vec<String>>,
+        positive_rate: f64,
+    }
+    write_json(
+        &out.join("planted.json"),
+        &Planted {
+            config,
+            planted: planted
+                .iter()
+                .map(|s| s.iter().map(|&f| names[f].clone()).collect())
+                .collect(),
+            positive_rate: data.positive_rate(),
+        },
+    )?;
+    Ok(format!(
+        "{} rows, {} categorical fields f0..f{}, {:.1}% clicks; planted {:?}\nWrote \
+         {}/data.csv, planted.json",
+        data.num_rows(),
+        data.num_fields(),
+        data.num_fields() - 1,
+        100.0 * data.positive_rate(),
+        planted,
+        out.display()
+    ))
+}

@@ -30,37 +30,63 @@ pub enum DetectorChoice {
 /// `glider.detect(...)` keywords give, with the same names (`--top-k` is `top_k`) and the
 /// same defaults ([`Default`]). Spec 3.1–3.2 for the reference values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 #[serde(default, deny_unknown_fields)]
 pub struct GliderSettings {
-    /// Instances to explain (the first N rows): 1000.
+    /// Instances to explain: the first N validation rows.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1000))]
     pub instances: usize,
-    /// Global interactions to select (and encode as crosses): 20.
+    /// Global interactions to select and encode as crosses.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 20))]
     pub top_k: usize,
-    /// A superset replaces a selected subset only if it appears in at least this share of
-    /// the subset's instances (0 = the GLIDER reference rule): 0.5.
+    /// A superset replaces a selected subset only if it appears in at least this share of the
+    /// subset's instances (0 = the GLIDER reference rule).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.5))]
     pub superset_ratio: f64,
-    /// The local detector: NID.
+    /// Local detector: NID on an MLP surrogate (the GLIDER reference, any order), GradientNID
+    /// (a Softplus surrogate's mixed second derivatives; pairs), or ArchDetect (pairs,
+    /// model-agnostic, no surrogate; much faster).
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = DetectorChoice::Nid))]
     pub detector: DetectorChoice,
-    /// Pairs per instance kept by the pairwise detectors: 10.
+    /// Pairs per instance kept by the pairwise detectors (ArchDetect, GradientNID).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 10))]
     pub archdetect_top_k: usize,
-    /// LIME kernel width for weighting perturbations (off by default).
+    /// Weight the perturbations with LIME's kernel of this width (the MADEX demos use 0.25;
+    /// GLIDER does not weight): sqrt(exp(-d²/width²)), d the cosine distance of the mask to
+    /// the instance.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "WIDTH"))]
     pub lime_width: Option<f64>,
-    /// Local cut-off share (off by default; 0.25 is a good start).
+    /// Local cut-off (glider's, not the paper's): score the detector's top 20 candidates at
+    /// each instance by their pure interaction effect on the black box (the mixed difference
+    /// of that order), merge overlapping ones, keep those reaching SHARE × the instance's
+    /// strongest, and report a superset instead of the subsets it explains. 0.25 is a good
+    /// start; off by default (the reference counts every ranked interaction).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "SHARE"))]
     pub local_cutoff: Option<f64>,
-    /// Largest order the local cut-off scores: 4.
+    /// Largest interaction order the local cut-off scores (2^ORDER queries per candidate).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 4, value_name = "ORDER"))]
     pub cutoff_max_order: usize,
-    /// Perturbations per instance: 6000 (spec 3.1).
+    /// Perturbations per instance.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 6000))]
     pub perturbations: usize,
-    /// Surrogate hidden sizes: 256, 128, 64.
+    /// Surrogate hidden sizes (comma separated).
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_delimiter = ',', default_value = "256,128,64")
+    )]
     pub surrogate_hidden: Vec<usize>,
-    /// Surrogate L1 strength: 1e-4.
+    /// Surrogate L1 strength.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1e-4))]
     pub surrogate_l1: f64,
-    /// Surrogate maximum epochs (early stopping, patience 5): 100.
+    /// Surrogate maximum epochs (early stopping, patience 5).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 100))]
     pub surrogate_epochs: usize,
-    /// Interactions kept per instance by NID: 100.
+    /// Interactions kept per instance by NID.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 100))]
     pub local_top: usize,
     /// In an instance's NID ranking, a superset of an emitted interaction is dropped when its
-    /// strength is below this share of its strongest emitted subset: 0.5.
+    /// strength is below this share of its strongest emitted subset (0 = reference pruning).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.5))]
     pub local_superset_ratio: f64,
 }
 
@@ -270,33 +296,59 @@ pub enum AveragingChoice {
 /// NID's settings on a table (spec 1), unchecked: `glider nid` flags and `glider.nid(...)`
 /// keywords, same names and defaults ([`Default`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 #[serde(default, deny_unknown_fields)]
 pub struct NidOptions {
-    /// Main effects beside the interaction MLP: univariate (MLP-M).
+    /// Main effects beside the interaction MLP: `univariate` (MLP-M, one 1-10-10-10-1 net per
+    /// input), `linear` (one bias-free linear layer) or `none` (the plain MLP).
+    /// Bare `--main-effects` means `univariate`.
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = MainChoice::Univariate, num_args = 0..=1, default_missing_value = "univariate"))]
     pub main_effects: MainChoice,
-    /// Hidden sizes of the interaction MLP: 140, 100, 60, 20.
+    /// Hidden sizes of the interaction MLP (comma separated).
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_delimiter = ',', default_value = "140,100,60,20")
+    )]
     pub hidden: Vec<usize>,
-    /// L1 strength on the interaction MLP's weights: 5e-5.
+    /// L1 strength on the interaction MLP's weights.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 5e-5))]
     pub l1: f64,
-    /// Training schedule: early stopping.
+    /// Training schedule: `early` (Adam 0.01, at most --epochs epochs, early stopping with
+    /// patience 5 and the best weights restored) or `fixed` (Adam 0.01 decayed by 0.95 per
+    /// epoch for exactly --epochs epochs, the 2018 reference).
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = ScheduleChoice::Early))]
     pub schedule: ScheduleChoice,
-    /// Maximum (early) or exact (fixed) number of epochs: 100.
+    /// Maximum (early) or exact (fixed) number of epochs.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 100))]
     pub epochs: usize,
-    /// How a unit's weights on a set's members are combined: min.
+    /// How a unit's weights on a set's members are combined (spec 1.4).
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = AveragingChoice::Min))]
     pub averaging: AveragingChoice,
-    /// Seeds trained and averaged: 1.
+    /// Seeds trained; their interaction strengths (each divided by the member's strongest
+    /// pair's) are averaged.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1))]
     pub ensemble: usize,
-    /// In an ensemble, every second member a plain MLP: off.
+    /// In an ensemble, make every second member a plain interaction MLP (no main-effect
+    /// nets): MLP-M and the plain MLP find different interactions best.
+    #[cfg_attr(feature = "clap", arg(long))]
     pub mix_plain: bool,
-    /// Early stopping patience: 5.
+    /// Early stopping: epochs without a better validation loss before stopping (the
+    /// `early` schedule).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 5))]
     pub patience: usize,
-    /// Superset pruning share (0 = the reference pruning): 0.
+    /// Pruning: keep a superset of already ranked interactions only when its strength is at
+    /// least this share of its strongest ranked subset (0 = the reference pruning).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.0))]
     pub superset_ratio: f64,
-    /// Run MLP-Cutoff (spec 1.5): off.
+    /// Run MLP-Cutoff (spec 1.5) to choose how many ranked interactions are real.
+    #[cfg_attr(feature = "clap", arg(long))]
     pub cutoff: bool,
-    /// Cut-off tolerance: 0.01.
+    /// Cut-off: an interaction must lower the validation loss by this share of the
+    /// main-effects-only loss to count.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.01))]
     pub cutoff_tolerance: f64,
-    /// Cut-off patience: 2.
+    /// Cut-off: non-improving interactions in a row that end the walk.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 2))]
     pub cutoff_patience: usize,
 }
 
@@ -405,5 +457,286 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("instancez"), "{e}");
+    }
+}
+
+/// Optimiser choice (`--optimizer`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerChoice {
+    /// Adam.
+    Adam,
+    /// Adagrad.
+    Adagrad,
+}
+
+/// Settings of the recommender, unchecked: the `--model`, `--embedding-dim`, … flags with
+/// their defaults ([`Default`]). Unset sizes and optimiser settings take the architecture's
+/// reference values (spec 3.4; [`CtrParams::for_model`]); [`ModelSettings::params`] checks.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct ModelSettings {
+    /// Recommender architecture: lr, fm, wdl, deepfm, dcn, xdeepfm, autoint, autoint+,
+    /// fibinet, interhat [default: deepfm]. `glider run` and `glider bench models` take a
+    /// comma-separated list (or `all`); `glider run`'s default is the source and lr.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub model: Option<String>,
+    /// Embedding size.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 16))]
+    pub embedding_dim: usize,
+    /// DNN hidden sizes, comma separated [default: the architecture's, e.g. DeepFM
+    /// 400,400,400, Wide&Deep 1024,512,256].
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ','))]
+    pub hidden: Option<Vec<usize>>,
+    /// Optimiser [default: adagrad for wdl, deepfm, dcn, xdeepfm; adam otherwise].
+    #[cfg_attr(feature = "clap", arg(long, value_enum))]
+    pub optimizer: Option<OptimizerChoice>,
+    /// Learning rate [default: the model's: 0.01 for lr, 0.003 for fm, 0.01 with adagrad,
+    /// 0.001 for the other adam models; 0.01 with --optimizer adagrad, 0.001 with adam].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub lr: Option<f64>,
+    /// Mini-batch size.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1024))]
+    pub batch_size: usize,
+    /// Maximum epochs; early stopping on validation logloss ends training before it
+    /// [default: 100 for lr and fm, 50 for the others].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub epochs: Option<usize>,
+    /// Epochs without improvement before stopping.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 2))]
+    pub patience: usize,
+    /// L2 penalty on the looked-up embeddings (per row, summed over fields).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.0))]
+    pub embedding_l2: f32,
+    /// DCN: cross layers.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 6))]
+    pub cross_layers: usize,
+    /// xDeepFM: CIN layer sizes (comma separated).
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_delimiter = ',', default_value = "200,200,200")
+    )]
+    pub cin_layers: Vec<usize>,
+    /// AutoInt: attention layers.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 3))]
+    pub attention_layers: usize,
+    /// AutoInt, InterHAt: attention heads.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 2))]
+    pub attention_heads: usize,
+    /// AutoInt: output size of each attention layer, split across the heads; InterHAt: the
+    /// attention width.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 64))]
+    pub attention_size: usize,
+    /// FiBiNET: SENET reduction ratio.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 3))]
+    pub reduction_ratio: usize,
+    /// InterHAt: interaction orders.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 3))]
+    pub orders: usize,
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        ModelSettings {
+            model: None,
+            embedding_dim: 16,
+            hidden: None,
+            optimizer: None,
+            lr: None,
+            batch_size: 1024,
+            epochs: None,
+            patience: 2,
+            embedding_l2: 0.0,
+            cross_layers: 6,
+            cin_layers: vec![200, 200, 200],
+            attention_layers: 3,
+            attention_heads: 2,
+            attention_size: 64,
+            reduction_ratio: 3,
+            orders: 3,
+        }
+    }
+}
+
+impl ModelSettings {
+    /// The architectures `model` names (one or more, comma separated, no repeats; `all`).
+    ///
+    /// # Errors
+    /// A [`crate::Usage`] error for an unknown or repeated name, or none.
+    pub fn kinds(&self) -> Result<Vec<ModelKind>> {
+        let list = self.model.as_deref().unwrap_or("deepfm");
+        if list.trim().eq_ignore_ascii_case("all") {
+            return Ok(ModelKind::ALL.to_vec());
+        }
+        let mut out = Vec::new();
+        for name in list.split(',').filter(|s| !s.trim().is_empty()) {
+            let kind: ModelKind = match name.parse() {
+                Ok(k) => k,
+                Err(e) => usage!("--model: {e}"),
+            };
+            if out.contains(&kind) {
+                usage!("--model names {kind} twice");
+            }
+            out.push(kind);
+        }
+        if out.is_empty() {
+            usage!("--model needs an architecture");
+        }
+        Ok(out)
+    }
+
+    /// The one architecture of a command that trains a single model.
+    ///
+    /// # Errors
+    /// As [`ModelSettings::kinds`]; a [`crate::Usage`] error for a list.
+    pub fn single(&self) -> Result<ModelKind> {
+        let kinds = self.kinds()?;
+        if kinds.len() > 1 {
+            usage!(
+                "--model takes one architecture here, got {}; only `glider run` takes a list",
+                self.model.as_deref().unwrap_or_default()
+            );
+        }
+        Ok(kinds[0])
+    }
+
+    /// Training settings of `kind`: its reference values, overridden by the settings given,
+    /// checked by [`check_ctr_params`].
+    ///
+    /// # Errors
+    /// A [`crate::Usage`] error naming the invalid setting.
+    pub fn params(&self, kind: ModelKind) -> Result<CtrParams> {
+        use glider_nn::sparse::OptimizerKind;
+        let mut p = CtrParams::for_model(kind);
+        p.embedding_dim = self.embedding_dim;
+        if let Some(h) = &self.hidden {
+            p.hidden = h.clone();
+        }
+        if let Some(o) = self.optimizer {
+            let optimizer = match o {
+                OptimizerChoice::Adam => OptimizerKind::Adam,
+                OptimizerChoice::Adagrad => OptimizerKind::Adagrad,
+            };
+            if optimizer != p.optimizer && self.lr.is_none() {
+                p.learning_rate = match optimizer {
+                    OptimizerKind::Adam => 1e-3,
+                    OptimizerKind::Adagrad => 0.01,
+                };
+            }
+            p.optimizer = optimizer;
+        }
+        if let Some(lr) = self.lr {
+            p.learning_rate = lr;
+        }
+        p.batch_size = self.batch_size;
+        if let Some(epochs) = self.epochs {
+            p.max_epochs = epochs;
+        }
+        p.patience = self.patience;
+        p.embedding_l2 = self.embedding_l2;
+        p.cross_layers = self.cross_layers;
+        p.cin_layers = self.cin_layers.clone();
+        p.attention_layers = self.attention_layers;
+        p.attention_heads = self.attention_heads;
+        p.attention_size = self.attention_size;
+        p.reduction_ratio = self.reduction_ratio;
+        p.interhat_orders = self.orders;
+        check_ctr_params(kind, &p)?;
+        Ok(p)
+    }
+}
+
+/// How each target's crosses are chosen (`--cross-selection`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum SelectionChoice {
+    /// Every top-K interaction becomes a cross (spec 3.3).
+    None,
+    /// Crosses kept per target on validation logloss.
+    Validation,
+}
+
+/// How `glider run` turns interactions into crosses and chooses them per target, unchecked
+/// (the `--bins`, `--cross-*` and `--selection-*` flags, [`Default`] = their defaults).
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct CrossSettings {
+    /// Bins of a numeric member of a cross: about equal row counts, a value holding many rows
+    /// (a mass of zeros) in a bin of its own. Coarser than the field's own encoding, since
+    /// per-value members make crosses too sparse; 100 is the GLIDER reference.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 8))]
+    pub bins: usize,
+    /// A cross tuple is kept when seen more than max(1e-4 × batch rows, this) times.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 10))]
+    pub cross_min_count: usize,
+    /// How each target's crosses are chosen: `validation` keeps a candidate only when it
+    /// lowers that target's validation logloss (scored on the frozen baseline in rank order),
+    /// then retrains with that set and with every candidate and keeps whichever is lower on
+    /// validation, if below the baseline (the test rows are never used); `none` appends the
+    /// top-K as the paper does.
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = SelectionChoice::Validation))]
+    pub cross_selection: SelectionChoice,
+    /// L2 on a candidate cross's tuple weights while it is scored (in rows).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 5.0))]
+    pub selection_l2: f64,
+    /// A candidate cross is kept when it lowers validation logloss by more than this (nats
+    /// per row).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1e-4))]
+    pub selection_min_gain: f64,
+    /// ...and by more than this many standard errors of the per-row differences.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 2.0))]
+    pub selection_z: f64,
+}
+
+impl Default for CrossSettings {
+    fn default() -> Self {
+        CrossSettings {
+            bins: 8,
+            cross_min_count: 10,
+            cross_selection: SelectionChoice::Validation,
+            selection_l2: 5.0,
+            selection_min_gain: 1e-4,
+            selection_z: 2.0,
+        }
+    }
+}
+
+impl CrossSettings {
+    /// The crossing options (spec 3.3 with glider's coarser numeric bins).
+    ///
+    /// # Errors
+    /// A [`crate::Usage`] error when `bins` < 2.
+    pub fn cross_options(&self) -> Result<glider_data::cross::CrossOptions> {
+        if self.bins < 2 {
+            usage!("--bins must be at least 2");
+        }
+        Ok(glider_data::cross::CrossOptions {
+            dense_bins: self.bins,
+            min_count_floor: self.cross_min_count,
+            ..glider_data::cross::CrossOptions::default()
+        })
+    }
+
+    /// The selection parameters, checked.
+    ///
+    /// # Errors
+    /// A [`crate::Usage`] error naming the invalid setting.
+    pub fn selection_params(&self) -> Result<glider_explain::select::SelectionParams> {
+        use glider_explain::select::{CrossSelection, SelectionParams};
+        let params = SelectionParams {
+            mode: match self.cross_selection {
+                SelectionChoice::None => CrossSelection::None,
+                SelectionChoice::Validation => CrossSelection::Validation,
+            },
+            l2: self.selection_l2,
+            min_gain: self.selection_min_gain,
+            z: self.selection_z,
+        };
+        if let Err(e) = params.validate() {
+            usage!("--selection-l2 / --selection-min-gain / --selection-z: {e}");
+        }
+        Ok(params)
     }
 }

@@ -202,3 +202,95 @@ pub fn train(
         seconds: t0.elapsed().as_secs_f64(),
     })
 }
+
+/// `glider train --stream`: checks the settings, trains the one architecture `model` names
+/// on the Criteo file `data` names ([`train`]) and writes the model directory `out`
+/// (model.safetensors, model.json, metrics.json). Returns the summary a person reads.
+///
+/// # Errors
+/// A [`crate::Usage`] error for another format, flags the format does not read, validation
+/// or test files, `chunk_rows` = 0 or invalid model settings; then as [`train`] and
+/// [`crate::model_dir::save`].
+pub fn train_to_dir(
+    data: &crate::data::DataOptions,
+    model: &crate::settings::ModelSettings,
+    chunk_rows: usize,
+    seed: u64,
+    out: &Path,
+    reporter: &dyn Reporter,
+) -> Result<String> {
+    use crate::model_dir::{self, Metrics, ModelCard};
+    if data.format != crate::data::Format::Criteo {
+        crate::usage!("--stream reads Criteo-format files (--format criteo)");
+    }
+    let reading = data.reading()?;
+    if chunk_rows == 0 {
+        crate::usage!("--chunk-rows must be at least 1");
+    }
+    if data.validation.is_some() || data.test.is_some() {
+        crate::usage!(
+            "--stream takes one file and splits it by row (i mod 10 = 8 validation, 9 test)"
+        );
+    }
+    let kind = model.single()?;
+    let params = model.params(kind)?;
+    let options = data.encoder_options()?;
+    let path = std::path::PathBuf::from(&data.data);
+    let trained = train(
+        &path,
+        &data.ignore,
+        chunk_rows,
+        kind,
+        &params,
+        &options,
+        seed,
+        reporter,
+    )?;
+    let card = ModelCard {
+        glider_model: model_dir::MODEL_FORMAT,
+        model: kind,
+        params,
+        encodings: trained.encodings.clone(),
+        reading,
+        trained_on: path.display().to_string(),
+        seed,
+    };
+    let metrics = Metrics {
+        validation: trained.validation,
+        test: trained.test,
+        epochs: trained.model.history().len(),
+        best_epoch: trained.model.best_epoch(),
+        seconds: trained.seconds,
+    };
+    model_dir::save(out, trained.model.as_ref(), &card, &metrics)?;
+    let distinct = if options.hash_buckets > 0 {
+        format!(
+            "categorical fields hashed into {} buckets",
+            options.hash_buckets
+        )
+    } else {
+        format!("{} distinct categorical values", trained.distinct_values)
+    };
+    let mut line = format!(
+        "{kind} on {} (streamed; {} / {} / {} rows, {distinct}): validation AUC {:.4} logloss \
+         {:.4}; test AUC {:.4} logloss {:.4} (best epoch {} of {}, {:.1}s)\nWrote \
+         {}/model.safetensors, model.json, metrics.json",
+        path.display(),
+        trained.rows[0],
+        trained.rows[1],
+        trained.rows[2],
+        trained.validation.auc,
+        trained.validation.logloss,
+        trained.test.auc,
+        trained.test.logloss,
+        metrics.best_epoch,
+        metrics.epochs,
+        trained.seconds,
+        out.display()
+    );
+    if let Some(w) = ctr::epoch_cap_warning(kind.name(), metrics.best_epoch, card.params.max_epochs)
+    {
+        line = format!("{line}\n{w}");
+    }
+    Ok(line)
+}

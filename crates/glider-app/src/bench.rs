@@ -1323,3 +1323,264 @@ pub fn local_speed(
     }
     Ok(report)
 }
+
+/// Writes a benchmark's results to `out/bench.json` (atomically), creating the folder.
+///
+/// # Errors
+/// I/O failures.
+pub fn write(out: &std::path::Path, value: &impl Serialize) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    crate::output::write_json(&out.join("bench.json"), value)
+}
+
+/// The PyTorch reference of a benchmark: a Python with torch and the script to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PytorchReference {
+    /// The interpreter, e.g. `python3`.
+    pub python: String,
+    /// The reference script.
+    pub script: String,
+    /// Processes, one thread each.
+    pub procs: usize,
+}
+
+/// `glider bench train-speed`'s results (bench.json).
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainSpeedReport {
+    /// The settings.
+    pub settings: TrainSpeedSettings,
+    /// Rows of the embedding table (13 dense fields + each categorical field's values + 2).
+    pub embedding_rows: usize,
+    /// One row per architecture.
+    pub results: Vec<TrainSpeed>,
+    /// Summed best 1024³ sgemm rate of all threads at once (gemm crate), GFLOP/s.
+    pub sgemm_ceiling_gflops: f64,
+    /// The nominal fp32 peak of the cores, GFLOP/s, and how it was estimated.
+    pub peak_gflops: Option<f64>,
+    /// How the peak was estimated.
+    pub peak_note: String,
+    /// Threads of the ceiling measurement.
+    #[serde(skip)]
+    pub threads: usize,
+}
+
+/// `glider bench train-speed`: each architecture's training throughput ([`train_speed`]),
+/// with `reference` run in the same process for DeepFM and AutoInt, and the machine's
+/// ceiling measured now (the best single-thread 1024³ product rate on every thread at once).
+///
+/// # Errors
+/// A [`crate::Usage`] error for zero batches or a vocabulary under 52; a reference asked for
+/// another architecture; a failed reference run.
+pub fn train_speed_report(
+    settings: &TrainSpeedSettings,
+    reference: Option<&PytorchReference>,
+    note: &dyn Fn(&str),
+) -> Result<TrainSpeedReport> {
+    use glider_nn::ctr::ModelKind;
+    if settings.batches == 0 || settings.batch == 0 || settings.vocab < 52 {
+        crate::usage!("--batches and --batch-size must be at least 1, --vocab at least 52");
+    }
+    let mut results = Vec::new();
+    for &kind in &settings.models {
+        note(&format!("timing glider {kind} ..."));
+        let ours = train_speed(settings, kind)?;
+        let mut theirs_report = None;
+        if let Some(r) = reference {
+            if !matches!(kind, ModelKind::DeepFm | ModelKind::AutoInt) {
+                bail!("the PyTorch reference has deepfm and autoint only");
+            }
+            note(&format!(
+                "timing PyTorch {kind} ({} processes, 1 thread each) ...",
+                r.procs
+            ));
+            let out = std::process::Command::new(&r.python)
+                .arg(&r.script)
+                .args(["--model", kind.name()])
+                .args(["--vocab", &settings.vocab.to_string()])
+                .args(["--batch", &settings.batch.to_string()])
+                .args(["--batches", &settings.batches.to_string()])
+                .args(["--warmup", &settings.warmup.to_string()])
+                .args(["--procs", &r.procs.to_string()])
+                .output()
+                .with_context(|| format!("running {} {}", r.python, r.script))?;
+            if !out.status.success() {
+                bail!(
+                    "the PyTorch reference failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+                .context("the PyTorch reference printed no JSON")?;
+            theirs_report = Some(v);
+        }
+        let theirs = theirs_report
+            .as_ref()
+            .and_then(|v| v["rows_per_second"].as_f64());
+        let flops = training_flops_per_row(kind);
+        results.push(TrainSpeed {
+            model: kind.name().to_string(),
+            rows_per_second: ours,
+            pytorch_rows_per_second: theirs,
+            ratio: theirs.map(|t| ours / t),
+            pytorch: theirs_report,
+            flops_per_row: flops,
+            glider_gflops: flops.map(|f| f * ours / 1e9),
+            pytorch_gflops: flops.zip(theirs).map(|(f, t)| f * t / 1e9),
+        });
+    }
+    let threads = rayon::current_num_threads();
+    let sgemm_ceiling_gflops: f64 = {
+        use rayon::prelude::*;
+        (0..threads)
+            .into_par_iter()
+            .map(|_| glider_nn::fast_mlp::sgemm_gflops(1024, 3))
+            .sum()
+    };
+    let (peak_gflops, peak_note) = fp32_peak(threads);
+    let embedding_rows = 13
+        + criteo_like_cardinalities(settings.vocab)
+            .iter()
+            .map(|c| c + 2)
+            .sum::<usize>();
+    Ok(TrainSpeedReport {
+        settings: settings.clone(),
+        embedding_rows,
+        results,
+        sgemm_ceiling_gflops,
+        peak_gflops,
+        peak_note,
+        threads,
+    })
+}
+
+/// The attention models `names` lists, each checked to have interaction maps.
+///
+/// # Errors
+/// An unknown name, or a model without attention maps.
+pub fn attention_models(names: &[String]) -> Result<Vec<glider_nn::ctr::ModelKind>> {
+    names
+        .iter()
+        .map(|m| {
+            let k: glider_nn::ctr::ModelKind = m.parse().map_err(anyhow::Error::msg)?;
+            if !k.has_interaction_maps() {
+                bail!("{k} has no attention maps (autoint, autoint+, fibinet, interhat do)");
+            }
+            Ok(k)
+        })
+        .collect()
+}
+
+/// `glider bench models`' results (bench.json).
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelsReport {
+    /// The data's source.
+    pub data: String,
+    /// Rows per part.
+    pub rows: RowCountsOut,
+    /// Seeds per model.
+    pub seeds: usize,
+    /// One row per architecture, in the order run.
+    pub models: Vec<ModelRow>,
+}
+
+/// `glider bench models`: every architecture `model` names trained on `data` (read and split
+/// with `split_seed`) over the seeds `first_seed..first_seed + seeds`; `out/bench.json` is
+/// rewritten after every model, so a stopped run keeps the models it finished; `on_row` is
+/// called with each finished row.
+///
+/// # Errors
+/// A [`crate::Usage`] error for zero seeds or invalid settings; the reader's error; a
+/// training failure.
+#[allow(clippy::too_many_arguments)]
+pub fn models(
+    data: &crate::data::DataOptions,
+    model: &crate::settings::ModelSettings,
+    seeds: usize,
+    first_seed: u64,
+    split_seed: u64,
+    out: &std::path::Path,
+    reporter: &dyn glider_explain::pipeline::Reporter,
+    on_row: &dyn Fn(&ModelRow),
+) -> Result<ModelsReport> {
+    if seeds == 0 {
+        crate::usage!("--seeds must be at least 1");
+    }
+    let kinds = model.kinds()?;
+    let params = kinds
+        .iter()
+        .map(|&k| model.params(k))
+        .collect::<Result<Vec<_>>>()?;
+    let encoder = data.encoder_options()?;
+    let (dataset, split) = data.load(split_seed)?;
+    let mut report = ModelsReport {
+        data: dataset.source.clone(),
+        rows: RowCountsOut {
+            train: split.train.len(),
+            validation: split.validation.len(),
+            test: split.test.len(),
+        },
+        seeds,
+        models: Vec::new(),
+    };
+    for (&kind, params) in kinds.iter().zip(&params) {
+        let row = model_row(
+            kind,
+            params,
+            &dataset,
+            &split,
+            &encoder,
+            first_seed..first_seed + seeds as u64,
+            reporter,
+        )?;
+        on_row(&row);
+        report.models.push(row);
+        write(out, &report)?;
+    }
+    Ok(report)
+}
+
+/// `glider bench nid`'s results (bench.json).
+#[derive(Clone, Debug, Serialize)]
+pub struct NidBenchReport {
+    /// The settings.
+    pub settings: NidBenchSettings,
+    /// One row per function.
+    pub functions: Vec<NidScore>,
+    /// The mean of the functions' mean pairwise AUCs.
+    pub mean_pairwise_auc: f64,
+}
+
+/// `glider bench nid`: [`nid`] on the functions `names` lists (F1..F10).
+///
+/// # Errors
+/// An unknown function; as [`nid`].
+pub fn nid_report(
+    names: &[String],
+    settings: NidBenchSettings,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<NidBenchReport> {
+    use glider_core::synthetic_functions::SyntheticFunction;
+    let functions = names
+        .iter()
+        .map(|f| {
+            SyntheticFunction::parse(f)
+                .ok_or_else(|| anyhow::anyhow!("unknown function {f:?} (F1..F10)"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let scores = nid(&functions, &settings, progress)?;
+    let mean = scores.iter().map(|s| s.auc_mean).sum::<f64>() / scores.len().max(1) as f64;
+    Ok(NidBenchReport {
+        settings,
+        functions: scores,
+        mean_pairwise_auc: mean,
+    })
+}
+
+/// `glider bench antehoc`'s results (bench.json).
+#[derive(Clone, Debug, Serialize)]
+pub struct AnteHocReport {
+    /// The settings.
+    pub settings: AnteHocSettings,
+    /// One row per method.
+    pub methods: Vec<AnteHocScore>,
+}

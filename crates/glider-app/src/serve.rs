@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use glider_data::{Column, Dataset, Field, FieldEncoding, FieldKind, InputEncoder};
 use glider_nn::ctr::Recommender;
 
-use glider_app::model_dir::ModelCard;
+use crate::model_dir::ModelCard;
 
 /// Requests larger than this are refused (bytes).
 const MAX_BODY: u64 = 512 << 20;
@@ -89,7 +89,7 @@ impl Served {
     /// # Errors
     /// An unreadable or mismatched model folder.
     pub fn load(dir: &Path, name: Option<&str>) -> Result<Self> {
-        let card = glider_app::model_dir::read_card(dir)?;
+        let card = crate::model_dir::read_card(dir)?;
         let (encoder, _) =
             InputEncoder::from_encodings(&card.encodings, &empty_data(&card.encodings))?;
         let model = glider_nn::ctr::load(

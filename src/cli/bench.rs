@@ -1,0 +1,621 @@
+//! `glider bench …`: the benchmarks behind BENCHMARKS.md, each against a reference measured
+//! in the same run; the work is in `glider_app::bench`, this module parses and prints.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+use glider_app::bench;
+use glider_app::data::DataOptions;
+use glider_app::settings::{GliderSettings, ModelSettings, NidOptions};
+use glider_app::usage;
+use glider_explain::LocalParams;
+use glider_nn::ctr::ModelKind;
+
+use crate::ui::say;
+
+#[derive(Subcommand, Debug)]
+pub(super) enum BenchCommand {
+    /// Surrogate training (gemm trainer vs burn autodiff, fixed epochs) and NID ranking speed.
+    #[command(after_help = "Example:\n  glider bench speed --out out/bench-speed")]
+    Speed(SpeedArgs),
+    /// GLIDER's local step (6,000 masks, a 256-128-64 surrogate, fixed epochs) in instances
+    /// per second on all cores, against PyTorch measured in the same run.
+    #[command(
+        after_help = "Example:\n  glider bench local-speed --pytorch python3 --out out/bench-local-speed\n\nThe PyTorch reference (scripts/pytorch_local_step.py) needs `pip install torch`."
+    )]
+    LocalSpeed(LocalSpeedArgs),
+    /// Local detectors (NID on the surrogate, ArchDetect) on A1–A4 by pairwise AUC.
+    #[command(after_help = "Example:\n  glider bench local --trials 3 --out out/bench-local")]
+    Local(LocalBenchArgs),
+    /// NID (plain MLP 140-100-60-20, L1 5e-5) on the synthetic suite F1-F10: pairwise AUC and
+    /// R-precision beside the published columns.
+    #[command(
+        after_help = "Example:\n  glider bench nid --functions F1,F4 --trials 3 --out out/bench-nid"
+    )]
+    Nid(NidBenchArgs),
+    /// NID scoring time (p = 1000, h1 = 256) and the interaction MLP's training throughput,
+    /// optionally against PyTorch measured in the same run.
+    #[command(
+        after_help = "Example:\n  glider bench nid-speed --pytorch python3 --out out/bench-nid-speed\n\nThe PyTorch reference (scripts/pytorch_nid_throughput.py) needs `pip install torch`."
+    )]
+    NidSpeed(NidSpeedArgs),
+    /// Every recommender on one dataset over several seeds: test AUC and logloss, mean and
+    /// standard deviation (the model-zoo table of BENCHMARKS.md).
+    #[command(
+        after_help = "Example:\n  glider bench models --data ../shared/data/movielens_100k/ml100k_ctr.csv --model all --seeds 3 --out out/bench-models"
+    )]
+    Models(Box<ModelsBenchArgs>),
+    /// Ante-hoc vs post-hoc on planted interactions: AutoInt's, FiBiNET's and InterHAt's
+    /// field-pair rankings and GLIDER's, scored by pairwise AUC against the planted truth.
+    #[command(
+        after_help = "Example:\n  glider bench antehoc --trials 3 --instances 100 --out out/bench-antehoc"
+    )]
+    Antehoc(Box<AnteHocArgs>),
+    /// Training throughput (rows/s) of DeepFM and AutoInt on Criteo-format data with a
+    /// vocabulary of about 1M values, batch 1024, optionally against PyTorch in the same run.
+    #[command(
+        after_help = "Example:\n  glider bench train-speed --pytorch python3 --out out/bench-train-speed\n\nThe PyTorch reference (scripts/pytorch_ctr_throughput.py) needs `pip install torch`."
+    )]
+    TrainSpeed(TrainSpeedArgs),
+}
+
+#[derive(Args, Debug)]
+pub(super) struct TrainSpeedArgs {
+    /// Architectures (comma separated).
+    #[arg(long, value_delimiter = ',', default_value = "deepfm,autoint")]
+    models: Vec<String>,
+    /// Categorical values over the 26 fields.
+    #[arg(long, default_value_t = 1_000_000)]
+    vocab: usize,
+    /// Rows per batch.
+    #[arg(long, default_value_t = 1024)]
+    batch_size: usize,
+    /// Timed batches.
+    #[arg(long, default_value_t = 30)]
+    batches: usize,
+    /// Untimed batches first.
+    #[arg(long, default_value_t = 3)]
+    warmup: usize,
+    /// Python interpreter with torch installed; runs the PyTorch reference in the same run.
+    #[arg(long)]
+    pytorch: Option<String>,
+    /// The reference script.
+    #[arg(long, default_value = "scripts/pytorch_ctr_throughput.py")]
+    pytorch_script: String,
+    /// PyTorch processes, one thread each (default: the number of cores).
+    #[arg(long)]
+    procs: Option<usize>,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-train-speed")]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct AnteHocArgs {
+    #[command(flatten)]
+    synth: super::encode::SynthArgs,
+    /// Trials: data seed, split and training seeds derive from the trial index.
+    #[arg(long, default_value_t = 3)]
+    trials: usize,
+    /// Attention models scored.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "autoint,fibinet,interhat"
+    )]
+    models: Vec<String>,
+    /// The model GLIDER explains.
+    #[arg(long, default_value = "deepfm")]
+    source_model: String,
+    /// Maximum training epochs of every model.
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    #[command(flatten)]
+    glider: GliderSettings,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-antehoc")]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct ModelsBenchArgs {
+    #[command(flatten)]
+    data: DataOptions,
+    #[command(flatten)]
+    model: ModelSettings,
+    /// Seeds per model (0, 1, …): each seed sets the initialisation and shuffling; the split
+    /// stays that of --seed.
+    #[arg(long, default_value_t = 3)]
+    seeds: usize,
+    /// The first model seed (`--first-seed 1 --seeds 2` runs seeds 1 and 2, to add seeds to
+    /// an earlier run).
+    #[arg(long, default_value_t = 0)]
+    first_seed: u64,
+    /// Seed of the split.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-models")]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct NidSpeedArgs {
+    /// Python interpreter with torch installed; runs the PyTorch reference in the same run.
+    #[arg(long)]
+    pytorch: Option<String>,
+    /// The reference script.
+    #[arg(long, default_value = "scripts/pytorch_nid_throughput.py")]
+    pytorch_script: String,
+    /// Timed epochs of 10,000 rows per fit.
+    #[arg(long, default_value_t = 3)]
+    epochs: usize,
+    /// Fits at the same time (default: the number of cores).
+    #[arg(long)]
+    parallel: Option<usize>,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-nid-speed")]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct NidBenchArgs {
+    /// Functions (comma separated, F1..F10).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "F1,F2,F3,F4,F5,F6,F7,F8,F9,F10"
+    )]
+    functions: Vec<String>,
+    /// Trials (seeds) per function.
+    #[arg(long, default_value_t = 10)]
+    trials: usize,
+    /// Samples per trial, split in three equal parts (train / validation / test).
+    #[arg(long, default_value_t = 30_000)]
+    samples: usize,
+    #[command(flatten)]
+    nid: NidOptions,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-nid")]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct LocalBenchArgs {
+    /// Seeds of the NID surrogate per function (ArchDetect is deterministic).
+    #[arg(long, default_value_t = 3)]
+    trials: usize,
+    /// Perturbations per surrogate fit.
+    #[arg(long, default_value_t = 6000)]
+    perturbations: usize,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-local")]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct SpeedArgs {
+    /// Fields of the surrogate's input (Criteo has 39).
+    #[arg(long, default_value_t = 39)]
+    fields: usize,
+    /// Perturbations per fit.
+    #[arg(long, default_value_t = 6000)]
+    perturbations: usize,
+    /// Fixed epochs per fit.
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    /// Fits timed per trainer.
+    #[arg(long, default_value_t = 3)]
+    fits: usize,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-speed")]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct LocalSpeedArgs {
+    /// Instances (one surrogate fit each).
+    #[arg(long, default_value_t = 8)]
+    instances: usize,
+    /// Fields of the surrogate's input (Criteo has 39).
+    #[arg(long, default_value_t = 39)]
+    fields: usize,
+    /// Perturbations per instance.
+    #[arg(long, default_value_t = 6000)]
+    perturbations: usize,
+    /// Fixed epochs per fit (both sides).
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    /// Threads for glider and single-threaded processes for PyTorch (default: all cores).
+    #[arg(long)]
+    parallel: Option<usize>,
+    /// A Python with torch, to run the reference in the same run.
+    #[arg(long)]
+    pytorch: Option<String>,
+    /// The reference script.
+    #[arg(long, default_value = "scripts/pytorch_local_step.py")]
+    pytorch_script: String,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-local-speed")]
+    out: PathBuf,
+}
+
+fn bench_speed(args: SpeedArgs, quiet: bool) -> Result<()> {
+    let settings = bench::SpeedSettings {
+        fields: args.fields,
+        perturbations: args.perturbations,
+        epochs: args.epochs,
+        fits: args.fits,
+        nid_features: 1000,
+        nid_units: 256,
+    };
+    let report = bench::speed(settings, super::note(quiet))?;
+    bench::write(&args.out, &report)?;
+    let s = &report.settings;
+    say!(
+        "surrogate {}-256-128-64-1, {} perturbations, {} epochs, {} fits each:",
+        s.fields,
+        s.perturbations,
+        s.epochs,
+        s.fits
+    );
+    say!(
+        "  gemm trainer   {:.3} s/fit ({:.1} GFLOP/s)",
+        report.fast_seconds_per_fit,
+        report.fast_gflops
+    );
+    say!(
+        "  burn autodiff  {:.3} s/fit (reference, same run)",
+        report.autodiff_seconds_per_fit
+    );
+    say!("  speed-up       {:.2}x", report.speedup);
+    say!(
+        "NID ranking, p = {}, h1 = {}: {:.1} ms",
+        s.nid_features,
+        s.nid_units,
+        report.nid_ms
+    );
+    say!("Wrote {}", args.out.join("bench.json").display());
+    Ok(())
+}
+
+fn bench_nid_speed(args: NidSpeedArgs, quiet: bool) -> Result<()> {
+    let parallel = args
+        .parallel
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let settings = bench::NidSpeedSettings {
+        score_features: 1000,
+        score_units: 256,
+        score_reps: 7,
+        features: 10,
+        rows: 10_000,
+        epochs: args.epochs.max(1),
+        parallel,
+        pytorch: args.pytorch.map(|p| [p, args.pytorch_script]),
+    };
+    let report = bench::nid_speed(settings, super::note(quiet))?;
+    bench::write(&args.out, &report)?;
+    let s = &report.settings;
+    say!(
+        "NID scoring, p = {}, h1 = {} (median of {}):",
+        s.score_features,
+        s.score_units,
+        s.score_reps
+    );
+    say!(
+        "  pairwise strengths, computed {:>8.1} ms",
+        report.pairwise_scoring_ms
+    );
+    say!(
+        "  pairwise strengths, sorted   {:>8.1} ms",
+        report.pairwise_ms
+    );
+    say!(
+        "  any-order ranking, pruned    {:>8.1} ms",
+        report.ranking_ms
+    );
+    say!(
+        "Training throughput, p = {}, 140-100-60-20, batch 100, {} fits at once:",
+        s.features,
+        s.parallel
+    );
+    for t in &report.training {
+        match (t.pytorch_samples_per_second, t.ratio) {
+            (Some(py), Some(r)) => say!(
+                "  {:<6} glider {:>9.0} samples/s   PyTorch {:>9.0} samples/s   {:.2}x",
+                t.network,
+                t.glider_samples_per_second,
+                py,
+                r
+            ),
+            _ => say!(
+                "  {:<6} glider {:>9.0} samples/s   (PyTorch not run: --pytorch python3)",
+                t.network,
+                t.glider_samples_per_second
+            ),
+        }
+    }
+    say!("Wrote {}", args.out.join("bench.json").display());
+    Ok(())
+}
+
+fn bench_local_speed(args: LocalSpeedArgs, quiet: bool) -> Result<()> {
+    if args.instances == 0 || args.epochs == 0 || args.fields < 7 {
+        usage!("--instances and --epochs must be at least 1, --fields at least 7 (the planted function reads 7)");
+    }
+    let parallel = args
+        .parallel
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let settings = bench::LocalSpeedSettings {
+        instances: args.instances,
+        fields: args.fields,
+        perturbations: args.perturbations,
+        epochs: args.epochs,
+        parallel,
+        pytorch: args.pytorch.map(|p| [p, args.pytorch_script]),
+    };
+    let r = bench::local_speed(settings, super::note(quiet))?;
+    bench::write(&args.out, &r)?;
+    say!(
+        "Local step: {} instances × {} masks, surrogate {}-256-128-64-1, {} epochs, {} threads/processes",
+        r.settings.instances, r.settings.perturbations, r.settings.fields, r.settings.epochs, r.settings.parallel
+    );
+    say!(
+        "  glider   {:.3} instances/s ({:.1} nominal GFLOP/s{})",
+        r.glider_instances_per_second,
+        r.glider_gflops,
+        r.peak_gflops
+            .map(|p| format!(
+                ", {:.1}% of a {p:.0} GFLOP/s peak",
+                100.0 * r.glider_gflops / p
+            ))
+            .unwrap_or_default()
+    );
+    if let (Some(t), Some(x)) = (r.pytorch_instances_per_second, r.speedup) {
+        say!("  PyTorch  {t:.3} instances/s (same run)  → glider {x:.2}×");
+    }
+    say!(
+        "  top-4 NID pairs of instance 0: glider {:?}{}; planted {:?}",
+        r.glider_top_pairs,
+        match (&r.pytorch_top_pairs, r.top4_agreement) {
+            (Some(t), Some(a)) => format!(", PyTorch {t:?} ({a} of 4 shared)"),
+            _ => String::new(),
+        },
+        r.planted_pairs
+    );
+    say!("Wrote {}", args.out.join("bench.json").display());
+    Ok(())
+}
+
+fn bench_local(args: LocalBenchArgs, quiet: bool) -> Result<()> {
+    let params = LocalParams {
+        num_perturbations: args.perturbations,
+        ..LocalParams::default()
+    };
+    let scores = bench::local(args.trials, &params, super::note(quiet))?;
+    bench::write(&args.out, &scores)?;
+    say!(
+        "Pairwise AUC on A1-A4 (p = 40, input +1, baseline -1), NID and GradientNID over {} seed(s):",
+        args.trials
+    );
+    say!(
+        "  {:<4} {:<13} {:>16} {:>10}",
+        "fn",
+        "detector",
+        "AUC (mean ± std)",
+        "published"
+    );
+    for s in &scores {
+        let published = if s.published.is_finite() {
+            format!("{:.2}", s.published)
+        } else {
+            "—".to_string()
+        };
+        say!(
+            "  {:<4} {:<13} {:>8.3} ± {:.3} {:>10}",
+            s.function,
+            s.detector,
+            s.auc_mean,
+            s.auc_std,
+            published
+        );
+    }
+    say!("Wrote {}", args.out.join("bench.json").display());
+    Ok(())
+}
+
+pub(super) fn dispatch(command: BenchCommand, quiet: bool) -> Result<()> {
+    match command {
+        BenchCommand::Speed(args) => bench_speed(args, quiet),
+        BenchCommand::Local(args) => bench_local(args, quiet),
+        BenchCommand::LocalSpeed(args) => bench_local_speed(args, quiet),
+        BenchCommand::Nid(args) => bench_nid(args, quiet),
+        BenchCommand::NidSpeed(args) => bench_nid_speed(args, quiet),
+        BenchCommand::Models(args) => bench_models(*args, quiet),
+        BenchCommand::Antehoc(args) => bench_antehoc(*args, quiet),
+        BenchCommand::TrainSpeed(args) => bench_train_speed(args, quiet),
+    }
+}
+
+fn bench_train_speed(args: TrainSpeedArgs, quiet: bool) -> Result<()> {
+    let models = args
+        .models
+        .iter()
+        .map(|m| m.parse::<ModelKind>().map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>>>()?;
+    let settings = bench::TrainSpeedSettings {
+        vocab: args.vocab,
+        batch: args.batch_size,
+        batches: args.batches,
+        warmup: args.warmup,
+        models,
+    };
+    let reference = args.pytorch.as_ref().map(|python| bench::PytorchReference {
+        python: python.clone(),
+        script: args.pytorch_script.clone(),
+        procs: args
+            .procs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+    });
+    let r = bench::train_speed_report(&settings, reference.as_ref(), &super::note(quiet))?;
+    bench::write(&args.out, &r)?;
+    say!(
+        "Training throughput, Criteo format (13 dense + 26 categorical, {} embedding rows), batch {}:",
+        r.embedding_rows,
+        args.batch_size
+    );
+    for m in &r.results {
+        match (m.pytorch_rows_per_second, m.ratio) {
+            (Some(t), Some(ratio)) => say!(
+                "  {:<8} glider {:>9.0} rows/s   PyTorch {:>9.0} rows/s   ratio {ratio:.2}x",
+                m.model,
+                m.rows_per_second,
+                t
+            ),
+            _ => say!("  {:<8} glider {:>9.0} rows/s", m.model, m.rows_per_second),
+        }
+        match (m.glider_gflops, m.pytorch_gflops) {
+            (Some(g), Some(t)) => say!(
+                "           dense GFLOP/s: glider {g:.1}, PyTorch {t:.1}; 2x PyTorch needs {:.1}",
+                2.0 * t
+            ),
+            (Some(g), None) => say!("           dense GFLOP/s: glider {g:.1}"),
+            _ => {}
+        }
+    }
+    say!(
+        "  ceiling: gemm's best 1024^3 product on {} threads {:.1} GFLOP/s; nominal peak {} ({})",
+        r.threads,
+        r.sgemm_ceiling_gflops,
+        r.peak_gflops
+            .map_or("?".into(), |p| format!("{p:.1} GFLOP/s")),
+        r.peak_note
+    );
+    say!("Wrote {}/bench.json", args.out.display());
+    Ok(())
+}
+
+fn bench_antehoc(args: AnteHocArgs, quiet: bool) -> Result<()> {
+    if args.trials == 0 || args.epochs == 0 || args.glider.instances == 0 {
+        usage!("--trials, --epochs and --instances must be at least 1");
+    }
+    let settings = bench::AnteHocSettings {
+        data: args.synth.config()?,
+        trials: args.trials,
+        models: bench::attention_models(&args.models)?,
+        source: args.source_model.parse().map_err(anyhow::Error::msg)?,
+        epochs: args.epochs,
+        glider: args.glider.check(0)?,
+    };
+    let methods = bench::antehoc(&settings, &super::bars(quiet))?;
+    let report = bench::AnteHocReport { settings, methods };
+    bench::write(&args.out, &report)?;
+    let settings = &report.settings;
+    say!(
+        "Planted {:?} in {} fields, {} rows, {} trial(s): pairwise AUC of each field-pair ranking",
+        settings.data.planted,
+        settings.data.cardinalities.len(),
+        settings.data.rows,
+        settings.trials
+    );
+    say!(
+        "  {:<16} {:>16} {:>14}",
+        "method",
+        "pairwise AUC",
+        "model test AUC"
+    );
+    for s in &report.methods {
+        let t = s.test_auc.iter().sum::<f64>() / s.test_auc.len().max(1) as f64;
+        say!(
+            "  {:<16} {:>8.3} ± {:<5.3} {:>14.4}",
+            s.method,
+            s.mean,
+            s.std,
+            t
+        );
+    }
+    say!("Wrote {}/bench.json", args.out.display());
+    Ok(())
+}
+
+fn bench_models(args: ModelsBenchArgs, quiet: bool) -> Result<()> {
+    let report = bench::models(
+        &args.data,
+        &args.model,
+        args.seeds,
+        args.first_seed,
+        args.seed,
+        &args.out,
+        &super::bars(quiet),
+        &|row| {
+            if !quiet {
+                eprintln!("{}", row.line());
+            }
+        },
+    )?;
+    say!(
+        "{}: {} train / {} validation / {} test rows, {} seeds per model",
+        report.data,
+        report.rows.train,
+        report.rows.validation,
+        report.rows.test,
+        report.seeds
+    );
+    say!("{}", bench::ModelRow::header());
+    for r in &report.models {
+        say!("{}", r.line());
+    }
+    say!("Wrote {}/bench.json", args.out.display());
+    Ok(())
+}
+
+fn bench_nid(args: NidBenchArgs, quiet: bool) -> Result<()> {
+    let settings = bench::NidBenchSettings {
+        samples: args.samples,
+        trials: args.trials,
+        nid: args.nid.check(glider_nn::additive::Task::Regression)?,
+    };
+    let report = bench::nid_report(&args.functions, settings, &super::note(quiet))?;
+    bench::write(&args.out, &report)?;
+    let settings = &report.settings;
+    say!(
+        "NID ({:?} main effects, {:?}), {} trial(s) per function:",
+        settings.nid.main_effects,
+        settings.nid.mlp.hidden,
+        args.trials
+    );
+    say!(
+        "  {:<4} {:>16} {:>12} {:>9} {:>14} {:>16}",
+        "fn",
+        "pairwise AUC",
+        "R-precision",
+        "R-prec=1",
+        "paper NID MLP",
+        "paper NID MLP-M"
+    );
+    for s in &report.functions {
+        say!(
+            "  {:<4} {:>8.3} ± {:.3} {:>12.2} {:>5}/{:<3} {:>14.3} {:>16.3}",
+            s.function,
+            s.auc_mean,
+            s.auc_std,
+            s.r_precision_mean,
+            s.r_precision_perfect,
+            s.pairwise_auc.len(),
+            s.published_mlp,
+            s.published_mlp_m
+        );
+        if !s.cutoff_k.is_empty() {
+            say!(
+                "       cut-off K per trial {:?} (truth: {} sets)",
+                s.cutoff_k,
+                s.truth_sets
+            );
+        }
+    }
+    say!("  mean {:.3}", report.mean_pairwise_auc);
+    say!("Wrote {}", args.out.join("bench.json").display());
+    Ok(())
+}
