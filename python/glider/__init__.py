@@ -658,6 +658,19 @@ class Crosses:
         return target
 
 
+def _interaction_sets(interactions: Any, top_k: Optional[int]) -> list[list[str]]:
+    """Interactions as lists of field names: from a :class:`Detection`, a
+    global_interactions.json path, or a list of field-name tuples; the first ``top_k``."""
+    if isinstance(interactions, Detection):
+        sets = [list(f) for f in interactions.interactions["fields"]]
+    elif isinstance(interactions, (str, os.PathLike)):
+        with open(interactions, encoding="utf-8") as f:
+            sets = [list(i["fields"]) for i in json.load(f)["interactions"]]
+    else:
+        sets = [list(f) for f in interactions]
+    return sets if top_k is None else sets[:top_k]
+
+
 def encode(
     data: Any,
     interactions: Any,
@@ -688,15 +701,7 @@ def encode(
     Raises:
         GliderError: an interaction names a field the data lacks, or has fewer than two.
     """
-    if isinstance(interactions, Detection):
-        sets = [list(f) for f in interactions.interactions["fields"]]
-    elif isinstance(interactions, (str, os.PathLike)):
-        with open(interactions, encoding="utf-8") as f:
-            sets = [list(i["fields"]) for i in json.load(f)["interactions"]]
-    else:
-        sets = [list(f) for f in interactions]
-    if top_k is not None:
-        sets = sets[:top_k]
+    sets = _interaction_sets(interactions, top_k)
     schema_json = _schema_json(label, positive, categorical, dense, ignore, missing, True)
     table, frame = _table(data, schema_json)
     crosses = Crosses(_encode_fit(table, sets, bins, min_count), schema_json)

@@ -587,33 +587,7 @@ fn encode_fit(
     if bins == 0 {
         return Err(GliderError::new_err("bins must be at least 1"));
     }
-    let mut sets = Vec::with_capacity(interactions.len());
-    for (rank, names) in interactions.iter().enumerate() {
-        if names.len() < 2 {
-            return Err(GliderError::new_err(format!(
-                "interaction {} has {} field(s); a cross needs at least two",
-                rank + 1,
-                names.len()
-            )));
-        }
-        let mut set = Vec::with_capacity(names.len());
-        for name in names {
-            let Some(f) = data.field_index(name) else {
-                return Err(GliderError::new_err(format!(
-                    "interaction {} ({}) names field \"{name}\", which the data does not have \
-                     (its fields: {})",
-                    rank + 1,
-                    names.join(" × "),
-                    data.field_names().join(", ")
-                )));
-            };
-            set.push(f);
-        }
-        sets.push(set);
-    }
-    if sets.is_empty() {
-        return Err(GliderError::new_err("no interactions to encode"));
-    }
+    let sets = glider_app::encode::resolve_sets(data, &interactions).map_err(py_err)?;
     let options = glider_data::CrossOptions {
         dense_bins: bins,
         min_count_floor: min_count,
@@ -752,6 +726,94 @@ fn run(
     Ok(glider_app::output::summary(&report, &out))
 }
 
+/// `glider merge` (the library's): combines the shard folders `dirs` of one detect run into
+/// `out/global_interactions.json` (spec 3.2 over every shard's instances). Returns the summary.
+#[pyfunction]
+fn merge(py: Python<'_>, dirs: Vec<PathBuf>, out: PathBuf) -> PyResult<String> {
+    py.detach(|| model_dir::merge(&dirs, &out)).map_err(py_err)
+}
+
+/// A partitioned cross fit, step 0 (`glider.ray.fit_crosses`): the plan of crossing
+/// `interactions` (field names) on tables shaped like `table`, as JSON.
+#[pyfunction]
+fn cross_plan(table: &Table, interactions: Vec<Vec<String>>) -> PyResult<String> {
+    let plan = glider_app::encode::plan(&table.data, &interactions).map_err(py_err)?;
+    serde_json::to_string(&plan).map_err(|e| json_err("plan", e))
+}
+
+fn plan_of(json: &str) -> PyResult<Vec<glider_app::encode::PlannedCross>> {
+    serde_json::from_str(json).map_err(|e| json_err("plan", e))
+}
+
+/// Step 1 on one partition: the dense members' value counts, as JSON.
+#[pyfunction]
+fn cross_value_counts(py: Python<'_>, table: &Table, plan_json: &str) -> PyResult<String> {
+    let plan = plan_of(plan_json)?;
+    let counts = py
+        .detach(|| glider_app::encode::partition_value_counts(&table.data, &plan))
+        .map_err(py_err)?;
+    serde_json::to_string(&counts).map_err(|e| json_err("value counts", e))
+}
+
+/// Step 1 merged: the bin edges from every partition's value counts (any order), as JSON.
+#[pyfunction]
+fn cross_edges(parts: Vec<String>, bins: usize) -> PyResult<String> {
+    if bins < 2 {
+        return Err(GliderError::new_err("bins must be at least 2"));
+    }
+    let parts = parts
+        .iter()
+        .map(|p| serde_json::from_str(p).map_err(|e| json_err("value counts", e)))
+        .collect::<PyResult<Vec<_>>>()?;
+    serde_json::to_string(&glider_app::encode::merged_edges(&parts, bins))
+        .map_err(|e| json_err("edges", e))
+}
+
+/// Step 2 on one partition: each planned cross's tuple counts, as JSON.
+#[pyfunction]
+fn cross_tuple_counts(
+    py: Python<'_>,
+    table: &Table,
+    plan_json: &str,
+    edges_json: &str,
+) -> PyResult<String> {
+    let plan = plan_of(plan_json)?;
+    let edges: std::collections::BTreeMap<String, Vec<f32>> =
+        serde_json::from_str(edges_json).map_err(|e| json_err("edges", e))?;
+    let counts = py
+        .detach(|| glider_app::encode::partition_tuple_counts(&table.data, &plan, &edges))
+        .map_err(py_err)?;
+    serde_json::to_string(&counts).map_err(|e| json_err("tuple counts", e))
+}
+
+/// Step 2 merged: crosses.json from the partitions' tuple counts in the table's partition
+/// order, the min-count rule applied to the merged counts.
+#[pyfunction]
+#[pyo3(signature = (plan_json, edges_json, parts, bins=8, min_count=10))]
+fn cross_spec(
+    plan_json: &str,
+    edges_json: &str,
+    parts: Vec<String>,
+    bins: usize,
+    min_count: usize,
+) -> PyResult<String> {
+    let plan = plan_of(plan_json)?;
+    let edges: std::collections::BTreeMap<String, Vec<f32>> =
+        serde_json::from_str(edges_json).map_err(|e| json_err("edges", e))?;
+    let parts = parts
+        .iter()
+        .map(|p| serde_json::from_str(p).map_err(|e| json_err("tuple counts", e)))
+        .collect::<PyResult<Vec<_>>>()?;
+    let options = glider_data::CrossOptions {
+        dense_bins: bins,
+        min_count_floor: min_count,
+        ..Default::default()
+    };
+    let spec =
+        glider_app::encode::spec_from_parts(&plan, &edges, &parts, &options).map_err(py_err)?;
+    serde_json::to_string_pretty(&spec).map_err(|e| json_err("crosses", e))
+}
+
 /// The embedded UCI Adult data (CC BY 4.0) as gzip-compressed CSV bytes.
 #[pyfunction]
 fn adult_csv_gz<'py>(py: Python<'py>) -> Bound<'py, PyBytes> {
@@ -775,5 +837,11 @@ fn _glider(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(encode_apply, m)?)?;
     m.add_function(wrap_pyfunction!(default_nid_options, m)?)?;
+    m.add_function(wrap_pyfunction!(merge, m)?)?;
+    m.add_function(wrap_pyfunction!(cross_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(cross_value_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(cross_edges, m)?)?;
+    m.add_function(wrap_pyfunction!(cross_tuple_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(cross_spec, m)?)?;
     Ok(())
 }

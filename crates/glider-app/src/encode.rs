@@ -9,6 +9,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
 
 use glider_data::cross::{apply_crosses, fit_crosses, CrossOptions, CrossSpec};
 use glider_data::{Column, Dataset};
@@ -259,5 +260,213 @@ pub fn encode_file(
             .map(|c| (c.name.clone(), c.tuples.len()))
             .collect(),
         wrote_spec,
+    })
+}
+
+/// The crosses of a partitioned fit (a table too large for one process, issue 18): each
+/// cross's members in field order and which of them are dense. Built once from any
+/// partition ([`plan`]); every later step speaks in field names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedCross {
+    /// Member fields in the table's field order.
+    pub fields: Vec<String>,
+    /// The dense members (their bin edges come from the first pass).
+    pub dense: Vec<String>,
+}
+
+/// Resolves interactions given by field names to field indices of `data`.
+///
+/// # Errors
+/// An interaction of fewer than two fields, or naming a field `data` lacks (the message names
+/// the interaction's rank and lists the fields); no interactions.
+pub fn resolve_sets(data: &Dataset, interactions: &[Vec<String>]) -> Result<Vec<Vec<usize>>> {
+    let mut sets = Vec::with_capacity(interactions.len());
+    for (rank, names) in interactions.iter().enumerate() {
+        if names.len() < 2 {
+            bail!(
+                "interaction {} has {} field(s); a cross needs at least two",
+                rank + 1,
+                names.len()
+            );
+        }
+        let mut set = Vec::with_capacity(names.len());
+        for name in names {
+            let Some(f) = data.field_index(name) else {
+                bail!(
+                    "interaction {} ({}) names field \"{name}\", which the data does not have \
+                     (its fields: {})",
+                    rank + 1,
+                    names.join(" × "),
+                    data.field_names().join(", ")
+                );
+            };
+            set.push(f);
+        }
+        sets.push(set);
+    }
+    if sets.is_empty() {
+        bail!("no interactions to encode");
+    }
+    Ok(sets)
+}
+
+/// The plan of a partitioned fit of `interactions` on tables shaped like `data`.
+///
+/// # Errors
+/// As [`resolve_sets`].
+pub fn plan(data: &Dataset, interactions: &[Vec<String>]) -> Result<Vec<PlannedCross>> {
+    Ok(resolve_sets(data, interactions)?
+        .into_iter()
+        .map(|mut set| {
+            set.sort_unstable();
+            set.dedup();
+            PlannedCross {
+                fields: set.iter().map(|&f| data.fields[f].name.clone()).collect(),
+                dense: set
+                    .iter()
+                    .filter(|&&f| matches!(data.columns[f], Column::Dense { .. }))
+                    .map(|&f| data.fields[f].name.clone())
+                    .collect(),
+            }
+        })
+        .collect())
+}
+
+/// First pass on one partition: every dense member's value counts
+/// ([`glider_data::cross::dense_value_counts`]), by field name.
+///
+/// # Errors
+/// A planned field this partition lacks, or one that is not dense here.
+pub fn partition_value_counts(
+    data: &Dataset,
+    plan: &[PlannedCross],
+) -> Result<std::collections::BTreeMap<String, Vec<(f32, u64)>>> {
+    let rows: Vec<usize> = (0..data.num_rows()).collect();
+    let mut out = std::collections::BTreeMap::new();
+    for name in plan.iter().flat_map(|c| &c.dense) {
+        let f = field_of(data, name)?;
+        if !matches!(data.columns[f], Column::Dense { .. }) {
+            bail!(
+                "{}: field \"{name}\" is not dense in this partition",
+                data.source
+            );
+        }
+        out.entry(name.clone())
+            .or_insert_with(|| glider_data::cross::dense_value_counts(data, &rows, f));
+    }
+    Ok(out)
+}
+
+fn field_of(data: &Dataset, name: &str) -> Result<usize> {
+    data.field_index(name).with_context(|| {
+        format!(
+            "{}: no field \"{name}\" (its fields: {})",
+            data.source,
+            data.field_names().join(", ")
+        )
+    })
+}
+
+/// The dense members' bin edges from the partitions' value counts, merged exactly: the same
+/// edges as [`glider_core::cross::mass_quantile_edges`] on the whole column.
+pub fn merged_edges(
+    parts: &[std::collections::BTreeMap<String, Vec<(f32, u64)>>],
+    bins: usize,
+) -> std::collections::BTreeMap<String, Vec<f32>> {
+    let mut all: std::collections::BTreeMap<String, Vec<(f32, u64)>> = Default::default();
+    for part in parts {
+        for (name, counts) in part {
+            all.entry(name.clone())
+                .or_default()
+                .extend(counts.iter().copied());
+        }
+    }
+    all.into_iter()
+        .map(|(name, pairs)| {
+            let merged = glider_core::cross::value_counts(pairs);
+            (
+                name,
+                glider_core::cross::mass_quantile_edges_from_counts(&merged, bins),
+            )
+        })
+        .collect()
+}
+
+/// Second pass on one partition: each planned cross's tuple counts.
+///
+/// # Errors
+/// A planned field this partition lacks.
+pub fn partition_tuple_counts(
+    data: &Dataset,
+    plan: &[PlannedCross],
+    edges: &std::collections::BTreeMap<String, Vec<f32>>,
+) -> Result<Vec<glider_data::cross::TupleCounts>> {
+    let rows: Vec<usize> = (0..data.num_rows()).collect();
+    plan.iter()
+        .map(|cross| {
+            let set = cross
+                .fields
+                .iter()
+                .map(|n| field_of(data, n))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(glider_data::cross::count_tuples(data, &rows, &set, edges)?)
+        })
+        .collect()
+}
+
+/// The crosses from every partition's tuple counts, merged in the table's partition order
+/// (first appearance is then the whole table's), with the min-count rule applied to the merged
+/// counts; the batch is the whole table. Equal to [`fit`] on the table in one process when
+/// `options.batch_rows` covers its rows.
+///
+/// # Errors
+/// Partitions that counted a different number of crosses than planned.
+pub fn spec_from_parts(
+    plan: &[PlannedCross],
+    edges: &std::collections::BTreeMap<String, Vec<f32>>,
+    parts: &[Vec<glider_data::cross::TupleCounts>],
+    options: &CrossOptions,
+) -> Result<CrossSpec> {
+    let mut merged = vec![glider_data::cross::TupleCounts::default(); plan.len()];
+    for part in parts {
+        if part.len() != plan.len() {
+            bail!(
+                "a partition counted {} crosses, {} were planned",
+                part.len(),
+                plan.len()
+            );
+        }
+        for (m, counts) in merged.iter_mut().zip(part) {
+            m.merge(counts);
+        }
+    }
+    let rows = merged.first().map_or(0, |m| m.rows) as usize;
+    let threshold = glider_core::cross::min_count_threshold(
+        rows,
+        options.min_count_rate,
+        options.min_count_floor,
+    );
+    let crosses = plan
+        .iter()
+        .zip(&merged)
+        .map(|(cross, counts)| {
+            let bin_edges = cross
+                .dense
+                .iter()
+                .map(|n| (n.clone(), edges.get(n).cloned().unwrap_or_default()))
+                .collect();
+            glider_data::cross::cross_from_counts(
+                cross.fields.clone(),
+                bin_edges,
+                counts,
+                threshold,
+            )
+        })
+        .collect();
+    Ok(CrossSpec {
+        options: options.clone(),
+        batch_rows: rows,
+        min_count: threshold,
+        crosses,
     })
 }

@@ -42,22 +42,38 @@ pub fn quantile_edges(values: &[f32], bins: usize) -> Vec<f32> {
 /// one bin. Empty input or `bins < 2` gives no edges.
 pub fn mass_quantile_edges(values: &[f32], bins: usize) -> Vec<f32> {
     let mut sorted: Vec<f32> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-    if sorted.is_empty() || bins < 2 {
-        return Vec::new();
-    }
     sorted.sort_unstable_by(f32::total_cmp);
-    // Distinct values with their counts.
-    let mut distinct: Vec<(f32, usize)> = Vec::new();
-    for &v in &sorted {
+    let counted: Vec<(f32, u64)> = sorted.iter().map(|&v| (v, 1)).collect();
+    mass_quantile_edges_from_counts(&value_counts(counted), bins)
+}
+
+/// Distinct non-NaN values with their counts, sorted (`f32::total_cmp`; `-0.0` and `0.0`
+/// count as one value, the first kept): the mergeable summary [`mass_quantile_edges_from_counts`]
+/// cuts. Merging partitions' counts is concatenating them and calling this again.
+pub fn value_counts(mut pairs: Vec<(f32, u64)>) -> Vec<(f32, u64)> {
+    pairs.retain(|(v, _)| !v.is_nan());
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut distinct: Vec<(f32, u64)> = Vec::with_capacity(pairs.len());
+    for (v, c) in pairs {
         match distinct.last_mut() {
-            Some((last, c)) if *last == v => *c += 1,
-            _ => distinct.push((v, 1)),
+            Some((last, n)) if *last == v => *n += c,
+            _ => distinct.push((v, c)),
         }
     }
+    distinct
+}
+
+/// [`mass_quantile_edges`] from the column's [`value_counts`]: the same edges as on the
+/// column itself, so partitions' counts merged exactly give the one-process edges.
+pub fn mass_quantile_edges_from_counts(distinct: &[(f32, u64)], bins: usize) -> Vec<f32> {
+    let total: u64 = distinct.iter().map(|(_, c)| c).sum();
+    if total == 0 || bins < 2 {
+        return Vec::new();
+    }
     let mut edges = Vec::with_capacity(bins - 1);
-    let mut rest = sorted.len();
-    let mut in_bin = 0usize;
-    let mut bins_left = bins;
+    let mut rest = total;
+    let mut in_bin = 0u64;
+    let mut bins_left = bins as u64;
     for (i, &(_, c)) in distinct.iter().enumerate() {
         in_bin += c;
         let target = rest.div_ceil(bins_left);

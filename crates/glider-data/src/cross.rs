@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use glider_core::cross::{bin_index, fit_tuples, mass_quantile_edges, min_count_threshold};
+use glider_core::cross::{bin_index, mass_quantile_edges_from_counts, min_count_threshold};
 
 use crate::dataset::{Column, Dataset};
 use crate::error::DataError;
@@ -96,8 +96,157 @@ fn member_code(column: &Column, edges: Option<&Vec<f32>>, row: usize) -> Option<
     }
 }
 
+/// One cross's member value tuples with their counts, in order of first appearance: the
+/// mergeable summary a partition of a large table yields ([`count_tuples`]). Each tuple holds
+/// one string per member, as [`CrossField::tuples`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TupleCounts {
+    /// Rows counted (missing members included).
+    pub rows: u64,
+    /// Tuples and counts, in order of first appearance.
+    pub tuples: Vec<(Vec<String>, u64)>,
+}
+
+impl TupleCounts {
+    /// Adds `later`'s counts (a partition that comes after this one in the table's order):
+    /// counts of shared tuples add up, new tuples go at the end in `later`'s order, so the
+    /// order stays that of first appearance in the whole table.
+    pub fn merge(&mut self, later: &TupleCounts) {
+        let mut at: HashMap<Vec<String>, usize> = self
+            .tuples
+            .iter()
+            .enumerate()
+            .map(|(i, (t, _))| (t.clone(), i))
+            .collect();
+        for (t, c) in &later.tuples {
+            match at.get(t) {
+                Some(&i) => self.tuples[i].1 += c,
+                None => {
+                    at.insert(t.clone(), self.tuples.len());
+                    self.tuples.push((t.clone(), *c));
+                }
+            }
+        }
+        self.rows += later.rows;
+    }
+}
+
+/// The members of `interaction` (field indices into `data`) in field order, checked.
+fn members_of(data: &Dataset, interaction: &[usize]) -> Result<Vec<usize>, DataError> {
+    if interaction.len() < 2 || interaction.iter().any(|&f| f >= data.num_fields()) {
+        return Err(DataError::Schema(format!(
+            "cannot cross field indices {interaction:?} of a dataset with {} fields",
+            data.num_fields()
+        )));
+    }
+    let mut members = interaction.to_vec();
+    members.sort_unstable();
+    members.dedup();
+    Ok(members)
+}
+
+/// A dense field's distinct non-NaN values over `rows` with their counts, sorted
+/// ([`glider_core::cross::value_counts`]); empty for a categorical field. Partitions' counts
+/// concatenated and passed to `value_counts` again merge exactly.
+pub fn dense_value_counts(data: &Dataset, rows: &[usize], field: usize) -> Vec<(f32, u64)> {
+    match data.columns.get(field) {
+        Some(Column::Dense { values }) => {
+            glider_core::cross::value_counts(rows.iter().map(|&r| (values[r], 1)).collect())
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Counts the value tuples of the cross of `interaction` (field indices into `data`) over
+/// `rows`, dense members cut at `bin_edges` (by field name); a row with a missing member is
+/// not counted.
+///
+/// # Errors
+/// [`DataError::Schema`] for fewer than two fields, an index out of range or a dense member
+/// without edges.
+pub fn count_tuples(
+    data: &Dataset,
+    rows: &[usize],
+    interaction: &[usize],
+    bin_edges: &BTreeMap<String, Vec<f32>>,
+) -> Result<TupleCounts, DataError> {
+    let members = members_of(data, interaction)?;
+    let mut edges: Vec<Option<&Vec<f32>>> = Vec::with_capacity(members.len());
+    for &f in &members {
+        match &data.columns[f] {
+            Column::Dense { .. } => {
+                let name = &data.fields[f].name;
+                edges.push(Some(bin_edges.get(name).ok_or_else(|| {
+                    DataError::Schema(format!("no bin edges for the dense member \"{name}\""))
+                })?));
+            }
+            Column::Categorical { .. } => edges.push(None),
+        }
+    }
+    // Counted by codes (fast), named at the end.
+    let mut counts: HashMap<Vec<u32>, (u64, usize)> = HashMap::new();
+    let mut order: Vec<Vec<u32>> = Vec::new();
+    for &r in rows {
+        let key: Option<Vec<u32>> = members
+            .iter()
+            .zip(&edges)
+            .map(|(&f, e)| member_code(&data.columns[f], *e, r))
+            .collect();
+        if let Some(key) = key {
+            let e = counts.entry(key.clone()).or_insert_with(|| {
+                order.push(key);
+                (0, order.len() - 1)
+            });
+            e.0 += 1;
+        }
+    }
+    let tuples = order
+        .into_iter()
+        .map(|key| {
+            let c = counts.get(&key).map_or(0, |e| e.0);
+            let named = members
+                .iter()
+                .zip(&key)
+                .map(|(&f, &code)| match &data.columns[f] {
+                    Column::Categorical { dictionary, .. } => dictionary[code as usize].clone(),
+                    Column::Dense { .. } => code.to_string(),
+                })
+                .collect();
+            (named, c)
+        })
+        .collect();
+    Ok(TupleCounts {
+        rows: rows.len() as u64,
+        tuples,
+    })
+}
+
+/// One cross fitted from merged counts: `fields` its members' names in field order,
+/// `bin_edges` of its dense members, `counts` over the whole batch; tuples seen more than
+/// `threshold` times are kept, in order of first appearance (spec 3.3).
+pub fn cross_from_counts(
+    fields: Vec<String>,
+    bin_edges: BTreeMap<String, Vec<f32>>,
+    counts: &TupleCounts,
+    threshold: f64,
+) -> CrossField {
+    CrossField {
+        name: cross_name(&fields),
+        fields,
+        bin_edges,
+        tuples: counts
+            .tuples
+            .iter()
+            .filter(|(_, c)| *c as f64 > threshold)
+            .map(|(t, _)| t.clone())
+            .collect(),
+    }
+}
+
 /// Fits one cross per interaction (field indices into `data`) on the first
-/// `options.batch_rows` of `train_rows`.
+/// `options.batch_rows` of `train_rows`: dense members' edges from their
+/// [`dense_value_counts`], tuples from [`count_tuples`], kept by [`cross_from_counts`] — the
+/// same steps a partitioned fit takes with merged counts.
 ///
 /// # Errors
 /// [`DataError::Schema`] for an interaction with fewer than two fields or an index out of range.
@@ -112,59 +261,23 @@ pub fn fit_crosses(
         min_count_threshold(batch.len(), options.min_count_rate, options.min_count_floor);
     let mut crosses = Vec::with_capacity(interactions.len());
     for set in interactions {
-        if set.len() < 2 || set.iter().any(|&f| f >= data.num_fields()) {
-            return Err(DataError::Schema(format!(
-                "cannot cross field indices {set:?} of a dataset with {} fields",
-                data.num_fields()
-            )));
+        let members = members_of(data, set)?;
+        let mut bin_edges = BTreeMap::new();
+        for &f in &members {
+            if let Column::Dense { .. } = &data.columns[f] {
+                let counts = dense_value_counts(data, batch, f);
+                bin_edges.insert(
+                    data.fields[f].name.clone(),
+                    mass_quantile_edges_from_counts(&counts, options.dense_bins),
+                );
+            }
         }
-        let mut members = set.clone();
-        members.sort_unstable();
-        members.dedup();
-        let names: Vec<String> = members
+        let counts = count_tuples(data, batch, &members, &bin_edges)?;
+        let names = members
             .iter()
             .map(|&f| data.fields[f].name.clone())
             .collect();
-        let mut edges: Vec<Option<Vec<f32>>> = Vec::with_capacity(members.len());
-        let mut bin_edges = BTreeMap::new();
-        for &f in &members {
-            match &data.columns[f] {
-                Column::Dense { values } => {
-                    let sample: Vec<f32> = batch.iter().map(|&r| values[r]).collect();
-                    let e = mass_quantile_edges(&sample, options.dense_bins);
-                    bin_edges.insert(data.fields[f].name.clone(), e.clone());
-                    edges.push(Some(e));
-                }
-                Column::Categorical { .. } => edges.push(None),
-            }
-        }
-        let keys = batch.iter().map(|&r| {
-            members
-                .iter()
-                .zip(&edges)
-                .map(|(&f, e)| member_code(&data.columns[f], e.as_ref(), r))
-                .collect::<Option<Vec<u32>>>()
-        });
-        let kept = fit_tuples(keys, threshold);
-        let tuples = kept
-            .iter()
-            .map(|key| {
-                members
-                    .iter()
-                    .zip(key)
-                    .map(|(&f, &code)| match &data.columns[f] {
-                        Column::Categorical { dictionary, .. } => dictionary[code as usize].clone(),
-                        Column::Dense { .. } => code.to_string(),
-                    })
-                    .collect()
-            })
-            .collect();
-        crosses.push(CrossField {
-            name: cross_name(&names),
-            fields: names,
-            bin_edges,
-            tuples,
-        });
+        crosses.push(cross_from_counts(names, bin_edges, &counts, threshold));
     }
     Ok(CrossSpec {
         options: options.clone(),
@@ -370,5 +483,65 @@ mod tests {
         renamed.fields[0].name = "b".into();
         let err = apply_crosses(&mut renamed, &spec).unwrap_err();
         assert!(err.to_string().contains("needs field \"a\""), "{err}");
+    }
+
+    /// Counts per partition, merged in table order, give the one-process fit: the same bin
+    /// edges, the same kept tuples in the same order (issue 18's exactness).
+    #[test]
+    fn partitioned_counts_merge_into_the_one_process_fit() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let n = 3000;
+        let codes: Vec<u32> = (0..n).map(|_| rng.random_range(0..6u32)).collect();
+        let values: Vec<f32> = (0..n)
+            .map(|_| match rng.random_range(0..10) {
+                0 => f32::NAN,
+                1..=4 => 0.0,
+                _ => (rng.random_range(0..40) as f32) * 0.5,
+            })
+            .collect();
+        let mut d = data();
+        d.labels = vec![0.0; n];
+        d.columns = vec![
+            Column::Categorical {
+                codes,
+                dictionary: ["", "p", "q", "r", "s", "t"].map(String::from).to_vec(),
+            },
+            Column::Dense { values },
+        ];
+        let options = CrossOptions {
+            dense_bins: 5,
+            min_count_floor: 20,
+            ..CrossOptions::default()
+        };
+        let rows: Vec<usize> = (0..n).collect();
+        let whole = fit_crosses(&d, &rows, &[vec![1, 0]], &options).expect("fits");
+        let parts: Vec<&[usize]> = vec![
+            &rows[..500],
+            &rows[500..1700],
+            &rows[1700..1701],
+            &rows[1701..],
+        ];
+        let merged_values = glider_core::cross::value_counts(
+            parts
+                .iter()
+                .flat_map(|p| dense_value_counts(&d, p, 1))
+                .collect(),
+        );
+        let mut edges = BTreeMap::new();
+        edges.insert(
+            "d".to_string(),
+            mass_quantile_edges_from_counts(&merged_values, 5),
+        );
+        let mut counts = TupleCounts::default();
+        for p in &parts {
+            counts.merge(&count_tuples(&d, p, &[0, 1], &edges).expect("counts"));
+        }
+        assert_eq!(counts.rows, n as u64);
+        let threshold = min_count_threshold(n, options.min_count_rate, options.min_count_floor);
+        let cross = cross_from_counts(vec!["a".into(), "d".into()], edges, &counts, threshold);
+        assert_eq!(cross, whole.crosses[0]);
+        assert!(cross.tuples.len() > 5, "{:?}", cross.tuples);
+        assert_eq!(cross.bin_edges["d"].len(), 4);
     }
 }
