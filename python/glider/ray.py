@@ -131,7 +131,8 @@ def detect(
         instances: instances to explain (the first rows of ``data``).
         shards: slices, one Ray task each [default: the cluster's CPUs divided by
             ``num_cpus``]. More shards than workers balance the load better.
-        num_cpus: CPUs each task reserves; glider uses them all in the task (rayon).
+        num_cpus: CPUs each task reserves; the task's glider uses that many threads
+            (``RAYON_NUM_THREADS`` in the task's runtime environment).
         max_retries: attempts Ray makes again after a task's worker dies or a task raises
             anything but a :class:`~glider.GliderError` (bad input fails at once).
         out: folder for the merged files (global_interactions.json, local.jsonl) and each
@@ -160,8 +161,13 @@ def detect(
     shards = min(shards, max(n, 1))
     kind, payload = _pack_model(model)
     kwargs = dict(settings, instances=instances)
+    # Each task's rayon pool gets the CPUs the task reserved, not every core of its node.
+    threads = str(max(1, int(num_cpus)))
     task = ray.remote(_run_shard).options(
-        num_cpus=num_cpus, max_retries=max_retries, retry_exceptions=True
+        num_cpus=num_cpus,
+        max_retries=max_retries,
+        retry_exceptions=True,
+        runtime_env={"env_vars": {"RAYON_NUM_THREADS": threads}},
     )
     payload_ref = ray.put(payload)
     data_ref = ray.put(data)
