@@ -139,12 +139,132 @@ fn check_against_golden(name: &str, out: &Path, scratch: &Path) {
         "{name}: the set of output files changed"
     );
     for ((rel, g), (_, w)) in got.iter().zip(&want) {
-        assert!(
-            g == w,
-            "{name}/{rel} differs from its golden file (GLIDER_BLESS=1 rewrites it after a \
-             deliberate change)\n--- got ---\n{g}\n--- golden ---\n{w}"
-        );
+        if let Some(why) = same_up_to_rounding(rel, g, w) {
+            panic!(
+                "{name}/{rel} differs from its golden file: {why} (GLIDER_BLESS=1 rewrites it \
+                 after a deliberate change)\n--- got ---\n{g}\n--- golden ---\n{w}"
+            );
+        }
     }
+}
+
+/// Floating-point results differ in their last digits between CPUs (the matrix kernels pick
+/// FMA or AVX-512 paths at run time, and training amplifies the rounding): two numbers agree
+/// when they differ by at most this much, absolutely or relative to the golden value. Every
+/// string, integer, key, list length and ranking must still match exactly.
+const NUMERIC_TOLERANCE: f64 = 2e-3;
+
+/// How many of each instance's local interactions (strongest first) must match.
+const LOCAL_INTERACTIONS_COMPARED: usize = 8;
+
+fn numbers_agree(a: f64, b: f64) -> bool {
+    (a - b).abs() <= NUMERIC_TOLERANCE * b.abs().max(1.0)
+}
+
+/// `None` when `got` and `want` agree, else where they first differ.
+fn same_json(path: &str, got: &Value, want: &Value) -> Option<String> {
+    match (got, want) {
+        (Value::Number(a), Value::Number(b)) => {
+            if a.is_f64() || b.is_f64() {
+                let (x, y) = (a.as_f64()?, b.as_f64()?);
+                (!numbers_agree(x, y)).then(|| format!("{path}: {x} vs golden {y}"))
+            } else {
+                (a != b).then(|| format!("{path}: {a} vs golden {b}"))
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            // A local surrogate's weakest interactions sit at NID's noise floor, where rounding
+            // between CPUs adds or drops a few: its strongest ones must match, in order.
+            let (a, b) = if path.ends_with(".interactions") && path.starts_with("instance") {
+                let k = LOCAL_INTERACTIONS_COMPARED;
+                (&a[..a.len().min(k)], &b[..b.len().min(k)])
+            } else {
+                (&a[..], &b[..])
+            };
+            if a.len() != b.len() {
+                return Some(format!("{path}: {} items vs golden {}", a.len(), b.len()));
+            }
+            a.iter()
+                .zip(b)
+                .enumerate()
+                .find_map(|(i, (x, y))| same_json(&format!("{path}[{i}]"), x, y))
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            let keys = |m: &serde_json::Map<String, Value>| m.keys().cloned().collect::<Vec<_>>();
+            if keys(a) != keys(b) {
+                return Some(format!(
+                    "{path}: keys {:?} vs golden {:?}",
+                    keys(a),
+                    keys(b)
+                ));
+            }
+            a.iter()
+                .find_map(|(k, x)| same_json(&format!("{path}.{k}"), x, &b[k]))
+        }
+        _ => (got != want).then(|| format!("{path}: {got} vs golden {want}")),
+    }
+}
+
+/// `None` when two comparable texts agree up to [`NUMERIC_TOLERANCE`], else where they first
+/// differ. JSON and JSON lines compare as values; CSV cell by cell, numbers with tolerance.
+fn same_up_to_rounding(rel: &str, got: &str, want: &str) -> Option<String> {
+    if rel.ends_with(".csv") {
+        let (g, w): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());
+        if g.len() != w.len() {
+            return Some(format!("{} lines vs golden {}", g.len(), w.len()));
+        }
+        for (line, (a, b)) in g.iter().zip(&w).enumerate() {
+            let (ca, cb): (Vec<&str>, Vec<&str>) = (a.split(',').collect(), b.split(',').collect());
+            if ca.len() != cb.len() {
+                return Some(format!("line {}: cell count", line + 1));
+            }
+            for (x, y) in ca.iter().zip(&cb) {
+                let agree = match (x.parse::<f64>(), y.parse::<f64>()) {
+                    (Ok(p), Ok(q)) => numbers_agree(p, q),
+                    _ => x == y,
+                };
+                if !agree {
+                    return Some(format!("line {}: {x} vs golden {y}", line + 1));
+                }
+            }
+        }
+        return None;
+    }
+    // JSON lines in instance order (the text order depends on the numbers), JSON as one value.
+    let values = |text: &str| -> Result<Vec<Value>, String> {
+        let mut v = if rel.ends_with(".jsonl") {
+            text.lines()
+                .map(serde_json::from_str)
+                .collect::<Result<Vec<Value>, _>>()
+        } else {
+            serde_json::from_str(text).map(|v| vec![v])
+        }
+        .map_err(|e| format!("not JSON: {e}"))?;
+        v.sort_by_key(|x| {
+            x.get("instance")
+                .and_then(Value::as_u64)
+                .unwrap_or(u64::MAX)
+        });
+        Ok(v)
+    };
+    let (g, w) = match (values(got), values(want)) {
+        (Ok(g), Ok(w)) => (g, w),
+        (Err(e), _) => return Some(format!("output {e}")),
+        (_, Err(e)) => return Some(format!("golden {e}")),
+    };
+    if g.len() != w.len() {
+        return Some(format!("{} lines vs golden {}", g.len(), w.len()));
+    }
+    for (line, (a, b)) in g.iter().zip(&w).enumerate() {
+        let at = match a.get("instance") {
+            Some(i) => format!("instance {i}"),
+            None => format!("line {}", line + 1),
+        };
+        if let Some(why) = same_json(&at, a, b) {
+            return Some(why);
+        }
+    }
+    None
 }
 
 fn synth_csv(dir: &Path) -> PathBuf {
