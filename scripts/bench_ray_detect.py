@@ -22,7 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import glider
 import glider.ray as gray
 import pandas as pd
 import ray

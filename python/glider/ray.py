@@ -85,20 +85,44 @@ def _unpack_model(kind: str, payload: Any, workdir: Path) -> Any:
     return str(target)
 
 
+class _Watched:
+    """The user's callable, remembering the exceptions it raised (glider reports them as a
+    GliderError; a task whose model raised is retried, one with bad input is not)."""
+
+    def __init__(self, model: Callable[[pd.DataFrame], Any], raised: list[BaseException]):
+        self.model = model
+        self.raised = raised
+
+    def __call__(self, df: pd.DataFrame) -> Any:
+        try:
+            return self.model(df)
+        except Exception as e:
+            self.raised.append(e)
+            raise
+
+
 def _run_shard(
     kind: str, payload: Any, data: Any, shard: tuple[int, int], kwargs: dict[str, Any]
 ) -> dict[str, Any]:
     """One shard on a worker: ``glider.detect(..., shard="i/n")`` into a scratch folder;
-    returns its files and failures, or the GliderError (a bad input is not retried)."""
+    returns its files and failures, or the GliderError (a bad input is not retried); when the
+    model itself raised, the task raises its exception and Ray retries it."""
     with tempfile.TemporaryDirectory(prefix="glider-ray-") as scratch:
         work = Path(scratch)
         model = _unpack_model(kind, payload, work)
+        raised: list[BaseException] = []
+        if kind == "callable":
+            model = _Watched(model, raised)
         out = work / "out"
         try:
             found = _detect_here(
                 model, data, shard=f"{shard[0]}/{shard[1]}", out=out, quiet=True, **kwargs
             )
         except GliderError as e:
+            if raised:
+                # The model itself failed (a model store down, a GPU busy): raise its
+                # exception so that Ray retries the task.
+                raise raised[0] from e
             return {"error": str(e)}
         files = {n: (out / n).read_bytes() for n in _FILES if (out / n).exists()}
         return {"files": files, "failed": found.failed, "explained": len(found.local)}
@@ -208,9 +232,7 @@ def detect(
     mapping = Path(dirs[0]) / "mapping.json"
     if mapping.exists():
         (folder / "mapping.json").write_bytes(mapping.read_bytes())
-    failed = sorted(
-        (int(r), str(w)) for i in range(1, shards + 1) for r, w in results[i]["failed"]
-    )
+    failed = sorted((int(r), str(w)) for i in range(1, shards + 1) for r, w in results[i]["failed"])
     return Detection(folder, summary, failed)
 
 
