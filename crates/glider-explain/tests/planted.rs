@@ -41,7 +41,7 @@ fn glider_run_finds_the_planted_pair_and_its_cross_helps() {
 }
 
 /// A table whose label depends on the product of two numeric fields, beside four categorical
-/// noise fields and a numeric noise field: logit = 3·x0·x1 (x0, x1 uniform on [−1, 1]).
+/// noise fields and a numeric noise field: logit = 6·x0·x1 (x0, x1 uniform on [−1, 1]).
 fn numeric_product_table(rows: usize, seed: u64) -> glider_data::Dataset {
     use glider_data::{Column, Dataset, Field, FieldKind};
     use rand::{Rng, SeedableRng};
@@ -54,7 +54,7 @@ fn numeric_product_table(rows: usize, seed: u64) -> glider_data::Dataset {
     let x2 = num(&mut rng);
     let labels: Vec<f32> = (0..rows)
         .map(|i| {
-            let p = 1.0 / (1.0 + (-3.0 * x0[i] * x1[i]).exp());
+            let p = 1.0 / (1.0 + (-6.0 * x0[i] * x1[i]).exp());
             if rng.random::<f32>() < p {
                 1.0
             } else {
@@ -123,13 +123,13 @@ fn the_product_of_two_numeric_fields_is_the_top_interaction() {
     )
     .unwrap();
     let mut glider = GliderParams {
-        instances: 24,
+        instances: 48,
         top_k: 3,
         seed: 2,
         ..GliderParams::default()
     };
     glider.local.num_perturbations = 1000;
-    let rows = &split.validation[..24];
+    let rows = &split.validation[..48];
     let found = detect_global(
         &ModelBlackBox::new(model.as_ref()),
         &data,
@@ -140,11 +140,39 @@ fn the_product_of_two_numeric_fields_is_the_top_interaction() {
         0,
     );
     assert!(found.failed.is_empty(), "{:?}", found.failed);
+    // GLIDER's count: the planted pair is found in (nearly) every instance, as often as any
+    // other set (ties between CPUs' roundings fall either way; the strengths below decide).
+    let count = |f: &[usize]| {
+        found
+            .counted
+            .iter()
+            .find(|c| c.features == f)
+            .map_or(0, |c| c.count)
+    };
+    assert!(count(&[0, 1]) >= 40, "{:?}", found.selected);
     assert_eq!(
-        found.selected[0].features,
-        vec![0, 1],
+        count(&[0, 1]),
+        found.selected[0].count,
         "top: {:?}",
         found.selected
+    );
+    // The local strengths, summed over instances: the planted pair stands far above every
+    // other pair (noise pairs are found too, at NID's noise floor).
+    let mut strength = std::collections::BTreeMap::<Vec<usize>, f64>::new();
+    for local in &found.locals {
+        for i in local.interactions.iter().filter(|i| i.features.len() == 2) {
+            *strength.entry(i.features.clone()).or_default() += i.strength;
+        }
+    }
+    let planted = strength.get(&vec![0, 1]).copied().unwrap_or(0.0);
+    let runner_up = strength
+        .iter()
+        .filter(|(k, _)| k.as_slice() != [0, 1])
+        .map(|(_, v)| *v)
+        .fold(0.0, f64::max);
+    assert!(
+        planted > 2.0 * runner_up,
+        "planted pair {planted:.4}, strongest other pair {runner_up:.4}"
     );
 }
 
