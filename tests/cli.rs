@@ -1382,7 +1382,9 @@ fn served_model_matches_the_model_in_process() {
     assert!(
         e.contains("cannot score instance 0")
             && e.contains("nothing was written")
-            && e.contains("/infer"),
+            && e.contains("/infer")
+            && e.contains("connection refused")
+            && e.contains("1 attempt (--retries"),
         "{e}"
     );
     assert!(

@@ -165,8 +165,8 @@ pub struct HttpOptions {
     pub batch_rows: usize,
     /// Whole-request timeout.
     pub timeout: Duration,
-    /// Extra attempts after a connection error, a 429 or a 5xx (with 0.1 s, 0.2 s, 0.4 s …
-    /// between them).
+    /// Extra attempts after a connection error, a timeout, a 429 or a 5xx (with 0.1 s, 0.2 s,
+    /// 0.4 s … between them, or the answer's `Retry-After`, at most 30 s).
     pub retries: usize,
 }
 
@@ -499,13 +499,18 @@ impl HttpBlackBox {
         &self.url
     }
 
-    /// Posts one request, retrying connection errors, 429 and 5xx.
+    /// Posts one request, retrying connection errors, timeouts, 429 and 5xx: after 0.1 s,
+    /// 0.2 s, 0.4 s …, or after the answer's `Retry-After` seconds (at most 30).
     fn post(&self, body: &str) -> Result<String, ExplainError> {
         let mut last = String::new();
-        for attempt in 0..=self.options.retries {
+        let mut wait = Duration::ZERO;
+        let attempts = self.options.retries + 1;
+        for attempt in 0..attempts {
             if attempt > 0 {
-                std::thread::sleep(Duration::from_millis(100 << (attempt - 1).min(6)));
+                let backoff = Duration::from_millis(100 << (attempt - 1).min(6));
+                std::thread::sleep(wait.max(backoff));
             }
+            wait = Duration::ZERO;
             match self
                 .agent
                 .post(&self.url)
@@ -514,6 +519,14 @@ impl HttpBlackBox {
             {
                 Ok(mut response) => {
                     let status = response.status().as_u16();
+                    if let Some(secs) = response
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                    {
+                        wait = Duration::from_secs(secs.min(30));
+                    }
                     let text = response
                         .body_mut()
                         .with_config()
@@ -526,13 +539,26 @@ impl HttpBlackBox {
                     let snippet: String = text.chars().take(300).collect();
                     last = format!("HTTP {status}: {snippet}");
                     if !(status == 429 || status >= 500) {
-                        break;
+                        return Err(ExplainError::BlackBox(format!("POST {}: {last}", self.url)));
                     }
+                }
+                Err(ureq::Error::Timeout(_)) => {
+                    last = format!(
+                        "no answer within {} s (--timeout sets the limit)",
+                        self.options.timeout.as_secs_f64()
+                    )
+                }
+                Err(ureq::Error::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    last = "connection refused (is the server running?)".into()
                 }
                 Err(e) => last = e.to_string(),
             }
         }
-        Err(ExplainError::BlackBox(format!("POST {}: {last}", self.url)))
+        let plural = if attempts == 1 { "" } else { "s" };
+        Err(ExplainError::BlackBox(format!(
+            "POST {}: {last}; {attempts} attempt{plural} (--retries sets how many more)",
+            self.url
+        )))
     }
 
     /// The scores in a response body, as logits.
