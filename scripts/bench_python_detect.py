@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import glider
-import pandas as pd
-
-DATA = Path("../shared/data/criteo_kaggle_sample/criteo_train_first10k.txt")
+from criteo_bench import DATA, cli_detect, criteo_frame, train_deepfm
 
 
 def main() -> None:
@@ -40,56 +37,15 @@ def main() -> None:
         print(f"skipping: {args.data} is absent (the shared datasets are not redistributable)")
         return
     work = Path(tempfile.mkdtemp(prefix="glider-bench-py-"))
-    model_dir = work / "deepfm"
-    subprocess.run(
-        [
-            args.glider,
-            "train",
-            "--format",
-            "criteo",
-            "--data",
-            str(args.data),
-            "--model",
-            "deepfm",
-            "--seed",
-            "0",
-            "--quiet",
-            "--out",
-            str(model_dir),
-        ],
-        check=True,
-    )
-    names = ["label"] + [f"I{i}" for i in range(1, 14)] + [f"C{i}" for i in range(1, 27)]
-    df = pd.read_csv(
-        args.data, sep="\t", header=None, names=names, dtype={f"C{i}": str for i in range(1, 27)}
-    )
+    model_dir = train_deepfm(args.glider, args.data, work / "deepfm")
+    df = criteo_frame(args.data)
     model = glider.load(model_dir)
     common = dict(instances=args.instances, perturbations=args.perturbations, seed=0, quiet=True)
 
     def cli() -> float:
-        out = work / "cli"
-        t0 = time.perf_counter()
-        subprocess.run(
-            [
-                args.glider,
-                "detect",
-                "--model-dir",
-                str(model_dir),
-                "--data",
-                str(args.data),
-                "--instances",
-                str(args.instances),
-                "--perturbations",
-                str(args.perturbations),
-                "--seed",
-                "0",
-                "--quiet",
-                "--out",
-                str(out),
-            ],
-            check=True,
+        return cli_detect(
+            args.glider, model_dir, args.data, args.instances, args.perturbations, work / "cli"
         )
-        return time.perf_counter() - t0
 
     def python_dir() -> float:
         t0 = time.perf_counter()
