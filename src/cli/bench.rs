@@ -47,6 +47,14 @@ pub(super) enum BenchCommand {
         after_help = "Example:\n  glider bench models --data ../shared/data/movielens_100k/ml100k_ctr.csv --model all --seeds 3 --out out/bench-models"
     )]
     Models(Box<ModelsBenchArgs>),
+    /// `glider serve` under load and abuse on 127.0.0.1: requests/s, rows/s and p50/p99
+    /// latency at 1 and 256 rows per request from 8, 32 and 64 client threads, without and
+    /// with 2 × --workers stalled uploads; the server's memory after 1,000, 10,000 and
+    /// --requests single-row requests.
+    #[command(
+        after_help = "Example:\n  glider bench serve --model-dir out/model --out out/bench-serve"
+    )]
+    Serve(ServeBenchArgs),
     /// Ante-hoc vs post-hoc on planted interactions: AutoInt's, FiBiNET's and InterHAt's
     /// field-pair rankings and GLIDER's, scored by pairwise AUC against the planted truth.
     #[command(
@@ -426,8 +434,132 @@ fn bench_local(args: LocalBenchArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+#[derive(Args, Debug)]
+pub(super) struct ServeBenchArgs {
+    /// A folder written by `glider train`, served by `glider serve` on 127.0.0.1 for the run.
+    #[arg(long)]
+    model_dir: PathBuf,
+    /// The server's --workers (the stalled phase opens twice as many stalled uploads).
+    #[arg(long, default_value_t = 4)]
+    workers: usize,
+    /// Single-row requests of the memory run (from 64 client threads; at least 10,000).
+    #[arg(long, default_value_t = 100_000)]
+    requests: usize,
+    /// Requests per point of the latency table at 1 row per request (fewer at 256 rows).
+    #[arg(long, default_value_t = 2000)]
+    point_requests: usize,
+    /// Another glider binary (say, a build of an older commit) whose `serve` is measured
+    /// first, the same way, as the reference.
+    #[arg(long, value_name = "GLIDER")]
+    reference_bin: Option<PathBuf>,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-serve")]
+    out: PathBuf,
+}
+
+/// Starts `exe serve` on a free loopback port and measures it.
+fn measure_serve(
+    exe: &std::path::Path,
+    args: &ServeBenchArgs,
+    quiet: bool,
+) -> Result<glider_app::serve_bench::ServeBenchReport> {
+    use std::io::BufRead as _;
+    let mut server = std::process::Command::new(exe)
+        .args(["serve", "--port", "0", "--host", "127.0.0.1", "--model-dir"])
+        .arg(&args.model_dir)
+        .args(["--workers", &args.workers.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("starting {} serve: {e}", exe.display()))?;
+    let mut line = String::new();
+    if let Some(out) = server.stdout.take() {
+        std::io::BufReader::new(out).read_line(&mut line)?;
+    }
+    let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) else {
+        let _ = server.kill();
+        let _ = server.wait();
+        anyhow::bail!(
+            "{} serve did not start (it printed {line:?})",
+            exe.display()
+        );
+    };
+    let settings = glider_app::serve_bench::ServeBenchSettings {
+        url: url.to_string(),
+        pid: server.id(),
+        workers: args.workers,
+        memory_requests: args.requests,
+        point_requests: args.point_requests,
+        ..Default::default()
+    };
+    let report = glider_app::serve_bench::serve_load(&settings, super::note(quiet));
+    let _ = server.kill();
+    let _ = server.wait();
+    report
+}
+
+fn print_serve(title: &str, report: &glider_app::serve_bench::ServeBenchReport) {
+    say!("{title}, {} workers, on 127.0.0.1:", report.workers);
+    say!(
+        "  {:>4} {:>7} {:>7} {:>9} {:>10} {:>8} {:>8} {:>6}",
+        "rows",
+        "threads",
+        "stalled",
+        "req/s",
+        "rows/s",
+        "p50 ms",
+        "p99 ms",
+        "errors"
+    );
+    for p in &report.points {
+        say!(
+            "  {:>4} {:>7} {:>7} {:>9.0} {:>10.0} {:>8.1} {:>8.1} {:>6}",
+            p.rows,
+            p.threads,
+            p.stalled,
+            p.requests_per_s,
+            p.rows_per_s,
+            p.p50_ms,
+            p.p99_ms,
+            p.errors
+        );
+    }
+    say!(
+        "  resident memory: {:.1} MiB at start",
+        report.rss_start_mib
+    );
+    for m in &report.memory {
+        say!(
+            "    after {:>7} requests: {:.1} MiB ({} errors)",
+            m.requests,
+            m.rss_mib,
+            m.errors
+        );
+    }
+    say!("    last / after 1,000: {:.3}", report.memory_ratio);
+}
+
+fn bench_serve(args: ServeBenchArgs, quiet: bool) -> Result<()> {
+    let reference = match &args.reference_bin {
+        Some(exe) => Some(measure_serve(exe, &args, quiet)?),
+        None => None,
+    };
+    let report = measure_serve(&std::env::current_exe()?, &args, quiet)?;
+    if let (Some(r), Some(exe)) = (&reference, &args.reference_bin) {
+        print_serve(&format!("Reference {}", exe.display()), r);
+    }
+    print_serve("glider serve", &report);
+    bench::write(
+        &args.out,
+        &serde_json::json!({ "result": report, "reference": reference }),
+    )?;
+    say!("Wrote {}", args.out.join("bench.json").display());
+    Ok(())
+}
+
 pub(super) fn dispatch(command: BenchCommand, quiet: bool) -> Result<()> {
     match command {
+        BenchCommand::Serve(args) => bench_serve(args, quiet),
         BenchCommand::Speed(args) => bench_speed(args, quiet),
         BenchCommand::Local(args) => bench_local(args, quiet),
         BenchCommand::LocalSpeed(args) => bench_local_speed(args, quiet),

@@ -152,18 +152,11 @@ pub(super) struct ServeArgs {
     /// every output (cargo feature `onnx`).
     #[arg(long, value_name = "FILE")]
     onnx: Option<PathBuf>,
-    /// Address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface).
-    #[arg(long, default_value = "127.0.0.1")]
-    host: String,
-    /// Port (0 picks a free one; the URL is printed).
-    #[arg(long, default_value_t = 8080)]
-    port: u16,
     /// The model's name in the URL (default: the folder's name).
     #[arg(long)]
     name: Option<String>,
-    /// Threads answering requests.
-    #[arg(long, default_value_t = 4)]
-    workers: usize,
+    #[command(flatten)]
+    options: glider_app::serve::ServeOptions,
 }
 
 pub(super) fn detect(args: DetectArgs, quiet: bool) -> Result<()> {
@@ -212,5 +205,5 @@ pub(super) fn serve(args: ServeArgs) -> Result<()> {
         }
         (None, None) => usage!("give --model-dir DIR or --onnx FILE"),
     };
-    serve(served, &args.host, args.port, args.workers)
+    serve(served, &args.options)
 }

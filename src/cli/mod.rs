@@ -91,7 +91,8 @@ enum Command {
   glider encode --data test.csv --label click --apply out/enc/crosses.json --out out/enc-test")]
     Encode(Box<encode::EncodeArgs>),
     /// Serve a trained model over HTTP with the Open Inference Protocol (KServe v2), so any
-    /// client of the protocol, and `--black-box` here, can score it. Runs until stopped.
+    /// client of the protocol, and `--black-box` here, can score it. Runs until SIGTERM or
+    /// Ctrl-C, then turns not ready, lets requests in flight finish and exits 0.
     #[command(after_help = "Example:
   glider serve --model-dir out/model --port 8080
   glider detect --black-box http://127.0.0.1:8080/v2/models/model --data clicks.csv --label clicked --out out/detect-http")]

@@ -38,6 +38,8 @@ pub mod report;
 pub mod run;
 #[cfg(feature = "serve")]
 pub mod serve;
+#[cfg(feature = "serve")]
+pub mod serve_bench;
 pub mod settings;
 pub mod stream;
 

@@ -602,6 +602,16 @@ pub fn detect_with(
             range.0,
         )
     };
+    if let Some((instance, why)) = &detection.stopped {
+        let kept = detection.explained;
+        bail!(
+            "stopped at instance {instance}, since the black box cannot be reached: {why}\n\
+             {kept} finished instance{} kept in {}; once the black box answers, run the same \
+             command with --resume to go on from there",
+            if kept == 1 { " is" } else { "s are" },
+            journal_path.display()
+        );
+    }
     if detection.explained == 0 && !rows.is_empty() {
         let first = detection
             .failed

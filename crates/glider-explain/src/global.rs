@@ -5,6 +5,9 @@
 //! counting breaks ties by the lowest instance index, so the result does not depend on the
 //! number of threads or the order instances finish in.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +19,7 @@ use glider_data::{Dataset, Progress};
 use crate::blackbox::BlackBox;
 use crate::journal::Journal;
 use crate::local::{explain_instance, LocalExplanation, LocalParams};
+use crate::ExplainError;
 
 /// Settings of a global detection run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,6 +63,11 @@ pub struct GlobalDetection {
     pub selected: Vec<CountedInteraction>,
     /// The local explanations, by instance.
     pub locals: Vec<LocalExplanation>,
+    /// Set when the run stopped early because the black box could not be reached
+    /// ([`ExplainError::Unreachable`]): the first instance that found it so, and why.
+    /// Instances not started then are neither explained nor failed; with a journal, a
+    /// resumed run picks them up.
+    pub stopped: Option<(usize, String)>,
 }
 
 /// Explains the given rows of `data` (in order: list position = instance index) with
@@ -95,24 +104,46 @@ pub fn detect_global(
         .collect();
     progress.start(rows.len() as u64, "explaining instances");
     progress.inc(done.len() as u64);
-    let mut results: Vec<Result<LocalExplanation, (usize, String)>> = todo
+    // The first instance whose black box could not be reached stops the run: instances not
+    // started yet are skipped (those in flight finish, or find it unreachable too).
+    let stop = AtomicBool::new(false);
+    let stopped: Mutex<Option<(usize, String)>> = Mutex::new(None);
+    let results: Vec<Option<Result<LocalExplanation, (usize, String)>>> = todo
         .par_iter()
         .map(|&(instance, r)| {
+            if stop.load(Ordering::SeqCst) {
+                return None;
+            }
             let row = data.row(r);
-            let out = explain_instance(black_box, &row, instance, &params.local, params.seed)
-                .map_err(|e| (instance, format!("instance {instance} (row {r}): {e}")))
-                .and_then(|l| match journal {
-                    Some(j) => j
-                        .record(&l)
-                        .map(|_| l)
-                        .map_err(|e| (instance, format!("instance {instance}: {e}"))),
-                    None => Ok(l),
-                });
+            let out = match explain_instance(black_box, &row, instance, &params.local, params.seed)
+            {
+                Err(e @ ExplainError::Unreachable(_)) => {
+                    stop.store(true, Ordering::SeqCst);
+                    let mut first = stopped.lock().unwrap_or_else(|p| p.into_inner());
+                    let why = format!("instance {instance} (row {r}): {e}");
+                    match &*first {
+                        Some((i, _)) if *i <= instance => {}
+                        _ => *first = Some((instance, why)),
+                    }
+                    return None;
+                }
+                other => other,
+            }
+            .map_err(|e| (instance, format!("instance {instance} (row {r}): {e}")))
+            .and_then(|l| match journal {
+                Some(j) => j
+                    .record(&l)
+                    .map(|_| l)
+                    .map_err(|e| (instance, format!("instance {instance}: {e}"))),
+                None => Ok(l),
+            });
             progress.inc(1);
-            out
+            Some(out)
         })
         .collect();
     progress.finish();
+    let mut results: Vec<Result<LocalExplanation, (usize, String)>> =
+        results.into_iter().flatten().collect();
     results.extend(done.into_iter().map(Ok));
     results.sort_by_key(|r| match r {
         Ok(l) => l.instance,
@@ -138,6 +169,7 @@ pub fn detect_global(
         counted,
         selected,
         locals,
+        stopped: stopped.into_inner().unwrap_or_else(|p| p.into_inner()),
     }
 }
 

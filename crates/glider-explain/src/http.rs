@@ -501,8 +501,15 @@ impl HttpBlackBox {
 
     /// Posts one request, retrying connection errors, timeouts, 429 and 5xx: after 0.1 s,
     /// 0.2 s, 0.4 s …, or after the answer's `Retry-After` seconds (at most 30).
+    ///
+    /// # Errors
+    /// [`ExplainError::Unreachable`] when the last attempt got no answer (connection
+    /// refused or reset, or nothing within the timeout); [`ExplainError::BlackBox`] for a 4xx,
+    /// or a 429/5xx on the last attempt.
     fn post(&self, body: &str) -> Result<String, ExplainError> {
         let mut last = String::new();
+        // Whether the last attempt got no answer at all (no connection, no reply in time).
+        let mut unanswered = false;
         let mut wait = Duration::ZERO;
         let attempts = self.options.retries + 1;
         for attempt in 0..attempts {
@@ -511,6 +518,7 @@ impl HttpBlackBox {
                 std::thread::sleep(wait.max(backoff));
             }
             wait = Duration::ZERO;
+            unanswered = true;
             match self
                 .agent
                 .post(&self.url)
@@ -518,6 +526,7 @@ impl HttpBlackBox {
                 .send(body)
             {
                 Ok(mut response) => {
+                    unanswered = false;
                     let status = response.status().as_u16();
                     if let Some(secs) = response
                         .headers()
@@ -555,10 +564,15 @@ impl HttpBlackBox {
             }
         }
         let plural = if attempts == 1 { "" } else { "s" };
-        Err(ExplainError::BlackBox(format!(
+        let message = format!(
             "POST {}: {last}; {attempts} attempt{plural} (--retries sets how many more)",
             self.url
-        )))
+        );
+        Err(if unanswered {
+            ExplainError::Unreachable(message)
+        } else {
+            ExplainError::BlackBox(message)
+        })
     }
 
     /// The scores in a response body, as logits.

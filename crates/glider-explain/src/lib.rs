@@ -36,6 +36,11 @@ pub enum ExplainError {
     /// The black box failed or answered with something unusable.
     #[error("black box: {0}")]
     BlackBox(String),
+    /// The black box could not be reached: every attempt ended without an answer (no
+    /// connection, or none within the timeout). A run stops at the first such instance,
+    /// since the ones after it would fail the same way (see [`global::GlobalDetection`]).
+    #[error("black box: {0}")]
+    Unreachable(String),
     /// Training the surrogate failed.
     #[error("surrogate: {0}")]
     Surrogate(#[from] glider_nn::NnError),

@@ -485,6 +485,7 @@ pub fn run(
                 counted: selected.clone(),
                 selected,
                 locals: Vec::new(),
+                stopped: None,
             }
         }
         None => {
