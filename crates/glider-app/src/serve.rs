@@ -160,11 +160,30 @@ impl Served {
                     .iter()
                     .map(|o| json!({"name": o, "datatype": "FP32", "shape": [-1, -1]}))
                     .collect();
+                let inputs: Vec<Value> = m
+                    .inputs()
+                    .iter()
+                    .map(|i| {
+                        let datatype = match i.datatype {
+                            glider_explain::onnx::DatumType::String => "BYTES",
+                            glider_explain::onnx::DatumType::F64 => "FP64",
+                            glider_explain::onnx::DatumType::I64 => "INT64",
+                            glider_explain::onnx::DatumType::I32 => "INT32",
+                            _ => "FP32",
+                        };
+                        let shape = if i.rank == 1 {
+                            json!([-1])
+                        } else {
+                            json!([-1, i.width])
+                        };
+                        json!({"name": i.name, "datatype": datatype, "shape": shape})
+                    })
+                    .collect();
                 return json!({
                     "name": self.name,
                     "versions": ["1"],
                     "platform": "onnx",
-                    "inputs": [{"name": m.input_name(), "datatype": "FP32", "shape": [-1, -1]}],
+                    "inputs": inputs,
                     "outputs": outputs,
                 });
             }
@@ -220,47 +239,91 @@ impl Served {
     }
 }
 
-/// Runs an ONNX model on the request's one input tensor (`[n, k]` numbers).
+/// Runs an ONNX model on the request's input tensors (matched by name; a model with one
+/// input also takes a request's only tensor whatever its name): `[n, k]` (or `[n]`) numbers,
+/// or strings for a string input.
 #[cfg(feature = "onnx")]
 fn onnx_outputs(
     model: &glider_explain::onnx::OnnxModel,
     inputs: &[Value],
 ) -> std::result::Result<Vec<Value>, String> {
-    let input = inputs
-        .iter()
-        .find(|i| i["name"] == model.input_name())
-        .or_else(|| (inputs.len() == 1).then(|| &inputs[0]))
-        .ok_or_else(|| format!("input \"{}\" is missing", model.input_name()))?;
-    let shape: Vec<usize> = input["shape"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|d| d.as_u64().map(|d| d as usize))
-                .collect()
-        })
-        .unwrap_or_default();
-    let values = input["data"]
-        .as_array()
-        .ok_or("the input has no \"data\" array")?;
-    let (n, k) = match shape[..] {
-        [n, k] if n * k == values.len() => (n, k),
-        _ => {
-            return Err(format!(
-                "the input's shape {shape:?} does not hold its {} values as [n, k]",
-                values.len()
-            ))
+    use glider_explain::onnx::InputValues;
+    let mut n_rows: Option<usize> = None;
+    let mut values = Vec::with_capacity(model.inputs().len());
+    for wanted in model.inputs() {
+        let input = inputs
+            .iter()
+            .find(|i| i["name"] == wanted.name.as_str())
+            .or_else(|| (inputs.len() == 1 && model.inputs().len() == 1).then(|| &inputs[0]))
+            .ok_or_else(|| {
+                format!(
+                    "input \"{}\" is missing (the model takes {})",
+                    wanted.name,
+                    model.describe_inputs()
+                )
+            })?;
+        let shape: Vec<usize> = input["shape"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d.as_u64().map(|d| d as usize))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let data = input["data"]
+            .as_array()
+            .ok_or_else(|| format!("input \"{}\" has no \"data\" array", wanted.name))?;
+        let n = match shape[..] {
+            [n, k] if n * k == data.len() && k == wanted.width => n,
+            [n] if n == data.len() && wanted.width == 1 => n,
+            _ => {
+                return Err(format!(
+                    "input \"{}\": shape {shape:?} with {} values does not fit the model's [n, {}]",
+                    wanted.name,
+                    data.len(),
+                    wanted.width
+                ))
+            }
+        };
+        match n_rows {
+            Some(m) if m != n => {
+                return Err(format!(
+                    "input \"{}\" has {n} rows, an earlier input {m}",
+                    wanted.name
+                ))
+            }
+            _ => n_rows = Some(n),
         }
-    };
-    let data = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            v.as_f64()
-                .map(|x| x as f32)
-                .ok_or_else(|| format!("value {i} ({v}) is not a number"))
-        })
-        .collect::<std::result::Result<Vec<f32>, String>>()?;
-    let outputs = model.run(&data, n, k).map_err(|e| e.to_string())?;
+        values.push(
+            if wanted.datatype == glider_explain::onnx::DatumType::String {
+                InputValues::Texts(
+                    data.iter()
+                        .map(|v| match v {
+                            Value::String(s) => s.clone(),
+                            Value::Null => String::new(),
+                            other => other.to_string(),
+                        })
+                        .collect(),
+                )
+            } else {
+                InputValues::Numbers(
+                    data.iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            v.as_f64().ok_or_else(|| {
+                                format!(
+                                    "input \"{}\", value {i} ({v}) is not a number",
+                                    wanted.name
+                                )
+                            })
+                        })
+                        .collect::<std::result::Result<Vec<f64>, String>>()?,
+                )
+            },
+        );
+    }
+    let n = n_rows.unwrap_or(0);
+    let outputs = model.run_inputs(n, &values).map_err(|e| e.to_string())?;
     Ok(model
         .output_names()
         .iter()

@@ -196,7 +196,33 @@ struct Source {
 pub struct MappedFields {
     mapping: Mapping,
     sources: Vec<Source>,
+    groups: Vec<InputGroup>,
     num_fields: usize,
+}
+
+/// One input tensor a mapping sends: `[n, columns]`, its columns the mapped fields that name
+/// this input, in the mapping's order (the single layout: every field; the per-field layout:
+/// usually one field, or several fields naming the same `input`, such as the int64 index
+/// tensor of an exported embedding model).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputGroup {
+    /// The tensor's name.
+    pub name: String,
+    /// Whether the mapping named it (false for the single layout's default `"input"`).
+    pub named: bool,
+    /// The tensor's datatype.
+    pub datatype: Datatype,
+    /// The fields feeding it, in column order (mapping field names).
+    pub fields: Vec<String>,
+    /// Indexes into the mapping's fields.
+    sources: Vec<usize>,
+}
+
+impl InputGroup {
+    /// Columns of the tensor.
+    pub fn width(&self) -> usize {
+        self.sources.len()
+    }
 }
 
 impl MappedFields {
@@ -257,11 +283,83 @@ impl MappedFields {
                 ));
             }
         }
+        let groups = match mapping.layout {
+            Layout::Single => vec![InputGroup {
+                name: mapping.input.clone().unwrap_or_else(|| "input".into()),
+                named: mapping.input.is_some(),
+                datatype: mapping.datatype.unwrap_or(Datatype::Fp32),
+                fields: sources.iter().map(|s| s.input.field.clone()).collect(),
+                sources: (0..sources.len()).collect(),
+            }],
+            Layout::PerField => {
+                let mut groups: Vec<InputGroup> = Vec::new();
+                for (k, s) in sources.iter().enumerate() {
+                    let name = s
+                        .input
+                        .input
+                        .clone()
+                        .unwrap_or_else(|| s.input.field.clone());
+                    match groups.iter_mut().find(|g| g.name == name) {
+                        Some(g) if g.datatype != s.datatype => {
+                            return Err(ExplainError::Config(format!(
+                                "fields \"{}\" and \"{}\" feed input \"{name}\" with different \
+                                 datatypes ({} and {}): one tensor has one datatype",
+                                g.fields[0],
+                                s.input.field,
+                                Self::datatype_name(g.datatype),
+                                Self::datatype_name(s.datatype)
+                            )))
+                        }
+                        Some(g) => {
+                            g.fields.push(s.input.field.clone());
+                            g.sources.push(k);
+                        }
+                        None => groups.push(InputGroup {
+                            name,
+                            named: true,
+                            datatype: s.datatype,
+                            fields: vec![s.input.field.clone()],
+                            sources: vec![k],
+                        }),
+                    }
+                }
+                groups
+            }
+        };
         Ok(MappedFields {
             mapping,
             sources,
+            groups,
             num_fields: data.num_fields(),
         })
+    }
+
+    /// The input tensors, in the order their first field appears in the mapping.
+    pub fn groups(&self) -> &[InputGroup] {
+        &self.groups
+    }
+
+    /// The values of `group`'s tensor for `rows` (whole rows of [`Self::num_fields`]
+    /// values): `n × group.width()`, row-major, as the protocol sends them (a string for
+    /// BYTES, a number, or the field's `off`, which may be `null`).
+    ///
+    /// # Errors
+    /// [`ExplainError::BlackBox`] for a categorical code outside its dictionary, or a value
+    /// sent as a number that is none.
+    pub fn group_values(
+        &self,
+        rows: &[FieldValue],
+        group: &InputGroup,
+    ) -> Result<Vec<Value>, ExplainError> {
+        let f = self.num_fields.max(1);
+        let mut out = Vec::with_capacity(rows.len() / f * group.sources.len());
+        for row in rows.chunks(f) {
+            for &k in &group.sources {
+                let s = &self.sources[k];
+                out.push(self.value(s, row[s.index])?);
+            }
+        }
+        Ok(out)
     }
 
     /// The mapping.
@@ -349,7 +447,8 @@ impl MappedFields {
         }
     }
 
-    fn datatype_name(d: Datatype) -> &'static str {
+    /// The protocol's name of a datatype.
+    pub fn datatype_name(d: Datatype) -> &'static str {
         match d {
             Datatype::Bytes => "BYTES",
             Datatype::Fp32 => "FP32",
@@ -362,38 +461,15 @@ impl MappedFields {
     fn request(&self, rows: &[FieldValue]) -> Result<Value, ExplainError> {
         let f = self.num_fields;
         let n = rows.len() / f;
-        let inputs = match self.mapping.layout {
-            Layout::PerField => {
-                let mut inputs = Vec::with_capacity(self.sources.len());
-                for s in &self.sources {
-                    let data = rows
-                        .chunks(f)
-                        .map(|row| self.value(s, row[s.index]))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    inputs.push(json!({
-                        "name": s.input.input.clone().unwrap_or_else(|| s.input.field.clone()),
-                        "shape": [n, 1],
-                        "datatype": Self::datatype_name(s.datatype),
-                        "data": data,
-                    }));
-                }
-                inputs
-            }
-            Layout::Single => {
-                let mut data = Vec::with_capacity(n * self.sources.len());
-                for row in rows.chunks(f) {
-                    for s in &self.sources {
-                        data.push(self.value(s, row[s.index])?);
-                    }
-                }
-                vec![json!({
-                    "name": self.mapping.input.clone().unwrap_or_else(|| "input".into()),
-                    "shape": [n, self.sources.len()],
-                    "datatype": Self::datatype_name(self.mapping.datatype.unwrap_or(Datatype::Fp32)),
-                    "data": data,
-                })]
-            }
-        };
+        let mut inputs = Vec::with_capacity(self.groups.len());
+        for g in &self.groups {
+            inputs.push(json!({
+                "name": g.name,
+                "shape": [n, g.width()],
+                "datatype": Self::datatype_name(g.datatype),
+                "data": self.group_values(rows, g)?,
+            }));
+        }
         let mut request = json!({ "inputs": inputs });
         // Servers with several outputs (MLServer's scikit-learn runtime: predict and
         // predict_proba) answer the one asked for.

@@ -13,8 +13,11 @@ use tract_onnx::tract_hir::infer::Factoid;
 use glider_data::{Dataset, FieldValue};
 
 use crate::blackbox::{check_inputs, check_scores, BlackBox};
-use crate::http::{output_logits, Layout, MappedFields, Mapping};
+use crate::http::{output_logits, MappedFields, Mapping};
 use crate::ExplainError;
+
+/// tract's element types, as [`OnnxInput::datatype`] names them.
+pub use tract_onnx::prelude::DatumType;
 
 /// Which outputs of an ONNX model to compute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +29,46 @@ pub enum OutputChoice<'a> {
     /// The first output of float type, found by typing each output's branch (the score of a
     /// classifier that also answers an integer label).
     FirstScore,
+}
+
+/// Reads an ONNX file for tract, adapting what converters write and tract reads otherwise:
+/// a binary `TreeEnsembleClassifier` whose trees all score class 0 (skl2onnx's gradient
+/// boosting, onnxmltools' XGBoost and LightGBM) declares one base value where tract wants one
+/// per class label; the second, which that layout never reads, is set to 0.
+fn read_model(path: &Path) -> TractResult<InferenceModel> {
+    let onnx = tract_onnx::onnx();
+    let mut proto = onnx.proto_model_for_path(path)?;
+    if let Some(graph) = proto.graph.as_mut() {
+        for node in &mut graph.node {
+            if node.op_type != "TreeEnsembleClassifier" {
+                continue;
+            }
+            let attr = |name: &str| node.attribute.iter().find(|a| a.name == name);
+            let labels = attr("classlabels_int64s")
+                .map(|a| a.ints.len())
+                .or_else(|| attr("classlabels_strings").map(|a| a.strings.len()))
+                .unwrap_or(0);
+            let class_zero = attr("class_ids").is_some_and(|a| a.ints.iter().all(|&c| c == 0));
+            if labels == 2 && class_zero {
+                if let Some(base) = node
+                    .attribute
+                    .iter_mut()
+                    .find(|a| a.name == "base_values" && a.floats.len() == 1)
+                {
+                    base.floats.push(0.0);
+                }
+            }
+        }
+    }
+    let dir = path.parent().and_then(|d| d.to_str());
+    let parsed = onnx.parse(&proto, dir)?;
+    if !parsed.unresolved_inputs.is_empty() {
+        return Err(TractError::msg(format!(
+            "could not resolve inputs at top level: {:?}",
+            parsed.unresolved_inputs
+        )));
+    }
+    Ok(parsed.model)
 }
 
 /// An output's name: its ONNX label, else its node's name.
@@ -62,18 +105,73 @@ fn is_float(t: Option<DatumType>) -> bool {
     matches!(t, Some(DatumType::F32 | DatumType::F64))
 }
 
-/// A loaded ONNX model with one `[n, k]` float input.
+/// One input tensor of a loaded model: `[N, width]` (or `[N]`, rank 1) of `datatype`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OnnxInput {
+    /// The input's name.
+    pub name: String,
+    /// Its element type: F32, F64, I64, I32 or String.
+    pub datatype: DatumType,
+    /// Columns per row.
+    pub width: usize,
+    /// 1 for a `[N]` input, 2 for `[N, width]`.
+    pub rank: usize,
+}
+
+/// Values for one input, `n × width`, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InputValues {
+    /// Numbers, converted to the input's element type (rounded for integers).
+    Numbers(Vec<f64>),
+    /// Strings, for a String input.
+    Texts(Vec<String>),
+}
+
+/// A loaded ONNX model: one or more inputs `[N, k]` (N any batch size, or the fixed batch
+/// the model declares), its outputs as numbers.
 pub struct OnnxModel {
     plan: Arc<TypedRunnableModel>,
-    input: String,
-    /// The input's element type: f32, or f64 when the model declares it.
-    input_type: DatumType,
+    inputs: Vec<OnnxInput>,
+    /// The batch size the model declares, when it is fixed (a static export): rows are run
+    /// in batches of exactly this many, the last padded.
+    batch: Option<usize>,
     outputs: Vec<String>,
     path: String,
 }
 
+/// The declared fact's dimensions, `None` for an unknown or symbolic one; `None` overall when
+/// even the rank is unknown.
+fn declared_dims(fact: &InferenceFact) -> Option<Vec<Option<usize>>> {
+    if fact.shape.is_open() {
+        return None;
+    }
+    Some(
+        fact.shape
+            .dims()
+            .map(|d| {
+                d.concretize()
+                    .and_then(|d| d.as_i64())
+                    .and_then(|d| usize::try_from(d).ok())
+            })
+            .collect(),
+    )
+}
+
+fn shape_text(dims: &Option<Vec<Option<usize>>>) -> String {
+    match dims {
+        None => "[...]".into(),
+        Some(d) => format!(
+            "[{}]",
+            d.iter()
+                .map(|x| x.map_or("N".to_string(), |x| x.to_string()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 impl OnnxModel {
-    /// Loads and optimises the model at `path`, with every output it declares; the input's
+    /// Loads and optimises the model at `path`, with every output it declares; each input's
     /// width must be declared by the model (see [`OnnxModel::load_with`]).
     ///
     /// # Errors
@@ -82,89 +180,173 @@ impl OnnxModel {
         Self::load_with(path, None, OutputChoice::All)
     }
 
-    /// Loads and optimises the model at `path` for inputs of `[N, k]` rows, N any batch size.
+    /// Loads and optimises the model at `path` for inputs of `[N, k]` rows.
     ///
-    /// Converters declare the batch dimension as unknown or symbolic (skl2onnx's `[None, 6]`,
-    /// `torch.onnx.export` with dynamic axes): the input's fact is set here to `[N, k]`
-    /// with a symbolic N, k taken from the model's declaration where it has one and from
-    /// `width` (the mapping's column count) otherwise, and the element type the model
-    /// declares (f32, or f64). Unless `output` is [`OutputChoice::All`], only one output is
-    /// kept, so the parts of the graph that compute the others (a classifier's integer
-    /// `label` branch, which may use operators tract lacks) are dropped before optimisation.
+    /// `feeds` gives, per input the mapping sends, its name and width (a mapping's
+    /// [`crate::http::InputGroup`]s); `None` takes every width from the model. Each model
+    /// input is matched to the feed of its name (a single feed to a single input whatever
+    /// their names). Converters declare the batch dimension as unknown or symbolic (skl2onnx's
+    /// `[None, 6]`, `torch.onnx.export` with dynamic axes): it becomes a symbol N, so any
+    /// batch size runs; a fixed batch dimension (a static export) is kept, and rows are run
+    /// in batches of exactly that size. The width comes from the model's declaration where
+    /// it has one and from the feed otherwise; the element type from the declaration (f32
+    /// when undeclared; f64, i64, i32 and strings are fed as declared). Unless `output` is
+    /// [`OutputChoice::All`], only one output is kept, so the parts of the graph that compute
+    /// the others (a classifier's integer `label` branch) are dropped before optimisation.
     ///
     /// # Errors
-    /// [`ExplainError::Config`] naming the file when it cannot be read, is not ONNX, has
-    /// other than one input, declares an input that is not a 2-D float tensor, declares a
-    /// width other than `width` (both shapes named), has no known width, has no output
-    /// `output` (or, for [`OutputChoice::FirstScore`], no float output; the outputs and
-    /// their types named), or uses an operator tract does not support.
+    /// [`ExplainError::Config`] naming the file when it cannot be read or is not ONNX; an
+    /// input no feed matches, or a feed no input matches (both lists named); an input of
+    /// another element type, or of rank above 2; a declared width other than the feed's (both
+    /// shapes named); no known width; inputs declaring different fixed batch sizes; no output
+    /// `output` (or no float output; the outputs and their types named); an operator tract
+    /// does not support (named, with its node).
     pub fn load_with(
         path: &Path,
-        width: Option<usize>,
+        feeds: Option<&[(String, usize)]>,
         output: OutputChoice<'_>,
     ) -> Result<Self, ExplainError> {
         let name = path.display().to_string();
         let bad = |e: TractError| ExplainError::Config(format!("{name}: {e:#}"));
         let config = |m: String| ExplainError::Config(format!("{name}: {m}"));
-        let mut model = tract_onnx::onnx().model_for_path(path).map_err(bad)?;
-        let inputs = model.input_outlets().map_err(bad)?.to_vec();
-        if inputs.len() != 1 {
-            return Err(config(format!(
-                "the model has {} inputs; glider feeds ONNX models one [n, fields] tensor",
-                inputs.len()
-            )));
-        }
-        let input = model.node(inputs[0].node).name.clone();
-        let declared = model.input_fact(0).map_err(bad)?.clone();
-        let input_type = match declared.datum_type.concretize() {
-            None | Some(DatumType::F32) => DatumType::F32,
-            Some(DatumType::F64) => DatumType::F64,
-            Some(other) => {
-                return Err(config(format!(
-                    "input \"{input}\" is declared as {other:?}; glider feeds a float32 or \
-                     float64 [n, fields] tensor"
-                )))
-            }
-        };
-        let dims: Vec<Option<usize>> = declared
-            .shape
-            .dims()
-            .map(|d| {
-                d.concretize()
-                    .and_then(|d| d.as_i64())
-                    .and_then(|d| usize::try_from(d).ok())
-            })
+        let mut model = read_model(path).map_err(bad)?;
+        let outlets = model.input_outlets().map_err(bad)?.to_vec();
+        let names: Vec<String> = outlets
+            .iter()
+            .map(|o| model.node(o.node).name.clone())
             .collect();
-        let rank_known = !declared.shape.is_open();
-        if rank_known && dims.len() != 2 {
-            return Err(config(format!(
-                "input \"{input}\" has {} dimensions; glider feeds one [n, fields] tensor",
-                dims.len()
-            )));
+        let mut declared = Vec::with_capacity(outlets.len());
+        for i in 0..outlets.len() {
+            declared.push(model.input_fact(i).map_err(bad)?.clone());
         }
-        let declared_width = if rank_known { dims[1] } else { None };
-        let k = match (declared_width, width) {
-            (Some(a), Some(b)) if a != b => {
-                return Err(config(format!(
-                    "the model's input \"{input}\" is [N, {a}] but the mapping gives [N, {b}] \
-                     ({b} fields)"
-                )))
-            }
-            (Some(a), _) | (None, Some(a)) => a,
-            (None, None) => {
-                return Err(config(format!(
-                    "the width of input \"{input}\" is not declared; give a --mapping with \
-                     its fields"
-                )))
+        let listing = |names: &[String], facts: &[InferenceFact]| -> String {
+            names
+                .iter()
+                .zip(facts)
+                .map(|(n, f)| format!("{n} {}", shape_text(&declared_dims(f))))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        // Which feed each input takes.
+        let widths: Vec<Option<usize>> = match feeds {
+            None => vec![None; outlets.len()],
+            Some([(_, w)]) if outlets.len() == 1 => vec![Some(*w)],
+            Some(feeds) => {
+                let mut widths = Vec::with_capacity(outlets.len());
+                for n in &names {
+                    let w = feeds.iter().find(|(f, _)| f == n).map(|(_, w)| *w);
+                    widths.push(Some(w.ok_or_else(|| {
+                        config(format!(
+                            "the model's input \"{n}\" is fed by no field of the mapping \
+                             (the model's inputs: {}; the mapping's: {})",
+                            listing(&names, &declared),
+                            feeds
+                                .iter()
+                                .map(|(f, w)| format!("{f} [N, {w}]"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    })?));
+                }
+                if let Some((extra, _)) = feeds.iter().find(|(f, _)| !names.contains(f)) {
+                    return Err(config(format!(
+                        "the mapping feeds input \"{extra}\", which the model does not have \
+                         (its inputs: {})",
+                        listing(&names, &declared)
+                    )));
+                }
+                widths
             }
         };
-        let batch = model.sym("N");
-        model
-            .set_input_fact(
-                0,
-                InferenceFact::dt_shape(input_type, tvec![batch.to_dim(), k.to_dim()]),
-            )
-            .map_err(bad)?;
+        let mut inputs = Vec::with_capacity(outlets.len());
+        let mut batch: Option<usize> = None;
+        for (i, fact) in declared.iter().enumerate() {
+            let input = &names[i];
+            let datatype = match fact.datum_type.concretize() {
+                None | Some(DatumType::F32) => DatumType::F32,
+                Some(
+                    t @ (DatumType::F64 | DatumType::I64 | DatumType::I32 | DatumType::String),
+                ) => t,
+                Some(other) => {
+                    return Err(config(format!(
+                        "input \"{input}\" is declared as {other:?}; glider feeds float32, \
+                         float64, int64, int32 or string tensors"
+                    )))
+                }
+            };
+            let dims = declared_dims(fact);
+            let (rank, declared_width, fixed) = match &dims {
+                None => (2, None, None),
+                Some(d) if d.len() == 1 => (1, Some(1), d[0]),
+                Some(d) if d.len() == 2 => (2, d[1], d[0]),
+                Some(d) => {
+                    return Err(config(format!(
+                        "input \"{input}\" is {} ({} dimensions); glider feeds [N, k] or [N] \
+                         tensors",
+                        shape_text(&dims),
+                        d.len()
+                    )))
+                }
+            };
+            let width = match (declared_width, widths[i]) {
+                (Some(a), Some(b)) if a != b => {
+                    return Err(config(format!(
+                        "the model's input \"{input}\" is {} but the mapping gives [N, {b}] \
+                         ({b} field{})",
+                        shape_text(&dims),
+                        if b == 1 { "" } else { "s" }
+                    )))
+                }
+                (Some(a), _) | (None, Some(a)) => a,
+                (None, None) => {
+                    return Err(config(format!(
+                        "the width of input \"{input}\" is not declared; give a --mapping with \
+                         its fields"
+                    )))
+                }
+            };
+            if let Some(b) = fixed {
+                match batch {
+                    Some(other) if other != b => {
+                        return Err(config(format!(
+                            "the inputs declare different fixed batch sizes ({other} and {b}): {}",
+                            listing(&names, &declared)
+                        )))
+                    }
+                    _ => batch = Some(b),
+                }
+            }
+            inputs.push(OnnxInput {
+                name: input.clone(),
+                datatype,
+                width,
+                rank,
+            });
+        }
+        // A batch dimension the model names (torch's dynamo exporter: "batch", used in the
+        // graph's inner shapes too) keeps its symbol; an unknown one becomes N.
+        let named = declared.iter().find_map(|f| {
+            if f.shape.is_open() {
+                return None;
+            }
+            let first = f.shape.dims().next()?.concretize()?;
+            first.as_i64().is_none().then_some(first)
+        });
+        let n = named.unwrap_or_else(|| model.sym("N").to_dim());
+        for (i, input) in inputs.iter().enumerate() {
+            let rows = match batch {
+                Some(b) => b.to_dim(),
+                None => n.clone(),
+            };
+            let shape: TVec<TDim> = if input.rank == 1 {
+                tvec![rows]
+            } else {
+                tvec![rows, input.width.to_dim()]
+            };
+            model
+                .set_input_fact(i, InferenceFact::dt_shape(input.datatype, shape))
+                .map_err(bad)?;
+        }
         let declared_outputs = model.output_outlets().map_err(bad)?.to_vec();
         let names: Vec<String> = declared_outputs
             .iter()
@@ -202,9 +384,12 @@ impl OnnxModel {
                             None => format!("{n} (not computable here)"),
                         })
                         .collect();
+                    let missing = unsupported_operator(&model)
+                        .map(|m| format!("; {m}"))
+                        .unwrap_or_default();
                     config(format!(
                         "no output is a float score (outputs: {}); name the score in the \
-                         mapping's \"output\": {{\"name\": ...}}",
+                         mapping's \"output\": {{\"name\": ...}}{missing}",
                         listed.join(", ")
                     ))
                 })?)
@@ -220,20 +405,28 @@ impl OnnxModel {
                 names.clone()
             }
         };
+        if let Some(missing) = unsupported_operator(&model) {
+            return Err(config(missing));
+        }
         let typed = model.into_optimized().map_err(bad)?;
         let plan = typed.into_runnable().map_err(bad)?;
         Ok(OnnxModel {
             plan,
-            input,
-            input_type,
+            inputs,
+            batch,
             outputs,
             path: name,
         })
     }
 
-    /// The input tensor's name.
+    /// The inputs, in the model's order.
+    pub fn inputs(&self) -> &[OnnxInput] {
+        &self.inputs
+    }
+
+    /// The first input's name (the one input of a single-tensor model).
     pub fn input_name(&self) -> &str {
-        &self.input
+        self.inputs.first().map_or("", |i| i.name.as_str())
     }
 
     /// The outputs' names, in the model's order.
@@ -241,22 +434,164 @@ impl OnnxModel {
         &self.outputs
     }
 
-    /// Runs the model on the row-major `[n, k]` matrix `input`; returns every output's
-    /// values, row-major, as f64.
+    /// The fixed batch size the model declares, if any.
+    pub fn fixed_batch(&self) -> Option<usize> {
+        self.batch
+    }
+
+    /// Runs the model on the row-major `[n, k]` matrix `input` (a model with one input);
+    /// returns every output's values, row-major, as f64.
     ///
     /// # Errors
-    /// [`ExplainError::BlackBox`] naming the file when tract fails (a width the model does not
-    /// take, say) or an output is not numbers (integer outputs are answered as f64).
+    /// As [`OnnxModel::run_inputs`].
     pub fn run(&self, input: &[f32], n: usize, k: usize) -> Result<Vec<Vec<f64>>, ExplainError> {
-        let bad = |e: TractError| ExplainError::BlackBox(format!("{}: {e:#}", self.path));
-        let mut tensor = Tensor::from_shape(&[n, k], input).map_err(bad)?;
-        if self.input_type != DatumType::F32 {
-            tensor = tensor
-                .cast_to_dt(self.input_type)
-                .map_err(bad)?
-                .into_owned();
+        if self.inputs.len() != 1 || self.inputs[0].width != k {
+            return Err(ExplainError::BlackBox(format!(
+                "{}: given one [{n}, {k}] tensor; the model takes {}",
+                self.path,
+                self.describe_inputs()
+            )));
         }
-        let outputs = self.plan.run(tvec!(tensor.into())).map_err(bad)?;
+        let values = InputValues::Numbers(input.iter().map(|&x| f64::from(x)).collect());
+        self.run_inputs(n, &[values])
+    }
+
+    /// The inputs as `name [N, k] type`, for messages.
+    pub fn describe_inputs(&self) -> String {
+        self.inputs
+            .iter()
+            .map(|i| {
+                if i.rank == 1 {
+                    format!("{} [N] {:?}", i.name, i.datatype)
+                } else {
+                    format!("{} [N, {}] {:?}", i.name, i.width, i.datatype)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Runs the model on `n` rows: `values[i]` holds input `i`'s `n × width` values,
+    /// row-major. Returns every output's values, row-major, as f64. A model with a fixed
+    /// batch size runs in batches of that size, the last padded with copies of its last row
+    /// (whose scores are dropped).
+    ///
+    /// # Errors
+    /// [`ExplainError::BlackBox`] naming the file when the values do not fit the inputs
+    /// (count, or strings for a numeric input), tract fails, or an output is not numbers
+    /// (integer outputs are answered as f64).
+    pub fn run_inputs(
+        &self,
+        n: usize,
+        values: &[InputValues],
+    ) -> Result<Vec<Vec<f64>>, ExplainError> {
+        let fail = |m: String| ExplainError::BlackBox(format!("{}: {m}", self.path));
+        if values.len() != self.inputs.len() {
+            return Err(fail(format!(
+                "given {} input tensors; the model takes {}",
+                values.len(),
+                self.describe_inputs()
+            )));
+        }
+        for (input, v) in self.inputs.iter().zip(values) {
+            let len = match v {
+                InputValues::Numbers(x) => x.len(),
+                InputValues::Texts(x) => x.len(),
+            };
+            if len != n * input.width {
+                return Err(fail(format!(
+                    "input \"{}\" got {len} values for {n} rows of {}",
+                    input.name, input.width
+                )));
+            }
+        }
+        let Some(b) = self.batch else {
+            return self.run_batch(n, values, 0, n);
+        };
+        let mut outputs: Vec<Vec<f64>> = vec![Vec::new(); self.outputs.len()];
+        let mut start = 0;
+        while start < n {
+            let rows = b.min(n - start);
+            let part = self.run_batch(b, values, start, rows)?;
+            for (out, values) in outputs.iter_mut().zip(part) {
+                let width = values.len() / b.max(1);
+                out.extend_from_slice(&values[..rows * width]);
+            }
+            start += rows;
+        }
+        Ok(outputs)
+    }
+
+    /// Runs one batch of `size` rows made of rows `start..start + rows` of `values` (padded
+    /// with copies of the last of them up to `size`).
+    fn run_batch(
+        &self,
+        size: usize,
+        values: &[InputValues],
+        start: usize,
+        rows: usize,
+    ) -> Result<Vec<Vec<f64>>, ExplainError> {
+        let bad = |e: TractError| ExplainError::BlackBox(format!("{}: {e:#}", self.path));
+        let mut tensors: TVec<TValue> = TVec::new();
+        for (input, v) in self.inputs.iter().zip(values) {
+            let w = input.width;
+            let pick = |r: usize| start + r.min(rows.saturating_sub(1));
+            let shape: Vec<usize> = if input.rank == 1 {
+                vec![size]
+            } else {
+                vec![size, w]
+            };
+            let tensor = match v {
+                InputValues::Numbers(x) => {
+                    let mut data = Vec::with_capacity(size * w);
+                    for r in 0..size {
+                        let i = pick(r) * w;
+                        data.extend_from_slice(&x[i..i + w]);
+                    }
+                    match input.datatype {
+                        DatumType::F64 => Tensor::from_shape(&shape, &data),
+                        DatumType::I64 => {
+                            let d: Vec<i64> = data.iter().map(|x| x.round() as i64).collect();
+                            Tensor::from_shape(&shape, &d)
+                        }
+                        DatumType::I32 => {
+                            let d: Vec<i32> = data.iter().map(|x| x.round() as i32).collect();
+                            Tensor::from_shape(&shape, &d)
+                        }
+                        DatumType::String => {
+                            let d: Vec<String> = data.iter().map(|x| x.to_string()).collect();
+                            tract_ndarray::Array::from_shape_vec(shape.clone(), d)
+                                .map(|a| a.into_tensor())
+                                .map_err(|e| TractError::msg(e.to_string()))
+                        }
+                        _ => {
+                            let d: Vec<f32> = data.iter().map(|&x| x as f32).collect();
+                            Tensor::from_shape(&shape, &d)
+                        }
+                    }
+                }
+                InputValues::Texts(x) => {
+                    if input.datatype != DatumType::String {
+                        return Err(ExplainError::BlackBox(format!(
+                            "{}: input \"{}\" takes numbers ({:?}) but was given strings; give \
+                             its fields a vocabulary in the mapping",
+                            self.path, input.name, input.datatype
+                        )));
+                    }
+                    let mut data = Vec::with_capacity(size * w);
+                    for r in 0..size {
+                        let i = pick(r) * w;
+                        data.extend_from_slice(&x[i..i + w]);
+                    }
+                    tract_ndarray::Array::from_shape_vec(shape.clone(), data)
+                        .map(|a| a.into_tensor())
+                        .map_err(|e| TractError::msg(e.to_string()))
+                }
+            }
+            .map_err(bad)?;
+            tensors.push(tensor.into());
+        }
+        let outputs = self.plan.run(tensors).map_err(bad)?;
         outputs
             .iter()
             .zip(&self.outputs)
@@ -289,6 +624,21 @@ impl OnnxModel {
             })
             .collect()
     }
+}
+
+/// The first node that the model's outputs need and whose operator tract does not support,
+/// as one line naming the operator and the node; `None` when every operator is known.
+fn unsupported_operator(model: &InferenceModel) -> Option<String> {
+    let order = model.eval_order().ok()?;
+    order.into_iter().find_map(|id| {
+        let node = model.node(id);
+        let op = node.op.name();
+        let op_type = op.strip_prefix("Unimplemented(")?.strip_suffix(')')?;
+        Some(format!(
+            "operator {op_type} (node \"{}\") is not supported by tract, glider's ONNX runtime",
+            node.name
+        ))
+    })
 }
 
 /// One input or output tensor of an ONNX model, as `glider inspect-onnx` prints it.
@@ -381,6 +731,20 @@ pub fn inferred_mapping(path: &Path, data: &Dataset) -> Result<Mapping, ExplainE
                 .join(", ")
         )));
     }
+    if d.score_output.is_none() {
+        let model = read_model(path).map_err(|e| ExplainError::Config(format!("{name}: {e:#}")))?;
+        return Err(ExplainError::Config(match unsupported_operator(&model) {
+            Some(missing) => format!("{name}: {missing}"),
+            None => format!(
+                "{name}: no output is a float score (outputs: {}); give --mapping naming it",
+                d.outputs
+                    .iter()
+                    .map(|o| format!("{} ({})", o.name, o.datatype))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }));
+    }
     let input = &d.inputs[0];
     if let Some(k) = d.input_width() {
         if k != data.num_fields() {
@@ -413,7 +777,7 @@ pub fn inferred_mapping(path: &Path, data: &Dataset) -> Result<Mapping, ExplainE
 pub fn describe(path: &Path) -> Result<OnnxDescription, ExplainError> {
     let name = path.display().to_string();
     let bad = |e: TractError| ExplainError::Config(format!("{name}: {e:#}"));
-    let model = tract_onnx::onnx().model_for_path(path).map_err(bad)?;
+    let model = read_model(path).map_err(bad)?;
     let shape_of = |fact: &InferenceFact| -> Vec<String> {
         if fact.shape.is_open() {
             return vec!["...".into()];
@@ -496,41 +860,104 @@ pub fn describe(path: &Path) -> Result<OnnxDescription, ExplainError> {
 pub struct OnnxBlackBox {
     model: OnnxModel,
     fields: MappedFields,
+    /// For each model input, in the model's order, the mapping's input group feeding it.
+    feeds: Vec<usize>,
     batch_rows: usize,
 }
 
 impl OnnxBlackBox {
-    /// The model at `path`, fed `data`'s fields by `mapping` (`single` layout, numbers), in
-    /// batches of `batch_rows`.
+    /// The model at `path`, fed `data`'s fields by `mapping`, in batches of `batch_rows`.
+    ///
+    /// The `single` layout feeds one `[n, fields]` tensor; the `per_field` layout feeds one
+    /// tensor per distinct `input` name (fields naming the same input are its columns, in the
+    /// mapping's order), matched to the model's inputs by name. Categorical values go to a
+    /// string input as their text, and to a numeric one through the field's vocabulary (or as
+    /// the number their text reads as).
     ///
     /// # Errors
-    /// As [`OnnxModel::load`] and [`MappedFields::new`]; a mapping that is not `single` or
-    /// names an output the model does not have.
+    /// As [`OnnxModel::load_with`] and [`MappedFields::new`].
     pub fn new(
         path: &Path,
         mapping: Mapping,
         data: &Dataset,
         batch_rows: usize,
     ) -> Result<Self, ExplainError> {
-        if mapping.layout != Layout::Single {
-            return Err(ExplainError::Config(
-                "an ONNX black box takes one tensor: use \"layout\": \"single\" in the mapping"
-                    .into(),
-            ));
-        }
         let wanted = mapping.output.name.clone();
         let fields = MappedFields::new(mapping, data)?;
         let choice = match &wanted {
             Some(name) => OutputChoice::Named(name),
             None => OutputChoice::FirstScore,
         };
+        let widths: Vec<(String, usize)> = fields
+            .groups()
+            .iter()
+            .map(|g| (g.name.clone(), g.width()))
+            .collect();
         // Both choices keep exactly one output: the score, read from outputs[0].
-        let model = OnnxModel::load_with(path, Some(fields.width()), choice)?;
+        let model = OnnxModel::load_with(path, Some(&widths), choice)?;
+        let feeds = if model.inputs().len() == 1 && widths.len() == 1 {
+            vec![0]
+        } else {
+            model
+                .inputs()
+                .iter()
+                .map(|i| widths.iter().position(|(n, _)| *n == i.name).unwrap_or(0))
+                .collect()
+        };
         Ok(OnnxBlackBox {
             model,
             fields,
+            feeds,
             batch_rows: batch_rows.max(1),
         })
+    }
+
+    /// The values of the mapping's group `g` for `chunk`, as model input `input` takes them.
+    fn input_values(
+        &self,
+        chunk: &[FieldValue],
+        g: usize,
+        input: &OnnxInput,
+    ) -> Result<InputValues, ExplainError> {
+        let group = &self.fields.groups()[g];
+        let values = self.fields.group_values(chunk, group)?;
+        let w = group.width().max(1);
+        let field = |k: usize| group.fields[k % w].as_str();
+        if input.datatype == DatumType::String {
+            return Ok(InputValues::Texts(
+                values
+                    .into_iter()
+                    .map(|v| match v {
+                        serde_json::Value::String(s) => s,
+                        serde_json::Value::Null => String::new(),
+                        other => other.to_string(),
+                    })
+                    .collect(),
+            ));
+        }
+        let numbers = values
+            .into_iter()
+            .enumerate()
+            .map(|(k, v)| match &v {
+                serde_json::Value::Number(x) => Ok(x.as_f64().unwrap_or(f64::NAN)),
+                serde_json::Value::String(s) => s.trim().parse::<f64>().map_err(|_| {
+                    ExplainError::BlackBox(format!(
+                        "field \"{}\": value {s:?} goes to numeric input \"{}\" ({:?}) but is \
+                         no number; give the field a vocabulary in the mapping",
+                        field(k),
+                        input.name,
+                        input.datatype
+                    ))
+                }),
+                _ => Err(ExplainError::BlackBox(format!(
+                    "field \"{}\" is sent as {v}, not a number, to input \"{}\" (give it a \
+                     numeric \"off\" and, if categorical, a vocabulary)",
+                    field(k),
+                    input.name
+                ))),
+            })
+            .collect::<Result<Vec<f64>, ExplainError>>()?;
+        Ok(InputValues::Numbers(numbers))
     }
 }
 
@@ -545,8 +972,14 @@ impl BlackBox for OnnxBlackBox {
         let mut out = Vec::with_capacity(rows.len() / f);
         for chunk in rows.chunks(f * self.batch_rows) {
             let n = chunk.len() / f;
-            let input = self.fields.numbers(chunk)?;
-            let outputs = self.model.run(&input, n, self.fields.width())?;
+            let values = self
+                .model
+                .inputs()
+                .iter()
+                .zip(&self.feeds)
+                .map(|(input, &g)| self.input_values(chunk, g, input))
+                .collect::<Result<Vec<_>, _>>()?;
+            let outputs = self.model.run_inputs(n, &values)?;
             let values = outputs.first().ok_or_else(|| {
                 ExplainError::BlackBox(format!("{}: the model answered no output", self.model.path))
             })?;
@@ -603,9 +1036,13 @@ mod tests {
             let path = fixture(&format!("{name}.onnx"));
             // The width comes from the model's declaration ([None, 6]) or the mapping.
             for width in [None, Some(6)] {
-                let model =
-                    OnnxModel::load_with(&path, width, OutputChoice::Named("probabilities"))
-                        .unwrap_or_else(|e| panic!("{name}: {e}"));
+                let feeds = width.map(|w| vec![("X".to_string(), w)]);
+                let model = OnnxModel::load_with(
+                    &path,
+                    feeds.as_deref(),
+                    OutputChoice::Named("probabilities"),
+                )
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert_eq!(model.input_name(), "X");
                 assert_eq!(model.output_names(), ["probabilities"]);
                 // Any batch size: all 16 rows, then one.
@@ -621,10 +1058,12 @@ mod tests {
                 assert!((one[0][1] - want[1]).abs() < 1e-5);
             }
             // A mapping of another width is refused, naming both shapes.
-            let err = OnnxModel::load_with(&path, Some(4), OutputChoice::Named("probabilities"))
-                .err()
-                .unwrap()
-                .to_string();
+            let four = [("X".to_string(), 4)];
+            let err =
+                OnnxModel::load_with(&path, Some(&four), OutputChoice::Named("probabilities"))
+                    .err()
+                    .unwrap()
+                    .to_string();
             assert!(
                 err.contains("[N, 6]") && err.contains("[N, 4]"),
                 "{name}: {err}"
