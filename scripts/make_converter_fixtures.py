@@ -197,6 +197,65 @@ def torch_ctr() -> None:
         json.dump(mapping, fh, indent=1)
 
 
+def one_hot() -> None:
+    """A table whose categorical fields are blocks of one-hot columns, as pandas.get_dummies
+    writes them, and a model over the columns: the MLP over all 16 columns (x0, occ_1..occ_6,
+    edu_1..edu_5, reg_1..reg_4), planted occupation x education; and the same fields fed to
+    a scikit-learn Pipeline (OneHotEncoder + MLP) exported whole, whose ai.onnx.ml
+    OneHotEncoder tract does not run."""
+    from skl2onnx import to_onnx
+    from sklearn.compose import ColumnTransformer
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(5)
+    n = 6000
+    occ = rng.integers(0, 6, size=n)
+    edu = rng.integers(0, 5, size=n)
+    reg = rng.integers(0, 4, size=n)
+    x0 = rng.uniform(-1.0, 1.0, size=n)
+    table = rng.choice([-2.5, 2.5], size=(6, 5))
+    logit = table[occ, edu] + 0.8 * x0 + 0.3 * (reg == 1)
+    y = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
+    cols = (
+        [x0]
+        + [(occ == k).astype(float) for k in range(6)]
+        + [(edu == k).astype(float) for k in range(5)]
+        + [(reg == k).astype(float) for k in range(4)]
+    )
+    x = np.stack(cols, axis=1).astype(np.float32)
+    names = (
+        ["x0"]
+        + [f"occ_{k + 1}" for k in range(6)]
+        + [f"edu_{k + 1}" for k in range(5)]
+        + [f"reg_{k + 1}" for k in range(4)]
+    )
+    mlp = MLPClassifier(hidden_layer_sizes=(32,), max_iter=500, random_state=0)
+    mlp.fit(x, y)
+    onx = to_onnx(mlp, x[:1], options={id(mlp): {"zipmap": False}})
+    meta = {"kind": "probability", "input": "X", "planted": ["occupation", "education"]}
+    write("conv_onehot_mlp", onx, x[:16].tolist(), mlp.predict_proba(x[:16])[:, 1], meta)
+    with open(os.path.join(OUT, "conv_onehot.csv"), "w") as fh:
+        fh.write("y," + ",".join(names) + "\n")
+        for i in range(1500):
+            cells = [f"{x[i, 0]:.5f}"] + [str(int(v)) for v in x[i, 1:]]
+            fh.write(f"{y[i]}," + ",".join(cells) + "\n")
+    cat = np.stack([occ, edu, reg], axis=1).astype(np.int64)
+    pipe = Pipeline(
+        [
+            ("onehot", ColumnTransformer([("c", OneHotEncoder(), [0, 1, 2])])),
+            ("mlp", MLPClassifier(hidden_layer_sizes=(16,), max_iter=300, random_state=0)),
+        ]
+    )
+    pipe.fit(cat, y)
+    onx = to_onnx(pipe, cat[:1], options={id(pipe.steps[-1][1]): {"zipmap": False}})
+    path = os.path.join(OUT, "conv_onehot_pipeline.onnx")
+    with open(path, "wb") as fh:
+        fh.write(onx.SerializeToString())
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+
+
 def custom_op() -> None:
     from onnx import TensorProto, helper
 
@@ -220,4 +279,5 @@ def custom_op() -> None:
 if __name__ == "__main__":
     tabular()
     torch_ctr()
+    one_hot()
     custom_op()

@@ -63,6 +63,13 @@ fn sigmoid(z: f32) -> f64 {
 
 /// The tabular fixtures' rows as a dataset of dense fields x0..x5.
 fn tabular_rows(json: &serde_json::Value) -> (Dataset, Vec<FieldValue>) {
+    let k = json["rows"][0].as_array().unwrap().len();
+    let names: Vec<String> = (0..k).map(|j| format!("x{j}")).collect();
+    named_rows(json, &names)
+}
+
+/// A fixture's rows as a dataset of dense fields named `names`.
+fn named_rows(json: &serde_json::Value, names: &[String]) -> (Dataset, Vec<FieldValue>) {
     let rows: Vec<Vec<f32>> = json["rows"]
         .as_array()
         .unwrap()
@@ -81,7 +88,7 @@ fn tabular_rows(json: &serde_json::Value) -> (Dataset, Vec<FieldValue>) {
         label_name: "y".into(),
         fields: (0..k)
             .map(|j| Field {
-                name: format!("x{j}"),
+                name: names[j].clone(),
                 kind: FieldKind::Dense,
             })
             .collect(),
@@ -110,7 +117,7 @@ fn tabular_exports_score_as_their_frameworks() {
         let want = scores(&json);
         let (data, values) = tabular_rows(&json);
         let path = fixture(&format!("{name}.onnx"));
-        let mapping = inferred_mapping(&path, &data).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mapping = inferred_mapping(&path, &data, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
         for batch in [4096, 3] {
             let bb = OnnxBlackBox::new(&path, mapping.clone(), &data, batch)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -352,7 +359,7 @@ fn every_export_served_scores_as_in_process() {
             )
         } else {
             let (rows, _) = tabular_rows(&expected(name));
-            let inferred = inferred_mapping(&model, &rows).unwrap();
+            let inferred = inferred_mapping(&model, &rows, &[]).unwrap();
             let path = dir.join(format!("{name}.mapping.json"));
             std::fs::write(&path, serde_json::to_string(&inferred).unwrap()).unwrap();
             (planted.clone(), path)
@@ -444,6 +451,102 @@ fn an_unknown_operator_is_named_with_its_node() {
         "{e}"
     );
     assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+const GROUPS: [&str; 3] = ["occupation=occ_*", "education=edu_*", "region=reg_*"];
+
+/// One-hot columns read as fields (`--group`): an MLP exported over 16 one-hot and dense
+/// columns scores as scikit-learn does through the inferred mapping's blocks, and GLIDER
+/// reports field-level interactions with the planted occupation × education on top.
+#[test]
+fn one_hot_blocks_are_fields() {
+    let json = expected("conv_onehot_mlp");
+    let mut names = vec!["x0".to_string()];
+    names.extend((1..=6).map(|k| format!("occ_{k}")));
+    names.extend((1..=5).map(|k| format!("edu_{k}")));
+    names.extend((1..=4).map(|k| format!("reg_{k}")));
+    let (data, _) = named_rows(&json, &names);
+    let specs: Vec<glider_data::GroupSpec> = GROUPS.iter().map(|g| g.parse().unwrap()).collect();
+    let grouped = glider_data::group_columns(data, &specs).unwrap();
+    assert_eq!(
+        grouped.field_names(),
+        ["x0", "occupation", "education", "region"]
+    );
+    let path = fixture("conv_onehot_mlp.onnx");
+    let mapping = inferred_mapping(&path, &grouped, &specs).unwrap();
+    assert_eq!(mapping.fields[1].block.as_ref().map(Vec::len), Some(6));
+    let bb = OnnxBlackBox::new(&path, mapping, &grouped, 7).unwrap();
+    let values: Vec<FieldValue> = (0..16).flat_map(|r| grouped.row(r)).collect();
+    let got = bb.logits(&values).unwrap();
+    for (i, (g, w)) in got.iter().zip(scores(&json)).enumerate() {
+        assert!(
+            (sigmoid(*g) - w).abs() < 1e-5,
+            "row {i}: {} vs {w}",
+            sigmoid(*g)
+        );
+    }
+    // End to end from the CSV of 16 columns: 4 fields, whose blocks fill the model's input.
+    let dir = scratch("onehot");
+    let out = dir.join("out");
+    let spec = format!("onnx:{}", path.display());
+    let csv = fixture("conv_onehot.csv");
+    let mut args = vec![
+        "detect",
+        "--black-box",
+        &spec,
+        "--data",
+        csv.to_str().unwrap(),
+        "--label",
+        "y",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ];
+    for g in GROUPS {
+        args.extend(["--group", g]);
+    }
+    args.extend(DETECT);
+    let o = glider(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(top_pair(&out), ["occupation", "education"]);
+    let g: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("global_interactions.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        g["fields"],
+        serde_json::json!(["x0", "occupation", "education", "region"])
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("mapping.json")).unwrap()).unwrap();
+    assert_eq!(m["fields"][2]["block"].as_array().map(Vec::len), Some(5));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A scikit-learn Pipeline exported whole (OneHotEncoder + MLP): tract has no ai.onnx.ml
+/// OneHotEncoder, so one line names it and its node, exit 1, nothing written.
+#[test]
+fn a_pipeline_with_one_hot_encoder_says_what_is_missing() {
+    let dir = scratch("pipeline");
+    let out = dir.join("out");
+    let spec = format!("onnx:{}", fixture("conv_onehot_pipeline.onnx").display());
+    let csv = fixture("conv_onehot.csv");
+    let o = glider(&[
+        "detect",
+        "--black-box",
+        &spec,
+        "--data",
+        csv.to_str().unwrap(),
+        "--label",
+        "y",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("operator OneHotEncoder (node"), "{e}");
     assert!(!out.exists());
     std::fs::remove_dir_all(&dir).ok();
 }

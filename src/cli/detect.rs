@@ -51,6 +51,7 @@ impl BlackBoxArgs {
             request_rows: self.request_rows,
             timeout_s: self.timeout,
             retries: self.retries,
+            groups: Vec::new(),
         })
     }
 }

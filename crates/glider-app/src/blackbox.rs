@@ -28,6 +28,9 @@ pub struct BlackBoxSpec {
     pub timeout_s: f64,
     /// Extra attempts after a connection error, a 429 or a 5xx answer.
     pub retries: usize,
+    /// The data's `--group`s: without a mapping, an ONNX model's input takes each group as
+    /// its block of one-hot columns.
+    pub groups: Vec<glider_data::GroupSpec>,
 }
 
 impl BlackBoxSpec {
@@ -39,6 +42,7 @@ impl BlackBoxSpec {
             request_rows: 4096,
             timeout_s: 60.0,
             retries: 3,
+            groups: Vec::new(),
         }
     }
 }
@@ -69,6 +73,7 @@ pub fn open(spec: &BlackBoxSpec, data: &Dataset) -> Result<Opened> {
         (Some(path), None) => Some(glider_explain::onnx::inferred_mapping(
             std::path::Path::new(path),
             data,
+            &spec.groups,
         )?),
         _ => None,
     };

@@ -231,6 +231,12 @@ pub struct DataOptions {
     /// Columns to leave out (comma separated).
     #[cfg_attr(feature = "clap", arg(long, value_delimiter = ','))]
     pub ignore: Vec<String>,
+    /// Read the one-hot (or multi-hot) columns whose names match PATTERN (`*` = any text) as
+    /// one categorical field NAME, e.g. `--group occupation=occ_*` (repeat for more fields):
+    /// GLIDER then switches the whole block off and reports field-level interactions. A row's
+    /// value is its hot column's name (names joined by `|` when several are hot).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "NAME=PATTERN"))]
+    pub group: Vec<glider_data::GroupSpec>,
     /// Cell texts that mean "missing" (comma separated; default: empty, ?, NA, N/A, NaN, nan,
     /// null, NULL).
     #[cfg_attr(feature = "clap", arg(long, value_delimiter = ','))]
@@ -280,6 +286,7 @@ impl Default for DataOptions {
             categorical: Vec::new(),
             dense: Vec::new(),
             ignore: Vec::new(),
+            group: Vec::new(),
             missing: None,
             delimiter: ",".into(),
             min_count: 10,
@@ -453,6 +460,7 @@ impl DataOptions {
                     .unwrap_or_else(SchemaOptions::default_missing),
                 label_optional: false,
                 target: glider_data::TargetKind::Binary,
+                groups: self.group.clone(),
             },
             delimiter,
             libfm: (self.format == Format::Libfm).then(|| match featindex {

@@ -102,6 +102,15 @@ impl Reading {
                 )?
             }
         };
+        let out = if self.schema.groups.is_empty() {
+            out
+        } else {
+            let (data, per_file) = out;
+            (
+                glider_data::group_columns(data, &self.schema.groups)?,
+                per_file,
+            )
+        };
         if !label_optional && matches!(self.format.as_str(), "csv" | "parquet") {
             // Training data: a column with no value at all can teach the model nothing and is
             // most likely a mistake (a wrong delimiter inside quotes, an export that lost it).
@@ -785,7 +794,9 @@ pub fn detect_black_box(
     reporter: &dyn Reporter,
 ) -> Result<String> {
     let dataset = data.read_one(true)?;
-    let opened = crate::blackbox::open(spec, &dataset)?;
+    let mut spec = spec.clone();
+    spec.groups = data.group.clone();
+    let opened = crate::blackbox::open(&spec, &dataset)?;
     let line = detect_with(
         opened.black_box.as_ref(),
         &opened.identity,
@@ -804,7 +815,8 @@ pub fn detect_black_box(
             write_json(&path, &mapping)?;
             format!(
                 "{line}\nNo --mapping given: the model's input columns were read as the data's \
-                 fields in header order; that mapping is in {} (edit it and pass --mapping)",
+                 fields in header order (a --group as its block of one-hot columns); that \
+                 mapping is in {} (edit it and pass --mapping)",
                 path.display()
             )
         }
@@ -825,6 +837,8 @@ pub fn predict_black_box_file(
     out: &Path,
 ) -> Result<usize> {
     let dataset = data.read_one(true)?;
-    let opened = crate::blackbox::open(spec, &dataset)?;
+    let mut spec = spec.clone();
+    spec.groups = data.group.clone();
+    let opened = crate::blackbox::open(&spec, &dataset)?;
     predict_black_box(opened.black_box.as_ref(), &dataset, out)
 }

@@ -31,6 +31,7 @@ pub mod embedded;
 pub mod encode;
 pub mod error;
 pub mod frame;
+pub mod group;
 pub mod libfm;
 #[cfg(feature = "parquet")]
 pub mod parquet_read;
@@ -48,6 +49,7 @@ pub use encode::{
 };
 pub use error::DataError;
 pub use frame::{dataset_from_frame, FrameColumn, FrameValues};
+pub use group::{block_columns, group_columns, GroupSpec};
 pub use libfm::{read_libfm, LibfmFields};
 #[cfg(feature = "parquet")]
 pub use parquet_read::read_parquet;

@@ -40,6 +40,9 @@ pub struct SchemaOptions {
     /// How label cells are read (binary 0/1 by default).
     #[serde(default)]
     pub target: TargetKind,
+    /// Columns read as one field each (`--group NAME=PATTERN`, see [`crate::group`]).
+    #[serde(default)]
+    pub groups: Vec<crate::GroupSpec>,
 }
 
 /// How the label column's cells become targets.
@@ -75,6 +78,7 @@ impl SchemaOptions {
             missing: Self::default_missing(),
             label_optional: false,
             target: TargetKind::Binary,
+            groups: Vec::new(),
         }
     }
 }
@@ -331,6 +335,7 @@ fn criteo_from_sources(
         missing: vec![String::new()],
         label_optional: !labeled,
         target: TargetKind::Binary,
+        groups: Vec::new(),
     };
     let options = CsvOptions { delimiter: b'\t' };
     let mut names = criteo_columns();
@@ -472,6 +477,7 @@ pub fn read_avazu(
         missing: vec![String::new()],
         label_optional: true,
         target: TargetKind::Binary,
+        groups: Vec::new(),
     };
     let every_column_categorical = |_: &str| -> Option<(FieldKind, DenseTransform)> {
         Some((FieldKind::Categorical, DenseTransform::Identity))

@@ -86,9 +86,16 @@ pub struct FieldInput {
     pub shift: Option<f64>,
     /// The value sent when the field is switched off or missing: default `""` for BYTES,
     /// `null` for numbers (which `glider serve` reads as missing; other servers need a
-    /// number here, such as the training mean).
+    /// number here, such as the training mean). For a `block`, the block all zero unless
+    /// `off` lists one number per column.
     #[serde(default)]
     pub off: Option<Value>,
+    /// A categorical field sent as a block of one-hot (or multi-hot) columns, one per entry,
+    /// in this order: a value puts 1 in the column of its entry and 0 elsewhere (a value
+    /// `a|b`, as `--group` reads multi-hot rows, puts 1 in both; a value in no entry, 0
+    /// everywhere). The entries are the field's values, or with `--group` its column names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<Vec<String>>,
 }
 
 /// Which output holds the score.
@@ -147,6 +154,7 @@ impl Mapping {
                     scale: None,
                     shift: None,
                     off: None,
+                    block: None,
                 })
                 .collect(),
             output: OutputSpec {
@@ -189,6 +197,8 @@ struct Source {
     dictionary: Option<Vec<String>>,
     input: FieldInput,
     datatype: Datatype,
+    /// Columns it sends: 1, or its block's length.
+    width: usize,
 }
 
 /// The data's fields laid out as a model's inputs by a [`Mapping`]: what every black box
@@ -212,16 +222,19 @@ pub struct InputGroup {
     pub named: bool,
     /// The tensor's datatype.
     pub datatype: Datatype,
-    /// The fields feeding it, in column order (mapping field names).
+    /// The fields feeding it, in order (mapping field names); a block field feeds several
+    /// columns.
     pub fields: Vec<String>,
     /// Indexes into the mapping's fields.
     sources: Vec<usize>,
+    /// Columns of the tensor.
+    columns: usize,
 }
 
 impl InputGroup {
     /// Columns of the tensor.
     pub fn width(&self) -> usize {
-        self.sources.len()
+        self.columns
     }
 }
 
@@ -259,15 +272,40 @@ impl MappedFields {
             } else {
                 Datatype::Fp32
             };
+            let default = if input.block.is_some() {
+                Datatype::Fp32
+            } else {
+                default
+            };
             let datatype = match mapping.layout {
                 Layout::Single => mapping.datatype.unwrap_or(Datatype::Fp32),
                 Layout::PerField => input.datatype.unwrap_or(default),
+            };
+            let width = match &input.block {
+                None => 1,
+                Some(block) => {
+                    if dictionary.is_none() {
+                        return Err(ExplainError::Config(format!(
+                            "the mapping gives dense field \"{}\" a block; a block is a \
+                             categorical field's one-hot columns",
+                            input.field
+                        )));
+                    }
+                    if block.is_empty() || datatype == Datatype::Bytes {
+                        return Err(ExplainError::Config(format!(
+                            "field \"{}\": a block needs at least one column, sent as numbers",
+                            input.field
+                        )));
+                    }
+                    block.len()
+                }
             };
             sources.push(Source {
                 index,
                 dictionary,
                 input: input.clone(),
                 datatype,
+                width,
             });
         }
         if mapping.layout == Layout::Single {
@@ -290,6 +328,7 @@ impl MappedFields {
                 datatype: mapping.datatype.unwrap_or(Datatype::Fp32),
                 fields: sources.iter().map(|s| s.input.field.clone()).collect(),
                 sources: (0..sources.len()).collect(),
+                columns: sources.iter().map(|s| s.width).sum(),
             }],
             Layout::PerField => {
                 let mut groups: Vec<InputGroup> = Vec::new();
@@ -313,6 +352,7 @@ impl MappedFields {
                         Some(g) => {
                             g.fields.push(s.input.field.clone());
                             g.sources.push(k);
+                            g.columns += s.width;
                         }
                         None => groups.push(InputGroup {
                             name,
@@ -320,6 +360,7 @@ impl MappedFields {
                             datatype: s.datatype,
                             fields: vec![s.input.field.clone()],
                             sources: vec![k],
+                            columns: s.width,
                         }),
                     }
                 }
@@ -352,14 +393,48 @@ impl MappedFields {
         group: &InputGroup,
     ) -> Result<Vec<Value>, ExplainError> {
         let f = self.num_fields.max(1);
-        let mut out = Vec::with_capacity(rows.len() / f * group.sources.len());
+        let mut out = Vec::with_capacity(rows.len() / f * group.columns);
         for row in rows.chunks(f) {
             for &k in &group.sources {
                 let s = &self.sources[k];
-                out.push(self.value(s, row[s.index])?);
+                self.push_cells(s, row[s.index], &mut out)?;
             }
         }
         Ok(out)
+    }
+
+    /// Pushes the values one field of one row sends: one value, or its block's columns.
+    fn push_cells(
+        &self,
+        source: &Source,
+        v: FieldValue,
+        out: &mut Vec<Value>,
+    ) -> Result<(), ExplainError> {
+        let Some(block) = &source.input.block else {
+            out.push(self.value(source, v)?);
+            return Ok(());
+        };
+        let text = match (v, &source.dictionary) {
+            (FieldValue::Categorical(code), Some(dictionary)) if code != 0 => {
+                dictionary.get(code as usize).map(String::as_str)
+            }
+            _ => None,
+        };
+        match text {
+            Some(text) => {
+                let hot: Vec<&str> = text.split('|').collect();
+                out.extend(
+                    block
+                        .iter()
+                        .map(|c| json!(if hot.contains(&c.as_str()) { 1.0 } else { 0.0 })),
+                );
+            }
+            None => match source.input.off.as_ref().and_then(Value::as_array) {
+                Some(off) if off.len() == block.len() => out.extend(off.iter().cloned()),
+                _ => out.extend(std::iter::repeat_n(json!(0.0), block.len())),
+            },
+        }
+        Ok(())
     }
 
     /// The mapping.
@@ -379,26 +454,30 @@ impl MappedFields {
     /// [`ExplainError::BlackBox`] for a value that is no number (a BYTES field, or a `null`
     /// switched-off value: a numeric model needs a number as `off`).
     pub fn numbers(&self, rows: &[FieldValue]) -> Result<Vec<f32>, ExplainError> {
-        let mut out = Vec::with_capacity(rows.len() / self.num_fields.max(1) * self.sources.len());
+        let mut out = Vec::with_capacity(rows.len() / self.num_fields.max(1) * self.width());
+        let mut cells = Vec::new();
         for row in rows.chunks(self.num_fields.max(1)) {
             for s in &self.sources {
-                let v = self.value(s, row[s.index])?;
-                let x = v.as_f64().ok_or_else(|| {
-                    ExplainError::BlackBox(format!(
-                        "field \"{}\" is sent as {v}, not a number (give it a numeric \"off\" and, if \
-                         categorical, a vocabulary)",
-                        s.input.field
-                    ))
-                })?;
-                out.push(x as f32);
+                cells.clear();
+                self.push_cells(s, row[s.index], &mut cells)?;
+                for v in &cells {
+                    let x = v.as_f64().ok_or_else(|| {
+                        ExplainError::BlackBox(format!(
+                            "field \"{}\" is sent as {v}, not a number (give it a numeric \"off\" \
+                             and, if categorical, a vocabulary)",
+                            s.input.field
+                        ))
+                    })?;
+                    out.push(x as f32);
+                }
             }
         }
         Ok(out)
     }
 
-    /// The width of [`Self::numbers`]' matrix.
+    /// The width of [`Self::numbers`]' matrix: the mapped fields' columns.
     pub fn width(&self) -> usize {
-        self.sources.len()
+        self.sources.iter().map(|s| s.width).sum()
     }
 
     /// The value sent for one field of one row.

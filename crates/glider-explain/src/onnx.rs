@@ -712,11 +712,18 @@ impl OnnxDescription {
 /// The mapping glider uses when `--mapping` is omitted (issue 17): for a model with one
 /// input tensor whose columns are `data`'s fields in order, the `single` layout with every
 /// field in header order, off 0.0, and the score output of [`OnnxDescription::starter_mapping`].
+/// A field that is one of `groups` (`--group`) feeds its block of one-hot columns, all zero
+/// when switched off.
 ///
 /// # Errors
 /// [`ExplainError::Config`] naming the file when it cannot be described, has more than one
-/// input, or declares a width that differs from the data's field count (both shapes named).
-pub fn inferred_mapping(path: &Path, data: &Dataset) -> Result<Mapping, ExplainError> {
+/// input, has no float output (an unsupported operator named with its node), or declares a
+/// width that differs from the data's columns (both shapes named).
+pub fn inferred_mapping(
+    path: &Path,
+    data: &Dataset,
+    groups: &[glider_data::GroupSpec],
+) -> Result<Mapping, ExplainError> {
     let d = describe(path)?;
     let name = path.display();
     if d.inputs.len() != 1 {
@@ -746,16 +753,30 @@ pub fn inferred_mapping(path: &Path, data: &Dataset) -> Result<Mapping, ExplainE
         }));
     }
     let input = &d.inputs[0];
+    let blocks: Vec<Option<Vec<String>>> = (0..data.num_fields())
+        .map(|f| glider_data::block_columns(data, f, groups))
+        .collect();
+    let columns: usize = blocks.iter().map(|b| b.as_ref().map_or(1, Vec::len)).sum();
     if let Some(k) = d.input_width() {
-        if k != data.num_fields() {
+        if k != columns {
+            let grouped = if blocks.iter().any(Option::is_some) {
+                format!(" ({columns} columns with the groups' blocks)")
+            } else {
+                String::new()
+            };
             return Err(ExplainError::Config(format!(
-                "{name}: input {} is [{}], {k} columns, but {} has {} fields ({}); give --mapping \
-                 to say which field feeds which column",
+                "{name}: input {} is [{}], {k} columns, but {} has {} fields{grouped} ({}); give \
+                 --mapping to say which field feeds which column{}",
                 input.name,
                 input.shape.join(", "),
                 data.source,
                 data.num_fields(),
-                data.field_names().join(", ")
+                data.field_names().join(", "),
+                if k > columns && groups.is_empty() {
+                    ", or --group NAME=PATTERN for one-hot columns of one field"
+                } else {
+                    ""
+                }
             )));
         }
     }
@@ -763,7 +784,11 @@ pub fn inferred_mapping(path: &Path, data: &Dataset) -> Result<Mapping, ExplainE
     starter["fields"] = data
         .field_names()
         .into_iter()
-        .map(|f| serde_json::json!({"field": f, "off": 0.0}))
+        .zip(&blocks)
+        .map(|(f, block)| match block {
+            Some(b) => serde_json::json!({"field": f, "block": b}),
+            None => serde_json::json!({"field": f, "off": 0.0}),
+        })
         .collect::<Vec<_>>()
         .into();
     serde_json::from_value(starter)
