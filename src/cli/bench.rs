@@ -67,6 +67,59 @@ pub(super) enum BenchCommand {
         after_help = "Example:\n  glider bench train-speed --pytorch python3 --out out/bench-train-speed\n\nThe PyTorch reference (scripts/pytorch_ctr_throughput.py) needs `pip install torch`."
     )]
     TrainSpeed(TrainSpeedArgs),
+    /// Rows per second of the ONNX black box (tract, in-process) on random rows of a model
+    /// with one declared-width input; scripts/bench_onnx_speed.py sets it beside the model's
+    /// own framework and ONNX Runtime in the same run.
+    #[command(
+        after_help = "Example:\n  glider bench onnx-speed --onnx tests/fixtures/conv_xgboost.onnx --out out/bench-onnx"
+    )]
+    OnnxSpeed(OnnxSpeedArgs),
+}
+
+#[derive(Args, Debug)]
+pub(super) struct OnnxSpeedArgs {
+    /// The ONNX model (one input of declared width).
+    #[arg(long)]
+    onnx: PathBuf,
+    /// Rows per timed run.
+    #[arg(long, default_value_t = 100_000)]
+    rows: usize,
+    /// Rows per call to the model (`--request-rows` of the black box).
+    #[arg(long, default_value_t = 4096)]
+    batch: usize,
+    /// Timed runs (the best is reported).
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-onnx-speed")]
+    out: PathBuf,
+}
+
+fn bench_onnx_speed(args: OnnxSpeedArgs) -> Result<()> {
+    #[cfg(feature = "onnx")]
+    {
+        let r = bench::onnx_speed(&args.onnx, args.rows, args.batch, args.repeats, 0)?;
+        bench::write(&args.out, &r)?;
+        say!(
+            "{}: {} rows of {} columns in batches of {}: {:.3} s, {:.0} rows/s (tract for \
+             every graph: {:.0} rows/s, ratio {:.1})",
+            r.model,
+            r.rows,
+            r.width,
+            r.batch,
+            r.seconds,
+            r.rows_per_s,
+            r.tract_rows_per_s,
+            r.rows_per_s / r.tract_rows_per_s
+        );
+        say!("Wrote {}", args.out.join("bench.json").display());
+        Ok(())
+    }
+    #[cfg(not(feature = "onnx"))]
+    {
+        let _ = args;
+        usage!("this glider was built without ONNX support (cargo feature `onnx`)")
+    }
 }
 
 #[derive(Args, Debug)]
@@ -560,6 +613,7 @@ fn bench_serve(args: ServeBenchArgs, quiet: bool) -> Result<()> {
 pub(super) fn dispatch(command: BenchCommand, quiet: bool) -> Result<()> {
     match command {
         BenchCommand::Serve(args) => bench_serve(args, quiet),
+        BenchCommand::OnnxSpeed(args) => bench_onnx_speed(args),
         BenchCommand::Speed(args) => bench_speed(args, quiet),
         BenchCommand::Local(args) => bench_local(args, quiet),
         BenchCommand::LocalSpeed(args) => bench_local_speed(args, quiet),

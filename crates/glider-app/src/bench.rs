@@ -1584,3 +1584,112 @@ pub struct AnteHocReport {
     /// One row per method.
     pub methods: Vec<AnteHocScore>,
 }
+
+/// What `glider bench onnx-speed` measured: the ONNX black box's scoring rate.
+#[derive(Clone, Debug, Serialize)]
+pub struct OnnxSpeed {
+    /// The model file.
+    pub model: String,
+    /// Columns of its one input.
+    pub width: usize,
+    /// Rows scored per timed run.
+    pub rows: usize,
+    /// Rows per call to the model (the black box's batch).
+    pub batch: usize,
+    /// Best wall time of the timed runs (s).
+    pub seconds: f64,
+    /// Rows per second at the best run.
+    pub rows_per_s: f64,
+    /// The same with tract for every graph (the before-figure for a tree ensemble, which
+    /// glider scores itself; equal runtimes for other graphs).
+    pub tract_rows_per_s: f64,
+}
+
+/// Scores `rows` random rows (uniform in [-1, 1], seeded) with the ONNX black box of the
+/// single-input model at `path` (the mapping glider infers: every column a dense field, off
+/// 0), in batches of `batch`, `repeats` times after one untimed run; reports the best.
+///
+/// # Errors
+/// A model glider cannot load or whose input width is undeclared; zero rows, batch or
+/// repeats (usage errors).
+#[cfg(feature = "onnx")]
+pub fn onnx_speed(
+    path: &std::path::Path,
+    rows: usize,
+    batch: usize,
+    repeats: usize,
+    seed: u64,
+) -> Result<OnnxSpeed> {
+    use glider_data::{Column, Dataset, Field, FieldKind, FieldValue};
+    use glider_explain::BlackBox;
+    use rand::{Rng, SeedableRng};
+    if rows == 0 || batch == 0 || repeats == 0 {
+        crate::usage!("--rows, --batch and --repeats must be at least 1");
+    }
+    let description = glider_explain::onnx::describe(path)?;
+    let Some(width) = description.input_width() else {
+        anyhow::bail!(
+            "{}: the input's width is not declared; the speed benchmark needs it",
+            path.display()
+        );
+    };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let values: Vec<f32> = (0..rows * width)
+        .map(|_| rng.random_range(-1.0f32..1.0))
+        .collect();
+    let data = Dataset {
+        source: "random rows".into(),
+        label_name: "y".into(),
+        fields: (0..width)
+            .map(|j| Field {
+                name: format!("x{j}"),
+                kind: FieldKind::Dense,
+            })
+            .collect(),
+        labels: vec![0.0; rows],
+        label_classes: Vec::new(),
+        columns: (0..width)
+            .map(|j| Column::Dense {
+                values: (0..rows).map(|r| values[r * width + j]).collect(),
+            })
+            .collect(),
+    };
+    let mapping = glider_explain::onnx::inferred_mapping(path, &data, &[])?;
+    let input: Vec<FieldValue> = values.iter().map(|&x| FieldValue::Dense(x)).collect();
+    let time = |runtime: glider_explain::onnx::Runtime, rows: usize| -> Result<f64> {
+        let black_box = glider_explain::onnx::OnnxBlackBox::with_runtime(
+            path,
+            mapping.clone(),
+            &data,
+            batch,
+            runtime,
+        )?;
+        let input = &input[..rows * width];
+        black_box.logits(input)?;
+        let mut best = f64::INFINITY;
+        for _ in 0..repeats {
+            let t = std::time::Instant::now();
+            let scores = black_box.logits(input)?;
+            best = best.min(t.elapsed().as_secs_f64());
+            anyhow::ensure!(
+                scores.len() == rows,
+                "the model answered {} scores",
+                scores.len()
+            );
+        }
+        Ok(best)
+    };
+    let best = time(glider_explain::onnx::Runtime::Best, rows)?;
+    // tract's tree ensembles run about 4,000 rows/s: time it on fewer rows.
+    let tract_rows = rows.min(8192);
+    let tract = time(glider_explain::onnx::Runtime::Tract, tract_rows)?;
+    Ok(OnnxSpeed {
+        model: path.display().to_string(),
+        width,
+        rows,
+        batch,
+        seconds: best,
+        rows_per_s: rows as f64 / best,
+        tract_rows_per_s: tract_rows as f64 / tract,
+    })
+}

@@ -12,6 +12,8 @@
 //!   compare.
 
 pub mod blackbox;
+#[cfg(feature = "onnx")]
+pub mod forest;
 pub mod global;
 pub mod http;
 pub mod journal;

@@ -13,6 +13,7 @@ use tract_onnx::tract_hir::infer::Factoid;
 use glider_data::{Dataset, FieldValue};
 
 use crate::blackbox::{check_inputs, check_scores, BlackBox};
+use crate::forest::{Forest, ForestOutput};
 use crate::http::{output_logits, MappedFields, Mapping};
 use crate::ExplainError;
 
@@ -36,6 +37,12 @@ pub enum OutputChoice<'a> {
 /// boosting, onnxmltools' XGBoost and LightGBM) declares one base value where tract wants one
 /// per class label; the second, which that layout never reads, is set to 0.
 fn read_model(path: &Path) -> TractResult<InferenceModel> {
+    parse_model(path, &read_proto(path)?)
+}
+
+/// The file's protobuf, with the converters' binary tree ensembles adapted (see
+/// [`read_model`]).
+fn read_proto(path: &Path) -> TractResult<tract_onnx::pb::ModelProto> {
     let onnx = tract_onnx::onnx();
     let mut proto = onnx.proto_model_for_path(path)?;
     if let Some(graph) = proto.graph.as_mut() {
@@ -60,8 +67,13 @@ fn read_model(path: &Path) -> TractResult<InferenceModel> {
             }
         }
     }
+    Ok(proto)
+}
+
+/// tract's model of `proto` (read from `path`, whose folder holds any external data).
+fn parse_model(path: &Path, proto: &tract_onnx::pb::ModelProto) -> TractResult<InferenceModel> {
     let dir = path.parent().and_then(|d| d.to_str());
-    let parsed = onnx.parse(&proto, dir)?;
+    let parsed = tract_onnx::onnx().parse(proto, dir)?;
     if !parsed.unresolved_inputs.is_empty() {
         return Err(TractError::msg(format!(
             "could not resolve inputs at top level: {:?}",
@@ -130,13 +142,33 @@ pub enum InputValues {
 /// A loaded ONNX model: one or more inputs `[N, k]` (N any batch size, or the fixed batch
 /// the model declares), its outputs as numbers.
 pub struct OnnxModel {
-    plan: Arc<TypedRunnableModel>,
+    backend: Runner,
     inputs: Vec<OnnxInput>,
     /// The batch size the model declares, when it is fixed (a static export): rows are run
     /// in batches of exactly this many, the last padded.
     batch: Option<usize>,
     outputs: Vec<String>,
     path: String,
+}
+
+/// Which runtime scores a model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Runtime {
+    /// glider's own tree-ensemble scorer where the graph is one ([`crate::forest`]), tract
+    /// otherwise.
+    #[default]
+    Best,
+    /// tract for every graph (the reference the tree-ensemble scorer is tested against).
+    Tract,
+}
+
+/// What runs a loaded model.
+enum Runner {
+    /// tract's optimised plan.
+    Tract(Arc<TypedRunnableModel>),
+    /// A tree-ensemble classifier scored by glider ([`crate::forest`]); what each kept
+    /// output is.
+    Forest(Box<Forest>, Vec<ForestOutput>),
 }
 
 /// The declared fact's dimensions, `None` for an unknown or symbolic one; `None` overall when
@@ -206,10 +238,28 @@ impl OnnxModel {
         feeds: Option<&[(String, usize)]>,
         output: OutputChoice<'_>,
     ) -> Result<Self, ExplainError> {
+        Self::load_with_runtime(path, feeds, output, Runtime::Best)
+    }
+
+    /// [`OnnxModel::load_with`] on the given runtime.
+    ///
+    /// # Errors
+    /// As [`OnnxModel::load_with`].
+    pub fn load_with_runtime(
+        path: &Path,
+        feeds: Option<&[(String, usize)]>,
+        output: OutputChoice<'_>,
+        runtime: Runtime,
+    ) -> Result<Self, ExplainError> {
         let name = path.display().to_string();
         let bad = |e: TractError| ExplainError::Config(format!("{name}: {e:#}"));
         let config = |m: String| ExplainError::Config(format!("{name}: {m}"));
-        let mut model = read_model(path).map_err(bad)?;
+        let proto = read_proto(path).map_err(bad)?;
+        let forest = match runtime {
+            Runtime::Best => Forest::from_model(&proto),
+            Runtime::Tract => None,
+        };
+        let mut model = parse_model(path, &proto).map_err(bad)?;
         let outlets = model.input_outlets().map_err(bad)?.to_vec();
         let names: Vec<String> = outlets
             .iter()
@@ -405,13 +455,36 @@ impl OnnxModel {
                 names.clone()
             }
         };
+        if let Some(forest) = forest {
+            let kinds: Option<Vec<ForestOutput>> = outputs
+                .iter()
+                .map(|o| forest.outputs.iter().find(|(n, _)| n == o).map(|(_, k)| *k))
+                .collect();
+            if let (Some(kinds), [input]) = (kinds, &inputs[..]) {
+                if input.width < forest.needed_width {
+                    return Err(config(format!(
+                        "the model reads column {} of input \"{}\", which is [N, {}]",
+                        forest.needed_width - 1,
+                        input.name,
+                        input.width
+                    )));
+                }
+                return Ok(OnnxModel {
+                    backend: Runner::Forest(Box::new(forest), kinds),
+                    inputs,
+                    batch: None,
+                    outputs,
+                    path: name,
+                });
+            }
+        }
         if let Some(missing) = unsupported_operator(&model) {
             return Err(config(missing));
         }
         let typed = model.into_optimized().map_err(bad)?;
         let plan = typed.into_runnable().map_err(bad)?;
         Ok(OnnxModel {
-            plan,
+            backend: Runner::Tract(plan),
             inputs,
             batch,
             outputs,
@@ -532,6 +605,27 @@ impl OnnxModel {
         rows: usize,
     ) -> Result<Vec<Vec<f64>>, ExplainError> {
         let bad = |e: TractError| ExplainError::BlackBox(format!("{}: {e:#}", self.path));
+        let plan = match &self.backend {
+            Runner::Tract(plan) => plan,
+            Runner::Forest(forest, kinds) => {
+                let InputValues::Numbers(x) = &values[0] else {
+                    return Err(ExplainError::BlackBox(format!(
+                        "{}: a tree ensemble takes numbers",
+                        self.path
+                    )));
+                };
+                let w = self.inputs[0].width;
+                let (labels, probabilities) =
+                    forest.score(&x[start * w..(start + rows) * w], rows, w);
+                return Ok(kinds
+                    .iter()
+                    .map(|k| match k {
+                        ForestOutput::Label => labels.clone(),
+                        ForestOutput::Probabilities => probabilities.clone(),
+                    })
+                    .collect());
+            }
+        };
         let mut tensors: TVec<TValue> = TVec::new();
         for (input, v) in self.inputs.iter().zip(values) {
             let w = input.width;
@@ -591,7 +685,7 @@ impl OnnxModel {
             .map_err(bad)?;
             tensors.push(tensor.into());
         }
-        let outputs = self.plan.run(tensors).map_err(bad)?;
+        let outputs = plan.run(tensors).map_err(bad)?;
         outputs
             .iter()
             .zip(&self.outputs)
@@ -907,6 +1001,20 @@ impl OnnxBlackBox {
         data: &Dataset,
         batch_rows: usize,
     ) -> Result<Self, ExplainError> {
+        Self::with_runtime(path, mapping, data, batch_rows, Runtime::Best)
+    }
+
+    /// [`OnnxBlackBox::new`] on the given runtime.
+    ///
+    /// # Errors
+    /// As [`OnnxBlackBox::new`].
+    pub fn with_runtime(
+        path: &Path,
+        mapping: Mapping,
+        data: &Dataset,
+        batch_rows: usize,
+        runtime: Runtime,
+    ) -> Result<Self, ExplainError> {
         let wanted = mapping.output.name.clone();
         let fields = MappedFields::new(mapping, data)?;
         let choice = match &wanted {
@@ -919,7 +1027,7 @@ impl OnnxBlackBox {
             .map(|g| (g.name.clone(), g.width()))
             .collect();
         // Both choices keep exactly one output: the score, read from outputs[0].
-        let model = OnnxModel::load_with(path, Some(&widths), choice)?;
+        let model = OnnxModel::load_with_runtime(path, Some(&widths), choice, runtime)?;
         let feeds = if model.inputs().len() == 1 && widths.len() == 1 {
             vec![0]
         } else {
