@@ -65,8 +65,7 @@ def tabular() -> None:
         "and": 4.0 * both - 1.5 + 0.5 * x[:, 2] - 0.25 * x[:, 3],
     }
     y = {
-        k: (rng.uniform(size=8000) < 1.0 / (1.0 + np.exp(-v))).astype(int)
-        for k, v in logit.items()
+        k: (rng.uniform(size=8000) < 1.0 / (1.0 + np.exp(-v))).astype(int) for k, v in logit.items()
     }
     x32 = x.astype(np.float32)
     rows = x32[:16]
@@ -127,9 +126,7 @@ def torch_ctr() -> None:
     tc, td, ty = torch.tensor(cat), torch.tensor(dense), torch.tensor(y)
     for _ in range(300):
         opt.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(
-            model(tc, td).squeeze(1), ty
-        )
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(model(tc, td).squeeze(1), ty)
         loss.backward()
         opt.step()
     model.eval()
@@ -179,18 +176,13 @@ def torch_ctr() -> None:
         fh.write("click,c0,c1,c2,d0,d1\n")
         for i in range(n):
             c = cat[i]
-            fh.write(
-                f"{int(y[i])},{c[0]},{c[1]},{c[2]},{dense[i, 0]:.6f},{dense[i, 1]:.6f}\n"
-            )
+            fh.write(f"{int(y[i])},{c[0]},{c[1]},{c[2]},{dense[i, 0]:.6f},{dense[i, 1]:.6f}\n")
     mapping = {
         "layout": "per_field",
         "fields": [
             {"field": f"c{k}", "input": "cat", "datatype": "INT64", "off": 0} for k in range(3)
         ]
-        + [
-            {"field": f"d{k}", "input": "dense", "datatype": "FP32", "off": 0.0}
-            for k in range(2)
-        ],
+        + [{"field": f"d{k}", "input": "dense", "datatype": "FP32", "off": 0.0} for k in range(2)],
         "output": {"name": "logit", "kind": "logit"},
     }
     with open(os.path.join(OUT, "conv_torch_ctr_mapping.json"), "w") as fh:

@@ -14,7 +14,7 @@ VENV=$(cd "$VENV" && pwd)
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet "./python[test]"
 # Formatted, linted and typed (settings in python/pyproject.toml).
-"$VENV/bin/ruff" format --check --config python/pyproject.toml python examples scripts/bench_python_detect.py scripts/bench_ray_detect.py scripts/criteo_bench.py
-"$VENV/bin/ruff" check --config python/pyproject.toml python examples scripts/bench_python_detect.py scripts/bench_ray_detect.py scripts/criteo_bench.py
+"$VENV/bin/ruff" format --check --config python/pyproject.toml python examples scripts/bench_python_detect.py scripts/bench_ray_detect.py scripts/criteo_bench.py scripts/bench_onnx_speed.py scripts/make_converter_fixtures.py
+"$VENV/bin/ruff" check --config python/pyproject.toml python examples scripts/bench_python_detect.py scripts/bench_ray_detect.py scripts/criteo_bench.py scripts/bench_onnx_speed.py scripts/make_converter_fixtures.py
 (cd python && "$VENV/bin/mypy" glider)
 GLIDER_BIN="$CARGO_TARGET_DIR/release/glider" "$VENV/bin/python" -m pytest -q python/tests

@@ -403,6 +403,61 @@ impl MappedFields {
         Ok(out)
     }
 
+    /// [`Self::group_values`] as numbers, for a numeric tensor: the common cells (a dense
+    /// value, a block's 0/1 columns, a vocabulary's number) without building JSON values.
+    ///
+    /// # Errors
+    /// [`ExplainError::BlackBox`] naming the field and input for a value that is no number
+    /// (a switched-off field whose `off` is not a number, a categorical value with no
+    /// vocabulary whose text is no number).
+    pub fn group_numbers(
+        &self,
+        rows: &[FieldValue],
+        group: &InputGroup,
+    ) -> Result<Vec<f64>, ExplainError> {
+        let f = self.num_fields.max(1);
+        let mut out = Vec::with_capacity(rows.len() / f * group.columns);
+        let mut cells = Vec::new();
+        for row in rows.chunks(f) {
+            for &k in &group.sources {
+                let s = &self.sources[k];
+                let v = row[s.index];
+                match (v, &s.input.block) {
+                    (FieldValue::Dense(x), None) if !x.is_nan() => {
+                        out.push(
+                            f64::from(x) * s.input.scale.unwrap_or(1.0)
+                                + s.input.shift.unwrap_or(0.0),
+                        );
+                        continue;
+                    }
+                    _ => {}
+                }
+                cells.clear();
+                self.push_cells(s, v, &mut cells)?;
+                for cell in &cells {
+                    out.push(match cell {
+                        Value::Number(x) => x.as_f64().unwrap_or(f64::NAN),
+                        Value::String(text) => text.trim().parse::<f64>().map_err(|_| {
+                            ExplainError::BlackBox(format!(
+                                "field \"{}\": value {text:?} goes to numeric input \"{}\" but \
+                                 is no number; give the field a vocabulary in the mapping",
+                                s.input.field, group.name
+                            ))
+                        })?,
+                        other => {
+                            return Err(ExplainError::BlackBox(format!(
+                                "field \"{}\" is sent as {other}, not a number, to input \"{}\" \
+                                 (give it a numeric \"off\" and, if categorical, a vocabulary)",
+                                s.input.field, group.name
+                            )))
+                        }
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Pushes the values one field of one row sends: one value, or its block's columns.
     fn push_cells(
         &self,

@@ -1053,12 +1053,10 @@ impl OnnxBlackBox {
         input: &OnnxInput,
     ) -> Result<InputValues, ExplainError> {
         let group = &self.fields.groups()[g];
-        let values = self.fields.group_values(chunk, group)?;
-        let w = group.width().max(1);
-        let field = |k: usize| group.fields[k % w].as_str();
         if input.datatype == DatumType::String {
             return Ok(InputValues::Texts(
-                values
+                self.fields
+                    .group_values(chunk, group)?
                     .into_iter()
                     .map(|v| match v {
                         serde_json::Value::String(s) => s,
@@ -1068,28 +1066,7 @@ impl OnnxBlackBox {
                     .collect(),
             ));
         }
-        let numbers = values
-            .into_iter()
-            .enumerate()
-            .map(|(k, v)| match &v {
-                serde_json::Value::Number(x) => Ok(x.as_f64().unwrap_or(f64::NAN)),
-                serde_json::Value::String(s) => s.trim().parse::<f64>().map_err(|_| {
-                    ExplainError::BlackBox(format!(
-                        "field \"{}\": value {s:?} goes to numeric input \"{}\" ({:?}) but is \
-                         no number; give the field a vocabulary in the mapping",
-                        field(k),
-                        input.name,
-                        input.datatype
-                    ))
-                }),
-                _ => Err(ExplainError::BlackBox(format!(
-                    "field \"{}\" is sent as {v}, not a number, to input \"{}\" (give it a \
-                     numeric \"off\" and, if categorical, a vocabulary)",
-                    field(k),
-                    input.name
-                ))),
-            })
-            .collect::<Result<Vec<f64>, ExplainError>>()?;
+        let numbers = self.fields.group_numbers(chunk, group)?;
         Ok(InputValues::Numbers(numbers))
     }
 }
