@@ -41,7 +41,7 @@ pub struct SchemaOptions {
     #[serde(default)]
     pub target: TargetKind,
     /// Columns read as one field each (`--group NAME=PATTERN`, see [`crate::group`]).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<crate::GroupSpec>,
 }
 
