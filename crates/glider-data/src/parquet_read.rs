@@ -13,9 +13,17 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use arrow::array::{Array, ArrayRef, AsArray};
-use arrow::compute::cast;
-use arrow::datatypes::{DataType, Float16Type, Float32Type, Float64Type};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Date32Type, Date64Type, Decimal128Type, Decimal256Type, Decimal32Type, Decimal64Type,
+    DurationMicrosecondType, DurationMillisecondType, DurationNanosecondType, DurationSecondType,
+    Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
+    Time32MillisecondType, Time32SecondType, Time64MicrosecondType, Time64NanosecondType,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+};
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::dataset::{Column, Dataset, Field, FieldKind};
@@ -416,18 +424,165 @@ fn for_each_text(array: &ArrayRef, f: CellFn<'_>) -> Result<(), Option<DataError
                 f(i, None)?;
             }
         }
-        DataType::Dictionary(_, values) => {
-            let plain = cast(array, values).map_err(|_| None)?;
-            return for_each_text(&plain, f);
+        DataType::Dictionary(..) => {
+            // A pandas categorical: each distinct value's text once, then the keys.
+            let dictionary = array.as_any_dictionary();
+            let mut texts: Vec<Option<String>> = Vec::with_capacity(dictionary.values().len());
+            for_each_text(dictionary.values(), &mut |_, t| {
+                texts.push(t.map(str::to_string));
+                Ok(())
+            })?;
+            for (i, key) in dictionary.normalized_keys().into_iter().enumerate() {
+                let text = if array.is_null(i) {
+                    None
+                } else {
+                    texts.get(key).and_then(|t| t.as_deref())
+                };
+                f(i, text)?;
+            }
         }
         other if default_kind(other).is_some() => {
-            // Integers, decimals, dates and times: Arrow's own formatting.
-            let text = cast(array, &DataType::Utf8).map_err(|_| None)?;
-            return for_each_text(&text, f);
+            // Integers, decimals, dates and times, formatted as Arrow prints them.
+            for i in 0..array.len() {
+                if array.is_null(i) {
+                    f(i, None)?;
+                } else {
+                    let text = cell_text(array, i).ok_or(None)?;
+                    f(i, Some(&text))?;
+                }
+            }
         }
         _ => return Err(None),
     }
     Ok(())
+}
+
+/// A decimal's unscaled digits written with `scale` digits after the point (`1230`, 2 →
+/// `12.30`; a negative scale appends zeros).
+fn decimal_text(digits: String, scale: i8) -> String {
+    if scale <= 0 {
+        return format!("{digits}{}", "0".repeat(usize::from(scale.unsigned_abs())));
+    }
+    let scale = scale as usize;
+    let (sign, digits) = match digits.strip_prefix('-') {
+        Some(d) => ("-", d.to_string()),
+        None => ("", digits),
+    };
+    let digits = format!("{digits:0>width$}", width = scale + 1);
+    let (whole, fraction) = digits.split_at(digits.len() - scale);
+    format!("{sign}{whole}.{fraction}")
+}
+
+/// One non-null cell of an integer, decimal or temporal column as text: integers in
+/// decimal, decimals with their scale's digits (`12.30`), dates `2024-01-31`, times
+/// `13:45:00`, timestamps `2024-01-31T13:45:00` (the stored instant, any time zone
+/// ignored), durations and intervals as their stored integers; `None` for another type.
+fn cell_text(array: &ArrayRef, i: usize) -> Option<String> {
+    use arrow_array::temporal_conversions as tc;
+    let t = match array.data_type() {
+        DataType::Int8 => array.as_primitive::<Int8Type>().value(i).to_string(),
+        DataType::Int16 => array.as_primitive::<Int16Type>().value(i).to_string(),
+        DataType::Int32 => array.as_primitive::<Int32Type>().value(i).to_string(),
+        DataType::Int64 => array.as_primitive::<Int64Type>().value(i).to_string(),
+        DataType::UInt8 => array.as_primitive::<UInt8Type>().value(i).to_string(),
+        DataType::UInt16 => array.as_primitive::<UInt16Type>().value(i).to_string(),
+        DataType::UInt32 => array.as_primitive::<UInt32Type>().value(i).to_string(),
+        DataType::UInt64 => array.as_primitive::<UInt64Type>().value(i).to_string(),
+        DataType::Decimal32(_, s) => decimal_text(
+            array.as_primitive::<Decimal32Type>().value(i).to_string(),
+            *s,
+        ),
+        DataType::Decimal64(_, s) => decimal_text(
+            array.as_primitive::<Decimal64Type>().value(i).to_string(),
+            *s,
+        ),
+        DataType::Decimal128(_, s) => decimal_text(
+            array.as_primitive::<Decimal128Type>().value(i).to_string(),
+            *s,
+        ),
+        DataType::Decimal256(_, s) => decimal_text(
+            array.as_primitive::<Decimal256Type>().value(i).to_string(),
+            *s,
+        ),
+        DataType::Date32 => tc::date32_to_datetime(array.as_primitive::<Date32Type>().value(i))?
+            .format("%Y-%m-%d")
+            .to_string(),
+        DataType::Date64 => tc::date64_to_datetime(array.as_primitive::<Date64Type>().value(i))?
+            .format("%Y-%m-%d")
+            .to_string(),
+        DataType::Time32(TimeUnit::Second) => {
+            tc::time32s_to_time(array.as_primitive::<Time32SecondType>().value(i))?.to_string()
+        }
+        DataType::Time32(_) => {
+            tc::time32ms_to_time(array.as_primitive::<Time32MillisecondType>().value(i))?
+                .to_string()
+        }
+        DataType::Time64(TimeUnit::Microsecond) => {
+            tc::time64us_to_time(array.as_primitive::<Time64MicrosecondType>().value(i))?
+                .to_string()
+        }
+        DataType::Time64(_) => {
+            tc::time64ns_to_time(array.as_primitive::<Time64NanosecondType>().value(i))?.to_string()
+        }
+        DataType::Timestamp(unit, _) => {
+            let at = match unit {
+                TimeUnit::Second => tc::timestamp_s_to_datetime(
+                    array.as_primitive::<TimestampSecondType>().value(i),
+                ),
+                TimeUnit::Millisecond => tc::timestamp_ms_to_datetime(
+                    array.as_primitive::<TimestampMillisecondType>().value(i),
+                ),
+                TimeUnit::Microsecond => tc::timestamp_us_to_datetime(
+                    array.as_primitive::<TimestampMicrosecondType>().value(i),
+                ),
+                TimeUnit::Nanosecond => tc::timestamp_ns_to_datetime(
+                    array.as_primitive::<TimestampNanosecondType>().value(i),
+                ),
+            }?;
+            at.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+        }
+        DataType::Duration(unit) => match unit {
+            TimeUnit::Second => array
+                .as_primitive::<DurationSecondType>()
+                .value(i)
+                .to_string(),
+            TimeUnit::Millisecond => array
+                .as_primitive::<DurationMillisecondType>()
+                .value(i)
+                .to_string(),
+            TimeUnit::Microsecond => array
+                .as_primitive::<DurationMicrosecondType>()
+                .value(i)
+                .to_string(),
+            TimeUnit::Nanosecond => array
+                .as_primitive::<DurationNanosecondType>()
+                .value(i)
+                .to_string(),
+        },
+        _ => return None,
+    };
+    Some(t)
+}
+
+/// One non-null cell of an integer, boolean or decimal column as a number; `None` for
+/// another type.
+fn cell_number(array: &ArrayRef, i: usize) -> Option<f64> {
+    Some(match array.data_type() {
+        DataType::Boolean => f64::from(u8::from(array.as_boolean().value(i))),
+        DataType::Int8 => f64::from(array.as_primitive::<Int8Type>().value(i)),
+        DataType::Int16 => f64::from(array.as_primitive::<Int16Type>().value(i)),
+        DataType::Int32 => f64::from(array.as_primitive::<Int32Type>().value(i)),
+        DataType::Int64 => array.as_primitive::<Int64Type>().value(i) as f64,
+        DataType::UInt8 => f64::from(array.as_primitive::<UInt8Type>().value(i)),
+        DataType::UInt16 => f64::from(array.as_primitive::<UInt16Type>().value(i)),
+        DataType::UInt32 => f64::from(array.as_primitive::<UInt32Type>().value(i)),
+        DataType::UInt64 => array.as_primitive::<UInt64Type>().value(i) as f64,
+        DataType::Decimal32(..)
+        | DataType::Decimal64(..)
+        | DataType::Decimal128(..)
+        | DataType::Decimal256(..) => cell_text(array, i)?.parse().ok()?,
+        _ => return None,
+    })
 }
 
 /// `value` formatted into `buf`.
@@ -522,18 +677,49 @@ fn push_dense(
                     .map_err(|e| e.unwrap_or_else(|| row_error(i, "not a number".into())))
             })?;
         }
-        DataType::Dictionary(_, value_type) => {
-            let plain = cast(array, value_type).map_err(|_| None)?;
-            return push_dense(&plain, values, missing, row_error);
+        DataType::Dictionary(..) => {
+            // Each distinct value once, then the keys.
+            let dictionary = array.as_any_dictionary();
+            let mut numbers = Vec::with_capacity(dictionary.values().len());
+            push_dense(dictionary.values(), &mut numbers, missing, row_error)?;
+            for (i, key) in dictionary.normalized_keys().into_iter().enumerate() {
+                let v = if array.is_null(i) {
+                    f32::NAN
+                } else {
+                    numbers.get(key).copied().unwrap_or(f32::NAN)
+                };
+                values.push(v);
+            }
         }
         DataType::Null => values.extend(std::iter::repeat_n(f32::NAN, array.len())),
-        _ => {
-            // Integers, booleans, decimals: through Arrow's cast to f64.
-            let numbers = cast(array, &DataType::Float64).map_err(|_| None)?;
-            if *numbers.data_type() != DataType::Float64 {
+        other => {
+            // Integers, booleans, decimals; any other type cannot be dense.
+            if !matches!(
+                other,
+                DataType::Boolean
+                    | DataType::Int8
+                    | DataType::Int16
+                    | DataType::Int32
+                    | DataType::Int64
+                    | DataType::UInt8
+                    | DataType::UInt16
+                    | DataType::UInt32
+                    | DataType::UInt64
+                    | DataType::Decimal32(..)
+                    | DataType::Decimal64(..)
+                    | DataType::Decimal128(..)
+                    | DataType::Decimal256(..)
+            ) {
                 return Err(None);
             }
-            return push_dense(&numbers, values, missing, row_error);
+            for i in 0..array.len() {
+                let v = if array.is_null(i) {
+                    None
+                } else {
+                    Some(cell_number(array, i).ok_or(None)?)
+                };
+                push(i, v, &|| format!("{other} value {}", v.unwrap_or(f64::NAN)))?;
+            }
         }
     }
     Ok(())
@@ -544,9 +730,8 @@ mod tests {
     use super::*;
     use crate::read::{read_csv, CsvOptions};
     use crate::FieldValue;
-    use arrow::array::{BooleanArray, Float64Array, Int64Array, StringArray};
-    use arrow::datatypes::{Field as ArrowField, Schema};
-    use arrow::record_batch::RecordBatch;
+    use arrow_array::{BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{Field as ArrowField, Schema};
     use parquet::arrow::ArrowWriter;
     use std::sync::Arc;
 
@@ -667,6 +852,98 @@ mod tests {
         let (d, _) = read_parquet(std::slice::from_ref(&pq), &schema).unwrap();
         assert_eq!(d.row(1)[1], FieldValue::Dense(41.0));
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// Integer, decimal, date, time, timestamp, duration and dictionary columns read as
+    /// the texts (categorical) and numbers (dense) the reader documents.
+    #[test]
+    fn typed_columns_read_as_documented_texts_and_numbers() {
+        use arrow_array::types::Int32Type;
+        use arrow_array::{
+            Date32Array, Decimal128Array, DictionaryArray, DurationSecondArray, Int8Array,
+            Time32SecondArray, TimestampMillisecondArray, UInt64Array,
+        };
+        let dir = temp_dir("typed");
+        let pq = dir.join("t.parquet");
+        let dict: DictionaryArray<Int32Type> = vec![Some("red"), None, Some("blue"), Some("red")]
+            .into_iter()
+            .collect();
+        let dense_dict = DictionaryArray::<Int32Type>::try_new(
+            arrow_array::Int32Array::from(vec![Some(1), Some(0), None, Some(1)]),
+            Arc::new(Float64Array::from(vec![0.5, 2.0])),
+        )
+        .unwrap();
+        write_parquet(
+            &pq,
+            vec![
+                (
+                    "y",
+                    Arc::new(Int64Array::from(vec![1, 0, 1, 0])) as ArrayRef,
+                ),
+                ("small", Arc::new(Int8Array::from(vec![-3, 0, 7, -3]))),
+                (
+                    "big",
+                    Arc::new(UInt64Array::from(vec![1u64 << 40, 1, 2, 3])),
+                ),
+                (
+                    "price",
+                    Arc::new(
+                        Decimal128Array::from(vec![1230i128, -5, 100, 7])
+                            .with_precision_and_scale(9, 2)
+                            .unwrap(),
+                    ),
+                ),
+                ("day", Arc::new(Date32Array::from(vec![0, 19_753, 1, 2]))),
+                (
+                    "clock",
+                    Arc::new(Time32SecondArray::from(vec![0, 49_500, 59, 3_600])),
+                ),
+                (
+                    "at",
+                    Arc::new(TimestampMillisecondArray::from(vec![
+                        0,
+                        1_706_708_700_500,
+                        1_000,
+                        60_000,
+                    ])),
+                ),
+                (
+                    "wait",
+                    Arc::new(DurationSecondArray::from(vec![5, 6, 7, 8])),
+                ),
+                ("colour", Arc::new(dict)),
+                ("weight", Arc::new(dense_dict)),
+            ],
+        );
+        let mut schema = SchemaOptions::with_label("y");
+        schema.dense = vec!["price".into(), "small".into()];
+        let (d, _) = read_parquet(&[pq], &schema).unwrap();
+        let got = cells(&d);
+        assert_eq!(
+            got[1],
+            [
+                "num:0",
+                "cat:1",
+                "num:-0.05",
+                "cat:2024-01-31",
+                "cat:13:45:00",
+                "cat:2024-01-31T13:45:00.500",
+                "cat:6",
+                "cat:",
+                "num:0.5",
+            ]
+        );
+        assert_eq!(got[0][1], "cat:1099511627776");
+        assert_eq!(got[0][2], "num:12.3");
+        assert_eq!(got[0][5], "cat:1970-01-01T00:00:00");
+        assert_eq!(got[0][7], "cat:red");
+        assert_eq!(got[0][8], "num:2");
+        assert_eq!(got[2][7], "cat:blue");
+        assert_eq!(got[2][8], "num:NaN");
+        assert_eq!(got[0][0], "num:-3");
+        assert_eq!(decimal_text("1230".into(), 2), "12.30");
+        assert_eq!(decimal_text("-5".into(), 2), "-0.05");
+        assert_eq!(decimal_text("7".into(), -2), "700");
     }
 
     #[test]
