@@ -715,8 +715,8 @@ impl State {
         let path = request.uri().path().trim_end_matches('/').to_string();
         let model = format!("/v2/models/{}", self.served.name);
         let get = request.method() == Method::GET;
-        let close = refused.is_some() || !self.ready();
         let ready = self.ready();
+        let close = refused.is_some() || !ready;
         let ready_status = if ready {
             StatusCode::OK
         } else {

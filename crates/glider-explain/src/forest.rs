@@ -291,10 +291,8 @@ impl Forest {
         if roots.len() != distinct_trees {
             return None;
         }
-        let post = match strings(node, "post_transform")
-            .first()
-            .map(String::as_str)
-            .or_else(|| attr(node, "post_transform").and_then(|a| std::str::from_utf8(&a.s).ok()))
+        let post = match attr(node, "post_transform")
+            .and_then(|a| std::str::from_utf8(&a.s).ok())
             .unwrap_or("NONE")
         {
             "NONE" => Post::None,

@@ -218,8 +218,6 @@ pub struct MappedFields {
 pub struct InputGroup {
     /// The tensor's name.
     pub name: String,
-    /// Whether the mapping named it (false for the single layout's default `"input"`).
-    pub named: bool,
     /// The tensor's datatype.
     pub datatype: Datatype,
     /// The fields feeding it, in order (mapping field names); a block field feeds several
@@ -324,7 +322,6 @@ impl MappedFields {
         let groups = match mapping.layout {
             Layout::Single => vec![InputGroup {
                 name: mapping.input.clone().unwrap_or_else(|| "input".into()),
-                named: mapping.input.is_some(),
                 datatype: mapping.datatype.unwrap_or(Datatype::Fp32),
                 fields: sources.iter().map(|s| s.input.field.clone()).collect(),
                 sources: (0..sources.len()).collect(),
@@ -356,7 +353,6 @@ impl MappedFields {
                         }
                         None => groups.push(InputGroup {
                             name,
-                            named: true,
                             datatype: s.datatype,
                             fields: vec![s.input.field.clone()],
                             sources: vec![k],
@@ -500,39 +496,6 @@ impl MappedFields {
     /// Fields per row of the data (rows given to the black box have this many values).
     pub fn num_fields(&self) -> usize {
         self.num_fields
-    }
-
-    /// `rows` (whole rows of [`Self::num_fields`] values) as one row-major `[n, k]` matrix
-    /// of numbers, `k` the mapped fields: the single input tensor of a numeric model.
-    ///
-    /// # Errors
-    /// [`ExplainError::BlackBox`] for a value that is no number (a BYTES field, or a `null`
-    /// switched-off value: a numeric model needs a number as `off`).
-    pub fn numbers(&self, rows: &[FieldValue]) -> Result<Vec<f32>, ExplainError> {
-        let mut out = Vec::with_capacity(rows.len() / self.num_fields.max(1) * self.width());
-        let mut cells = Vec::new();
-        for row in rows.chunks(self.num_fields.max(1)) {
-            for s in &self.sources {
-                cells.clear();
-                self.push_cells(s, row[s.index], &mut cells)?;
-                for v in &cells {
-                    let x = v.as_f64().ok_or_else(|| {
-                        ExplainError::BlackBox(format!(
-                            "field \"{}\" is sent as {v}, not a number (give it a numeric \"off\" \
-                             and, if categorical, a vocabulary)",
-                            s.input.field
-                        ))
-                    })?;
-                    out.push(x as f32);
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// The width of [`Self::numbers`]' matrix: the mapped fields' columns.
-    pub fn width(&self) -> usize {
-        self.sources.iter().map(|s| s.width).sum()
     }
 
     /// The value sent for one field of one row.
