@@ -1583,7 +1583,7 @@ fn onnx_model_in_process_and_served_agree_and_find_the_pair() {
         "--instances",
         "6",
         "--perturbations",
-        "300",
+        "1000",
         "--top-k",
         "1",
         "--surrogate-hidden",
@@ -1599,7 +1599,8 @@ fn onnx_model_in_process_and_served_agree_and_find_the_pair() {
     assert_eq!(ga["interactions"], gb["interactions"]);
     assert_eq!(
         ga["interactions"][0]["fields"],
-        serde_json::json!(["x0", "x1"])
+        serde_json::json!(["x0", "x1"]),
+        "{ga}"
     );
     server.kill().ok();
     server.wait().ok();

@@ -280,7 +280,7 @@ fn top_pair(out: &Path) -> Vec<String> {
 
 const DETECT: [&str; 8] = [
     "--instances",
-    "16",
+    "40",
     "--perturbations",
     "1000",
     "--top-k",
@@ -337,7 +337,12 @@ fn every_export_is_explained_with_its_planted_pair_on_top() {
             String::from_utf8_lossy(&o.stderr)
         );
         let want = if torch { ["c0", "c1"] } else { ["x0", "x1"] };
-        assert_eq!(top_pair(&out), want, "{name}");
+        assert_eq!(
+            top_pair(&out),
+            want,
+            "{name}: {}",
+            std::fs::read_to_string(out.join("global_interactions.json")).unwrap_or_default()
+        );
     }
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -74,6 +74,88 @@ pub(super) enum BenchCommand {
         after_help = "Example:\n  glider bench onnx-speed --onnx tests/fixtures/conv_xgboost.onnx --out out/bench-onnx"
     )]
     OnnxSpeed(OnnxSpeedArgs),
+    /// GLIDER's detect stage with glider's local settings and with the paper's (spec 3.1:
+    /// 6,000 perturbations, a 256-128-64 surrogate, batch 100, patience 5) on the same
+    /// instances in the same run: seconds, the ratio, and the share of the paper settings'
+    /// global top 20 the defaults also select.
+    #[command(
+        after_help = "Example:\n  glider train --data embedded:adult --out out/adult-model\n  glider bench detect-speed --model-dir out/adult-model --data embedded:adult --noise-floor --out out/bench-detect-speed"
+    )]
+    DetectSpeed(DetectSpeedArgs),
+}
+
+#[derive(Args, Debug)]
+pub(super) struct DetectSpeedArgs {
+    /// A model trained by `glider train`.
+    #[arg(long)]
+    model_dir: PathBuf,
+    /// Data the model reads (`embedded:adult` for the bundled data); its first --instances
+    /// rows are explained.
+    #[arg(long)]
+    data: PathBuf,
+    /// Instances explained by each run.
+    #[arg(long, default_value_t = 1000)]
+    instances: usize,
+    /// Also run the paper's settings at seed 1: the agreement two runs of the same settings
+    /// reach (the noise floor the defaults' agreement is read against).
+    #[arg(long)]
+    noise_floor: bool,
+    /// Output folder for bench.json.
+    #[arg(long, default_value = "out/bench-detect-speed")]
+    out: PathBuf,
+}
+
+fn bench_detect_speed(args: DetectSpeedArgs, quiet: bool) -> Result<()> {
+    if args.instances == 0 {
+        usage!("--instances must be at least 1");
+    }
+    let r = bench::detect_speed(
+        &args.model_dir,
+        &args.data,
+        args.instances,
+        args.noise_floor,
+        super::note(quiet),
+    )?;
+    bench::write(&args.out, &r)?;
+    say!(
+        "GLIDER's detect stage on {} instances of {} ({} threads), global top {}:",
+        r.instances,
+        r.data,
+        r.threads,
+        r.top_k
+    );
+    say!(
+        "  {:<20} {:>6} {:>12} {:>6} {:>9} {:>9} {:>7} {:>10}",
+        "settings",
+        "masks",
+        "surrogate",
+        "batch",
+        "patience",
+        "seconds",
+        "epochs",
+        "agreement"
+    );
+    for run in &r.runs {
+        let hidden: Vec<String> = run.surrogate_hidden.iter().map(|h| h.to_string()).collect();
+        say!(
+            "  {:<20} {:>6} {:>12} {:>6} {:>9} {:>9.1} {:>7.1} {:>9.0}%",
+            run.settings,
+            run.perturbations,
+            hidden.join("-"),
+            run.surrogate_batch,
+            run.surrogate_patience
+                .map_or("off".to_string(), |p| p.to_string()),
+            run.seconds,
+            run.mean_epochs,
+            100.0 * run.agreement
+        );
+    }
+    say!(
+        "  defaults {:.1}× faster than the paper's settings",
+        r.speedup
+    );
+    say!("Wrote {}", args.out.join("bench.json").display());
+    Ok(())
 }
 
 #[derive(Args, Debug)]
@@ -248,9 +330,14 @@ pub(super) struct LocalBenchArgs {
     /// Seeds of the NID surrogate per function (ArchDetect is deterministic).
     #[arg(long, default_value_t = 3)]
     trials: usize,
-    /// Perturbations per surrogate fit.
-    #[arg(long, default_value_t = 6000)]
-    perturbations: usize,
+    /// Perturbations per surrogate fit (default: those of the local settings used, 6,000 at
+    /// the functions' 40 fields).
+    #[arg(long)]
+    perturbations: Option<usize>,
+    /// Use the paper's local settings (spec 3.1: 6,000 perturbations, a 256-128-64 surrogate,
+    /// batch 100, patience 5) instead of glider's defaults.
+    #[arg(long)]
+    reference: bool,
     /// Output folder for bench.json.
     #[arg(long, default_value = "out/bench-local")]
     out: PathBuf,
@@ -451,9 +538,18 @@ fn bench_local_speed(args: LocalSpeedArgs, quiet: bool) -> Result<()> {
 }
 
 fn bench_local(args: LocalBenchArgs, quiet: bool) -> Result<()> {
+    let base = if args.reference {
+        LocalParams::reference()
+    } else {
+        LocalParams::default()
+    };
     let params = LocalParams {
-        num_perturbations: args.perturbations,
-        ..LocalParams::default()
+        num_perturbations: args.perturbations.unwrap_or(base.num_perturbations),
+        perturbations_per_field: match args.perturbations {
+            Some(_) => 0,
+            None => base.perturbations_per_field,
+        },
+        ..base
     };
     let scores = bench::local(args.trials, &params, super::note(quiet))?;
     bench::write(&args.out, &scores)?;
@@ -614,6 +710,7 @@ pub(super) fn dispatch(command: BenchCommand, quiet: bool) -> Result<()> {
     match command {
         BenchCommand::Serve(args) => bench_serve(args, quiet),
         BenchCommand::OnnxSpeed(args) => bench_onnx_speed(args),
+        BenchCommand::DetectSpeed(args) => bench_detect_speed(args, quiet),
         BenchCommand::Speed(args) => bench_speed(args, quiet),
         BenchCommand::Local(args) => bench_local(args, quiet),
         BenchCommand::LocalSpeed(args) => bench_local_speed(args, quiet),

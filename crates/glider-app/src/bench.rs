@@ -1693,3 +1693,149 @@ pub fn onnx_speed(
         tract_rows_per_s: tract_rows as f64 / tract,
     })
 }
+
+/// One detection run of the detection-speed benchmark.
+#[derive(Clone, Debug, Serialize)]
+pub struct DetectRun {
+    /// `reference` (spec 3.1's settings), `defaults` (glider's), or `reference, seed + 1`.
+    pub settings: String,
+    /// Perturbations per instance.
+    pub perturbations: usize,
+    /// Instances explained (the others failed).
+    pub explained: usize,
+    /// Surrogate hidden sizes.
+    pub surrogate_hidden: Vec<usize>,
+    /// Surrogate batch size.
+    pub surrogate_batch: usize,
+    /// Surrogate early-stopping patience (epochs).
+    pub surrogate_patience: Option<usize>,
+    /// Wall seconds of the detect stage (every instance, then the global count).
+    pub seconds: f64,
+    /// Mean epochs the surrogates trained.
+    pub mean_epochs: f64,
+    /// The global top-K sets (field names joined by ` × `), strongest first.
+    pub top: Vec<String>,
+    /// Sets of `top` also in the reference run's top K, as a share of K.
+    pub agreement: f64,
+}
+
+/// Results of the detection-speed benchmark.
+#[derive(Clone, Debug, Serialize)]
+pub struct DetectSpeedReport {
+    /// The model directory explained.
+    pub model_dir: String,
+    /// The data file (its first `instances` rows are explained).
+    pub data: String,
+    /// Instances explained per run.
+    pub instances: usize,
+    /// K of the global top-K compared.
+    pub top_k: usize,
+    /// Worker threads.
+    pub threads: usize,
+    /// The runs: the reference first, then the defaults, then (when asked) the reference at
+    /// another seed, whose agreement is the run-to-run noise of the reference itself.
+    pub runs: Vec<DetectRun>,
+    /// Reference seconds / default seconds.
+    pub speedup: f64,
+}
+
+/// GLIDER's detect stage with spec 3.1's local settings ([`LocalParams::reference`]) and with
+/// glider's defaults, in the same process on the same instances (the first `instances` rows
+/// of `data`), timed, and compared by the share of the reference's global top-K the defaults
+/// also select; with `noise_floor`, the reference again at seed 1 (the agreement two
+/// reference runs reach).
+///
+/// # Errors
+/// A model directory or data file that cannot be loaded; no instance explained.
+pub fn detect_speed(
+    model_dir: &std::path::Path,
+    data: &std::path::Path,
+    instances: usize,
+    noise_floor: bool,
+    progress: impl Fn(&str),
+) -> Result<DetectSpeedReport> {
+    use glider_explain::{GliderParams, LocalParams};
+    let loaded = crate::model_dir::load(model_dir, data)?;
+    let black_box = glider_explain::ModelBlackBox::new(loaded.model.as_ref());
+    let n = instances.min(loaded.data.num_rows());
+    let rows: Vec<usize> = (0..n).collect();
+    let names = loaded.data.field_names();
+    let reference = GliderParams {
+        instances: n,
+        local: LocalParams::reference(),
+        ..GliderParams::default()
+    };
+    let defaults = GliderParams {
+        instances: n,
+        ..GliderParams::default()
+    };
+    let mut plans = vec![("reference", reference.clone()), ("defaults", defaults)];
+    if noise_floor {
+        plans.push((
+            "reference, seed + 1",
+            GliderParams {
+                seed: reference.seed + 1,
+                ..reference
+            },
+        ));
+    }
+    let top_k = GliderParams::default().top_k;
+    let mut runs: Vec<DetectRun> = Vec::new();
+    for (label, params) in plans {
+        progress(&format!("detect-speed: {label}, {n} instances"));
+        let t0 = std::time::Instant::now();
+        let det = glider_explain::global::detect_global(
+            &black_box,
+            &loaded.data,
+            &rows,
+            &params,
+            &glider_data::progress::NoProgress,
+            None,
+            0,
+        );
+        let seconds = t0.elapsed().as_secs_f64();
+        if det.explained == 0 {
+            anyhow::bail!("no instance could be explained ({label})");
+        }
+        let top: Vec<String> = det
+            .selected
+            .iter()
+            .map(|c| {
+                c.features
+                    .iter()
+                    .map(|&f| names[f].as_str())
+                    .collect::<Vec<_>>()
+                    .join(" × ")
+            })
+            .collect();
+        let agreement = match runs.first() {
+            None => 1.0,
+            Some(r) => {
+                top.iter().filter(|s| r.top.contains(s)).count() as f64 / r.top.len().max(1) as f64
+            }
+        };
+        let s = &params.local.surrogate;
+        runs.push(DetectRun {
+            settings: label.to_string(),
+            perturbations: params.local.perturbations_for(names.len()),
+            explained: det.explained,
+            surrogate_hidden: s.hidden.clone(),
+            surrogate_batch: s.batch_size,
+            surrogate_patience: s.patience,
+            seconds,
+            mean_epochs: det.locals.iter().map(|l| l.epochs as f64).sum::<f64>()
+                / det.locals.len().max(1) as f64,
+            top,
+            agreement,
+        });
+    }
+    Ok(DetectSpeedReport {
+        model_dir: model_dir.display().to_string(),
+        data: data.display().to_string(),
+        instances: n,
+        top_k,
+        threads: rayon::current_num_threads(),
+        speedup: runs[0].seconds / runs[1].seconds.max(1e-9),
+        runs,
+    })
+}

@@ -66,21 +66,29 @@ pub struct GliderSettings {
     /// Largest interaction order the local cut-off scores (2^ORDER queries per candidate).
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 4, value_name = "ORDER"))]
     pub cutoff_max_order: usize,
-    /// Perturbations per instance.
-    #[cfg_attr(feature = "clap", arg(long, default_value_t = 6000))]
-    pub perturbations: usize,
-    /// Surrogate hidden sizes (comma separated).
+    /// Perturbations per instance (the paper: 6000). Default: 150 per field, at least 2000
+    /// and at most 6000 (2100 at 14 fields, 5850 at 39).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub perturbations: Option<usize>,
+    /// Surrogate hidden sizes, comma separated (the paper: 256,128,64).
     #[cfg_attr(
         feature = "clap",
-        arg(long, value_delimiter = ',', default_value = "256,128,64")
+        arg(long, value_delimiter = ',', default_value = "128,64,32")
     )]
     pub surrogate_hidden: Vec<usize>,
     /// Surrogate L1 strength.
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 1e-4))]
     pub surrogate_l1: f64,
-    /// Surrogate maximum epochs (early stopping, patience 5).
+    /// Surrogate maximum epochs (training stops earlier, see --surrogate-patience).
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 100))]
     pub surrogate_epochs: usize,
+    /// Surrogate mini-batch size (the paper: 100).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 50))]
+    pub surrogate_batch: usize,
+    /// Surrogate early stopping: epochs without a better validation MSE before training
+    /// stops, the best weights kept.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 5))]
+    pub surrogate_patience: usize,
     /// Interactions kept per instance by NID.
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 100))]
     pub local_top: usize,
@@ -101,10 +109,12 @@ impl Default for GliderSettings {
             lime_width: None,
             local_cutoff: None,
             cutoff_max_order: 4,
-            perturbations: 6000,
-            surrogate_hidden: vec![256, 128, 64],
+            perturbations: None,
+            surrogate_hidden: vec![128, 64, 32],
             surrogate_l1: 1e-4,
             surrogate_epochs: 100,
+            surrogate_batch: 50,
+            surrogate_patience: 5,
             local_top: 100,
             local_superset_ratio: 0.5,
         }
@@ -129,6 +139,8 @@ impl GliderSettings {
             ("--instances", self.instances),
             ("--top-k", self.top_k),
             ("--surrogate-epochs", self.surrogate_epochs),
+            ("--surrogate-batch", self.surrogate_batch),
+            ("--surrogate-patience", self.surrogate_patience),
             ("--local-top", self.local_top),
             ("--archdetect-top-k", self.archdetect_top_k),
         ] {
@@ -136,9 +148,10 @@ impl GliderSettings {
                 usage!("{flag} must be at least 1");
             }
         }
-        if self.perturbations < 100 {
+        if self.perturbations.is_some_and(|n| n < 100) {
             usage!("--perturbations must be at least 100 (the spec uses 6000)");
         }
+        let defaults = LocalParams::default();
         for (flag, v) in [
             ("--superset-ratio", self.superset_ratio),
             ("--local-superset-ratio", self.local_superset_ratio),
@@ -152,11 +165,17 @@ impl GliderSettings {
             top_k: self.top_k,
             superset_ratio: self.superset_ratio,
             local: LocalParams {
-                num_perturbations: self.perturbations,
+                num_perturbations: self.perturbations.unwrap_or(defaults.num_perturbations),
+                perturbations_per_field: match self.perturbations {
+                    Some(_) => 0,
+                    None => defaults.perturbations_per_field,
+                },
                 surrogate: MlpParams {
                     hidden: self.surrogate_hidden.clone(),
                     l1: self.surrogate_l1,
                     max_epochs: self.surrogate_epochs,
+                    batch_size: self.surrogate_batch,
+                    patience: Some(self.surrogate_patience),
                     ..MlpParams::default()
                 },
                 ranking: glider_core::nid::RankingOptions {
@@ -443,16 +462,40 @@ mod tests {
     fn defaults_check_and_bad_values_name_their_flag() {
         let p = GliderSettings::default().check(7).unwrap();
         assert_eq!(p.instances, 1000);
-        assert_eq!(p.local.num_perturbations, 6000);
-        assert_eq!(p.local.surrogate.hidden, vec![256, 128, 64]);
+        // The command line's defaults are the library's.
+        assert_eq!(p.local, glider_explain::LocalParams::default());
+        assert_eq!(p.local.perturbations_for(14), 2100);
+        assert_eq!(p.local.perturbations_for(39), 5850);
+        assert_eq!(p.local.perturbations_for(3), 2000);
+        assert_eq!(p.local.perturbations_for(200), 6000);
+        assert_eq!(p.local.surrogate.hidden, vec![128, 64, 32]);
+        assert_eq!(p.local.surrogate.batch_size, 50);
+        assert_eq!(p.local.surrogate.patience, Some(5));
+        // The paper's settings are flags away.
+        let paper = GliderSettings {
+            perturbations: Some(6000),
+            surrogate_hidden: vec![256, 128, 64],
+            surrogate_batch: 100,
+            ..Default::default()
+        };
+        assert_eq!(
+            paper.check(7).unwrap().local,
+            glider_explain::LocalParams::reference()
+        );
         assert_eq!(p.seed, 7);
         let bad = GliderSettings {
-            perturbations: 50,
+            perturbations: Some(50),
             ..Default::default()
         };
         let e = bad.check(0).unwrap_err();
         assert!(e.downcast_ref::<crate::Usage>().is_some());
         assert!(e.to_string().contains("--perturbations"), "{e}");
+        let bad = GliderSettings {
+            surrogate_batch: 0,
+            ..Default::default()
+        };
+        let e = bad.check(0).unwrap_err();
+        assert!(e.to_string().contains("--surrogate-batch"), "{e}");
         let e = serde_json::from_str::<GliderSettings>(r#"{"instancez": 3}"#)
             .unwrap_err()
             .to_string();

@@ -9,6 +9,8 @@
 //! 4. Rank interactions of any order from the surrogate's weights with NID and prune
 //!    redundant ones (at most 100 per instance).
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use glider_core::archdetect::{pair_strengths, Direction};
@@ -50,14 +52,23 @@ pub enum Detector {
     GradientNid,
 }
 
-/// Settings of local detection (defaults of spec 3.1).
+/// Settings of local detection (spec 3.1; the defaults are glider's measured best, and
+/// [`LocalParams::reference`] gives the paper's).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LocalParams {
-    /// Perturbations per instance, the unperturbed instance included (6,000).
+    /// Perturbations per instance, the unperturbed instance included: exactly this many when
+    /// [`LocalParams::perturbations_per_field`] is 0 (the paper's 6,000 in
+    /// [`LocalParams::reference`]), otherwise at most this many (6,000).
     pub num_perturbations: usize,
-    /// Share of perturbations the surrogate trains on (5/6: 5,000 of 6,000).
+    /// Perturbations per field: with `p` fields an instance gets
+    /// `min(num_perturbations, max(2,000, perturbations_per_field · p))` (150: 2,100 at 14
+    /// fields, 5,850 at 39), since a surrogate over more fields needs more of them (issue 19,
+    /// BENCHMARKS.md "Detection speed"). 0 = always `num_perturbations`.
+    #[serde(default)]
+    pub perturbations_per_field: usize,
+    /// Share of perturbations the surrogate trains on (5/6).
     pub train_fraction: f64,
-    /// Share used for early stopping (1/12: 500 of 6,000); the rest is the test part.
+    /// Share used for early stopping (1/12); the rest is the test part.
     pub validation_fraction: f64,
     /// The surrogate MLP.
     pub surrogate: MlpParams,
@@ -265,13 +276,52 @@ pub fn lime_weight(mask: &[u8], width: f64) -> f32 {
     (-(d * d) / (width * width)).exp().sqrt() as f32
 }
 
+impl LocalParams {
+    /// Spec 3.1's settings, the GLIDER paper's: 6,000 perturbations and a 256-128-64
+    /// surrogate trained with batches of 100 and patience 5 ([`MlpParams::default`]). About
+    /// 7× slower than [`LocalParams::default`] at 14 fields, for the same global
+    /// interactions (BENCHMARKS.md "Detection speed").
+    pub fn reference() -> Self {
+        LocalParams {
+            num_perturbations: 6000,
+            perturbations_per_field: 0,
+            surrogate: MlpParams::default(),
+            ..LocalParams::default()
+        }
+    }
+
+    /// The perturbations an instance with `num_fields` fields gets (see
+    /// [`LocalParams::perturbations_per_field`]).
+    pub fn perturbations_for(&self, num_fields: usize) -> usize {
+        if self.perturbations_per_field == 0 {
+            return self.num_perturbations;
+        }
+        self.perturbations_per_field
+            .saturating_mul(num_fields)
+            .max(MIN_SCALED_PERTURBATIONS)
+            .min(self.num_perturbations)
+    }
+}
+
+/// The fewest perturbations [`LocalParams::perturbations_per_field`] gives an instance.
+pub const MIN_SCALED_PERTURBATIONS: usize = 2000;
+
 impl Default for LocalParams {
+    /// glider's defaults, measured against [`LocalParams::reference`] (issue 19): 150
+    /// perturbations per field between 2,000 and 6,000, and a 128-64-32 surrogate trained
+    /// with batches of 50. Everything else (split shares, L1 1e-4, Adam 0.01, at most 100
+    /// epochs, patience 5, the ranking) is spec 3.1's.
     fn default() -> Self {
         LocalParams {
             num_perturbations: 6000,
+            perturbations_per_field: 150,
             train_fraction: 5.0 / 6.0,
             validation_fraction: 1.0 / 12.0,
-            surrogate: MlpParams::default(),
+            surrogate: MlpParams {
+                hidden: vec![128, 64, 32],
+                batch_size: 50,
+                ..MlpParams::default()
+            },
             ranking: RankingOptions {
                 superset_ratio: 0.5,
                 ..RankingOptions::default()
@@ -352,7 +402,7 @@ fn fit_surrogate(
     seed: u64,
 ) -> Result<(LocalSurrogate, Option<glider_nn::additive::AdditiveNet>), ExplainError> {
     let p = check_row(black_box, row, instance)?;
-    let n = params.num_perturbations;
+    let n = params.perturbations_for(p);
     let n_train = (n as f64 * params.train_fraction).round() as usize;
     let n_val = (n as f64 * params.validation_fraction).round() as usize;
     if n < 10 || n_train == 0 || n_val == 0 || n_train + n_val >= n {
@@ -364,21 +414,25 @@ fn fit_surrogate(
     let instance_seed = derive_seed(seed, instance as u64);
     let masks = field_masks(p, n, instance_seed);
 
-    // Perturbed instances, queried in batches.
-    let mut logits = Vec::with_capacity(n);
+    // Perturbed instances, queried in batches. A mask drawn twice is queried once (with few
+    // fields many masks repeat: about 3,400 distinct of 6,000 at 14 fields); the black box is
+    // a function of its input, so the logits are the same as querying every row.
+    let (distinct, slot_of) = distinct_rows(&masks.data, p, n);
+    let mut distinct_logits = Vec::with_capacity(distinct.len());
     let batch = params.query_batch.max(1);
-    let mut values = Vec::with_capacity(batch.min(n) * p);
-    for start in (0..n).step_by(batch) {
+    let mut values = Vec::with_capacity(batch.min(distinct.len()) * p);
+    for chunk in distinct.chunks(batch) {
         values.clear();
-        for i in start..(start + batch).min(n) {
+        for &i in chunk {
             for (&keep, &v) in masks.row(i).iter().zip(row) {
                 values.push(if keep == 1 { v } else { FieldValue::Off });
             }
         }
         let out = black_box.logits(&values)?;
-        crate::blackbox::check_scores(&out, values.len() / p)?;
-        logits.extend(out);
+        crate::blackbox::check_scores(&out, chunk.len())?;
+        distinct_logits.extend(out);
     }
+    let logits: Vec<f32> = slot_of.iter().map(|&s| distinct_logits[s]).collect();
 
     let x: Vec<f32> = masks.data.iter().map(|&b| b as f32).collect();
     let split = |a: usize, b: usize| Table {
@@ -464,6 +518,23 @@ fn fit_surrogate(
         },
         None,
     ))
+}
+
+/// The first row of each distinct `p`-wide row of `data` (`n` rows), in order of first
+/// appearance, and for every row the index of its distinct row in that list.
+fn distinct_rows(data: &[u8], p: usize, n: usize) -> (Vec<usize>, Vec<usize>) {
+    let mut seen: HashMap<&[u8], usize> = HashMap::with_capacity(n);
+    let mut distinct = Vec::new();
+    let mut slot_of = Vec::with_capacity(n);
+    for i in 0..n {
+        let r = &data[i * p..(i + 1) * p];
+        let slot = *seen.entry(r).or_insert_with(|| {
+            distinct.push(i);
+            distinct.len() - 1
+        });
+        slot_of.push(slot);
+    }
+    (distinct, slot_of)
 }
 
 fn mean_and_variance(v: &[f32]) -> (f64, f64) {
@@ -663,6 +734,52 @@ mod tests {
                 })
                 .collect())
         }
+    }
+
+    /// Records how many rows it was asked to score; the logit is `f(on)` as [`OnOff`].
+    struct Counting {
+        inner: OnOff,
+        rows: std::sync::atomic::AtomicUsize,
+    }
+
+    impl BlackBox for Counting {
+        fn num_fields(&self) -> usize {
+            self.inner.p
+        }
+        fn logits(&self, rows: &[FieldValue]) -> Result<Vec<f32>, ExplainError> {
+            self.rows.fetch_add(
+                rows.len() / self.inner.p,
+                std::sync::atomic::Ordering::SeqCst,
+            );
+            self.inner.logits(rows)
+        }
+    }
+
+    #[test]
+    fn distinct_rows_keeps_first_appearance() {
+        let data = [1u8, 0, 1, 1, 1, 0, 1, 1, 0, 0];
+        let (distinct, slot_of) = distinct_rows(&data, 2, 5);
+        assert_eq!(distinct, vec![0, 1, 4]);
+        assert_eq!(slot_of, vec![0, 1, 0, 1, 2]);
+    }
+
+    /// Each distinct mask is queried once, and the surrogate is the one trained on every
+    /// row's logit: with 3 fields there are at most 8 masks among 1,200 perturbations.
+    #[test]
+    fn repeated_masks_are_queried_once() {
+        let f: fn(&[bool]) -> f32 = |on| 2.0 * b(on[0] && on[1]) - b(on[2]);
+        let counting = Counting {
+            inner: OnOff { p: 3, f },
+            rows: Default::default(),
+        };
+        let row = [FieldValue::Categorical(1); 3];
+        let params = small_params();
+        let s = fit_local_surrogate(&counting, &row, 0, &params, 5).unwrap();
+        let asked = counting.rows.load(std::sync::atomic::Ordering::SeqCst);
+        assert!((2..=8).contains(&asked), "{asked} rows queried");
+        let again = fit_local_surrogate(&OnOff { p: 3, f }, &row, 0, &params, 5).unwrap();
+        assert_eq!(s.weights, again.weights);
+        assert_eq!(s.test_mse, again.test_mse);
     }
 
     /// A small surrogate and few perturbations, for fast tests.
