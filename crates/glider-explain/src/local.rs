@@ -278,9 +278,9 @@ pub fn lime_weight(mask: &[u8], width: f64) -> f32 {
 
 impl LocalParams {
     /// Spec 3.1's settings, the GLIDER paper's: 6,000 perturbations and a 256-128-64
-    /// surrogate trained with batches of 100 and patience 5 ([`MlpParams::default`]). About
-    /// 7× slower than [`LocalParams::default`] at 14 fields, for the same global
-    /// interactions (BENCHMARKS.md "Detection speed").
+    /// surrogate trained with batches of 100 and patience 5 ([`MlpParams::default`]): 5.6×
+    /// slower than [`LocalParams::default`] at 14 fields, 1.9× at 39, for the same global
+    /// top 20 up to run-to-run noise (BENCHMARKS.md "Detection speed").
     pub fn reference() -> Self {
         LocalParams {
             num_perturbations: 6000,
