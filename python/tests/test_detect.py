@@ -87,7 +87,8 @@ def test_the_callable_sees_the_data_columns_with_off_values(planted: pd.DataFram
     assert frame["a"].dtype == np.float64
     assert set(frame["g"].unique()) <= {"x", "y", "z", "w"}
     assert frame["a"].isna().any()  # switched-off numeric fields are missing
-    assert len(frame) == 1000
+    # Each distinct mask is asked once: 6 fields have at most 2^6 masks among 1,000.
+    assert 32 <= len(frame) <= 64
 
 
 def test_a_callable_that_fails_on_some_instances_is_reported_and_the_rest_go_on(
