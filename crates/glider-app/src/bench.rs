@@ -1769,6 +1769,7 @@ pub fn detect_speed(
         instances: n,
         ..GliderParams::default()
     };
+    let top_k = reference.top_k;
     let mut plans = vec![("reference", reference.clone()), ("defaults", defaults)];
     if noise_floor {
         plans.push((
@@ -1779,7 +1780,6 @@ pub fn detect_speed(
             },
         ));
     }
-    let top_k = GliderParams::default().top_k;
     let mut runs: Vec<DetectRun> = Vec::new();
     for (label, params) in plans {
         progress(&format!("detect-speed: {label}, {n} instances"));
@@ -1797,16 +1797,9 @@ pub fn detect_speed(
         if det.explained == 0 {
             anyhow::bail!("no instance could be explained ({label})");
         }
-        let top: Vec<String> = det
-            .selected
-            .iter()
-            .map(|c| {
-                c.features
-                    .iter()
-                    .map(|&f| names[f].as_str())
-                    .collect::<Vec<_>>()
-                    .join(" × ")
-            })
+        let top: Vec<String> = crate::model_dir::named(&det.selected, &names)
+            .into_iter()
+            .map(|c| c.fields.join(" × "))
             .collect();
         let agreement = match runs.first() {
             None => 1.0,

@@ -500,7 +500,7 @@ pub fn parse_shard(text: &str) -> Result<(usize, usize)> {
     Ok((i, n))
 }
 
-fn named(
+pub(crate) fn named(
     selected: &[glider_core::aggregate::CountedInteraction],
     names: &[String],
 ) -> Vec<NamedInteraction> {

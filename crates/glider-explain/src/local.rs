@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use glider_core::archdetect::{pair_strengths, Direction};
 use glider_core::nid::{rank_interactions, RankedInteraction, RankingOptions};
-use glider_core::perturb::field_masks;
+use glider_core::perturb::{field_masks, Masks};
 use glider_data::FieldValue;
 use glider_nn::additive::Activation;
 use glider_nn::fast_mlp::fit_fast_weighted;
@@ -417,7 +417,7 @@ fn fit_surrogate(
     // Perturbed instances, queried in batches. A mask drawn twice is queried once (with few
     // fields many masks repeat: about 3,400 distinct of 6,000 at 14 fields); the black box is
     // a function of its input, so the logits are the same as querying every row.
-    let (distinct, slot_of) = distinct_rows(&masks.data, p, n);
+    let (distinct, slot_of) = distinct_rows(&masks);
     let mut distinct_logits = Vec::with_capacity(distinct.len());
     let batch = params.query_batch.max(1);
     let mut values = Vec::with_capacity(batch.min(distinct.len()) * p);
@@ -520,15 +520,15 @@ fn fit_surrogate(
     ))
 }
 
-/// The first row of each distinct `p`-wide row of `data` (`n` rows), in order of first
-/// appearance, and for every row the index of its distinct row in that list.
-fn distinct_rows(data: &[u8], p: usize, n: usize) -> (Vec<usize>, Vec<usize>) {
+/// The first row of each distinct mask, in order of first appearance, and for every row the
+/// index of its distinct mask in that list.
+fn distinct_rows(masks: &Masks) -> (Vec<usize>, Vec<usize>) {
+    let n = masks.num_perturbations;
     let mut seen: HashMap<&[u8], usize> = HashMap::with_capacity(n);
     let mut distinct = Vec::new();
     let mut slot_of = Vec::with_capacity(n);
     for i in 0..n {
-        let r = &data[i * p..(i + 1) * p];
-        let slot = *seen.entry(r).or_insert_with(|| {
+        let slot = *seen.entry(masks.row(i)).or_insert_with(|| {
             distinct.push(i);
             distinct.len() - 1
         });
@@ -757,8 +757,12 @@ mod tests {
 
     #[test]
     fn distinct_rows_keeps_first_appearance() {
-        let data = [1u8, 0, 1, 1, 1, 0, 1, 1, 0, 0];
-        let (distinct, slot_of) = distinct_rows(&data, 2, 5);
+        let masks = Masks {
+            num_perturbations: 5,
+            num_fields: 2,
+            data: vec![1u8, 0, 1, 1, 1, 0, 1, 1, 0, 0],
+        };
+        let (distinct, slot_of) = distinct_rows(&masks);
         assert_eq!(distinct, vec![0, 1, 4]);
         assert_eq!(slot_of, vec![0, 1, 0, 1, 2]);
     }
