@@ -571,16 +571,18 @@ def nid(
     dense: Optional[Sequence[str]] = None,
     ignore: Optional[Sequence[str]] = None,
     missing: Optional[Sequence[str]] = None,
-    main_effects: str = "univariate",
+    preset: str = "best",
+    main_effects: Optional[str] = None,
     hidden: Sequence[int] = (140, 100, 60, 20),
-    l1: float = 5e-5,
-    schedule: str = "early",
-    epochs: int = 100,
+    l1: Optional[float] = None,
+    schedule: Optional[str] = None,
+    epochs: Optional[int] = None,
+    lr_decay: Optional[float] = None,
     averaging: str = "min",
-    ensemble: int = 1,
-    mix_plain: bool = False,
-    patience: int = 5,
-    superset_ratio: float = 0.0,
+    ensemble: Optional[int] = None,
+    mix_plain: Optional[bool] = None,
+    patience: Optional[int] = None,
+    superset_ratio: Optional[float] = None,
     cutoff: bool = False,
     cutoff_tolerance: float = 0.01,
     cutoff_patience: int = 2,
@@ -601,8 +603,13 @@ def nid(
         task: ``"regression"``, ``"binary"``, ``"multiclass"``, or None: inferred from the
             label (0/1 → binary, numbers → regression, otherwise multiclass).
         label ... missing: the schema, as the command line's flags.
+        preset: ``"best"`` (two networks, MLP-M and plain, on a fixed 40-epoch schedule;
+            our best measured accuracy for its time), ``"thorough"`` (three networks on the
+            2018 schedule; the most accurate, about 7x slower) or
+            ``"reference"`` (the authors' released code). BENCHMARKS.md "NID presets".
         main_effects ... cutoff_patience: NID's settings, named and defaulted as ``glider
-            nid``'s flags (``--main-effects`` is ``main_effects``).
+            nid``'s flags (``--main-effects`` is ``main_effects``); None takes the preset's
+            value.
         max_categories: most frequent values of a categorical field with their own one-hot
             column.
         top: interactions shown in the summary.
@@ -612,11 +619,13 @@ def nid(
         GliderError: bad data or a bad setting, named.
     """
     options = {
+        "preset": preset,
         "main_effects": main_effects,
         "hidden": list(hidden),
         "l1": l1,
         "schedule": schedule,
         "epochs": epochs,
+        "lr_decay": lr_decay,
         "averaging": averaging,
         "ensemble": ensemble,
         "mix_plain": mix_plain,

@@ -898,7 +898,17 @@ fn bench_nid(args: NidBenchArgs, quiet: bool) -> Result<()> {
             );
         }
     }
-    say!("  mean {:.3}", report.mean_pairwise_auc);
+    let epochs: Vec<f64> = report
+        .functions
+        .iter()
+        .flat_map(|s| s.epochs.clone())
+        .collect();
+    say!(
+        "  mean {:.3}   ({:.0} s; {:.1} epochs per network on average)",
+        report.mean_pairwise_auc,
+        report.seconds,
+        epochs.iter().sum::<f64>() / epochs.len().max(1) as f64
+    );
     say!("Wrote {}", args.out.join("bench.json").display());
     Ok(())
 }

@@ -201,9 +201,31 @@ fn issue_nid_command_line_parses() {
     let Command::Nid(args) = cli.command else {
         panic!("not nid");
     };
-    assert_eq!(args.nid.main_effects, MainChoice::Univariate);
+    assert_eq!(args.nid.main_effects, Some(MainChoice::Univariate));
     assert!(args.nid.cutoff);
-    assert_eq!((args.seed, args.nid.ensemble), (3, 2));
+    assert_eq!((args.seed, args.nid.ensemble), (3, Some(2)));
+}
+
+/// `--preset` with flags beside it: the flags override the preset, bare `--mix-plain` means
+/// true and `--mix-plain false` turns it off.
+#[test]
+fn nid_presets_parse_with_overrides() {
+    use glider_app::settings::NidPreset;
+    let parse = |extra: &[&str]| {
+        let argv = ["glider", "nid", "--data", "f.csv"];
+        let cli = Cli::try_parse_from(argv.iter().chain(extra)).expect("parses");
+        match cli.command {
+            Command::Nid(args) => args.nid,
+            _ => panic!("not nid"),
+        }
+    };
+    let o = parse(&["--preset", "reference", "--ensemble", "3", "--mix-plain"]);
+    assert_eq!(o.preset, NidPreset::Reference);
+    assert_eq!((o.ensemble, o.mix_plain), (Some(3), Some(true)));
+    let o = parse(&["--mix-plain", "false", "--lr-decay", "0.9"]);
+    assert_eq!(o.preset, NidPreset::Best);
+    assert_eq!((o.mix_plain, o.lr_decay), (Some(false), Some(0.9)));
+    assert!(Cli::try_parse_from(["glider", "nid", "--data", "f", "--preset", "fast"]).is_err());
 }
 
 #[test]

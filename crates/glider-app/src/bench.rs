@@ -251,6 +251,10 @@ pub struct NidScore {
     pub top_interactions: Vec<Vec<glider_core::nid::RankedInteraction>>,
     /// The cut-off's K per trial (when `--cutoff`).
     pub cutoff_k: Vec<usize>,
+    /// Epochs trained per trial, averaged over its ensemble members.
+    pub epochs: Vec<f64>,
+    /// Wall seconds of each trial's detection (trials run in parallel, so these overlap).
+    pub seconds: Vec<f64>,
     /// Number of ground-truth interaction sets.
     pub truth_sets: usize,
     /// Published pairwise AUC of NID with the plain MLP (paper Table 2).
@@ -259,13 +263,16 @@ pub struct NidScore {
     pub published_mlp_m: f64,
 }
 
-/// One trial: pairwise AUC, R-precision, test MSE, the cut-off's K, the top interactions.
+/// One trial: pairwise AUC, R-precision, test MSE, the cut-off's K, the top interactions,
+/// mean epochs per member, seconds.
 type TrialResult = (
     f64,
     f64,
     f64,
     Option<usize>,
     Vec<glider_core::nid::RankedInteraction>,
+    f64,
+    f64,
 );
 
 /// Settings of `glider bench nid`.
@@ -335,6 +342,7 @@ pub fn nid(
                 test: table(2 * third, 3 * third),
             };
             let label = format!("{} trial {}/{}", f.name(), t + 1, trials);
+            let started = std::time::Instant::now();
             let out = detect(&tables, None, &settings.nid, t as u64, &|m: &str| {
                 progress(&format!("{label}: {m}"))
             })?;
@@ -343,7 +351,10 @@ pub fn nid(
             let rp = r_precision(&out.interactions, &truth);
             let mse = out.members.first().map_or(f64::NAN, |m| m.test_error);
             let top = out.interactions.iter().take(16).cloned().collect();
-            Ok((auc, rp, mse, out.cutoff.map(|c| c.k), top))
+            let epochs = out.members.iter().map(|m| m.epochs as f64).sum::<f64>()
+                / out.members.len().max(1) as f64;
+            let seconds = started.elapsed().as_secs_f64();
+            Ok((auc, rp, mse, out.cutoff.map(|c| c.k), top, epochs, seconds))
         })
         .collect::<Result<Vec<_>>>()?;
     let mut out = Vec::new();
@@ -364,6 +375,8 @@ pub fn nid(
             test_mse: mine.iter().map(|r| r.2).collect(),
             cutoff_k: mine.iter().filter_map(|r| r.3).collect(),
             top_interactions: mine.iter().map(|r| r.4.clone()).collect(),
+            epochs: mine.iter().map(|r| r.5).collect(),
+            seconds: mine.iter().map(|r| r.6).collect(),
             truth_sets: f.truth().len(),
             published_mlp: published_mlp[f as usize],
             published_mlp_m: published_mlp_m[f as usize],
@@ -1548,6 +1561,8 @@ pub struct NidBenchReport {
     pub functions: Vec<NidScore>,
     /// The mean of the functions' mean pairwise AUCs.
     pub mean_pairwise_auc: f64,
+    /// Wall seconds of the whole benchmark.
+    pub seconds: f64,
 }
 
 /// `glider bench nid`: [`nid`] on the functions `names` lists (F1..F10).
@@ -1567,12 +1582,15 @@ pub fn nid_report(
                 .ok_or_else(|| anyhow::anyhow!("unknown function {f:?} (F1..F10)"))
         })
         .collect::<Result<Vec<_>>>()?;
+    let started = std::time::Instant::now();
     let scores = nid(&functions, &settings, progress)?;
+    let seconds = started.elapsed().as_secs_f64();
     let mean = scores.iter().map(|s| s.auc_mean).sum::<f64>() / scores.len().max(1) as f64;
     Ok(NidBenchReport {
         settings,
         functions: scores,
         mean_pairwise_auc: mean,
+        seconds,
     })
 }
 
