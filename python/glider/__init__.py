@@ -603,9 +603,10 @@ def nid(
         task: ``"regression"``, ``"binary"``, ``"multiclass"``, or None: inferred from the
             label (0/1 → binary, numbers → regression, otherwise multiclass).
         label ... missing: the schema, as the command line's flags.
-        preset: ``"best"`` (two networks, MLP-M and plain, on a fixed 40-epoch schedule;
-            our best measured accuracy for its time), ``"thorough"`` (three networks on the
-            2018 schedule; the most accurate, about 7x slower) or
+        preset: ``"best"`` (two networks, MLP-M and plain, trained on 400,000 samples:
+            40 epochs of 10,000 rows; our best measured accuracy for its time),
+            ``"thorough"`` (three networks on the 2018 schedule; the most accurate, about
+            7x slower) or
             ``"reference"`` (the authors' released code). BENCHMARKS.md "NID presets".
         main_effects ... cutoff_patience: NID's settings, named and defaulted as ``glider
             nid``'s flags (``--main-effects`` is ``main_effects``); None takes the preset's

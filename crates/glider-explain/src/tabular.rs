@@ -67,6 +67,32 @@ pub struct NidSettings {
     pub superset_ratio: f64,
     /// MLP-Cutoff, when asked for.
     pub cutoff: Option<CutoffParams>,
+    /// A fixed schedule's length in training samples rather than epochs: when set (and
+    /// `mlp.patience` is `None`), each network trains for `ceil(budget / training rows)`
+    /// epochs, clamped to [3, 1000], and the per-epoch learning-rate factor becomes
+    /// `lr_decay^(max_epochs / epochs)`, so the learning rate ends where `max_epochs` epochs
+    /// would leave it. A table of `budget / max_epochs` rows trains exactly `max_epochs`
+    /// epochs; a larger one fewer, at about the same number of optimiser steps (see
+    /// [`NidSettings::schedule_for`]).
+    #[serde(default)]
+    pub sample_budget: Option<u64>,
+}
+
+impl NidSettings {
+    /// The interaction MLP's training settings for a table of `train_rows` rows: `mlp` as it
+    /// is, or with the epochs and decay of [`NidSettings::sample_budget`].
+    pub fn schedule_for(&self, train_rows: usize) -> MlpParams {
+        let mut mlp = self.mlp.clone();
+        if let (Some(budget), None) = (self.sample_budget, mlp.patience) {
+            let rows = train_rows.max(1) as u64;
+            let epochs = budget.div_ceil(rows).clamp(3, 1000) as usize;
+            mlp.lr_decay = mlp
+                .lr_decay
+                .powf(self.mlp.max_epochs as f64 / epochs as f64);
+            mlp.max_epochs = epochs;
+        }
+        mlp
+    }
 }
 
 impl Default for NidSettings {
@@ -86,6 +112,7 @@ impl Default for NidSettings {
             max_interactions: 100,
             superset_ratio: 0.0,
             cutoff: None,
+            sample_budget: None,
         }
     }
 }
@@ -273,6 +300,7 @@ pub fn detect(
             "a field names column {c} of a table with {p} columns"
         )));
     }
+    let mlp = settings.schedule_for(tables.train.rows());
     let members: Vec<(MemberFit, MlpWeights)> = (0..settings.ensemble)
         .into_par_iter()
         .map(|m| {
@@ -296,7 +324,7 @@ pub fn detect(
                 &settings.main_hidden,
                 &mut rng,
             );
-            let fit = fit_additive(net, &tables.train, &tables.validation, &settings.mlp, s)?;
+            let fit = fit_additive(net, &tables.train, &tables.validation, &mlp, s)?;
             let w = collapse(&fit.net.towers[0].nid_weights()?, fields)?;
             let member = MemberFit {
                 seed: s,
