@@ -1136,7 +1136,7 @@ const CASES: &[Case] = &[
             "{out}",
         ],
         code: 2,
-        expect: &["--local-cutoff must be a share in (0, 1], got 1.5"],
+        expect: &["--local-cutoff must be a share in (0, 1] or off, got 1.5"],
     },
     Case {
         name: "usage_cutoff_max_order_one",

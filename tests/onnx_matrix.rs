@@ -278,7 +278,11 @@ fn top_pair(out: &Path) -> Vec<String> {
         .collect()
 }
 
-const DETECT: [&str; 8] = [
+/// The GLIDER paper's counting (`--local-cutoff off`): these exports are checked for the
+/// pair their data plants. The local cut-off measures the exported network itself, which
+/// holds 3-way mixed differences around the fields' switched-off values (the torch export
+/// puts {c0, c1, c2} first with it).
+const DETECT: [&str; 10] = [
     "--instances",
     "40",
     "--perturbations",
@@ -287,6 +291,8 @@ const DETECT: [&str; 8] = [
     "3",
     "--seed",
     "1",
+    "--local-cutoff",
+    "off",
 ];
 
 /// Every export of the matrix that holds an interaction, explained by `glider detect

@@ -408,6 +408,9 @@ fn detect_stops_early_on_a_silent_server_and_resumes() {
             "5",
             "--timeout",
             "1",
+            // One request per instance (the local cut-off would add one).
+            "--local-cutoff",
+            "off",
             "--retries",
             "1",
             "--threads",

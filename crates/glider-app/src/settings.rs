@@ -26,6 +26,67 @@ pub enum DetectorChoice {
     GradientNid,
 }
 
+/// The local cut-off's setting (`--local-cutoff SHARE|off`): a share in (0, 1] of the
+/// instance's strongest pure effect a set must reach, or `off` for the GLIDER paper's rule
+/// (every ranked interaction counts). In JSON (the Python package, config files) a number,
+/// or `"off"` / `null`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LocalCutoffShare {
+    /// The paper's rule: no local cut-off.
+    Off,
+    /// The share (checked by [`GliderSettings::check`]).
+    Share(f64),
+}
+
+impl std::str::FromStr for LocalCutoffShare {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s.trim() {
+            "off" | "none" => Ok(LocalCutoffShare::Off),
+            t => t
+                .parse::<f64>()
+                .map(LocalCutoffShare::Share)
+                .map_err(|_| format!("expected a share in (0, 1] or `off`, got {t:?}")),
+        }
+    }
+}
+
+impl std::fmt::Display for LocalCutoffShare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LocalCutoffShare::Off => f.write_str("off"),
+            LocalCutoffShare::Share(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+impl Serialize for LocalCutoffShare {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            LocalCutoffShare::Off => s.serialize_str("off"),
+            LocalCutoffShare::Share(x) => s.serialize_f64(*x),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LocalCutoffShare {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(f64),
+            Text(String),
+            Null(()),
+        }
+        match Option::<Raw>::deserialize(d)? {
+            None | Some(Raw::Null(())) => Ok(LocalCutoffShare::Off),
+            Some(Raw::Number(x)) => Ok(LocalCutoffShare::Share(x)),
+            Some(Raw::Text(t)) => t.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
 /// GLIDER's settings, unchecked: what `glider detect` / `glider run` flags and
 /// `glider.detect(...)` keywords give, with the same names (`--top-k` is `top_k`) and the
 /// same defaults ([`Default`]). Spec 3.1–3.2 for the reference values.
@@ -57,12 +118,17 @@ pub struct GliderSettings {
     #[cfg_attr(feature = "clap", arg(long, value_name = "WIDTH"))]
     pub lime_width: Option<f64>,
     /// Local cut-off (glider's, not the paper's): score the detector's top 20 candidates at
-    /// each instance by their pure interaction effect on the black box (the mixed difference
-    /// of that order), merge overlapping ones, keep those reaching SHARE × the instance's
-    /// strongest, and report a superset instead of the subsets it explains. 0.25 is a good
-    /// start; off by default (the reference counts every ranked interaction).
-    #[cfg_attr(feature = "clap", arg(long, value_name = "SHARE"))]
-    pub local_cutoff: Option<f64>,
+    /// each instance, with their subsets, by their pure interaction effect on the black box
+    /// (the mixed difference of that order), merge overlapping ones, keep those reaching
+    /// SHARE × the instance's strongest, and report a superset instead of the subsets it
+    /// explains; so a real triple is reported as the triple and three real pairs as pairs.
+    /// 0.25 is a good start. `off` (the default, for now) is the GLIDER paper's rule: every
+    /// ranked interaction counts.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, value_name = "SHARE|off", default_value = "off")
+    )]
+    pub local_cutoff: LocalCutoffShare,
     /// Largest interaction order the local cut-off scores (2^ORDER queries per candidate).
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 4, value_name = "ORDER"))]
     pub cutoff_max_order: usize,
@@ -107,7 +173,7 @@ impl Default for GliderSettings {
             detector: DetectorChoice::Nid,
             archdetect_top_k: 10,
             lime_width: None,
-            local_cutoff: None,
+            local_cutoff: LocalCutoffShare::Off,
             cutoff_max_order: 4,
             perturbations: None,
             surrogate_hidden: vec![128, 64, 32],
@@ -196,11 +262,11 @@ impl GliderSettings {
                     w => w,
                 },
                 cutoff: match self.local_cutoff {
-                    None => None,
-                    Some(s) if !(s.is_finite() && s > 0.0 && s <= 1.0) => {
-                        usage!("--local-cutoff must be a share in (0, 1], got {s}")
+                    LocalCutoffShare::Off => None,
+                    LocalCutoffShare::Share(s) if !(s.is_finite() && s > 0.0 && s <= 1.0) => {
+                        usage!("--local-cutoff must be a share in (0, 1] or off, got {s}")
                     }
-                    Some(share) => {
+                    LocalCutoffShare::Share(share) => {
                         if !(2..=10).contains(&self.cutoff_max_order) {
                             usage!(
                                 "--cutoff-max-order must be between 2 and 10, got {}",
@@ -583,6 +649,48 @@ mod tests {
     use super::*;
 
     #[test]
+    fn local_cutoff_takes_a_share_or_off() {
+        let parse = |t: &str| t.parse::<LocalCutoffShare>();
+        assert_eq!(parse("off"), Ok(LocalCutoffShare::Off));
+        assert_eq!(parse("0.25"), Ok(LocalCutoffShare::Share(0.25)));
+        assert!(parse("most").unwrap_err().contains("\"most\""));
+        let json = |t: &str| serde_json::from_str::<GliderSettings>(t).map(|s| s.local_cutoff);
+        assert_eq!(
+            json(r#"{"local_cutoff": "off"}"#).unwrap(),
+            LocalCutoffShare::Off
+        );
+        assert_eq!(
+            json(r#"{"local_cutoff": null}"#).unwrap(),
+            LocalCutoffShare::Off
+        );
+        assert_eq!(
+            json(r#"{"local_cutoff": 0.5}"#).unwrap(),
+            LocalCutoffShare::Share(0.5)
+        );
+        assert!(json(r#"{"local_cutoff": "sometimes"}"#).is_err());
+        // Round trip through JSON, as the Python package and config files carry it.
+        for v in [LocalCutoffShare::Off, LocalCutoffShare::Share(0.25)] {
+            let s = GliderSettings {
+                local_cutoff: v,
+                ..Default::default()
+            };
+            let back: GliderSettings =
+                serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+            assert_eq!(back, s);
+        }
+        let on = GliderSettings {
+            local_cutoff: LocalCutoffShare::Share(0.25),
+            ..Default::default()
+        };
+        let cutoff = on.check(0).unwrap().local.cutoff.unwrap();
+        assert_eq!(cutoff.share, 0.25);
+        assert_eq!(
+            GliderSettings::default().check(0).unwrap().local.cutoff,
+            None
+        );
+    }
+
+    #[test]
     fn nid_presets_resolve_and_flags_override_them() {
         use glider_nn::additive::{MainEffects, Task};
         let t = Task::Regression;
@@ -675,6 +783,7 @@ mod tests {
             perturbations: Some(6000),
             surrogate_hidden: vec![256, 128, 64],
             surrogate_batch: 100,
+            local_cutoff: LocalCutoffShare::Off,
             ..Default::default()
         };
         assert_eq!(

@@ -89,8 +89,8 @@ pub struct LocalParams {
     #[serde(default)]
     pub lime_kernel_width: Option<f64>,
     /// The local cut-off: verify the detector's candidates on the black box itself and keep
-    /// those that earn their place (see [`LocalCutoff`]). `None` = the reference behaviour,
-    /// every ranked interaction counts.
+    /// those that earn their place (see [`LocalCutoff`]). `None` (the default, for now) =
+    /// the GLIDER paper's rule, every ranked interaction counts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cutoff: Option<LocalCutoff>,
 }
@@ -115,7 +115,10 @@ pub struct LocalParams {
 /// 2. a candidate is *kept* when `|δ_S| ≥ share · max |δ|` over the scored candidates;
 /// 3. two kept sets that overlap are merged, and their union (at most `max_order` fields) is
 ///    scored and kept by the same rule (this lets the pairwise detectors report triples);
-///    repeated until nothing new is kept;
+///    repeated until nothing new is kept. Every scored set of order 3 or more brings its
+///    subsets of order 2 and up with it (a ranked triple whose own `δ` is 0 may hide three
+///    real pairs, one of which nobody ranked), and a ranked set above `max_order` brings
+///    its pairs;
 /// 4. a kept set is dropped when a kept strict superset `U` has `|δ_U| ≥ hierarchy_ratio ·
 ///    |δ_S|`: the higher-order effect explains it, so the instance reports the larger set.
 ///
@@ -210,13 +213,47 @@ pub fn apply_cutoff(
 ) -> Result<Vec<RankedInteraction>, ExplainError> {
     let max_order = cutoff.max_order.clamp(2, 16);
     let mut scored: Vec<(Vec<usize>, f64)> = Vec::new();
-    let mut fresh: Vec<Vec<usize>> = ranked
+    let mut fresh: Vec<Vec<usize>> = Vec::new();
+    // A set of order 3 or more comes with its subsets of order 2 and up: a triple that a
+    // detector ranks (or two kept pairs merge into) may hold nothing of its own while all
+    // three of its pairs are real, and the pair nobody ranked must be scored to be kept.
+    let push_with_subsets =
+        |set: &[usize], fresh: &mut Vec<Vec<usize>>, scored: &[(Vec<usize>, f64)]| {
+            let k = set.len();
+            let all = (1usize << k) - 1;
+            let mut masks: Vec<usize> = (1..=all).filter(|m| m.count_ones() >= 2).collect();
+            // The set first, then its subsets by falling order.
+            masks.sort_by_key(|m| std::cmp::Reverse(m.count_ones()));
+            for m in masks {
+                let sub: Vec<usize> = (0..k)
+                    .filter(|b| m & (1 << b) != 0)
+                    .map(|b| set[b])
+                    .collect();
+                if !scored.iter().any(|s| s.0 == sub) && !fresh.contains(&sub) {
+                    fresh.push(sub);
+                }
+            }
+        };
+    for r in ranked
         .iter()
-        .map(|r| r.features.clone())
-        .filter(|f| f.len() >= 2 && f.len() <= max_order)
+        .filter(|r| r.features.len() >= 2)
         .take(cutoff.candidates)
-        .collect();
-    fresh.dedup();
+    {
+        if r.features.len() <= max_order {
+            push_with_subsets(&r.features, &mut fresh, &scored);
+        } else {
+            // Too large to score whole: its pairs, which merging builds back up from.
+            let f = &r.features;
+            for i in 0..f.len() {
+                for j in i + 1..f.len() {
+                    let pair = vec![f[i], f[j]];
+                    if !fresh.contains(&pair) {
+                        fresh.push(pair);
+                    }
+                }
+            }
+        }
+    }
     // The scored sets reaching `share` × the strongest |δ| (none when every δ is 0).
     let kept_of = |scored: &[(Vec<usize>, f64)]| -> Vec<(Vec<usize>, f64)> {
         let top = scored.iter().map(|s| s.1).fold(0.0, f64::max);
@@ -240,7 +277,7 @@ pub fn apply_cutoff(
                 u.sort_unstable();
                 u.dedup();
                 if u.len() <= max_order && !scored.iter().any(|s| s.0 == u) && !fresh.contains(&u) {
-                    fresh.push(u);
+                    push_with_subsets(&u, &mut fresh, &scored);
                 }
             }
         }
@@ -277,8 +314,9 @@ pub fn lime_weight(mask: &[u8], width: f64) -> f32 {
 }
 
 impl LocalParams {
-    /// Spec 3.1's settings, the GLIDER paper's: 6,000 perturbations and a 256-128-64
-    /// surrogate trained with batches of 100 and patience 5 ([`MlpParams::default`]): 5.6×
+    /// Spec 3.1's settings, the GLIDER paper's: 6,000 perturbations, a 256-128-64
+    /// surrogate trained with batches of 100 and patience 5 ([`MlpParams::default`]), and no
+    /// local cut-off (every ranked interaction counts): 5.6×
     /// slower than [`LocalParams::default`] at 14 fields, 1.9× at 39, for the same global
     /// top 20 up to run-to-run noise (BENCHMARKS.md "Detection speed").
     pub fn reference() -> Self {
@@ -286,6 +324,7 @@ impl LocalParams {
             num_perturbations: 6000,
             perturbations_per_field: 0,
             surrogate: MlpParams::default(),
+            cutoff: None,
             ..LocalParams::default()
         }
     }
@@ -830,6 +869,7 @@ mod tests {
         let params = LocalParams {
             detector: Detector::GradientNid,
             archdetect_top_k: 4,
+            cutoff: None,
             ..small_params()
         };
         let a = explain_instance(&PLANTED, &row, 7, &params, 11).unwrap();
