@@ -73,10 +73,21 @@ pub(super) struct SynthArgs {
     /// Seed of the data.
     #[arg(long = "data-seed", default_value_t = 1)]
     data_seed: u64,
+    /// Draw a random layout from this seed instead (8-16 fields of random cardinalities,
+    /// Zipf exponent, effect scales, and 2-4 planted sets of order 2-4 on random fields; the
+    /// seed is also the data seed): only --rows is kept from the flags above. planted.json
+    /// records the layout.
+    #[arg(long)]
+    layout_seed: Option<u64>,
 }
 
 impl SynthArgs {
     pub(super) fn config(&self) -> Result<glider_core::synth::SynthCtrConfig> {
+        if let Some(seed) = self.layout_seed {
+            let cfg = glider_core::synth::SynthCtrConfig::random_layout(seed, self.rows);
+            cfg.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+            return Ok(cfg);
+        }
         let cfg = glider_core::synth::SynthCtrConfig {
             rows: self.rows,
             cardinalities: self.cardinalities.clone(),
@@ -84,6 +95,7 @@ impl SynthArgs {
             main_effect_std: self.main_effect_std,
             planted: parse_sets(&self.planted, self.cardinalities.len())?,
             interaction_std: self.interaction_std,
+            set_scales: Vec::new(),
             bias: self.bias,
             seed: self.data_seed,
         };

@@ -112,7 +112,7 @@ enum Command {
     /// Generate synthetic CTR data with planted field interactions (a ground truth to test
     /// GLIDER and the attention maps on); writes data.csv and planted.json.
     #[command(
-        after_help = "Example:\n  glider synth --rows 200000 --planted \"0,1;2,3;4,8,11\" --out out/synth\n  glider run --data out/synth/data.csv --label click --out out/synth-run"
+        after_help = "Example:\n  glider synth --rows 200000 --planted \"0,1;2,3;4,8,11\" --out out/synth\n  glider synth --rows 100000 --layout-seed 7 --out out/layout7   # a random layout\n  glider run --data out/synth/data.csv --label click --out out/synth-run"
     )]
     Synth(Box<encode::SynthCmdArgs>),
     /// Benchmarks, each against a reference measured in the same run.

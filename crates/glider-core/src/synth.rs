@@ -65,6 +65,10 @@ pub struct SynthCtrConfig {
     pub planted: Vec<Vec<usize>>,
     /// Standard deviation of each planted tuple effect, in logits.
     pub interaction_std: f64,
+    /// Per planted set, a factor on `interaction_std` (empty = 1 for every set), so one
+    /// table can hold strong and weak sets.
+    #[serde(default)]
+    pub set_scales: Vec<f64>,
     /// Global bias, in logits.
     pub bias: f64,
     /// Seed of every random draw.
@@ -83,8 +87,68 @@ impl SynthCtrConfig {
             main_effect_std: 0.3,
             planted: vec![vec![1, 3]],
             interaction_std: 1.0,
+            set_scales: Vec::new(),
             bias: -0.5,
             seed: 7,
+        }
+    }
+
+    /// A random layout for benchmarks that cannot be tuned to (issue 20): everything but
+    /// `rows` is drawn from `layout_seed` (which is also the data seed):
+    /// - 8 to 16 fields, each of cardinality log-uniform in [3, 300];
+    /// - Zipf exponent uniform in [0.6, 1.3], main-effect std in [0.2, 0.5], bias in
+    ///   [−2, −0.5] logits;
+    /// - 2 to 4 planted sets on distinct fields, each of order 2 (probability 1/2), 3 (1/3)
+    ///   or 4 (1/6), on fields chosen at random;
+    /// - interaction std 1.0 with a per-set scale log-uniform in [0.35, 1.5], so some sets
+    ///   are strong and some too weak for a model to learn.
+    pub fn random_layout(layout_seed: u64, rows: usize) -> Self {
+        let mut rng = stream_rng(layout_seed, 0x1A70);
+        let p = rng.random_range(8..=16usize);
+        let log_uniform = |rng: &mut ChaCha8Rng, lo: f64, hi: f64| {
+            (lo.ln() + rng.random::<f64>() * (hi.ln() - lo.ln())).exp()
+        };
+        let cardinalities: Vec<usize> = (0..p)
+            .map(|_| log_uniform(&mut rng, 3.0, 300.0).round() as usize)
+            .collect();
+        let zipf_exponent = rng.random_range(0.6..1.3);
+        let main_effect_std = rng.random_range(0.2..0.5);
+        let bias = rng.random_range(-2.0..-0.5);
+        let sets = rng.random_range(2..=4usize);
+        let mut free: Vec<usize> = (0..p).collect();
+        let mut planted = Vec::new();
+        let mut set_scales = Vec::new();
+        for _ in 0..sets {
+            let u: f64 = rng.random();
+            let order = if u < 0.5 {
+                2
+            } else if u < 5.0 / 6.0 {
+                3
+            } else {
+                4
+            };
+            if free.len() < order {
+                break;
+            }
+            let mut set = Vec::with_capacity(order);
+            for _ in 0..order {
+                let i = rng.random_range(0..free.len());
+                set.push(free.swap_remove(i));
+            }
+            set.sort_unstable();
+            planted.push(set);
+            set_scales.push(log_uniform(&mut rng, 0.35, 1.5));
+        }
+        Self {
+            rows,
+            cardinalities,
+            zipf_exponent,
+            main_effect_std,
+            planted,
+            interaction_std: 1.0,
+            set_scales,
+            bias,
+            seed: layout_seed,
         }
     }
 
@@ -120,6 +184,18 @@ impl SynthCtrConfig {
             return Err(SynthError::BadParameter {
                 name: "bias",
                 value: self.bias,
+            });
+        }
+        if !self.set_scales.is_empty() && self.set_scales.len() != self.planted.len() {
+            return Err(SynthError::BadParameter {
+                name: "set_scales (one per planted set)",
+                value: self.set_scales.len() as f64,
+            });
+        }
+        if let Some(&value) = self.set_scales.iter().find(|v| !v.is_finite() || **v < 0.0) {
+            return Err(SynthError::BadParameter {
+                name: "set_scales",
+                value,
             });
         }
         let p = self.cardinalities.len();
@@ -236,10 +312,11 @@ pub fn generate(cfg: &SynthCtrConfig) -> Result<SynthCtr, SynthError> {
         .collect();
     let mut tuple: Vec<u32> = Vec::new();
     for (si, set) in planted.iter().enumerate() {
+        let std = cfg.interaction_std * cfg.set_scales.get(si).copied().unwrap_or(1.0);
         for (r, l) in logits.iter_mut().enumerate() {
             tuple.clear();
             tuple.extend(set.iter().map(|&f| columns[f][r]));
-            *l += interaction_effect(cfg.seed, si, &tuple, cfg.interaction_std);
+            *l += interaction_effect(cfg.seed, si, &tuple, std);
         }
     }
 
@@ -413,5 +490,59 @@ mod tests {
             ..ok
         })
         .is_err());
+    }
+    #[test]
+    fn random_layouts_are_seeded_valid_and_varied() {
+        let a = SynthCtrConfig::random_layout(3, 1000);
+        assert_eq!(a, SynthCtrConfig::random_layout(3, 1000));
+        assert_ne!(a, SynthCtrConfig::random_layout(4, 1000));
+        let mut orders = [0usize; 5];
+        for seed in 0..60 {
+            let c = SynthCtrConfig::random_layout(seed, 500);
+            c.validate().expect("a layout is valid");
+            assert!((8..=16).contains(&c.cardinalities.len()), "{c:?}");
+            assert!(c.cardinalities.iter().all(|&k| (3..=300).contains(&k)));
+            assert!((2..=4).contains(&c.planted.len()));
+            assert_eq!(c.set_scales.len(), c.planted.len());
+            assert!(c.set_scales.iter().all(|&v| (0.35..=1.5).contains(&v)));
+            let mut all: Vec<usize> = c.planted.iter().flatten().copied().collect();
+            let n = all.len();
+            all.sort_unstable();
+            all.dedup();
+            assert_eq!(all.len(), n, "planted sets share no field: {:?}", c.planted);
+            for set in &c.planted {
+                orders[set.len()] += 1;
+            }
+        }
+        assert!(
+            orders[2] > 0 && orders[3] > 0 && orders[4] > 0,
+            "{orders:?}"
+        );
+    }
+
+    #[test]
+    fn a_zero_set_scale_removes_that_set() {
+        let cfg = SynthCtrConfig {
+            planted: vec![vec![1, 3], vec![0, 2]],
+            set_scales: vec![0.0, 1.0],
+            ..SynthCtrConfig::small()
+        };
+        let one = generate(&SynthCtrConfig {
+            planted: vec![vec![1, 3], vec![0, 2]],
+            ..SynthCtrConfig::small()
+        })
+        .unwrap();
+        let scaled = generate(&cfg).unwrap();
+        // Set 1 is unchanged; set 0 contributes nothing: the logits differ by set 0's effect.
+        for r in 0..50 {
+            let t = [one.columns[1][r], one.columns[3][r]];
+            let e0 = interaction_effect(cfg.seed, 0, &t, 1.0);
+            assert!((one.logits[r] - e0 - scaled.logits[r]).abs() < 1e-9);
+        }
+        let bad = SynthCtrConfig {
+            set_scales: vec![1.0],
+            ..cfg
+        };
+        assert!(bad.validate().is_err());
     }
 }
