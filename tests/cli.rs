@@ -1931,3 +1931,69 @@ fn inspect_onnx_describes_a_skl2onnx_export() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("model_train.csv"), "{}", stderr(&o));
 }
+
+/// `glider bench glider` on one small random layout: the report holds every planted set of
+/// the layout `glider synth --layout-seed` draws, each classified against the strongest
+/// spurious set, and recalls in [0, 1].
+#[test]
+fn bench_glider_reports_every_planted_set_of_its_layouts() {
+    let dir = scratch("bench-glider");
+    let out = dir.join("bench");
+    let o = glider(&[
+        "bench",
+        "glider",
+        "--layouts",
+        "1",
+        "--first-layout",
+        "2",
+        "--rows",
+        "4000",
+        "--epochs",
+        "2",
+        "--instances",
+        "8",
+        "--effect-instances",
+        "4",
+        "--perturbations",
+        "400",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let synth = dir.join("synth");
+    let s = glider(&[
+        "synth",
+        "--rows",
+        "4000",
+        "--layout-seed",
+        "2",
+        "--out",
+        synth.to_str().unwrap(),
+    ]);
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    let read = |p: PathBuf| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let bench = read(out.join("bench.json"));
+    let planted = read(synth.join("planted.json"));
+    let layout = &bench["layouts"][0];
+    assert_eq!(layout["layout"], 2);
+    assert_eq!(layout["planted"], planted["config"]["planted"]);
+    let sets = layout["planted"].as_array().unwrap();
+    assert_eq!(layout["top_k"].as_array().unwrap().len(), sets.len());
+    for key in ["exact_recall", "pair_recall"] {
+        let r = layout[key].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&r), "{key} {r}");
+    }
+    let rows = bench["planted"].as_array().unwrap();
+    assert_eq!(rows.len(), sets.len());
+    for (row, set) in rows.iter().zip(sets) {
+        assert_eq!(&row["set"], set);
+        let own = row["pure_effect"].as_f64().unwrap();
+        let spurious = row["strongest_spurious"].as_f64().unwrap();
+        let held = row["held"].as_str().unwrap();
+        assert_eq!(held == "itself", own > spurious, "{row}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1850,3 +1850,367 @@ pub fn detect_speed(
         runs,
     })
 }
+
+/// Settings of `glider bench glider`: GLIDER on random synthetic layouts (issue 20).
+#[derive(Clone, Debug, Serialize)]
+pub struct GliderBenchSettings {
+    /// Layout seeds `first_layout .. first_layout + layouts`
+    /// ([`glider_core::synth::SynthCtrConfig::random_layout`]).
+    pub first_layout: u64,
+    /// Number of layouts.
+    pub layouts: usize,
+    /// Rows of each layout's data (split 80/10/10).
+    pub rows: usize,
+    /// The model trained on each layout and explained.
+    pub source: glider_nn::ctr::ModelKind,
+    /// Its maximum epochs (`None` = the architecture's default).
+    pub epochs: Option<usize>,
+    /// GLIDER's settings; `top_k` is replaced by each layout's number of planted sets.
+    pub glider: glider_explain::GliderParams,
+    /// Pure effects are averaged over the first this many explained instances (each costs
+    /// `Σ_S 2^|S|` black-box rows over every set `S` of order 2 up to the largest planted
+    /// order: about 34,000 rows at 16 fields and order 4).
+    pub effect_instances: usize,
+}
+
+/// How the trained model holds a planted set (mean |pure effect| over the explained
+/// instances, compared with the layout's strongest spurious set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Held {
+    /// Its own pure effect is above every spurious set's: GLIDER should report the set.
+    Itself,
+    /// Its own pure effect is below its strongest subset's and below the strongest spurious
+    /// set's, while some subset is above every spurious set: GLIDER should report those
+    /// subsets.
+    ThroughSubsets,
+    /// Neither: the model did not learn it well enough to tell from noise.
+    Weak,
+}
+
+/// One planted set of one layout.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlantedOutcome {
+    /// The layout seed.
+    pub layout: u64,
+    /// The planted fields (ascending).
+    pub set: Vec<usize>,
+    /// Its effect scale (× the interaction std, 1.0 logit).
+    pub scale: f64,
+    /// Mean |pure effect| of the set in the trained model, logits.
+    pub pure_effect: f64,
+    /// The largest mean |pure effect| among its subsets of order 2 and up (0 for a pair).
+    pub best_subset_effect: f64,
+    /// The layout's strongest spurious set's mean |pure effect|.
+    pub strongest_spurious: f64,
+    /// How the model holds it.
+    pub held: Held,
+    /// The set itself is in the layout's global top K.
+    pub exact_in_top_k: bool,
+    /// Its 1-based rank in GLIDER's global counts (`None`: never counted).
+    pub rank: Option<usize>,
+    /// For [`Held::ThroughSubsets`]: every subset held above the spurious sets is counted, and
+    /// no spurious set is counted more often than the least counted of them.
+    pub subsets_reported: Option<bool>,
+}
+
+/// One layout's outcome.
+#[derive(Clone, Debug, Serialize)]
+pub struct LayoutOutcome {
+    /// The layout seed.
+    pub layout: u64,
+    /// Fields.
+    pub fields: usize,
+    /// Cardinality of each field.
+    pub cardinalities: Vec<usize>,
+    /// The planted sets.
+    pub planted: Vec<Vec<usize>>,
+    /// The source model's test AUC.
+    pub test_auc: f64,
+    /// GLIDER's global top K (K = number of planted sets).
+    pub top_k: Vec<Vec<usize>>,
+    /// Planted sets found exactly in the top K ÷ planted sets.
+    pub exact_recall: f64,
+    /// Pairs inside planted sets that some top-K set contains ÷ those pairs.
+    pub pair_recall: f64,
+    /// The strongest spurious set and its mean |pure effect|.
+    pub strongest_spurious: (Vec<usize>, f64),
+    /// Seconds for the layout (generate, train, detect, pure effects).
+    pub seconds: f64,
+}
+
+/// `glider bench glider`'s results (bench.json).
+#[derive(Clone, Debug, Serialize)]
+pub struct GliderBenchReport {
+    /// The settings.
+    pub settings: GliderBenchSettings,
+    /// One row per layout.
+    pub layouts: Vec<LayoutOutcome>,
+    /// One row per planted set.
+    pub planted: Vec<PlantedOutcome>,
+}
+
+impl GliderBenchReport {
+    /// (sets held by themselves, of which in their layout's top K exactly).
+    pub fn held_itself(&self) -> (usize, usize) {
+        let held: Vec<&PlantedOutcome> = self
+            .planted
+            .iter()
+            .filter(|p| p.held == Held::Itself)
+            .collect();
+        (held.len(), held.iter().filter(|p| p.exact_in_top_k).count())
+    }
+
+    /// (sets held only through subsets, of which reported as those subsets).
+    pub fn held_through_subsets(&self) -> (usize, usize) {
+        let held: Vec<&PlantedOutcome> = self
+            .planted
+            .iter()
+            .filter(|p| p.held == Held::ThroughSubsets)
+            .collect();
+        let ok = held
+            .iter()
+            .filter(|p| p.subsets_reported == Some(true))
+            .count();
+        (held.len(), ok)
+    }
+}
+
+/// Every set of order `2..=max_order` over `p` fields, ascending within and in
+/// lexicographic order by order.
+fn all_sets(p: usize, max_order: usize) -> Vec<Vec<usize>> {
+    let mut out = Vec::new();
+    let mut stack: Vec<Vec<usize>> = (0..p).map(|i| vec![i]).collect();
+    while let Some(s) = stack.pop() {
+        if s.len() >= 2 {
+            out.push(s.clone());
+        }
+        if s.len() < max_order {
+            let last = *s.last().unwrap_or(&0);
+            for j in (last + 1..p).rev() {
+                let mut t = s.clone();
+                t.push(j);
+                stack.push(t);
+            }
+        }
+    }
+    out.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    out
+}
+
+/// GLIDER on random layouts (issue 20): for each layout seed, generate the data
+/// ([`glider_core::synth::SynthCtrConfig::random_layout`]), train the source model, run GLIDER
+/// with K = the number of planted sets, and measure what the trained model holds of every
+/// field set of order 2 up to the largest planted order: its mean |pure effect| (the mixed
+/// difference of [`glider_explain::local::pure_effects`]) over the first
+/// `effect_instances` explained instances. A
+/// planted set is then held by itself, only through its subsets, or weakly ([`Held`]), so a
+/// miss is told apart from a model that never learned the set.
+///
+/// # Errors
+/// A generation, training, detection or black-box error.
+pub fn glider_layouts(
+    settings: &GliderBenchSettings,
+    reporter: &dyn glider_explain::pipeline::Reporter,
+) -> Result<GliderBenchReport> {
+    use glider_explain::pipeline::evaluate;
+    use glider_nn::ctr::{self, CtrParams};
+    use rayon::prelude::*;
+    let mut layouts = Vec::new();
+    let mut planted_out = Vec::new();
+    for l in 0..settings.layouts {
+        let started = std::time::Instant::now();
+        let seed = settings.first_layout + l as u64;
+        let cfg = glider_core::synth::SynthCtrConfig::random_layout(seed, settings.rows);
+        let (data, planted) = glider_data::synth::synthetic(&cfg)?;
+        let split = glider_data::split_indices(data.num_rows(), 0.1, 0.1, seed)?;
+        let enc = glider_data::InputEncoder::fit(
+            &data,
+            &split.train,
+            &glider_data::EncoderOptions {
+                min_count: 0,
+                hash_buckets: 0,
+                numeric: glider_data::NumericOptions::default(),
+            },
+        )?;
+        let defaults = CtrParams::for_model(settings.source);
+        let params = CtrParams {
+            max_epochs: settings.epochs.unwrap_or(defaults.max_epochs),
+            ..defaults
+        };
+        let label = format!("layout {seed} ({}/{})", l + 1, settings.layouts);
+        let model = {
+            let stage = reporter.stage(&format!("{label}: train {}", settings.source.name()));
+            ctr::train(
+                settings.source,
+                &data,
+                &split.train,
+                &split.validation,
+                &enc,
+                &params,
+                seed,
+                stage.as_ref(),
+            )?
+        };
+        let test = evaluate(model.as_ref(), &data, &split.test)?;
+        let rows: Vec<usize> = split
+            .validation
+            .iter()
+            .copied()
+            .take(settings.glider.instances)
+            .collect();
+        let black_box = glider_explain::ModelBlackBox::new(model.as_ref());
+        let k = planted.len();
+        let detection = {
+            let stage = reporter.stage(&format!("{label}: GLIDER, K = {k}"));
+            glider_explain::detect_global(
+                &black_box,
+                &data,
+                &rows,
+                &glider_explain::GliderParams {
+                    top_k: k,
+                    seed,
+                    ..settings.glider.clone()
+                },
+                stage.as_ref(),
+                None,
+                0,
+            )
+        };
+        if let Some((_, why)) = &detection.stopped {
+            anyhow::bail!("{label}: detection stopped: {why}");
+        }
+        // What the model holds: mean |δ_S| over the explained instances, every S of order
+        // 2..=the largest planted order.
+        let p = data.num_fields();
+        let max_order = planted.iter().map(Vec::len).max().unwrap_or(2).max(2);
+        let sets = all_sets(p, max_order);
+        let effects: Vec<Vec<f64>> = {
+            let _stage = reporter.stage(&format!("{label}: pure effects of {} sets", sets.len()));
+            rows.par_iter()
+                .take(settings.effect_instances.max(1))
+                .map(|&r| glider_explain::local::pure_effects(&black_box, &data.row(r), &sets))
+                .collect::<std::result::Result<Vec<_>, _>>()?
+        };
+        let n = effects.len().max(1) as f64;
+        let mean: Vec<f64> = (0..sets.len())
+            .map(|i| effects.iter().map(|e| e[i].abs()).sum::<f64>() / n)
+            .collect();
+        let effect_of = |s: &[usize]| {
+            sets.iter()
+                .position(|t| t.as_slice() == s)
+                .map_or(0.0, |i| mean[i])
+        };
+        let is_subset = |a: &[usize], b: &[usize]| a.iter().all(|f| b.contains(f));
+        let truthful = |s: &[usize]| planted.iter().any(|t| is_subset(s, t));
+        let (spurious_set, spurious) = sets
+            .iter()
+            .zip(&mean)
+            .filter(|(s, _)| !truthful(s))
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(s, &m)| (s.clone(), m))
+            .unwrap_or_default();
+        let top: Vec<Vec<usize>> = detection
+            .selected
+            .iter()
+            .map(|c| c.features.clone())
+            .collect();
+        let counted = &detection.counted;
+        let rank_of = |s: &[usize]| counted.iter().position(|c| c.features == s);
+        let count_of = |s: &[usize]| rank_of(s).map_or(0, |i| counted[i].count);
+        let top_spurious_count = counted
+            .iter()
+            .filter(|c| !truthful(&c.features))
+            .map(|c| c.count)
+            .max()
+            .unwrap_or(0);
+        let mut pairs_total = 0usize;
+        let mut pairs_found = 0usize;
+        for (si, set) in planted.iter().enumerate() {
+            for (a, &i) in set.iter().enumerate() {
+                for &j in &set[a + 1..] {
+                    pairs_total += 1;
+                    if top.iter().any(|t| t.contains(&i) && t.contains(&j)) {
+                        pairs_found += 1;
+                    }
+                }
+            }
+            let own = effect_of(set);
+            let subsets: Vec<&Vec<usize>> = sets
+                .iter()
+                .filter(|s| s.len() < set.len() && is_subset(s, set))
+                .collect();
+            let best_subset = subsets.iter().map(|s| effect_of(s)).fold(0.0, f64::max);
+            let held = if own > spurious {
+                Held::Itself
+            } else if set.len() >= 3 && own < best_subset && best_subset > spurious {
+                Held::ThroughSubsets
+            } else {
+                Held::Weak
+            };
+            let subsets_reported = (held == Held::ThroughSubsets).then(|| {
+                let held_subsets: Vec<&&Vec<usize>> =
+                    subsets.iter().filter(|s| effect_of(s) > spurious).collect();
+                let least = held_subsets.iter().map(|s| count_of(s)).min().unwrap_or(0);
+                least > 0 && least > top_spurious_count
+            });
+            planted_out.push(PlantedOutcome {
+                layout: seed,
+                set: set.clone(),
+                scale: cfg.set_scales.get(si).copied().unwrap_or(1.0),
+                pure_effect: own,
+                best_subset_effect: best_subset,
+                strongest_spurious: spurious,
+                held,
+                exact_in_top_k: top.contains(set),
+                rank: rank_of(set).map(|r| r + 1),
+                subsets_reported,
+            });
+        }
+        let exact = planted.iter().filter(|s| top.contains(s)).count();
+        let outcome = LayoutOutcome {
+            layout: seed,
+            fields: p,
+            cardinalities: cfg.cardinalities.clone(),
+            planted: planted.clone(),
+            test_auc: test.auc,
+            top_k: top,
+            exact_recall: exact as f64 / k.max(1) as f64,
+            pair_recall: pairs_found as f64 / pairs_total.max(1) as f64,
+            strongest_spurious: (spurious_set, spurious),
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        reporter.note(&format!(
+            "{label}: planted {:?}, top {k} {:?}, exact recall {:.2}, pair recall {:.2} \
+             ({:.0} s)",
+            outcome.planted,
+            outcome.top_k,
+            outcome.exact_recall,
+            outcome.pair_recall,
+            outcome.seconds
+        ));
+        layouts.push(outcome);
+    }
+    Ok(GliderBenchReport {
+        settings: settings.clone(),
+        layouts,
+        planted: planted_out,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_sets_lists_every_set_of_order_two_up() {
+        let s = all_sets(5, 3);
+        assert_eq!(s.len(), 10 + 10);
+        assert_eq!(s[0], vec![0, 1]);
+        assert_eq!(s[9], vec![3, 4]);
+        assert_eq!(s[10], vec![0, 1, 2]);
+        assert_eq!(s[19], vec![2, 3, 4]);
+        assert_eq!(all_sets(16, 4).len(), 120 + 560 + 1820);
+        assert!(all_sets(1, 4).is_empty());
+    }
+}

@@ -95,7 +95,9 @@ impl SynthCtrConfig {
 
     /// A random layout for benchmarks that cannot be tuned to (issue 20): everything but
     /// `rows` is drawn from `layout_seed` (which is also the data seed):
-    /// - 8 to 16 fields, each of cardinality log-uniform in [3, 300];
+    /// - 8 to 16 fields, each of cardinality log-uniform in [3, 300], except the planted
+    ///   fields: log-uniform in [2, ⌊500^(1/order)⌋] (22 for a pair, 7 for a triple, 4 for
+    ///   a 4-set), so that a planted set's value tuples recur;
     /// - Zipf exponent uniform in [0.6, 1.3], main-effect std in [0.2, 0.5], bias in
     ///   [−2, −0.5] logits;
     /// - 2 to 4 planted sets on distinct fields, each of order 2 (probability 1/2), 3 (1/3)
@@ -108,7 +110,7 @@ impl SynthCtrConfig {
         let log_uniform = |rng: &mut ChaCha8Rng, lo: f64, hi: f64| {
             (lo.ln() + rng.random::<f64>() * (hi.ln() - lo.ln())).exp()
         };
-        let cardinalities: Vec<usize> = (0..p)
+        let mut cardinalities: Vec<usize> = (0..p)
             .map(|_| log_uniform(&mut rng, 3.0, 300.0).round() as usize)
             .collect();
         let zipf_exponent = rng.random_range(0.6..1.3);
@@ -136,6 +138,12 @@ impl SynthCtrConfig {
                 set.push(free.swap_remove(i));
             }
             set.sort_unstable();
+            // A planted set's value tuples must recur for a model to learn them: its fields
+            // get cardinalities whose product is at most about 500.
+            let cap = 500f64.powf(1.0 / order as f64).floor();
+            for &f in &set {
+                cardinalities[f] = log_uniform(&mut rng, 2.0, cap).round() as usize;
+            }
             planted.push(set);
             set_scales.push(log_uniform(&mut rng, 0.35, 1.5));
         }
@@ -501,7 +509,11 @@ mod tests {
             let c = SynthCtrConfig::random_layout(seed, 500);
             c.validate().expect("a layout is valid");
             assert!((8..=16).contains(&c.cardinalities.len()), "{c:?}");
-            assert!(c.cardinalities.iter().all(|&k| (3..=300).contains(&k)));
+            assert!(c.cardinalities.iter().all(|&k| (2..=300).contains(&k)));
+            for set in &c.planted {
+                let cells: usize = set.iter().map(|&f| c.cardinalities[f]).product();
+                assert!(cells <= 500, "{set:?}: {cells} value tuples");
+            }
             assert!((2..=4).contains(&c.planted.len()));
             assert_eq!(c.set_scales.len(), c.planted.len());
             assert!(c.set_scales.iter().all(|&v| (0.35..=1.5).contains(&v)));
