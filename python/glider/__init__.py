@@ -231,7 +231,7 @@ def detect(
     detector: str = "nid",
     archdetect_top_k: int = 10,
     lime_width: Optional[float] = None,
-    local_cutoff: Union[float, str, None] = "off",
+    local_cutoff: Union[float, str, None] = 0.25,
     cutoff_max_order: int = 4,
     perturbations: Optional[int] = None,
     surrogate_hidden: Sequence[int] = (128, 64, 32),

@@ -62,8 +62,9 @@ def test_in_process_onnx_and_cli_give_the_same_top_10(sklearn_model, tmp_path: P
     # instance's ranking may differ at its pruning boundary and sets near the noise floor
     # come and go (16 instances): the three strongest sets in the same order, the planted
     # a × b first, all but one of the in-process sets shared (supersets of the top sets
-    # are pruned, so fewer than ten may be selected), and the three counted within one.
-    assert len(in_process.top(10)) >= 4
+    # are pruned and the local cut-off keeps only sets that earn their place, so fewer than
+    # ten may be selected), and the three counted within one.
+    assert len(in_process.top(10)) >= 3
     assert in_process.top(3) == exported.top(3)
     assert in_process.top(1) == [("a", "b")]
     shared = set(in_process.top(10)) & set(exported.top(10))

@@ -122,11 +122,11 @@ pub struct GliderSettings {
     /// (the mixed difference of that order), merge overlapping ones, keep those reaching
     /// SHARE × the instance's strongest, and report a superset instead of the subsets it
     /// explains; so a real triple is reported as the triple and three real pairs as pairs.
-    /// 0.25 is a good start. `off` (the default, for now) is the GLIDER paper's rule: every
-    /// ranked interaction counts.
+    /// `off` is the GLIDER paper's rule: every ranked interaction counts (BENCHMARKS.md "GLIDER
+    /// on random layouts" measures both).
     #[cfg_attr(
         feature = "clap",
-        arg(long, value_name = "SHARE|off", default_value = "off")
+        arg(long, value_name = "SHARE|off", default_value = "0.25")
     )]
     pub local_cutoff: LocalCutoffShare,
     /// Largest interaction order the local cut-off scores (2^ORDER queries per candidate).
@@ -173,7 +173,7 @@ impl Default for GliderSettings {
             detector: DetectorChoice::Nid,
             archdetect_top_k: 10,
             lime_width: None,
-            local_cutoff: LocalCutoffShare::Off,
+            local_cutoff: LocalCutoffShare::Share(0.25),
             cutoff_max_order: 4,
             perturbations: None,
             surrogate_hidden: vec![128, 64, 32],
@@ -684,10 +684,13 @@ mod tests {
         };
         let cutoff = on.check(0).unwrap().local.cutoff.unwrap();
         assert_eq!(cutoff.share, 0.25);
-        assert_eq!(
-            GliderSettings::default().check(0).unwrap().local.cutoff,
-            None
-        );
+        // On by default; `off` is the paper's rule.
+        assert_eq!(GliderSettings::default(), on);
+        let off = GliderSettings {
+            local_cutoff: LocalCutoffShare::Off,
+            ..Default::default()
+        };
+        assert_eq!(off.check(0).unwrap().local.cutoff, None);
     }
 
     #[test]

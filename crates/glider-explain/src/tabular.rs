@@ -305,17 +305,26 @@ pub fn detect(
         .into_par_iter()
         .map(|m| {
             let s = derive_seed(seed, m as u64);
-            progress(&format!(
-                "training the interaction MLP, seed {}/{}",
-                m + 1,
-                settings.ensemble
-            ));
             let mut rng = ChaCha8Rng::seed_from_u64(s);
             let main = if settings.mix_plain && m % 2 == 1 {
                 MainEffects::None
             } else {
                 settings.main_effects
             };
+            let kind = match main {
+                MainEffects::Univariate => "MLP-M",
+                MainEffects::Linear => "MLP + linear main effects",
+                MainEffects::None => "plain MLP",
+            };
+            let length = match mlp.patience {
+                Some(_) => format!("at most {} epochs, early stopping", mlp.max_epochs),
+                None => format!("{} epochs", mlp.max_epochs),
+            };
+            progress(&format!(
+                "training network {}/{} ({kind}, {length})",
+                m + 1,
+                settings.ensemble
+            ));
             let net = nid_network(
                 p,
                 settings.task,
