@@ -62,8 +62,8 @@ fn data(rows: usize) -> Dataset {
     }
 }
 
-/// GLIDER's detection with the local cut-off at its documented share (0.25), a small
-/// surrogate for speed; the global top 3 and every counted set.
+/// GLIDER's detection at the defaults (the local cut-off on, share 0.25), a small surrogate
+/// for speed; the global top 3 and every counted set.
 fn detect(black_box: &Signs) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
     let instances = 4;
     let params = GliderParams {
@@ -76,12 +76,12 @@ fn detect(black_box: &Signs) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
                 max_epochs: 40,
                 ..MlpParams::default()
             },
-            cutoff: Some(LocalCutoff::default()),
             ..LocalParams::default()
         },
         seed: 3,
         ..GliderParams::default()
     };
+    assert_eq!(params.local.cutoff, Some(LocalCutoff::default()));
     let rows: Vec<usize> = (0..instances).collect();
     let out = detect_global(
         black_box,
