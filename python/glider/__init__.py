@@ -270,10 +270,14 @@ def detect(
             callable (default: missing, NaN or None).
         instances ... local_superset_ratio: GLIDER's settings, named and defaulted as the
             command line's flags (``--top-k`` is ``top_k``); see ``glider detect --help``.
-            ``perturbations=None`` gives 150 per field, between 2000 and 6000. The paper's
-            local settings (spec 3.1) are ``perturbations=6000, surrogate_hidden=(256, 128,
-            64), surrogate_batch=100``, several times slower for the same global
-            interactions (BENCHMARKS.md, "Detection speed").
+            ``perturbations=None`` gives 150 per field, between 2000 and 6000.
+            ``local_cutoff`` (0.25) keeps at each instance only the sets whose pure
+            interaction effect on the model earns its place, so a real triple is reported as
+            the triple and three real pairs as pairs; ``"off"`` (or None) is the paper's
+            counting (BENCHMARKS.md, "GLIDER on random layouts"). The paper's local settings
+            (spec 3.1) are ``perturbations=6000, surrogate_hidden=(256, 128, 64),
+            surrogate_batch=100, local_cutoff="off"``, several times slower (BENCHMARKS.md,
+            "Detection speed").
         seed: seed of the perturbations and surrogates; the same seed gives the same result
             with any thread count.
         shard: ``"i/n"``: explain only slice i of n of the instances.
