@@ -608,7 +608,8 @@ def nid(
             label (0/1 → binary, numbers → regression, otherwise multiclass).
         label ... missing: the schema, as the command line's flags.
         preset: ``"best"`` (two networks, MLP-M and plain, trained on 400,000 samples:
-            40 epochs of 10,000 rows; our best measured accuracy for its time),
+            40 epochs of 10,000 rows, fewer on larger tables (at least 3), more on smaller
+            ones (at most 1,000); our best measured accuracy for its time),
             ``"thorough"`` (three networks on the 2018 schedule; the most accurate, about
             7x slower) or
             ``"reference"`` (the authors' released code). BENCHMARKS.md "NID presets".

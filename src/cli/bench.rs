@@ -87,7 +87,7 @@ pub(super) enum BenchCommand {
     /// model holds of every field set (its mean pure effect), so a miss is told apart from a
     /// set the model never learned. Reports exact-set and pairwise recall.
     #[command(
-        after_help = "Example:\n  glider bench glider --layouts 10 --rows 50000 --instances 100 --out out/bench-glider\n  glider bench glider --layouts 10 --local-cutoff 0.25 --out out/bench-glider-cutoff"
+        after_help = "Example:\n  glider bench glider --layouts 10 --rows 50000 --instances 100 --out out/bench-glider\n  glider bench glider --layouts 10 --local-cutoff off --out out/bench-glider-off   # the paper's counting"
     )]
     Glider(Box<GliderBenchArgs>),
 }

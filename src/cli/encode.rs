@@ -77,7 +77,10 @@ pub(super) struct SynthArgs {
     /// Zipf exponent, effect scales, and 2-4 planted sets of order 2-4 on random fields; the
     /// seed is also the data seed): only --rows is kept from the flags above. planted.json
     /// records the layout.
-    #[arg(long)]
+    #[arg(
+        long,
+        conflicts_with_all = ["cardinalities", "planted", "zipf", "main_effect_std", "interaction_std", "bias", "data_seed"]
+    )]
     layout_seed: Option<u64>,
 }
 

@@ -1915,8 +1915,8 @@ pub struct PlantedOutcome {
     pub exact_in_top_k: bool,
     /// Its 1-based rank in GLIDER's global counts (`None`: never counted).
     pub rank: Option<usize>,
-    /// For [`Held::ThroughSubsets`]: every subset held above the spurious sets is counted, and
-    /// no spurious set is counted more often than the least counted of them.
+    /// For [`Held::ThroughSubsets`]: every largest subset held above the spurious sets (one
+    /// not inside another held subset) is counted, each more often than every spurious set.
     pub subsets_reported: Option<bool>,
 }
 
@@ -2157,7 +2157,18 @@ pub fn glider_layouts(
             let subsets_reported = (held == Held::ThroughSubsets).then(|| {
                 let held_subsets: Vec<&&Vec<usize>> =
                     subsets.iter().filter(|s| effect_of(s) > spurious).collect();
-                let least = held_subsets.iter().map(|s| count_of(s)).min().unwrap_or(0);
+                // The largest held subsets: one that a held superset explains may rightly be
+                // reported as that superset instead.
+                let least = held_subsets
+                    .iter()
+                    .filter(|s| {
+                        !held_subsets
+                            .iter()
+                            .any(|u| u.len() > s.len() && is_subset(s, u))
+                    })
+                    .map(|s| count_of(s))
+                    .min()
+                    .unwrap_or(0);
                 least > 0 && least > top_spurious_count
             });
             planted_out.push(PlantedOutcome {

@@ -129,7 +129,8 @@ pub struct GliderSettings {
         arg(long, value_name = "SHARE|off", default_value = "0.25")
     )]
     pub local_cutoff: LocalCutoffShare,
-    /// Largest interaction order the local cut-off scores (2^ORDER queries per candidate).
+    /// Largest interaction order the local cut-off scores (2^|S| queries per set S; a set of
+    /// order 3 or 4 is scored with its subsets: 72 queries for a 4-set).
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 4, value_name = "ORDER"))]
     pub cutoff_max_order: usize,
     /// Perturbations per instance (the paper: 6000). Default: 150 per field, at least 2000
@@ -389,7 +390,7 @@ pub enum NidPreset {
     /// Our best measured setting for its time: two networks (MLP-M and a plain MLP, trained
     /// at once on two cores) on a fixed schedule of 400,000 training samples (40 epochs of
     /// 10,000 rows, Adam 0.01, learning rate × 0.97 per such epoch; a larger table trains
-    /// fewer epochs, at least 3), L1 5e-5, supersets kept only at 0.1 of their strongest
+    /// fewer epochs, at least 3, a smaller one more, at most 1,000), L1 5e-5, supersets kept only at 0.1 of their strongest
     /// subset. F1–F10 pairwise AUC 0.945 against the reference's 0.871.
     #[default]
     Best,
@@ -490,12 +491,13 @@ pub struct NidOptions {
     #[cfg_attr(feature = "clap", arg(long, value_enum))]
     pub schedule: Option<ScheduleChoice>,
     /// Maximum (early) or exact (fixed) number of epochs [preset: best 400,000 training
-    /// samples, i.e. 400,000 / rows epochs (40 for 10,000 rows, at least 3), thorough and
-    /// reference 100].
+    /// samples, i.e. 400,000 / rows epochs (40 for 10,000 rows, at least 3, at most 1,000; 40
+    /// as the cap of --schedule early), thorough and reference 100]. Given, it is exact.
     #[cfg_attr(feature = "clap", arg(long))]
     pub epochs: Option<usize>,
     /// The fixed schedule's learning-rate factor per epoch, in (0, 1] [preset: best 0.97 per
-    /// 10,000 samples, thorough and reference 0.95].
+    /// 10,000 samples, thorough and reference 0.95]. Under `best`'s sample budget (no
+    /// --epochs) it is per 10,000 samples: rescaled to `d^(40 / epochs)` per epoch.
     #[cfg_attr(feature = "clap", arg(long))]
     pub lr_decay: Option<f64>,
     /// How a unit's weights on a set's members are combined (spec 1.4).

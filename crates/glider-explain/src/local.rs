@@ -113,14 +113,14 @@ pub struct LocalParams {
 /// in logits; `2^|S|` queries per candidate. A field that adds nothing to a pair (a spurious
 /// triple around a real pair) gives `δ ≈ 0`, while a real triple's `δ` is its joint effect.
 /// Then:
-/// 1. the first [`LocalCutoff::candidates`] candidates of order `2..=max_order` are scored;
+/// 1. the first [`LocalCutoff::candidates`] candidates of order 2 and up are scored (one
+///    above `max_order` through its pairs);
 /// 2. a candidate is *kept* when `|δ_S| ≥ share · max |δ|` over the scored candidates;
 /// 3. two kept sets that overlap are merged, and their union (at most `max_order` fields) is
 ///    scored and kept by the same rule (this lets the pairwise detectors report triples);
-///    repeated until nothing new is kept. Every scored set of order 3 or more brings its
+///    repeated until nothing new is kept. Every scored set of order 3 or 4 brings its
 ///    subsets of order 2 and up with it (a ranked triple whose own `δ` is 0 may hide three
-///    real pairs, one of which nobody ranked), and a ranked set above `max_order` brings
-///    its pairs;
+///    real pairs, one of which nobody ranked), a larger one its pairs;
 /// 4. a kept set is dropped when a kept strict superset `U` has `|δ_U| ≥ hierarchy_ratio ·
 ///    |δ_S|`: the higher-order effect explains it, so the instance reports the larger set.
 ///
@@ -132,8 +132,8 @@ pub struct LocalCutoff {
     pub share: f64,
     /// Candidates taken from the top of the detector's ranking (20).
     pub candidates: usize,
-    /// Largest interaction order scored, from the ranking or by merging (4: at most 16
-    /// queries per candidate).
+    /// Largest interaction order scored, from the ranking or by merging (4: 16 queries for a
+    /// 4-set, 72 with its subsets).
     pub max_order: usize,
     /// A kept superset whose `|δ|` reaches this share of a kept subset's replaces it (0.5).
     pub hierarchy_ratio: f64,
@@ -223,7 +223,14 @@ pub fn apply_cutoff(
         |set: &[usize], fresh: &mut Vec<Vec<usize>>, scored: &[(Vec<usize>, f64)]| {
             let k = set.len();
             let all = (1usize << k) - 1;
-            let mut masks: Vec<usize> = (1..=all).filter(|m| m.count_ones() >= 2).collect();
+            // Every subset up to order 4 (at most 10 more sets); above that the set and its
+            // pairs only, so the queries stay near 2^k rather than 3^k.
+            let mut masks: Vec<usize> = (1..=all)
+                .filter(|m| {
+                    let o = m.count_ones() as usize;
+                    o == k || (o >= 2 && (k <= 4 || o == 2))
+                })
+                .collect();
             // The set first, then its subsets by falling order.
             masks.sort_by_key(|m| std::cmp::Reverse(m.count_ones()));
             for m in masks {
@@ -318,9 +325,10 @@ pub fn lime_weight(mask: &[u8], width: f64) -> f32 {
 impl LocalParams {
     /// Spec 3.1's settings, the GLIDER paper's: 6,000 perturbations, a 256-128-64
     /// surrogate trained with batches of 100 and patience 5 ([`MlpParams::default`]), and no
-    /// local cut-off (every ranked interaction counts): 5.6×
-    /// slower than [`LocalParams::default`] at 14 fields, 1.9× at 39, for the same global
-    /// top 20 up to run-to-run noise (BENCHMARKS.md "Detection speed").
+    /// local cut-off (every ranked interaction counts). Its perturbations and surrogate are
+    /// 5.0× slower than [`LocalParams::default`]'s at 14 fields when both count with the local
+    /// cut-off (5.6× both without), 1.9× at 39, for the same global top 20 up to run-to-run
+    /// noise (BENCHMARKS.md "Detection speed").
     pub fn reference() -> Self {
         LocalParams {
             num_perturbations: 6000,
