@@ -798,6 +798,31 @@ pub fn glider_pair_scores(
     out
 }
 
+/// The synthetic data of `cfg` with its planted sets, split 80/10/10 with `split_seed`, and
+/// the encoder fitted on its training rows (every value kept: min-count 0, no hashing).
+fn synthetic_split(
+    cfg: &glider_core::synth::SynthCtrConfig,
+    split_seed: u64,
+) -> Result<(
+    glider_data::Dataset,
+    Vec<Vec<usize>>,
+    glider_data::Split,
+    glider_data::InputEncoder,
+)> {
+    let (data, planted) = glider_data::synth::synthetic(cfg)?;
+    let split = glider_data::split_indices(data.num_rows(), 0.1, 0.1, split_seed)?;
+    let enc = glider_data::InputEncoder::fit(
+        &data,
+        &split.train,
+        &glider_data::EncoderOptions {
+            min_count: 0,
+            hash_buckets: 0,
+            numeric: glider_data::NumericOptions::default(),
+        },
+    )?;
+    Ok((data, planted, split, enc))
+}
+
 /// Ante-hoc maps vs GLIDER on synthetic CTR data with planted interactions: each trial
 /// generates the data, trains every attention model and the source, ranks field pairs by each
 /// model's documented rule and by GLIDER's counts, and scores the rankings by pairwise AUC.
@@ -831,17 +856,7 @@ pub fn antehoc(
     for trial in 0..settings.trials {
         let mut cfg = settings.data.clone();
         cfg.seed = settings.data.seed + trial as u64;
-        let (data, planted) = glider_data::synth::synthetic(&cfg)?;
-        let split = glider_data::split_indices(data.num_rows(), 0.1, 0.1, trial as u64)?;
-        let enc = glider_data::InputEncoder::fit(
-            &data,
-            &split.train,
-            &glider_data::EncoderOptions {
-                min_count: 0,
-                hash_buckets: 0,
-                numeric: glider_data::NumericOptions::default(),
-            },
-        )?;
+        let (data, planted, split, enc) = synthetic_split(&cfg, trial as u64)?;
         let f = data.num_fields();
         let sample: Vec<usize> = split.validation.iter().copied().take(2000).collect();
         let batch = enc.encode_rows(&data, &sample);
@@ -2028,17 +2043,7 @@ pub fn glider_layouts(
         let started = std::time::Instant::now();
         let seed = settings.first_layout + l as u64;
         let cfg = glider_core::synth::SynthCtrConfig::random_layout(seed, settings.rows);
-        let (data, planted) = glider_data::synth::synthetic(&cfg)?;
-        let split = glider_data::split_indices(data.num_rows(), 0.1, 0.1, seed)?;
-        let enc = glider_data::InputEncoder::fit(
-            &data,
-            &split.train,
-            &glider_data::EncoderOptions {
-                min_count: 0,
-                hash_buckets: 0,
-                numeric: glider_data::NumericOptions::default(),
-            },
-        )?;
+        let (data, planted, split, enc) = synthetic_split(&cfg, seed)?;
         let defaults = CtrParams::for_model(settings.source);
         let params = CtrParams {
             max_epochs: settings.epochs.unwrap_or(defaults.max_epochs),
@@ -2102,11 +2107,12 @@ pub fn glider_layouts(
         let mean: Vec<f64> = (0..sets.len())
             .map(|i| effects.iter().map(|e| e[i].abs()).sum::<f64>() / n)
             .collect();
-        let effect_of = |s: &[usize]| {
-            sets.iter()
-                .position(|t| t.as_slice() == s)
-                .map_or(0.0, |i| mean[i])
-        };
+        let by_set: std::collections::HashMap<&[usize], f64> = sets
+            .iter()
+            .map(Vec::as_slice)
+            .zip(mean.iter().copied())
+            .collect();
+        let effect_of = |s: &[usize]| by_set.get(s).copied().unwrap_or(0.0);
         let is_subset = |a: &[usize], b: &[usize]| a.iter().all(|f| b.contains(f));
         let truthful = |s: &[usize]| planted.iter().any(|t| is_subset(s, t));
         let (spurious_set, spurious) = sets

@@ -77,10 +77,9 @@ impl<'de> Deserialize<'de> for LocalCutoffShare {
         enum Raw {
             Number(f64),
             Text(String),
-            Null(()),
         }
         match Option::<Raw>::deserialize(d)? {
-            None | Some(Raw::Null(())) => Ok(LocalCutoffShare::Off),
+            None => Ok(LocalCutoffShare::Off),
             Some(Raw::Number(x)) => Ok(LocalCutoffShare::Share(x)),
             Some(Raw::Text(t)) => t.parse().map_err(serde::de::Error::custom),
         }
