@@ -593,24 +593,300 @@ pub fn train_rows_from(
     seed: u64,
     progress: &dyn Progress,
 ) -> Result<Box<dyn Recommender>, NnError> {
+    train_rows_with(
+        kind,
+        source,
+        validation,
+        validation_labels,
+        encoder,
+        params,
+        seed,
+        progress,
+        Engine::Auto,
+    )
+}
+
+/// How a recommender's dense part is differentiated during training.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// The hand-written passes of [`crate::fast_ctr`] where the architecture has them
+    /// (DeepFM, xDeepFM, AutoInt, AutoInt+), burn autodiff for the others. The default.
+    #[default]
+    Auto,
+    /// burn autodiff for every architecture: the reference the hand-written passes are
+    /// checked against.
+    Autodiff,
+}
+
+/// [`train_rows_from`] with the differentiation [`Engine`] chosen. Both engines start from
+/// the same weights and draw the same batches, and give the same model up to rounding.
+///
+/// # Errors
+/// As [`train`].
+#[allow(clippy::too_many_arguments)]
+pub fn train_rows_with(
+    kind: ModelKind,
+    source: &mut dyn TrainingRows,
+    validation: &EncodedBatch,
+    validation_labels: &[f32],
+    encoder: &InputEncoder,
+    params: &CtrParams,
+    seed: u64,
+    progress: &dyn Progress,
+    engine: Engine,
+) -> Result<Box<dyn Recommender>, NnError> {
     let device = crate::cpu().autodiff();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     check_fields(kind, encoder.num_fields())?;
+    let fast = engine == Engine::Auto && crate::fast_ctr::FastNet::supports(kind);
     with_net_type!(kind, T => {
         let net = T::build(kind, encoder.num_fields(), params, &mut rng, &device);
-        let model = train_loop(
+        let run = LoopInputs {
             kind,
-            net,
-            kind.embedding_width(params.embedding_dim),
-            source,
-            validation,
-            validation_labels,
+            dim: kind.embedding_width(params.embedding_dim),
+            val_batch: validation,
+            val_labels: validation_labels,
             encoder,
             params,
-            &mut rng,
             progress,
-        )?;
+        };
+        let model = if fast {
+            train_loop_fast(&run, net, source, &mut rng)?
+        } else {
+            train_loop(
+                kind,
+                net,
+                run.dim,
+                source,
+                validation,
+                validation_labels,
+                encoder,
+                params,
+                &mut rng,
+                progress,
+            )?
+        };
         Ok(Box::new(model))
+    })
+}
+
+/// What both training loops take besides the network, the rows and the generator.
+struct LoopInputs<'a> {
+    kind: ModelKind,
+    dim: usize,
+    val_batch: &'a EncodedBatch,
+    val_labels: &'a [f32],
+    encoder: &'a InputEncoder,
+    params: &'a CtrParams,
+    progress: &'a dyn Progress,
+}
+
+/// The dense optimiser of the hand-written loop, the same update as burn's
+/// (`AdamConfig::new().with_epsilon(1e-8)`, `AdaGradConfig::new().with_epsilon(1e-10)`).
+enum DenseOptimizer {
+    Adam(crate::kernels::AdamState),
+    Adagrad(Vec<Vec<f32>>),
+}
+
+impl DenseOptimizer {
+    fn new(kind: OptimizerKind, values: &[Vec<f32>]) -> Self {
+        match kind {
+            OptimizerKind::Adam => {
+                DenseOptimizer::Adam(crate::kernels::AdamState::new(values.iter().map(Vec::len)))
+            }
+            OptimizerKind::Adagrad => {
+                DenseOptimizer::Adagrad(values.iter().map(|v| vec![0.0; v.len()]).collect())
+            }
+        }
+    }
+
+    fn step(&mut self, values: &mut [Vec<f32>], grads: &[Vec<f32>], lr: f32) {
+        match self {
+            DenseOptimizer::Adam(state) => state.step(values.iter_mut(), grads.iter(), lr),
+            DenseOptimizer::Adagrad(sums) => {
+                for ((p, g), acc) in values.iter_mut().zip(grads).zip(sums.iter_mut()) {
+                    for ((x, &g), a) in p.iter_mut().zip(g).zip(acc.iter_mut()) {
+                        *a += g * g;
+                        *x -= lr * g / (a.sqrt() + 1e-10);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Logits of `batch` from a [`crate::fast_ctr::FastNet`] and an embedding table.
+fn predict_fast(
+    net: &mut crate::fast_ctr::FastNet,
+    table: &[f32],
+    dim: usize,
+    batch: &EncodedBatch,
+) -> Result<Vec<f32>, NnError> {
+    let f = batch.num_fields;
+    let n = batch.len();
+    let mut out = vec![0f32; n];
+    let mut buf = Vec::new();
+    for start in (0..n).step_by(PREDICT_CHUNK) {
+        let end = (start + PREDICT_CHUNK).min(n);
+        gather_scaled(
+            table,
+            dim,
+            &batch.rows[start * f..end * f],
+            &batch.scales[start * f..end * f],
+            &mut buf,
+        )?;
+        net.forward(&buf, end - start, &mut out[start..end]);
+    }
+    Ok(out)
+}
+
+/// [`train_loop`] with the dense part's passes written out ([`crate::fast_ctr`]): the same
+/// initial weights (read from `net`), batches, loss, optimisers and early stopping; the best
+/// weights are written back into `net`.
+fn train_loop_fast<N: CtrNet + Send>(
+    run: &LoopInputs<'_>,
+    net: N,
+    source: &mut dyn TrainingRows,
+    rng: &mut ChaCha8Rng,
+) -> Result<CtrModel<N>, NnError> {
+    let LoopInputs {
+        kind,
+        dim,
+        val_batch,
+        val_labels,
+        encoder,
+        params,
+        progress,
+    } = *run;
+    if source.rows_per_epoch() == 0 || val_labels.is_empty() {
+        return Err(NnError::NotEnoughData(format!(
+            "{} training and {} validation rows; both must be non-empty",
+            source.rows_per_epoch(),
+            val_labels.len()
+        )));
+    }
+    if params.batch_size == 0 || params.max_epochs == 0 {
+        return Err(NnError::Shape(
+            "batch size and epochs must be positive".into(),
+        ));
+    }
+    let f = encoder.num_fields();
+    let mut fast = crate::fast_ctr::FastNet::from_named(
+        kind,
+        f,
+        dim,
+        params.attention_heads.max(1),
+        named_parameters(&net)?,
+    )?;
+    let mut table = EmbeddingTable::new(
+        encoder.table_rows,
+        dim,
+        params.embedding_init_std,
+        &encoder.zero_rows(),
+        params.optimizer,
+        rng,
+    );
+    let mut optim = DenseOptimizer::new(params.optimizer, &fast.values);
+    let steps_per_epoch = source.rows_per_epoch().div_ceil(params.batch_size);
+    progress.start((steps_per_epoch * params.max_epochs) as u64, "training");
+    let mut best: Option<(f64, Vec<Vec<f32>>, Vec<f32>, usize)> = None;
+    let mut history = Vec::new();
+    let mut since_best = 0;
+    let (mut buf, mut logits, mut dz, mut ge) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let lr = params.learning_rate as f32;
+    let started = Instant::now();
+    for epoch in 1..=params.max_epochs {
+        let mut loss_sum = 0.0;
+        let mut loss_n = 0usize;
+        let mut step = |rows: &[u32], scales: &[f32], ys: &[f32]| -> Result<(), NnError> {
+            let b = ys.len();
+            if b == 0 {
+                return Ok(());
+            }
+            table.gather_scaled(rows, scales, &mut buf)?;
+            logits.resize(b, 0.0);
+            fast.forward(&buf, b, &mut logits);
+            // Mean binary cross-entropy (as `bce_with_logits`) and its gradient σ(z) − y over b.
+            let mut loss = 0.0f64;
+            dz.resize(b, 0.0);
+            for ((g, &z), &y) in dz.iter_mut().zip(&logits).zip(ys) {
+                loss += f64::from(z.max(0.0) - z * y + (-z.abs()).exp().ln_1p());
+                *g = (1.0 / (1.0 + (-z).exp()) - y) / b as f32;
+            }
+            let loss_value = loss / b as f64;
+            if !loss_value.is_finite() {
+                return Err(NnError::Diverged {
+                    what: "training logloss".into(),
+                    value: loss_value,
+                    epoch,
+                });
+            }
+            loss_sum += loss_value * b as f64;
+            loss_n += b;
+            ge.resize(buf.len(), 0.0);
+            fast.backward(&buf, b, &dz, &mut ge);
+            if params.embedding_l2 > 0.0 {
+                // d/de of λ · (1/B) Σ ‖e‖² is (2λ/B) e, e = the gathered scaled embeddings.
+                let c = 2.0 * params.embedding_l2 / b as f32;
+                for (g, &e) in ge.iter_mut().zip(&buf) {
+                    *g += c * e;
+                }
+            }
+            optim.step(&mut fast.values, &fast.grads, lr);
+            table.step(rows, scales, &ge, lr);
+            progress.inc(1);
+            Ok(())
+        };
+        source.epoch(params.batch_size, rng, &mut step)?;
+        let logits = predict_fast(&mut fast, &table.values, dim, val_batch)?;
+        let (val_ll, val_auc) = logit_metrics(val_labels, &logits);
+        let val_ll = val_ll.unwrap_or(f64::NAN);
+        if !val_ll.is_finite() {
+            return Err(NnError::Diverged {
+                what: "validation logloss".into(),
+                value: val_ll,
+                epoch,
+            });
+        }
+        history.push(EpochRecord {
+            epoch,
+            train_logloss: loss_sum / loss_n.max(1) as f64,
+            validation_logloss: val_ll,
+            validation_auc: val_auc,
+        });
+        progress.message(&format!(
+            "epoch {epoch}: validation logloss {val_ll:.4}, AUC {} ({:.0}s)",
+            val_auc.map_or("n/a".to_string(), |a| format!("{a:.4}")),
+            started.elapsed().as_secs_f64()
+        ));
+        if best.as_ref().is_none_or(|(b, ..)| val_ll < *b) {
+            best = Some((val_ll, fast.values.clone(), table.values.clone(), epoch));
+            since_best = 0;
+        } else {
+            since_best += 1;
+            if since_best >= params.patience {
+                break;
+            }
+        }
+    }
+    progress.finish();
+    let best_epoch = match best {
+        Some((_, values, table_values, epoch)) => {
+            fast.values = values;
+            table.values = table_values;
+            epoch
+        }
+        None => 0,
+    };
+    let net = load_parameters(net, &fast.named())?;
+    Ok(CtrModel {
+        kind,
+        net: net.valid(),
+        table: table.values,
+        dim,
+        encoder: encoder.clone(),
+        history,
+        best_epoch,
     })
 }
 

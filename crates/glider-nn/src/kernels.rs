@@ -18,6 +18,49 @@ pub(crate) fn matmul(
     b_cs: usize,
     accumulate: bool,
 ) {
+    matmul_with(dst, m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, accumulate, false);
+}
+
+/// [`matmul`] on every thread of the current rayon pool when the product has at least
+/// [`PARALLEL_MACS`] multiply-adds (one thread below). The split is over blocks of the
+/// output, never over `k`, so every output element is summed in the same order whatever the
+/// thread count: results do not depend on it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn matmul_auto(
+    dst: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    a_rs: usize,
+    a_cs: usize,
+    b: &[f32],
+    b_rs: usize,
+    b_cs: usize,
+    accumulate: bool,
+) {
+    let parallel = m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MACS;
+    matmul_with(dst, m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, accumulate, parallel);
+}
+
+/// Products of at least this many multiply-adds run on every thread ([`matmul_auto`]).
+pub(crate) const PARALLEL_MACS: usize = 1 << 21;
+
+#[allow(clippy::too_many_arguments)]
+fn matmul_with(
+    dst: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    a_rs: usize,
+    a_cs: usize,
+    b: &[f32],
+    b_rs: usize,
+    b_cs: usize,
+    accumulate: bool,
+    parallel: bool,
+) {
     if m == 0 || n == 0 {
         return;
     }
@@ -58,7 +101,11 @@ pub(crate) fn matmul(
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            if parallel {
+                gemm::Parallelism::Rayon(0)
+            } else {
+                gemm::Parallelism::None
+            },
         );
     }
 }

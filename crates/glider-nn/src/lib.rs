@@ -15,6 +15,7 @@
 
 pub mod additive;
 pub mod ctr;
+pub mod fast_ctr;
 pub mod fast_mlp;
 pub(crate) mod kernels;
 pub mod layers;

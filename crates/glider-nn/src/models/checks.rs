@@ -325,3 +325,187 @@ fn every_model_reloads_bit_identically_and_is_seeded() {
     assert!(err.to_string().contains("deepfm.safetensors"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The hand-written passes of [`crate::fast_ctr`] against burn autodiff, on the tiny batch
+/// with random weights: every logit, every parameter gradient and the embeddings' gradient;
+/// then central differences on the hand-written loss itself.
+fn fast_check<T: BuildNet>(kind: ModelKind, params: &CtrParams) -> (usize, f64) {
+    let width = kind.embedding_width(params.embedding_dim);
+    let mut rng = ChaCha8Rng::seed_from_u64(29);
+    let ad = crate::cpu().autodiff();
+    let net = T::build(kind, 4, params, &mut rng, &ad);
+    let table: Vec<f32> = (0..10 * width)
+        .map(|_| rng.random_range(-0.8f32..0.8))
+        .collect();
+    let (rows, scales, labels) = tiny_batch();
+    let mut buf = Vec::new();
+    gather_scaled(&table, width, &rows, &scales, &mut buf).unwrap();
+    let e = Tensor::<3>::from_data(TensorData::new(buf.clone(), [6, 4, width]), &ad).require_grad();
+    let y = Tensor::<2>::from_data(TensorData::new(labels.clone(), [6, 1]), &ad);
+    let z_ref = net.forward(e.clone());
+    let logits_ref = to_vec(z_ref.clone().inner()).unwrap();
+    let mut grads = bce_with_logits(z_ref, y).backward();
+    let ge_ref = to_vec(e.grad_remove(&mut grads).unwrap()).unwrap();
+    let dense_ref: HashMap<String, Named> =
+        named_gradients(&net, &grads).unwrap().into_iter().collect();
+
+    let heads = params.attention_heads;
+    let named = named_parameters(&net.valid()).unwrap();
+    let mut fast = crate::fast_ctr::FastNet::from_named(kind, 4, width, heads, named).unwrap();
+    let mut logits = vec![0f32; 6];
+    fast.forward(&buf, 6, &mut logits);
+    let close = |a: f32, b: f32, scale: f32| (a - b).abs() <= 1e-5 * scale.max(1e-3) + 1e-7;
+    for (a, b) in logits.iter().zip(&logits_ref) {
+        assert!(close(*a, *b, b.abs()), "{kind}: logit {a} vs autodiff {b}");
+    }
+    let dz: Vec<f32> = logits
+        .iter()
+        .zip(&labels)
+        .map(|(&z, &y)| (1.0 / (1.0 + (-z).exp()) - y) / 6.0)
+        .collect();
+    let mut ge = vec![0f32; buf.len()];
+    fast.backward(&buf, 6, &dz, &mut ge);
+    let max_abs = |v: &[f32]| v.iter().fold(0f32, |m, x| m.max(x.abs()));
+    let mut compared = 0;
+    let scale = max_abs(&ge_ref);
+    for (i, (a, b)) in ge.iter().zip(&ge_ref).enumerate() {
+        assert!(close(*a, *b, scale), "{kind}: embedding gradient {i}: {a} vs {b}");
+        compared += 1;
+    }
+    let named_fast = fast.named();
+    for (i, name) in named_fast.keys().enumerate() {
+        let (_, g_ref) = dense_ref
+            .get(name)
+            .unwrap_or_else(|| panic!("{kind}: no autodiff gradient for {name}"));
+        let g = &fast.grads[fast_index(&fast, name)];
+        assert_eq!(g.len(), g_ref.len(), "{kind}: {name}");
+        let scale = max_abs(g_ref);
+        for (j, (a, b)) in g.iter().zip(g_ref).enumerate() {
+            assert!(close(*a, *b, scale), "{kind}: {name}[{j}] ({i}): {a} vs autodiff {b}");
+            compared += 1;
+        }
+    }
+    // Central differences of the hand-written loss (f64 from f32 logits) on the embeddings.
+    let loss = |fast: &mut crate::fast_ctr::FastNet, emb: &[f32]| -> f64 {
+        let mut z = vec![0f32; 6];
+        fast.forward(emb, 6, &mut z);
+        z.iter()
+            .zip(&labels)
+            .map(|(&z, &y)| {
+                let (z, y) = (z as f64, y as f64);
+                z.max(0.0) - z * y + (-z.abs()).exp().ln_1p()
+            })
+            .sum::<f64>()
+            / 6.0
+    };
+    let mut worst = 0f64;
+    let mut order: Vec<usize> = (0..ge.len()).collect();
+    order.sort_by(|&a, &b| ge[b].abs().total_cmp(&ge[a].abs()));
+    for &i in order.iter().take(6) {
+        let mut best = f64::INFINITY;
+        for eps in [2e-3f32, 5e-4] {
+            let (mut up, mut down) = (buf.clone(), buf.clone());
+            up[i] += eps;
+            down[i] -= eps;
+            let fd = (loss(&mut fast, &up) - loss(&mut fast, &down)) / (2.0 * eps as f64);
+            best = best.min(relative_error(fd, ge[i] as f64));
+        }
+        assert!(best < 1e-2, "{kind}: embedding cell {i}: finite differences off by {best:.2e}");
+        worst = worst.max(best);
+    }
+    (compared, worst)
+}
+
+fn fast_index(fast: &crate::fast_ctr::FastNet, name: &str) -> usize {
+    fast.index_of(name)
+        .unwrap_or_else(|| panic!("no parameter {name}"))
+}
+
+#[test]
+fn hand_written_passes_match_autodiff_and_finite_differences() {
+    for &kind in ModelKind::ALL {
+        if !crate::fast_ctr::FastNet::supports(kind) {
+            continue;
+        }
+        let tiny = tiny_params(kind);
+        // The spec's shapes at a small scale too: three attention layers of width 8 (heads
+        // of 4), a three-layer CIN, a two-layer DNN.
+        let wider = CtrParams {
+            embedding_dim: 4,
+            hidden: if kind == ModelKind::AutoInt {
+                vec![]
+            } else {
+                vec![6, 5]
+            },
+            cin_layers: vec![5, 4, 3],
+            attention_layers: 3,
+            attention_size: 8,
+            ..tiny.clone()
+        };
+        for params in [tiny, wider] {
+            let (compared, worst) =
+                super::with_net_type!(kind, T => fast_check::<T>(kind, &params));
+            assert!(compared > 50, "{kind}: only {compared} values compared");
+            eprintln!("{kind}: {compared} values match autodiff; finite differences within {worst:.1e}");
+        }
+    }
+}
+
+#[test]
+fn hand_written_training_matches_autodiff_training() {
+    let data = parity_data(300);
+    let rows: Vec<usize> = (0..300).collect();
+    let enc = InputEncoder::fit(
+        &data,
+        &rows,
+        &EncoderOptions {
+            min_count: 0,
+            hash_buckets: 0,
+            numeric: glider_data::NumericOptions::scalar(),
+        },
+    )
+    .unwrap();
+    let batch = enc.encode_rows(&data, &rows);
+    let labels: Vec<f32> = rows[240..].iter().map(|&r| data.labels[r]).collect();
+    let val = enc.encode_rows(&data, &rows[240..]);
+    for &kind in ModelKind::ALL {
+        if !crate::fast_ctr::FastNet::supports(kind) {
+            continue;
+        }
+        let params = CtrParams {
+            max_epochs: 3,
+            batch_size: 64,
+            ..tiny_params(kind)
+        };
+        let train = |engine| {
+            let mut source = ctr::InMemoryRows::new(
+                enc.encode_rows(&data, &rows[..240]),
+                rows[..240].iter().map(|&r| data.labels[r]).collect(),
+            );
+            ctr::train_rows_with(
+                kind, &mut source, &val, &labels, &enc, &params, 5, &NoProgress, engine,
+            )
+            .unwrap()
+        };
+        let fast = train(ctr::Engine::Auto);
+        let reference = train(ctr::Engine::Autodiff);
+        assert_eq!(fast.best_epoch(), reference.best_epoch(), "{kind}");
+        let a = fast.predict_logits(&batch).unwrap();
+        let b = reference.predict_logits(&batch).unwrap();
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-3, "{kind}: logits differ by up to {worst}");
+        for (h1, h2) in fast.history().iter().zip(reference.history()) {
+            assert!(
+                (h1.validation_logloss - h2.validation_logloss).abs() < 1e-4,
+                "{kind}: epoch {}: {} vs {}",
+                h1.epoch,
+                h1.validation_logloss,
+                h2.validation_logloss
+            );
+        }
+    }
+}

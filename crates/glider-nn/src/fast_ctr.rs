@@ -1,0 +1,1063 @@
+//! Hand-written forward and backward passes for the recommenders whose dense part dominates
+//! a training step: DeepFM (Guo et al. 2017), xDeepFM (Lian et al. 2018) and AutoInt(+)
+//! (Song et al. 2019), with the architectures and defaults of spec 3.4.
+//!
+//! Same model, loss and initial weights as the burn autodiff versions in [`crate::models`],
+//! which stay the reference: [`FastNet`] is built from a freshly initialised burn network's
+//! parameters (by name) and written back into it after training, so saving, loading,
+//! prediction and interaction maps are those of the burn model. The passes are matrix products
+//! on the `gemm` crate ([`crate::kernels`]) over preallocated buffers, with the small
+//! per-row work (attention of one row's fields, the CIN's outer products, the FM term) in
+//! plain loops spread over rows with rayon. This removes what profiles of the autodiff step
+//! showed (small products, layout copies and one allocation per operation). The tests in
+//! `models/checks.rs` compare every logit and gradient with burn's autodiff on random inputs.
+//!
+//! Every reduction runs in a fixed order (products split over output blocks only, sums over
+//! rows sequential), so the same seed gives the same model with any thread count.
+//!
+//! Layouts: embeddings `[b, F, w]` row-major as the trainer gathers them (`w` = `k + 1` for
+//! models with a first-order term, entry 0 being the feature's weight; `k` for AutoInt);
+//! dense weights `[d_in, d_out]` row-major as burn stores them.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::kernels::matmul_auto as mm;
+use crate::params::ModelKind;
+use crate::store::Named;
+use crate::NnError;
+
+/// A dense layer `y = x W + b`: parameter indices and sizes.
+#[derive(Clone, Copy, Debug)]
+struct Lin {
+    w: usize,
+    b: usize,
+    din: usize,
+    dout: usize,
+}
+
+/// One AutoInt attention layer: parameter indices of `W_Query`, `W_Key`, `W_Value`, `W_Res`
+/// (each `[d_in, A]`).
+#[derive(Clone, Copy, Debug)]
+struct Attn {
+    qkvr: [usize; 4],
+    din: usize,
+    width: usize,
+}
+
+#[derive(Clone, Debug)]
+enum Arch {
+    DeepFm {
+        dnn: Vec<Lin>,
+        bias: usize,
+    },
+    XDeepFm {
+        cin: Vec<Lin>,
+        cin_out: Option<Lin>,
+        dnn: Vec<Lin>,
+        bias: usize,
+    },
+    AutoInt {
+        layers: Vec<Attn>,
+        out: Lin,
+        dnn: Option<Vec<Lin>>,
+        heads: usize,
+    },
+}
+
+/// Buffers reused across steps (sized on first use, for the largest batch seen).
+#[derive(Default)]
+struct Workspace {
+    /// Factor vectors `[b, F·k]` (DeepFM, xDeepFM).
+    x0: Vec<f32>,
+    /// FM sums `Σ_i v_i`, `[b, k]`.
+    fm_sum: Vec<f32>,
+    /// DNN layer outputs, `[b, d_out]` each.
+    dnn_acts: Vec<Vec<f32>>,
+    dnn_dx: Vec<f32>,
+    grad_a: Vec<f32>,
+    grad_b: Vec<f32>,
+    /// xDeepFM: `X^0` in the `[b·k, F]` layout.
+    x0t: Vec<f32>,
+    /// CIN layer outputs `[b·k, H_l]`.
+    cin_x: Vec<Vec<f32>>,
+    /// Sum-pooled CIN outputs `[b, Σ H_l]`.
+    pooled: Vec<f32>,
+    /// One chunk of outer products `[rows·k, H·F]`, and its gradient.
+    z: Vec<f32>,
+    dz: Vec<f32>,
+    dcur: Vec<f32>,
+    dprev: Vec<f32>,
+    dx0t: Vec<f32>,
+    /// AutoInt: per layer, the packed weights `[d, 4A]`, the projections `[b·F, 4A]`
+    /// (query, key, value, residual), the attention `[b, H, F, F]` and the output `[b·F, A]`.
+    wcat: Vec<Vec<f32>>,
+    qkvr: Vec<Vec<f32>>,
+    attn: Vec<Vec<f32>>,
+    att_x: Vec<Vec<f32>>,
+    dqkvr: Vec<f32>,
+    dwcat: Vec<f32>,
+    dx_att: Vec<f32>,
+    dx_next: Vec<f32>,
+    logit_part: Vec<f32>,
+}
+
+/// The dense part of a DeepFM, xDeepFM or AutoInt(+) model with hand-written passes.
+///
+/// Parameters are burn's, one vector per named tensor ([`crate::store::named_parameters`]
+/// order); [`FastNet::backward`] fills one gradient vector per parameter.
+pub struct FastNet {
+    arch: Arch,
+    fields: usize,
+    width: usize,
+    names: Vec<String>,
+    shapes: Vec<Vec<usize>>,
+    /// Parameter values, one vector per named tensor.
+    pub values: Vec<Vec<f32>>,
+    /// Gradients of the last [`FastNet::backward`], same layout as `values`.
+    pub grads: Vec<Vec<f32>>,
+    ws: Workspace,
+}
+
+/// Rows of a CIN chunk: `CIN_CHUNK_ROWS · k` rows of outer products at a time.
+const CIN_CHUNK_ROWS: usize = 32;
+
+impl FastNet {
+    /// Whether `kind` has hand-written passes.
+    pub fn supports(kind: ModelKind) -> bool {
+        matches!(
+            kind,
+            ModelKind::DeepFm | ModelKind::XDeepFm | ModelKind::AutoInt | ModelKind::AutoIntPlus
+        )
+    }
+
+    /// Builds the fast version of a `kind` model over `fields` fields whose embedding rows
+    /// are `width` wide, from the burn model's named parameters.
+    ///
+    /// # Errors
+    /// [`NnError::Shape`] for an architecture without hand-written passes, or parameters that
+    /// do not form one (a missing name, a wrong shape).
+    pub fn from_named(
+        kind: ModelKind,
+        fields: usize,
+        width: usize,
+        heads: usize,
+        named: Vec<(String, Named)>,
+    ) -> Result<Self, NnError> {
+        let mut names = Vec::new();
+        let mut shapes = Vec::new();
+        let mut values = Vec::new();
+        for (n, (s, v)) in named {
+            names.push(n);
+            shapes.push(s);
+            values.push(v);
+        }
+        let index: HashMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        let find = |name: &str| -> Result<usize, NnError> {
+            index.get(name).copied().ok_or_else(|| {
+                NnError::Shape(format!(
+                    "{kind}: no parameter {name} (has {})",
+                    names.join(", ")
+                ))
+            })
+        };
+        let lin = |prefix: &str| -> Result<Lin, NnError> {
+            let w = find(&format!("{prefix}.weight"))?;
+            let b = find(&format!("{prefix}.bias"))?;
+            match (shapes[w].as_slice(), shapes[b].as_slice()) {
+                (&[din, dout], &[db]) if db == dout => Ok(Lin { w, b, din, dout }),
+                _ => Err(NnError::Shape(format!(
+                    "{kind}: {prefix} has shapes {:?} and {:?}",
+                    shapes[w], shapes[b]
+                ))),
+            }
+        };
+        let stack = |prefix: &str| -> Result<Vec<Lin>, NnError> {
+            let mut out = Vec::new();
+            while index.contains_key(format!("{prefix}.layers.{}.weight", out.len()).as_str()) {
+                out.push(lin(&format!("{prefix}.layers.{}", out.len()))?);
+            }
+            Ok(out)
+        };
+        let k = match kind {
+            ModelKind::AutoInt | ModelKind::AutoIntPlus => width,
+            _ => width.saturating_sub(1),
+        };
+        let check_dnn = |dnn: &[Lin]| -> Result<(), NnError> {
+            let ok = dnn.first().is_some_and(|l| l.din == fields * k)
+                && dnn.last().is_some_and(|l| l.dout == 1)
+                && dnn.windows(2).all(|p| p[0].dout == p[1].din);
+            if ok {
+                Ok(())
+            } else {
+                Err(NnError::Shape(format!(
+                    "{kind}: the DNN does not map {} inputs to one logit",
+                    fields * k
+                )))
+            }
+        };
+        let arch = match kind {
+            ModelKind::DeepFm => {
+                let dnn = stack("dnn")?;
+                check_dnn(&dnn)?;
+                Arch::DeepFm {
+                    dnn,
+                    bias: find("bias")?,
+                }
+            }
+            ModelKind::XDeepFm => {
+                let mut cin = Vec::new();
+                while index.contains_key(format!("cin.{}.weight", cin.len()).as_str()) {
+                    cin.push(lin(&format!("cin.{}", cin.len()))?);
+                }
+                let mut prev = fields;
+                for l in &cin {
+                    if l.din != prev * fields {
+                        return Err(NnError::Shape(format!(
+                            "{kind}: a CIN layer takes {} inputs, expected {}",
+                            l.din,
+                            prev * fields
+                        )));
+                    }
+                    prev = l.dout;
+                }
+                let dnn = stack("dnn")?;
+                check_dnn(&dnn)?;
+                Arch::XDeepFm {
+                    cin_out: if cin.is_empty() {
+                        None
+                    } else {
+                        Some(lin("cin_out")?)
+                    },
+                    cin,
+                    dnn,
+                    bias: find("bias")?,
+                }
+            }
+            ModelKind::AutoInt | ModelKind::AutoIntPlus => {
+                let mut layers = Vec::new();
+                let mut d = width;
+                while index.contains_key(format!("layers.{}.query", layers.len()).as_str()) {
+                    let l = layers.len();
+                    let mut qkvr = [0; 4];
+                    for (slot, part) in qkvr.iter_mut().zip(["query", "key", "value", "residual"])
+                    {
+                        *slot = find(&format!("layers.{l}.{part}"))?;
+                    }
+                    let a = shapes[qkvr[0]].get(1).copied().unwrap_or(0);
+                    for &p in &qkvr {
+                        if shapes[p] != [d, a] {
+                            return Err(NnError::Shape(format!(
+                                "{kind}: attention layer {l} has a {:?} projection, expected [{d}, {a}]",
+                                shapes[p]
+                            )));
+                        }
+                    }
+                    if heads == 0 || a % heads != 0 {
+                        return Err(NnError::Shape(format!(
+                            "{kind}: width {a} does not split into {heads} heads"
+                        )));
+                    }
+                    layers.push(Attn {
+                        qkvr,
+                        din: d,
+                        width: a,
+                    });
+                    d = a;
+                }
+                let out = lin("out")?;
+                if out.din != fields * d || out.dout != 1 {
+                    return Err(NnError::Shape(format!(
+                        "{kind}: the output layer is {} → {}",
+                        out.din, out.dout
+                    )));
+                }
+                let dnn = if kind == ModelKind::AutoIntPlus {
+                    let dnn = stack("dnn")?;
+                    check_dnn(&dnn)?;
+                    Some(dnn)
+                } else {
+                    None
+                };
+                Arch::AutoInt {
+                    layers,
+                    out,
+                    dnn,
+                    heads,
+                }
+            }
+            other => {
+                return Err(NnError::Shape(format!(
+                    "{other} has no hand-written training passes"
+                )))
+            }
+        };
+        let grads = values.iter().map(|v| vec![0.0; v.len()]).collect();
+        Ok(FastNet {
+            arch,
+            fields,
+            width,
+            names,
+            shapes,
+            values,
+            grads,
+            ws: Workspace::default(),
+        })
+    }
+
+    /// The position of parameter `name` in [`FastNet::values`] and [`FastNet::grads`].
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+
+    /// The parameters by name, as [`crate::store::load_parameters`] reads them.
+    pub fn named(&self) -> HashMap<String, Named> {
+        self.names
+            .iter()
+            .zip(&self.shapes)
+            .zip(&self.values)
+            .map(|((n, s), v)| (n.clone(), (s.clone(), v.clone())))
+            .collect()
+    }
+
+    /// Logits `[b]` of the scaled embeddings `emb: [b, F, w]`, keeping what
+    /// [`FastNet::backward`] needs.
+    ///
+    /// # Panics
+    /// When `emb` or `logits` do not hold `b` rows (a bug of the caller, never user input).
+    pub fn forward(&mut self, emb: &[f32], b: usize, logits: &mut [f32]) {
+        let (f, w) = (self.fields, self.width);
+        assert_eq!(emb.len(), b * f * w, "embedding buffer of the wrong size");
+        assert_eq!(logits.len(), b, "logit buffer of the wrong size");
+        let ws = &mut self.ws;
+        let vals = &self.values;
+        match &self.arch {
+            Arch::DeepFm { dnn, bias } => {
+                let k = w - 1;
+                split_factors(emb, b, f, w, &mut ws.x0);
+                dnn_forward(dnn, vals, &ws.x0, b, &mut ws.dnn_acts);
+                ws.fm_sum.clear();
+                ws.fm_sum.resize(b * k, 0.0);
+                let deep = &ws.dnn_acts[dnn.len() - 1];
+                let b0 = vals[*bias][0];
+                for r in 0..b {
+                    let s = &mut ws.fm_sum[r * k..(r + 1) * k];
+                    let mut linear = 0.0f32;
+                    let mut squares = 0.0f32;
+                    for i in 0..f {
+                        let row = &emb[(r * f + i) * w..(r * f + i + 1) * w];
+                        linear += row[0];
+                        for (sc, &v) in s.iter_mut().zip(&row[1..]) {
+                            *sc += v;
+                            squares += v * v;
+                        }
+                    }
+                    let sum_sq: f32 = s.iter().map(|v| v * v).sum();
+                    logits[r] = linear + 0.5 * (sum_sq - squares) + deep[r] + b0;
+                }
+            }
+            Arch::XDeepFm {
+                cin,
+                cin_out,
+                dnn,
+                bias,
+            } => {
+                let k = w - 1;
+                split_factors(emb, b, f, w, &mut ws.x0);
+                dnn_forward(dnn, vals, &ws.x0, b, &mut ws.dnn_acts);
+                transpose_factors(emb, b, f, w, &mut ws.x0t);
+                cin_forward(cin, vals, b, f, k, ws);
+                let total: usize = cin.iter().map(|l| l.dout).sum();
+                ws.logit_part.clear();
+                ws.logit_part.resize(b, 0.0);
+                if let Some(o) = cin_out {
+                    ws.logit_part.fill(vals[o.b][0]);
+                    mm(
+                        &mut ws.logit_part,
+                        b,
+                        1,
+                        total,
+                        &ws.pooled,
+                        total,
+                        1,
+                        &vals[o.w],
+                        1,
+                        1,
+                        true,
+                    );
+                }
+                let deep = &ws.dnn_acts[dnn.len() - 1];
+                let b0 = vals[*bias][0];
+                for r in 0..b {
+                    let linear: f32 = (0..f).map(|i| emb[(r * f + i) * w]).sum();
+                    logits[r] = linear + ws.logit_part[r] + deep[r] + b0;
+                }
+            }
+            Arch::AutoInt {
+                layers,
+                out,
+                dnn,
+                heads,
+            } => {
+                attention_forward(layers, vals, emb, b, f, *heads, ws);
+                let (last, d): (&[f32], usize) = match layers.last() {
+                    Some(l) => (&ws.att_x[layers.len() - 1], l.width),
+                    None => (emb, w),
+                };
+                logits.fill(vals[out.b][0]);
+                mm(
+                    logits,
+                    b,
+                    1,
+                    f * d,
+                    last,
+                    f * d,
+                    1,
+                    &vals[out.w],
+                    1,
+                    1,
+                    true,
+                );
+                if let Some(dnn) = dnn {
+                    dnn_forward(dnn, vals, emb, b, &mut ws.dnn_acts);
+                    for (z, &d) in logits.iter_mut().zip(&ws.dnn_acts[dnn.len() - 1]) {
+                        *z += d;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gradients of a loss with respect to every parameter (into [`FastNet::grads`]) and to
+    /// the embeddings (`demb: [b, F, w]`, overwritten), given `dz: [b]`, the loss's gradient
+    /// with respect to the logits of the last [`FastNet::forward`] on the same `emb`.
+    ///
+    /// # Panics
+    /// When the buffers do not hold `b` rows (a bug of the caller).
+    pub fn backward(&mut self, emb: &[f32], b: usize, dz: &[f32], demb: &mut [f32]) {
+        let (f, w) = (self.fields, self.width);
+        assert_eq!(emb.len(), b * f * w, "embedding buffer of the wrong size");
+        assert_eq!(demb.len(), emb.len(), "gradient buffer of the wrong size");
+        assert_eq!(dz.len(), b, "logit gradient of the wrong size");
+        let ws = &mut self.ws;
+        let vals = &self.values;
+        let grads = &mut self.grads;
+        match &self.arch {
+            Arch::DeepFm { dnn, bias } => {
+                let k = w - 1;
+                grads[*bias][0] = dz.iter().sum();
+                let x0 = std::mem::take(&mut ws.x0);
+                dnn_backward(dnn, vals, grads, &x0, b, dz, ws);
+                ws.x0 = x0;
+                let dx = &ws.dnn_dx;
+                for r in 0..b {
+                    let s = &ws.fm_sum[r * k..(r + 1) * k];
+                    for i in 0..f {
+                        let cell = r * f + i;
+                        let row = &emb[cell * w..(cell + 1) * w];
+                        let g = &mut demb[cell * w..(cell + 1) * w];
+                        g[0] = dz[r];
+                        let dxr = &dx[cell * k..(cell + 1) * k];
+                        for c in 0..k {
+                            g[1 + c] = dz[r] * (s[c] - row[1 + c]) + dxr[c];
+                        }
+                    }
+                }
+            }
+            Arch::XDeepFm {
+                cin,
+                cin_out,
+                dnn,
+                bias,
+            } => {
+                let k = w - 1;
+                grads[*bias][0] = dz.iter().sum();
+                let x0 = std::mem::take(&mut ws.x0);
+                dnn_backward(dnn, vals, grads, &x0, b, dz, ws);
+                ws.x0 = x0;
+                ws.dx0t.clear();
+                ws.dx0t.resize(b * k * f, 0.0);
+                if let Some(o) = cin_out {
+                    cin_backward(cin, *o, vals, grads, b, f, k, dz, ws);
+                }
+                let dx = &ws.dnn_dx;
+                for r in 0..b {
+                    for i in 0..f {
+                        let cell = r * f + i;
+                        let g = &mut demb[cell * w..(cell + 1) * w];
+                        g[0] = dz[r];
+                        for c in 0..k {
+                            g[1 + c] = dx[cell * k + c] + ws.dx0t[(r * k + c) * f + i];
+                        }
+                    }
+                }
+            }
+            Arch::AutoInt {
+                layers,
+                out,
+                dnn,
+                heads,
+            } => {
+                let (last, d): (&[f32], usize) = match layers.last() {
+                    Some(l) => (&ws.att_x[layers.len() - 1], l.width),
+                    None => (emb, w),
+                };
+                // The output layer: dW = xᵀ dz, db = Σ dz, dx = dz wᵀ.
+                mm(&mut grads[out.w], f * d, 1, b, last, 1, f * d, dz, 1, 1, false);
+                grads[out.b][0] = dz.iter().sum();
+                ws.dx_next.clear();
+                ws.dx_next.resize(b * f * d, 0.0);
+                let wo = &vals[out.w];
+                for (row, &g) in ws.dx_next.chunks_exact_mut(f * d).zip(dz) {
+                    for (x, &wv) in row.iter_mut().zip(wo) {
+                        *x = g * wv;
+                    }
+                }
+                attention_backward(layers, grads, emb, b, f, *heads, ws);
+                // ws.dx_next now holds the gradient with respect to the embeddings.
+                demb.copy_from_slice(&ws.dx_next);
+                if let Some(dnn) = dnn {
+                    dnn_backward(dnn, vals, grads, emb, b, dz, ws);
+                    for (g, &x) in demb.iter_mut().zip(&ws.dnn_dx) {
+                        *g += x;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The factor vectors `emb[:, :, 1..]` as a contiguous `[b, F·k]` matrix.
+fn split_factors(emb: &[f32], b: usize, f: usize, w: usize, x0: &mut Vec<f32>) {
+    let k = w - 1;
+    x0.clear();
+    x0.reserve(b * f * k);
+    for cell in emb.chunks_exact(w) {
+        x0.extend_from_slice(&cell[1..]);
+    }
+}
+
+/// The factor vectors in the CIN's `[b·k, F]` layout: `x0t[(r·k + d)·F + j] = v_{r,j,d}`.
+fn transpose_factors(emb: &[f32], b: usize, f: usize, w: usize, x0t: &mut Vec<f32>) {
+    let k = w - 1;
+    x0t.clear();
+    x0t.resize(b * k * f, 0.0);
+    for r in 0..b {
+        for j in 0..f {
+            let cell = &emb[(r * f + j) * w + 1..(r * f + j + 1) * w];
+            for (d, &v) in cell.iter().enumerate() {
+                x0t[(r * k + d) * f + j] = v;
+            }
+        }
+    }
+}
+
+/// `out = x W + b` for `rows` rows.
+fn lin_forward(l: Lin, vals: &[Vec<f32>], x: &[f32], rows: usize, out: &mut Vec<f32>) {
+    out.clear();
+    out.reserve(rows * l.dout);
+    for _ in 0..rows {
+        out.extend_from_slice(&vals[l.b]);
+    }
+    mm(
+        out,
+        rows,
+        l.dout,
+        l.din,
+        x,
+        l.din,
+        1,
+        &vals[l.w],
+        l.dout,
+        1,
+        true,
+    );
+}
+
+/// The gradients of `y = x W + b` from `dy`: `dW = xᵀ dy`, `db = Σ_rows dy` into `grads`, and
+/// `dx = dy Wᵀ` (overwritten) when asked.
+fn lin_backward(
+    l: Lin,
+    vals: &[Vec<f32>],
+    grads: &mut [Vec<f32>],
+    x: &[f32],
+    rows: usize,
+    dy: &[f32],
+    dx: Option<&mut Vec<f32>>,
+) {
+    mm(
+        &mut grads[l.w],
+        l.din,
+        l.dout,
+        rows,
+        x,
+        1,
+        l.din,
+        dy,
+        l.dout,
+        1,
+        false,
+    );
+    let db = &mut grads[l.b];
+    db.fill(0.0);
+    for row in dy.chunks_exact(l.dout) {
+        for (g, &v) in db.iter_mut().zip(row) {
+            *g += v;
+        }
+    }
+    if let Some(dx) = dx {
+        dx.clear();
+        dx.resize(rows * l.din, 0.0);
+        mm(
+            dx,
+            rows,
+            l.din,
+            l.dout,
+            dy,
+            l.dout,
+            1,
+            &vals[l.w],
+            1,
+            l.dout,
+            false,
+        );
+    }
+}
+
+/// A ReLU stack ending in a linear logit layer ([`crate::layers::ReluStack::forward`]):
+/// every layer's output into `acts`.
+fn dnn_forward(dnn: &[Lin], vals: &[Vec<f32>], x: &[f32], rows: usize, acts: &mut Vec<Vec<f32>>) {
+    acts.resize_with(dnn.len(), Vec::new);
+    let n = dnn.len();
+    for (i, &l) in dnn.iter().enumerate() {
+        let (before, after) = acts.split_at_mut(i);
+        let input: &[f32] = if i == 0 { x } else { &before[i - 1] };
+        lin_forward(l, vals, input, rows, &mut after[0]);
+        if i + 1 < n {
+            for v in after[0].iter_mut() {
+                *v = v.max(0.0);
+            }
+        }
+    }
+}
+
+/// The backward pass of [`dnn_forward`] from the logits' gradient `dlast: [rows]`: weight
+/// gradients into `grads`, the input's gradient into `ws.dnn_dx`.
+fn dnn_backward(
+    dnn: &[Lin],
+    vals: &[Vec<f32>],
+    grads: &mut [Vec<f32>],
+    x: &[f32],
+    rows: usize,
+    dlast: &[f32],
+    ws: &mut Workspace,
+) {
+    ws.grad_a.clear();
+    ws.grad_a.extend_from_slice(dlast);
+    for i in (0..dnn.len()).rev() {
+        let l = dnn[i];
+        if i == 0 {
+            lin_backward(l, vals, grads, x, rows, &ws.grad_a, Some(&mut ws.dnn_dx));
+        } else {
+            let input = &ws.dnn_acts[i - 1];
+            lin_backward(l, vals, grads, input, rows, &ws.grad_a, Some(&mut ws.grad_b));
+            // ReLU: the gradient passes where the layer's output was positive.
+            for (g, &a) in ws.grad_b.iter_mut().zip(input) {
+                if a <= 0.0 {
+                    *g = 0.0;
+                }
+            }
+            std::mem::swap(&mut ws.grad_a, &mut ws.grad_b);
+        }
+    }
+}
+
+/// Writes the outer products of one chunk of CIN rows: `z[q, i·F + j] = x[q, i] · x0[q, j]`
+/// for `q` in the chunk (`x: [q, hp]`, `x0: [q, F]`).
+fn outer_products(x: &[f32], hp: usize, x0: &[f32], f: usize, z: &mut Vec<f32>) {
+    let rows = x0.len() / f;
+    z.clear();
+    z.resize(rows * hp * f, 0.0);
+    z.par_chunks_mut(hp * f)
+        .zip(x.par_chunks(hp))
+        .zip(x0.par_chunks(f))
+        .for_each(|((zq, xq), x0q)| {
+            for (zi, &xi) in zq.chunks_exact_mut(f).zip(xq) {
+                for (zv, &x0v) in zi.iter_mut().zip(x0q) {
+                    *zv = xi * x0v;
+                }
+            }
+        });
+}
+
+/// The CIN (identity activation, every layer sum-pooled): layer outputs into `ws.cin_x`,
+/// pooled vectors into `ws.pooled` (`[b, Σ H_l]`).
+fn cin_forward(cin: &[Lin], vals: &[Vec<f32>], b: usize, f: usize, k: usize, ws: &mut Workspace) {
+    ws.cin_x.resize_with(cin.len(), Vec::new);
+    let total: usize = cin.iter().map(|l| l.dout).sum();
+    ws.pooled.clear();
+    ws.pooled.resize(b * total, 0.0);
+    let mut offset = 0;
+    for (l, layer) in cin.iter().enumerate() {
+        let (before, after) = ws.cin_x.split_at_mut(l);
+        let (prev, hp): (&[f32], usize) = if l == 0 {
+            (&ws.x0t, f)
+        } else {
+            (&before[l - 1], cin[l - 1].dout)
+        };
+        let hn = layer.dout;
+        let out = &mut after[0];
+        out.clear();
+        out.reserve(b * k * hn);
+        for _ in 0..b * k {
+            out.extend_from_slice(&vals[layer.b]);
+        }
+        for start in (0..b).step_by(CIN_CHUNK_ROWS) {
+            let end = (start + CIN_CHUNK_ROWS).min(b);
+            let (q0, q1) = (start * k, end * k);
+            outer_products(&prev[q0 * hp..q1 * hp], hp, &ws.x0t[q0 * f..q1 * f], f, &mut ws.z);
+            mm(
+                &mut out[q0 * hn..q1 * hn],
+                q1 - q0,
+                hn,
+                hp * f,
+                &ws.z,
+                hp * f,
+                1,
+                &vals[layer.w],
+                hn,
+                1,
+                true,
+            );
+        }
+        for r in 0..b {
+            let pooled = &mut ws.pooled[r * total + offset..r * total + offset + hn];
+            for d in 0..k {
+                for (p, &v) in pooled.iter_mut().zip(&out[(r * k + d) * hn..(r * k + d + 1) * hn]) {
+                    *p += v;
+                }
+            }
+        }
+        offset += hn;
+    }
+}
+
+/// The backward pass of the CIN and its output layer from the logits' gradient `dz`: weight
+/// gradients into `grads`, the gradient with respect to `X^0` into `ws.dx0t` (`[b·k, F]`,
+/// accumulated).
+#[allow(clippy::too_many_arguments)]
+fn cin_backward(
+    cin: &[Lin],
+    cin_out: Lin,
+    vals: &[Vec<f32>],
+    grads: &mut [Vec<f32>],
+    b: usize,
+    f: usize,
+    k: usize,
+    dz: &[f32],
+    ws: &mut Workspace,
+) {
+    let total: usize = cin.iter().map(|l| l.dout).sum();
+    // Output layer over the pooled vectors.
+    mm(
+        &mut grads[cin_out.w],
+        total,
+        1,
+        b,
+        &ws.pooled,
+        1,
+        total,
+        dz,
+        1,
+        1,
+        false,
+    );
+    grads[cin_out.b][0] = dz.iter().sum();
+    let wo = &vals[cin_out.w];
+    let mut offset = total;
+    ws.dcur.clear();
+    for l in (0..cin.len()).rev() {
+        let layer = cin[l];
+        let hn = layer.dout;
+        offset -= hn;
+        // The pooled output's gradient reaches every embedding dimension of the layer.
+        if ws.dcur.len() != b * k * hn {
+            ws.dcur.clear();
+            ws.dcur.resize(b * k * hn, 0.0);
+        }
+        for r in 0..b {
+            let g = dz[r];
+            for d in 0..k {
+                let row = &mut ws.dcur[(r * k + d) * hn..(r * k + d + 1) * hn];
+                for (x, &wv) in row.iter_mut().zip(&wo[offset..offset + hn]) {
+                    *x += g * wv;
+                }
+            }
+        }
+        let hp = if l == 0 { f } else { cin[l - 1].dout };
+        ws.dprev.clear();
+        ws.dprev.resize(b * k * hp, 0.0);
+        let db = &mut grads[layer.b];
+        db.fill(0.0);
+        for row in ws.dcur.chunks_exact(hn) {
+            for (g, &v) in db.iter_mut().zip(row) {
+                *g += v;
+            }
+        }
+        grads[layer.w].fill(0.0);
+        for start in (0..b).step_by(CIN_CHUNK_ROWS) {
+            let end = (start + CIN_CHUNK_ROWS).min(b);
+            let (q0, q1) = (start * k, end * k);
+            let prev: &[f32] = if l == 0 {
+                &ws.x0t[q0 * f..q1 * f]
+            } else {
+                &ws.cin_x[l - 1][q0 * hp..q1 * hp]
+            };
+            let x0 = &ws.x0t[q0 * f..q1 * f];
+            outer_products(prev, hp, x0, f, &mut ws.z);
+            let dcur = &ws.dcur[q0 * hn..q1 * hn];
+            mm(
+                &mut grads[layer.w],
+                hp * f,
+                hn,
+                q1 - q0,
+                &ws.z,
+                1,
+                hp * f,
+                dcur,
+                hn,
+                1,
+                true,
+            );
+            ws.dz.clear();
+            ws.dz.resize((q1 - q0) * hp * f, 0.0);
+            mm(
+                &mut ws.dz,
+                q1 - q0,
+                hp * f,
+                hn,
+                dcur,
+                hn,
+                1,
+                &vals[layer.w],
+                1,
+                hn,
+                false,
+            );
+            // z[q, i·F + j] = x[q, i] · x0[q, j]: dx[q, i] = Σ_j dz · x0[q, j],
+            // dx0[q, j] += Σ_i dz · x[q, i].
+            ws.dprev[q0 * hp..q1 * hp]
+                .par_chunks_mut(hp)
+                .zip(ws.dx0t[q0 * f..q1 * f].par_chunks_mut(f))
+                .zip(ws.dz.par_chunks(hp * f))
+                .zip(prev.par_chunks(hp))
+                .zip(x0.par_chunks(f))
+                .for_each(|((((dxq, dx0q), dzq), xq), x0q)| {
+                    for ((dxi, dzi), &xi) in dxq.iter_mut().zip(dzq.chunks_exact(f)).zip(xq) {
+                        let mut s = 0.0f32;
+                        for ((&g, &x0v), dx0v) in dzi.iter().zip(x0q).zip(dx0q.iter_mut()) {
+                            s += g * x0v;
+                            *dx0v += g * xi;
+                        }
+                        *dxi = s;
+                    }
+                });
+        }
+        if l == 0 {
+            for (g, &v) in ws.dx0t.iter_mut().zip(&ws.dprev) {
+                *g += v;
+            }
+        } else {
+            std::mem::swap(&mut ws.dcur, &mut ws.dprev);
+        }
+    }
+}
+
+/// AutoInt's attention layers, `ReLU(MultiHead(x) + x W_Res)` each, unscaled dot-product
+/// attention per head (spec 3.4).
+fn attention_forward(
+    layers: &[Attn],
+    vals: &[Vec<f32>],
+    emb: &[f32],
+    b: usize,
+    f: usize,
+    heads: usize,
+    ws: &mut Workspace,
+) {
+    let n = layers.len();
+    ws.wcat.resize_with(n, Vec::new);
+    ws.qkvr.resize_with(n, Vec::new);
+    ws.attn.resize_with(n, Vec::new);
+    ws.att_x.resize_with(n, Vec::new);
+    for (l, layer) in layers.iter().enumerate() {
+        let (d, a) = (layer.din, layer.width);
+        let dh = a / heads;
+        let wcat = &mut ws.wcat[l];
+        wcat.clear();
+        wcat.resize(d * 4 * a, 0.0);
+        for (s, &p) in layer.qkvr.iter().enumerate() {
+            for r in 0..d {
+                wcat[r * 4 * a + s * a..r * 4 * a + (s + 1) * a]
+                    .copy_from_slice(&vals[p][r * a..(r + 1) * a]);
+            }
+        }
+        let (before, after) = ws.att_x.split_at_mut(l);
+        let x: &[f32] = if l == 0 { emb } else { &before[l - 1] };
+        let qkvr = &mut ws.qkvr[l];
+        qkvr.clear();
+        qkvr.resize(b * f * 4 * a, 0.0);
+        mm(qkvr, b * f, 4 * a, d, x, d, 1, wcat, 4 * a, 1, false);
+        let attn = &mut ws.attn[l];
+        attn.clear();
+        attn.resize(b * heads * f * f, 0.0);
+        let out = &mut after[0];
+        out.clear();
+        out.resize(b * f * a, 0.0);
+        out.par_chunks_mut(f * a)
+            .zip(attn.par_chunks_mut(heads * f * f))
+            .zip(qkvr.par_chunks(f * 4 * a))
+            .for_each(|((o, at), p)| {
+                let stride = 4 * a;
+                for h in 0..heads {
+                    let c0 = h * dh;
+                    for i in 0..f {
+                        let q = &p[i * stride + c0..i * stride + c0 + dh];
+                        let row = &mut at[(h * f + i) * f..(h * f + i + 1) * f];
+                        let mut max = f32::NEG_INFINITY;
+                        for (j, s) in row.iter_mut().enumerate() {
+                            let kk = &p[j * stride + a + c0..j * stride + a + c0 + dh];
+                            *s = q.iter().zip(kk).map(|(x, y)| x * y).sum();
+                            max = max.max(*s);
+                        }
+                        let mut sum = 0.0f32;
+                        for s in row.iter_mut() {
+                            *s = (*s - max).exp();
+                            sum += *s;
+                        }
+                        let inv = 1.0 / sum;
+                        let oi = &mut o[i * a + c0..i * a + c0 + dh];
+                        for (j, s) in row.iter_mut().enumerate() {
+                            *s *= inv;
+                            let v = &p[j * stride + 2 * a + c0..j * stride + 2 * a + c0 + dh];
+                            for (ov, &vv) in oi.iter_mut().zip(v) {
+                                *ov += *s * vv;
+                            }
+                        }
+                    }
+                }
+                for i in 0..f {
+                    let res = &p[i * stride + 3 * a..i * stride + 4 * a];
+                    for (ov, &rv) in o[i * a..(i + 1) * a].iter_mut().zip(res) {
+                        *ov = (*ov + rv).max(0.0);
+                    }
+                }
+            });
+    }
+}
+
+/// The backward pass of [`attention_forward`] from the last layer's output gradient in
+/// `ws.dx_next` (`[b·F, A]`); leaves the embeddings' gradient there (`[b·F, k]`).
+#[allow(clippy::too_many_arguments)]
+fn attention_backward(
+    layers: &[Attn],
+    grads: &mut [Vec<f32>],
+    emb: &[f32],
+    b: usize,
+    f: usize,
+    heads: usize,
+    ws: &mut Workspace,
+) {
+    for l in (0..layers.len()).rev() {
+        let layer = layers[l];
+        let (d, a) = (layer.din, layer.width);
+        let dh = a / heads;
+        let stride = 4 * a;
+        ws.dqkvr.clear();
+        ws.dqkvr.resize(b * f * stride, 0.0);
+        let out = &ws.att_x[l];
+        let attn = &ws.attn[l];
+        let qkvr = &ws.qkvr[l];
+        ws.dqkvr
+            .par_chunks_mut(f * stride)
+            .zip(ws.dx_next.par_chunks(f * a))
+            .zip(out.par_chunks(f * a))
+            .zip(attn.par_chunks(heads * f * f))
+            .zip(qkvr.par_chunks(f * stride))
+            .for_each_init(
+                || vec![0f32; f],
+                |datt, ((((g, dx), o), at), p)| {
+                    // ReLU, then the residual projection's gradient is the pre-activation's.
+                    for i in 0..f {
+                        for c in 0..a {
+                            let v = if o[i * a + c] > 0.0 { dx[i * a + c] } else { 0.0 };
+                            g[i * stride + 3 * a + c] = v;
+                        }
+                    }
+                    for h in 0..heads {
+                        let c0 = h * dh;
+                        for i in 0..f {
+                            let row = &at[(h * f + i) * f..(h * f + i + 1) * f];
+                            // dpre for this head lives in the residual slot of row i.
+                            let (gi_lo, gi_hi) = (i * stride + 3 * a + c0, i * stride + 3 * a + c0 + dh);
+                            let mut dot = 0.0f32;
+                            for (j, dv) in datt.iter_mut().enumerate() {
+                                let v = &p[j * stride + 2 * a + c0..j * stride + 2 * a + c0 + dh];
+                                let s: f32 = g[gi_lo..gi_hi].iter().zip(v).map(|(x, y)| x * y).sum();
+                                *dv = s;
+                                dot += row[j] * s;
+                            }
+                            for j in 0..f {
+                                // dV_j += a_ij · dpre_i
+                                let aij = row[j];
+                                for c in 0..dh {
+                                    let gv = g[gi_lo + c];
+                                    g[j * stride + 2 * a + c0 + c] += aij * gv;
+                                }
+                                // softmax: ds_ij = a_ij (datt_ij − Σ_j' a_ij' datt_ij')
+                                let ds = aij * (datt[j] - dot);
+                                // dQ_i += ds_ij K_j, dK_j += ds_ij Q_i
+                                for c in 0..dh {
+                                    let kv = p[j * stride + a + c0 + c];
+                                    let qv = p[i * stride + c0 + c];
+                                    g[i * stride + c0 + c] += ds * kv;
+                                    g[j * stride + a + c0 + c] += ds * qv;
+                                }
+                            }
+                        }
+                    }
+                },
+            );
+        let x: &[f32] = if l == 0 { emb } else { &ws.att_x[l - 1] };
+        ws.dwcat.clear();
+        ws.dwcat.resize(d * stride, 0.0);
+        mm(&mut ws.dwcat, d, stride, b * f, x, 1, d, &ws.dqkvr, stride, 1, false);
+        for (s, &p) in layer.qkvr.iter().enumerate() {
+            let g = &mut grads[p];
+            for r in 0..d {
+                g[r * a..(r + 1) * a]
+                    .copy_from_slice(&ws.dwcat[r * stride + s * a..r * stride + (s + 1) * a]);
+            }
+        }
+        ws.dx_att.clear();
+        ws.dx_att.resize(b * f * d, 0.0);
+        mm(
+            &mut ws.dx_att,
+            b * f,
+            d,
+            stride,
+            &ws.dqkvr,
+            stride,
+            1,
+            &ws.wcat[l],
+            1,
+            stride,
+            false,
+        );
+        std::mem::swap(&mut ws.dx_att, &mut ws.dx_next);
+    }
+}
