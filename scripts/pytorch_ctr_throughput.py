@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""PyTorch reference for `glider bench train-speed`: training throughput (rows/s) of DeepFM
-and AutoInt on Criteo-format data (13 dense + 26 categorical fields, about 1M categorical
-values in all), batch 1024, embedding 16, binary cross-entropy, the settings of
+"""PyTorch reference for `glider bench train-speed`: training throughput (rows/s) of DeepFM,
+AutoInt, AutoInt+ and xDeepFM on Criteo-format data (13 dense + 26 categorical fields, about 1M
+categorical values in all), batch 1024, embedding 16, binary cross-entropy, the settings of
 ALGORITHMS.md section 3.4 (DeepFM: FM + DNN 400-400-400; AutoInt: 3 attention layers, 2 heads,
-64 wide, residual). Written for this repository from the spec (no code copied).
+64 wide, residual; AutoInt+: AutoInt + DNN 400-400; xDeepFM: first-order term + CIN 200-200-200
+(a 1x1 convolution over the outer products, identity activation, every layer sum-pooled) +
+DNN 400-400). Written for this repository from the spec (no code copied).
 
 PyTorch at its best on a CPU with few cores: sparse embedding gradients with SparseAdam for
 the embedding table, Adam for the dense parameters, and one thread per process; `--procs`
@@ -30,7 +32,15 @@ def cardinalities(vocab, fields=26):
 
 def build(torch, kind, num_rows, fields, k):
     nn = torch.nn
-    width = k + 1 if kind == "deepfm" else k
+    width = k + 1 if kind in ("deepfm", "xdeepfm") else k
+
+    def dnn(d, hidden):
+        layers = []
+        for h in hidden:
+            layers += [nn.Linear(d, h), nn.ReLU()]
+            d = h
+        layers.append(nn.Linear(d, 1))
+        return nn.Sequential(*layers)
 
     class Net(nn.Module):
         def __init__(self):
@@ -38,12 +48,16 @@ def build(torch, kind, num_rows, fields, k):
             self.emb = nn.Embedding(num_rows, width, sparse=True)
             nn.init.normal_(self.emb.weight, std=0.01)
             if kind == "deepfm":
-                layers, d = [], fields * k
-                for h in (400, 400, 400):
-                    layers += [nn.Linear(d, h), nn.ReLU()]
-                    d = h
-                layers.append(nn.Linear(d, 1))
-                self.dnn = nn.Sequential(*layers)
+                self.dnn = dnn(fields * k, (400, 400, 400))
+                self.bias = nn.Parameter(torch.zeros(1))
+            elif kind == "xdeepfm":
+                self.cin = nn.ModuleList()
+                prev = fields
+                for h in (200, 200, 200):
+                    self.cin.append(nn.Conv1d(prev * fields, h, 1))
+                    prev = h
+                self.cin_out = nn.Linear(600, 1)
+                self.dnn = dnn(fields * k, (400, 400))
                 self.bias = nn.Parameter(torch.zeros(1))
             else:
                 self.q = nn.ModuleList()
@@ -58,6 +72,7 @@ def build(torch, kind, num_rows, fields, k):
                     self.r.append(nn.Linear(d, 64, bias=False))
                     d = 64
                 self.out = nn.Linear(fields * 64, 1)
+                self.dnn = dnn(fields * k, (400, 400)) if kind == "autoint+" else None
 
         def forward(self, ids, scales):
             e = self.emb(ids) * scales.unsqueeze(2)  # [b, f, width]
@@ -68,6 +83,16 @@ def build(torch, kind, num_rows, fields, k):
                 s = v.sum(1)
                 fm = 0.5 * (s * s - (v * v).sum(1)).sum(1, keepdim=True)
                 return linear + fm + self.dnn(v.reshape(b, -1)) + self.bias
+            if kind == "xdeepfm":
+                linear = e[:, :, 0].sum(1, keepdim=True)
+                v = e[:, :, 1:]  # [b, f, k]
+                x, pooled = v, []
+                for conv in self.cin:
+                    z = torch.einsum("bhd,bmd->bhmd", x, v).reshape(b, -1, v.shape[2])
+                    x = conv(z)  # [b, H, k]
+                    pooled.append(x.sum(2))
+                cin = self.cin_out(torch.cat(pooled, 1))
+                return linear + cin + self.dnn(v.reshape(b, -1)) + self.bias
             x = e
             for q, kk, vv, r in zip(self.q, self.k, self.v, self.r):
                 def heads(t):
@@ -76,7 +101,10 @@ def build(torch, kind, num_rows, fields, k):
                 a = torch.softmax(heads(q(x)) @ heads(kk(x)).transpose(2, 3), dim=3)
                 out = (a @ heads(vv(x))).transpose(1, 2).reshape(b, f, 64)
                 x = torch.relu(out + r(x))
-            return self.out(x.reshape(b, -1))
+            logit = self.out(x.reshape(b, -1))
+            if self.dnn is not None:
+                logit = logit + self.dnn(e.reshape(b, -1))
+            return logit
 
     return Net()
 
@@ -131,7 +159,7 @@ def worker(args, kind, seed, queue):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", choices=["deepfm", "autoint"], required=True)
+    ap.add_argument("--model", choices=["deepfm", "autoint", "autoint+", "xdeepfm"], required=True)
     ap.add_argument("--vocab", type=int, default=1_000_000)
     ap.add_argument("--batch", type=int, default=1024)
     ap.add_argument("--batches", type=int, default=30)

@@ -789,7 +789,9 @@ fn train_loop_fast<N: CtrNet + Send>(
     let mut optim = DenseOptimizer::new(params.optimizer, &fast.values);
     let steps_per_epoch = source.rows_per_epoch().div_ceil(params.batch_size);
     progress.start((steps_per_epoch * params.max_epochs) as u64, "training");
-    let mut best: Option<(f64, Vec<Vec<f32>>, Vec<f32>, usize)> = None;
+    // (validation logloss, dense weights, embedding table, epoch) of the best epoch.
+    type Best = (f64, Vec<Vec<f32>>, Vec<f32>, usize);
+    let mut best: Option<Best> = None;
     let mut history = Vec::new();
     let mut since_best = 0;
     let (mut buf, mut logits, mut dz, mut ge) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());

@@ -11,6 +11,8 @@
 //! plain loops spread over rows with rayon. This removes what profiles of the autodiff step
 //! showed (small products, layout copies and one allocation per operation). The tests in
 //! `models/checks.rs` compare every logit and gradient with burn's autodiff on random inputs.
+
+#![allow(clippy::needless_range_loop)] // index loops over rows, fields and lanes read best here
 //!
 //! Every reduction runs in a fixed order (products split over output blocks only, sums over
 //! rows sequential), so the same seed gives the same model with any thread count.
@@ -27,6 +29,44 @@ use crate::kernels::matmul_auto as mm;
 use crate::params::ModelKind;
 use crate::store::Named;
 use crate::NnError;
+
+/// Defines a function whose body is compiled three times (AVX-512, AVX2, baseline) and run in
+/// the best version this CPU has. The loops inside are written to vectorise; floating-point
+/// operations are never reordered or fused, so every version gives the same bits.
+macro_rules! simd_fn {
+    ($(#[$m:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$m])*
+        #[allow(clippy::too_many_arguments)]
+        fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn portable($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn avx512($($arg: $ty),*) {
+                    portable($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn avx2($($arg: $ty),*) {
+                    portable($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512F (checked just above); the body is safe
+                    // code over slices.
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: as above, for AVX2 and FMA.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            portable($($arg),*)
+        }
+    };
+}
 
 /// A dense layer `y = x W + b`: parameter indices and sizes.
 #[derive(Clone, Copy, Debug)]
@@ -245,8 +285,7 @@ impl FastNet {
                 while index.contains_key(format!("layers.{}.query", layers.len()).as_str()) {
                     let l = layers.len();
                     let mut qkvr = [0; 4];
-                    for (slot, part) in qkvr.iter_mut().zip(["query", "key", "value", "residual"])
-                    {
+                    for (slot, part) in qkvr.iter_mut().zip(["query", "key", "value", "residual"]) {
                         *slot = find(&format!("layers.{l}.{part}"))?;
                     }
                     let a = shapes[qkvr[0]].get(1).copied().unwrap_or(0);
@@ -508,7 +547,19 @@ impl FastNet {
                     None => (emb, w),
                 };
                 // The output layer: dW = xᵀ dz, db = Σ dz, dx = dz wᵀ.
-                mm(&mut grads[out.w], f * d, 1, b, last, 1, f * d, dz, 1, 1, false);
+                mm(
+                    &mut grads[out.w],
+                    f * d,
+                    1,
+                    b,
+                    last,
+                    1,
+                    f * d,
+                    dz,
+                    1,
+                    1,
+                    false,
+                );
                 grads[out.b][0] = dz.iter().sum();
                 ws.dx_next.clear();
                 ws.dx_next.resize(b * f * d, 0.0);
@@ -565,17 +616,7 @@ fn lin_forward(l: Lin, vals: &[Vec<f32>], x: &[f32], rows: usize, out: &mut Vec<
         out.extend_from_slice(&vals[l.b]);
     }
     mm(
-        out,
-        rows,
-        l.dout,
-        l.din,
-        x,
-        l.din,
-        1,
-        &vals[l.w],
-        l.dout,
-        1,
-        true,
+        out, rows, l.dout, l.din, x, l.din, 1, &vals[l.w], l.dout, 1, true,
     );
 }
 
@@ -614,17 +655,7 @@ fn lin_backward(
         dx.clear();
         dx.resize(rows * l.din, 0.0);
         mm(
-            dx,
-            rows,
-            l.din,
-            l.dout,
-            dy,
-            l.dout,
-            1,
-            &vals[l.w],
-            1,
-            l.dout,
-            false,
+            dx, rows, l.din, l.dout, dy, l.dout, 1, &vals[l.w], 1, l.dout, false,
         );
     }
 }
@@ -665,7 +696,15 @@ fn dnn_backward(
             lin_backward(l, vals, grads, x, rows, &ws.grad_a, Some(&mut ws.dnn_dx));
         } else {
             let input = &ws.dnn_acts[i - 1];
-            lin_backward(l, vals, grads, input, rows, &ws.grad_a, Some(&mut ws.grad_b));
+            lin_backward(
+                l,
+                vals,
+                grads,
+                input,
+                rows,
+                &ws.grad_a,
+                Some(&mut ws.grad_b),
+            );
             // ReLU: the gradient passes where the layer's output was positive.
             for (g, &a) in ws.grad_b.iter_mut().zip(input) {
                 if a <= 0.0 {
@@ -720,7 +759,13 @@ fn cin_forward(cin: &[Lin], vals: &[Vec<f32>], b: usize, f: usize, k: usize, ws:
         for start in (0..b).step_by(CIN_CHUNK_ROWS) {
             let end = (start + CIN_CHUNK_ROWS).min(b);
             let (q0, q1) = (start * k, end * k);
-            outer_products(&prev[q0 * hp..q1 * hp], hp, &ws.x0t[q0 * f..q1 * f], f, &mut ws.z);
+            outer_products(
+                &prev[q0 * hp..q1 * hp],
+                hp,
+                &ws.x0t[q0 * f..q1 * f],
+                f,
+                &mut ws.z,
+            );
             mm(
                 &mut out[q0 * hn..q1 * hn],
                 q1 - q0,
@@ -738,7 +783,10 @@ fn cin_forward(cin: &[Lin], vals: &[Vec<f32>], b: usize, f: usize, k: usize, ws:
         for r in 0..b {
             let pooled = &mut ws.pooled[r * total + offset..r * total + offset + hn];
             for d in 0..k {
-                for (p, &v) in pooled.iter_mut().zip(&out[(r * k + d) * hn..(r * k + d + 1) * hn]) {
+                for (p, &v) in pooled
+                    .iter_mut()
+                    .zip(&out[(r * k + d) * hn..(r * k + d + 1) * hn])
+                {
                     *p += v;
                 }
             }
@@ -896,7 +944,6 @@ fn attention_forward(
     ws.att_x.resize_with(n, Vec::new);
     for (l, layer) in layers.iter().enumerate() {
         let (d, a) = (layer.din, layer.width);
-        let dh = a / heads;
         let wcat = &mut ws.wcat[l];
         wcat.clear();
         wcat.resize(d * 4 * a, 0.0);
@@ -914,50 +961,572 @@ fn attention_forward(
         mm(qkvr, b * f, 4 * a, d, x, d, 1, wcat, 4 * a, 1, false);
         let attn = &mut ws.attn[l];
         attn.clear();
-        attn.resize(b * heads * f * f, 0.0);
+        attn.resize(b.div_ceil(LANES) * heads * f * f * LANES, 0.0);
         let out = &mut after[0];
         out.clear();
         out.resize(b * f * a, 0.0);
-        out.par_chunks_mut(f * a)
-            .zip(attn.par_chunks_mut(heads * f * f))
-            .zip(qkvr.par_chunks(f * 4 * a))
-            .for_each(|((o, at), p)| {
-                let stride = 4 * a;
-                for h in 0..heads {
-                    let c0 = h * dh;
-                    for i in 0..f {
-                        let q = &p[i * stride + c0..i * stride + c0 + dh];
-                        let row = &mut at[(h * f + i) * f..(h * f + i + 1) * f];
-                        let mut max = f32::NEG_INFINITY;
-                        for (j, s) in row.iter_mut().enumerate() {
-                            let kk = &p[j * stride + a + c0..j * stride + a + c0 + dh];
-                            *s = q.iter().zip(kk).map(|(x, y)| x * y).sum();
-                            max = max.max(*s);
-                        }
-                        let mut sum = 0.0f32;
-                        for s in row.iter_mut() {
-                            *s = (*s - max).exp();
-                            sum += *s;
-                        }
-                        let inv = 1.0 / sum;
-                        let oi = &mut o[i * a + c0..i * a + c0 + dh];
-                        for (j, s) in row.iter_mut().enumerate() {
-                            *s *= inv;
-                            let v = &p[j * stride + 2 * a + c0..j * stride + 2 * a + c0 + dh];
-                            for (ov, &vv) in oi.iter_mut().zip(v) {
-                                *ov += *s * vv;
-                            }
-                        }
-                    }
-                }
-                for i in 0..f {
-                    let res = &p[i * stride + 3 * a..i * stride + 4 * a];
-                    for (ov, &rv) in o[i * a..(i + 1) * a].iter_mut().zip(res) {
-                        *ov = (*ov + rv).max(0.0);
-                    }
-                }
-            });
+        out.par_chunks_mut(LANES * f * a)
+            .zip(attn.par_chunks_mut(heads * f * f * LANES))
+            .zip(qkvr.par_chunks(LANES * f * 4 * a))
+            .for_each_init(
+                || (vec![0f32; f * 4 * a * LANES], vec![0f32; f * a * LANES]),
+                |(pt, ot), ((o, at), p)| attend_block(p, o, at, pt, ot, f, a, heads),
+            );
     }
+}
+
+/// Rows processed together by the attention kernels: one per SIMD lane (AVX-512 holds 16
+/// f32), so every operation is the same on all lanes and no loop has a tail.
+const LANES: usize = 16;
+
+/// `rows` row-major blocks of `width` values (`src: [rows, width]`, `rows ≤ LANES`) into the
+/// lane layout `dst: [width, LANES]`, padding missing rows with zeros.
+#[inline(always)]
+fn to_lanes(src: &[f32], width: usize, dst: &mut [f32], w: usize) {
+    let rows = src.len() / width;
+    if rows < w {
+        dst.fill(0.0);
+    }
+    for l in 0..rows {
+        for (t, &v) in src[l * width..(l + 1) * width].iter().enumerate() {
+            dst[t * w + l] = v;
+        }
+    }
+}
+
+/// The inverse of [`to_lanes`] for the first `dst.len() / width` rows.
+#[inline(always)]
+fn from_lanes(src: &[f32], width: usize, dst: &mut [f32], w: usize) {
+    let rows = dst.len() / width;
+    for l in 0..rows {
+        for (t, d) in dst[l * width..(l + 1) * width].iter_mut().enumerate() {
+            *d = src[t * w + l];
+        }
+    }
+}
+
+/// Attention (every head), residual and ReLU for a block of at most [`LANES`] rows, one row
+/// per lane: `p: [rows, F, 4A]` projections → `o: [rows, F, A]`, and the attention weights
+/// into `at: [H, F, F, LANES]`. `pt: [F·4A, LANES]` and `ot: [F·A, LANES]` are scratch.
+/// AVX-512 CPUs run [`attend_block_avx512`], the others [`attend_block_portable`]; both do
+/// the same operations in the same order, so the results are the same bits.
+#[allow(clippy::too_many_arguments)]
+fn attend_block(
+    p: &[f32],
+    o: &mut [f32],
+    at: &mut [f32],
+    pt: &mut [f32],
+    ot: &mut [f32],
+    f: usize,
+    a: usize,
+    heads: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F (checked just above); the function checks every
+        // buffer's length before its pointer arithmetic.
+        unsafe { attend_block_avx512(p, o, at, pt, ot, f, a, heads) };
+        return;
+    }
+    attend_block_portable(p, o, at, pt, ot, f, a, heads, std::hint::black_box(LANES));
+}
+
+/// The backward pass of [`attend_block`]: the output's gradient `dx: [rows, F, A]` → the
+/// projections' gradient `g: [rows, F, 4A]` (overwritten). `pt`, `gt: [F·4A, LANES]`,
+/// `dt: [F·A, LANES]` and `datt: [F, LANES]` are scratch. Dispatched as [`attend_block`].
+#[allow(clippy::too_many_arguments)]
+fn attend_block_backward(
+    g: &mut [f32],
+    dx: &[f32],
+    o: &[f32],
+    at: &[f32],
+    p: &[f32],
+    pt: &mut [f32],
+    gt: &mut [f32],
+    dt: &mut [f32],
+    datt: &mut [f32],
+    f: usize,
+    a: usize,
+    heads: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: as in `attend_block`.
+        unsafe { attend_block_backward_avx512(g, dx, o, at, p, pt, gt, dt, datt, f, a, heads) };
+        return;
+    }
+    attend_block_backward_portable(
+        g,
+        dx,
+        o,
+        at,
+        p,
+        pt,
+        gt,
+        dt,
+        datt,
+        f,
+        a,
+        heads,
+        std::hint::black_box(LANES),
+    );
+}
+
+/// Softmax over `j` of `row: [F, w]`, lane by lane (the maximum subtracted first).
+#[inline(always)]
+fn softmax_lanes(row: &mut [f32], w: usize, max: &mut [f32], sum: &mut [f32]) {
+    max.fill(f32::NEG_INFINITY);
+    for sc in row.chunks_exact(w) {
+        for (m, &v) in max.iter_mut().zip(sc) {
+            *m = m.max(v);
+        }
+    }
+    sum.fill(0.0);
+    for sc in row.chunks_exact_mut(w) {
+        for ((v, &m), t) in sc.iter_mut().zip(&*max).zip(sum.iter_mut()) {
+            *v = exp_nonpositive(*v - m);
+            *t += *v;
+        }
+    }
+    for t in sum.iter_mut() {
+        *t = 1.0 / *t;
+    }
+    for sc in row.chunks_exact_mut(w) {
+        for (v, &t) in sc.iter_mut().zip(&*sum) {
+            *v *= t;
+        }
+    }
+}
+
+/// The residual and ReLU of [`attend_block`] in lanes: `ot += R`, then `max(0)`.
+#[inline(always)]
+fn residual_relu_lanes(ot: &mut [f32], pt: &[f32], f: usize, a: usize, w: usize) {
+    let s4 = 4 * a;
+    for i in 0..f {
+        for c in 0..a {
+            let rb = (i * s4 + 3 * a + c) * w;
+            let acc = &mut ot[(i * a + c) * w..(i * a + c + 1) * w];
+            for (x, &r) in acc.iter_mut().zip(&pt[rb..rb + w]) {
+                *x = (*x + r).max(0.0);
+            }
+        }
+    }
+}
+
+/// The first steps of [`attend_block_backward`] in lanes: the projections into `pt`, the
+/// pre-activation's gradient (ReLU's mask applied) into `dt`, `gt` zeroed but for the
+/// residual projection's part, which is that gradient.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn backward_lanes_setup(
+    dx: &[f32],
+    o: &[f32],
+    p: &[f32],
+    pt: &mut [f32],
+    gt: &mut [f32],
+    dt: &mut [f32],
+    f: usize,
+    a: usize,
+    w: usize,
+) {
+    let s4 = 4 * a;
+    to_lanes(p, f * s4, pt, w);
+    to_lanes(dx, f * a, dt, w);
+    let rows = o.len() / (f * a);
+    for l in 0..rows {
+        for t in 0..f * a {
+            if o[l * f * a + t] <= 0.0 {
+                dt[t * w + l] = 0.0;
+            }
+        }
+    }
+    gt.fill(0.0);
+    for i in 0..f {
+        for c in 0..a {
+            let gb = (i * s4 + 3 * a + c) * w;
+            gt[gb..gb + w].copy_from_slice(&dt[(i * a + c) * w..(i * a + c + 1) * w]);
+        }
+    }
+}
+
+/// [`attend_block`] with AVX-512 intrinsics: one register per lane vector, four
+/// accumulators at a time, the same operations in the same order as the portable version
+/// (multiplies and adds kept apart, never fused).
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn attend_block_avx512(
+    p: &[f32],
+    o: &mut [f32],
+    at: &mut [f32],
+    pt: &mut [f32],
+    ot: &mut [f32],
+    f: usize,
+    a: usize,
+    heads: usize,
+) {
+    use std::arch::x86_64::{
+        _mm512_add_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+    };
+    const W: usize = LANES;
+    let s4 = 4 * a;
+    let dh = a / heads;
+    assert!(
+        pt.len() == f * s4 * W
+            && ot.len() == f * a * W
+            && at.len() == heads * f * f * W
+            && dh * heads == a
+            && p.len() <= W * f * s4
+            && o.len() * 4 == p.len(),
+        "attention block buffers of the wrong size"
+    );
+    to_lanes(p, f * s4, pt, W);
+    ot.fill(0.0);
+    let (mut max, mut sum) = ([0f32; W], [0f32; W]);
+    let ptp = pt.as_ptr();
+    let kv = |j: usize, part: usize, c: usize| ptp.add((j * s4 + part * a + c) * W);
+    for h in 0..heads {
+        let c0 = h * dh;
+        for i in 0..f {
+            let base = (h * f + i) * f * W;
+            let sp = at.as_mut_ptr().add(base);
+            let mut j = 0;
+            while j + 4 <= f {
+                let (mut a0, mut a1, mut a2, mut a3) = (
+                    _mm512_setzero_ps(),
+                    _mm512_setzero_ps(),
+                    _mm512_setzero_ps(),
+                    _mm512_setzero_ps(),
+                );
+                for c in c0..c0 + dh {
+                    let q = _mm512_loadu_ps(kv(i, 0, c));
+                    a0 = _mm512_add_ps(a0, _mm512_mul_ps(q, _mm512_loadu_ps(kv(j, 1, c))));
+                    a1 = _mm512_add_ps(a1, _mm512_mul_ps(q, _mm512_loadu_ps(kv(j + 1, 1, c))));
+                    a2 = _mm512_add_ps(a2, _mm512_mul_ps(q, _mm512_loadu_ps(kv(j + 2, 1, c))));
+                    a3 = _mm512_add_ps(a3, _mm512_mul_ps(q, _mm512_loadu_ps(kv(j + 3, 1, c))));
+                }
+                _mm512_storeu_ps(sp.add(j * W), a0);
+                _mm512_storeu_ps(sp.add((j + 1) * W), a1);
+                _mm512_storeu_ps(sp.add((j + 2) * W), a2);
+                _mm512_storeu_ps(sp.add((j + 3) * W), a3);
+                j += 4;
+            }
+            while j < f {
+                let mut a0 = _mm512_setzero_ps();
+                for c in c0..c0 + dh {
+                    let q = _mm512_loadu_ps(kv(i, 0, c));
+                    a0 = _mm512_add_ps(a0, _mm512_mul_ps(q, _mm512_loadu_ps(kv(j, 1, c))));
+                }
+                _mm512_storeu_ps(sp.add(j * W), a0);
+                j += 1;
+            }
+            softmax_lanes(&mut at[base..base + f * W], W, &mut max, &mut sum);
+            let sp = at.as_ptr().add(base);
+            let op = ot.as_mut_ptr();
+            let mut c = c0;
+            while c + 4 <= c0 + dh {
+                let out = |t: usize| op.add((i * a + c + t) * W);
+                let (mut a0, mut a1, mut a2, mut a3) = (
+                    _mm512_loadu_ps(out(0)),
+                    _mm512_loadu_ps(out(1)),
+                    _mm512_loadu_ps(out(2)),
+                    _mm512_loadu_ps(out(3)),
+                );
+                for j in 0..f {
+                    let w = _mm512_loadu_ps(sp.add(j * W));
+                    a0 = _mm512_add_ps(a0, _mm512_mul_ps(w, _mm512_loadu_ps(kv(j, 2, c))));
+                    a1 = _mm512_add_ps(a1, _mm512_mul_ps(w, _mm512_loadu_ps(kv(j, 2, c + 1))));
+                    a2 = _mm512_add_ps(a2, _mm512_mul_ps(w, _mm512_loadu_ps(kv(j, 2, c + 2))));
+                    a3 = _mm512_add_ps(a3, _mm512_mul_ps(w, _mm512_loadu_ps(kv(j, 2, c + 3))));
+                }
+                _mm512_storeu_ps(out(0), a0);
+                _mm512_storeu_ps(out(1), a1);
+                _mm512_storeu_ps(out(2), a2);
+                _mm512_storeu_ps(out(3), a3);
+                c += 4;
+            }
+            while c < c0 + dh {
+                let out = op.add((i * a + c) * W);
+                let mut a0 = _mm512_loadu_ps(out);
+                for j in 0..f {
+                    let w = _mm512_loadu_ps(sp.add(j * W));
+                    a0 = _mm512_add_ps(a0, _mm512_mul_ps(w, _mm512_loadu_ps(kv(j, 2, c))));
+                }
+                _mm512_storeu_ps(out, a0);
+                c += 1;
+            }
+        }
+    }
+    residual_relu_lanes(ot, pt, f, a, W);
+    from_lanes(ot, f * a, o, W);
+}
+
+/// [`attend_block_backward`] with AVX-512 intrinsics, in the portable version's order.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn attend_block_backward_avx512(
+    g: &mut [f32],
+    dx: &[f32],
+    o: &[f32],
+    at: &[f32],
+    p: &[f32],
+    pt: &mut [f32],
+    gt: &mut [f32],
+    dt: &mut [f32],
+    datt: &mut [f32],
+    f: usize,
+    a: usize,
+    heads: usize,
+) {
+    use std::arch::x86_64::{
+        _mm512_add_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+        _mm512_sub_ps,
+    };
+    const W: usize = LANES;
+    let s4 = 4 * a;
+    let dh = a / heads;
+    assert!(
+        pt.len() == f * s4 * W
+            && gt.len() == f * s4 * W
+            && dt.len() == f * a * W
+            && datt.len() == f * W
+            && at.len() == heads * f * f * W
+            && dh * heads == a
+            && p.len() <= W * f * s4
+            && g.len() == p.len()
+            && o.len() * 4 == p.len()
+            && dx.len() == o.len(),
+        "attention block buffers of the wrong size"
+    );
+    backward_lanes_setup(dx, o, p, pt, gt, dt, f, a, W);
+    let ptp = pt.as_ptr();
+    let dtp = dt.as_ptr();
+    let gtp = gt.as_mut_ptr();
+    let dap = datt.as_mut_ptr();
+    let kv = |j: usize, part: usize, c: usize| (j * s4 + part * a + c) * W;
+    for h in 0..heads {
+        let c0 = h * dh;
+        for i in 0..f {
+            let ap = at.as_ptr().add((h * f + i) * f * W);
+            // datt_j = ⟨dpre_i, v_j⟩ over the head's columns.
+            let mut j = 0;
+            while j + 4 <= f {
+                let (mut a0, mut a1, mut a2, mut a3) = (
+                    _mm512_setzero_ps(),
+                    _mm512_setzero_ps(),
+                    _mm512_setzero_ps(),
+                    _mm512_setzero_ps(),
+                );
+                for c in c0..c0 + dh {
+                    let d = _mm512_loadu_ps(dtp.add((i * a + c) * W));
+                    a0 = _mm512_add_ps(a0, _mm512_mul_ps(d, _mm512_loadu_ps(ptp.add(kv(j, 2, c)))));
+                    a1 = _mm512_add_ps(
+                        a1,
+                        _mm512_mul_ps(d, _mm512_loadu_ps(ptp.add(kv(j + 1, 2, c)))),
+                    );
+                    a2 = _mm512_add_ps(
+                        a2,
+                        _mm512_mul_ps(d, _mm512_loadu_ps(ptp.add(kv(j + 2, 2, c)))),
+                    );
+                    a3 = _mm512_add_ps(
+                        a3,
+                        _mm512_mul_ps(d, _mm512_loadu_ps(ptp.add(kv(j + 3, 2, c)))),
+                    );
+                }
+                _mm512_storeu_ps(dap.add(j * W), a0);
+                _mm512_storeu_ps(dap.add((j + 1) * W), a1);
+                _mm512_storeu_ps(dap.add((j + 2) * W), a2);
+                _mm512_storeu_ps(dap.add((j + 3) * W), a3);
+                j += 4;
+            }
+            while j < f {
+                let mut a0 = _mm512_setzero_ps();
+                for c in c0..c0 + dh {
+                    let d = _mm512_loadu_ps(dtp.add((i * a + c) * W));
+                    a0 = _mm512_add_ps(a0, _mm512_mul_ps(d, _mm512_loadu_ps(ptp.add(kv(j, 2, c)))));
+                }
+                _mm512_storeu_ps(dap.add(j * W), a0);
+                j += 1;
+            }
+            let mut mean = _mm512_setzero_ps();
+            for j in 0..f {
+                mean = _mm512_add_ps(
+                    mean,
+                    _mm512_mul_ps(
+                        _mm512_loadu_ps(ap.add(j * W)),
+                        _mm512_loadu_ps(dap.add(j * W)),
+                    ),
+                );
+            }
+            for j in 0..f {
+                let w = _mm512_loadu_ps(ap.add(j * W));
+                // Softmax: ds_ij = a_ij (datt_j − Σ_j' a_ij' datt_j').
+                let ds = _mm512_mul_ps(w, _mm512_sub_ps(_mm512_loadu_ps(dap.add(j * W)), mean));
+                for c in c0..c0 + dh {
+                    // dV_j += a_ij dpre_i; dQ_i += ds K_j; dK_j += ds Q_i.
+                    let d = _mm512_loadu_ps(dtp.add((i * a + c) * W));
+                    let gv = gtp.add(kv(j, 2, c));
+                    _mm512_storeu_ps(gv, _mm512_add_ps(_mm512_loadu_ps(gv), _mm512_mul_ps(w, d)));
+                    let (kb, qb) = (kv(j, 1, c), kv(i, 0, c));
+                    let gq = gtp.add(qb);
+                    let k = _mm512_loadu_ps(ptp.add(kb));
+                    _mm512_storeu_ps(gq, _mm512_add_ps(_mm512_loadu_ps(gq), _mm512_mul_ps(ds, k)));
+                    let gk = gtp.add(kb);
+                    let q = _mm512_loadu_ps(ptp.add(qb));
+                    _mm512_storeu_ps(gk, _mm512_add_ps(_mm512_loadu_ps(gk), _mm512_mul_ps(ds, q)));
+                }
+            }
+        }
+    }
+    from_lanes(gt, f * s4, g, W);
+}
+
+simd_fn! {
+    /// Attention (every head), residual and ReLU for a block of at most `w` rows (`w` =
+    /// [`LANES`], passed at run time so that the compiler vectorises the loops over the lanes
+    /// rather than across them), one row per lane: `p: [rows, F, 4A]` projections →
+    /// `o: [rows, F, A]`, and the attention weights into `at: [H, F, F, w]`.
+    /// `pt: [F·4A, w]` and `ot: [F·A, w]` are scratch.
+    fn attend_block_portable(
+        p: &[f32],
+        o: &mut [f32],
+        at: &mut [f32],
+        pt: &mut [f32],
+        ot: &mut [f32],
+        f: usize,
+        a: usize,
+        heads: usize,
+        w: usize,
+    ) {
+        let s4 = 4 * a;
+        let dh = a / heads;
+        to_lanes(p, f * s4, pt, w);
+        ot.fill(0.0);
+        let mut max = vec![0f32; w];
+        let mut sum = vec![0f32; w];
+        for h in 0..heads {
+            let c0 = h * dh;
+            for i in 0..f {
+                let srow = &mut at[(h * f + i) * f * w..(h * f + i + 1) * f * w];
+                srow.fill(0.0);
+                for c in c0..c0 + dh {
+                    let q = &pt[(i * s4 + c) * w..(i * s4 + c + 1) * w];
+                    for (j, sc) in srow.chunks_exact_mut(w).enumerate() {
+                        let kb = (j * s4 + a + c) * w;
+                        lane_mul_add(sc, q, &pt[kb..kb + w]);
+                    }
+                }
+                softmax_lanes(srow, w, &mut max, &mut sum);
+                for (j, wt) in srow.chunks_exact(w).enumerate() {
+                    for c in c0..c0 + dh {
+                        let vb = (j * s4 + 2 * a + c) * w;
+                        lane_mul_add(&mut ot[(i * a + c) * w..(i * a + c + 1) * w], wt, &pt[vb..vb + w]);
+                    }
+                }
+            }
+        }
+        residual_relu_lanes(ot, pt, f, a, w);
+        from_lanes(ot, f * a, o, w);
+    }
+}
+
+simd_fn! {
+    /// The backward pass of [`attend_block`]: the output's gradient `dx: [rows, F, A]` →
+    /// the projections' gradient `g: [rows, F, 4A]` (overwritten). `pt: [F·4A, w]`,
+    /// `gt: [F·4A, w]`, `dt: [F·A, w]` and `datt: [F, w]` are scratch.
+    fn attend_block_backward_portable(
+        g: &mut [f32],
+        dx: &[f32],
+        o: &[f32],
+        at: &[f32],
+        p: &[f32],
+        pt: &mut [f32],
+        gt: &mut [f32],
+        dt: &mut [f32],
+        datt: &mut [f32],
+        f: usize,
+        a: usize,
+        heads: usize,
+        w: usize,
+    ) {
+        let s4 = 4 * a;
+        let dh = a / heads;
+        backward_lanes_setup(dx, o, p, pt, gt, dt, f, a, w);
+        let mut mean = vec![0f32; w];
+        let mut ds = vec![0f32; w];
+        for h in 0..heads {
+            let c0 = h * dh;
+            for i in 0..f {
+                let arow = &at[(h * f + i) * f * w..(h * f + i + 1) * f * w];
+                // datt_j = ⟨dpre_i, v_j⟩ over the head's columns.
+                datt.fill(0.0);
+                for c in c0..c0 + dh {
+                    let d = &dt[(i * a + c) * w..(i * a + c + 1) * w];
+                    for (j, acc) in datt.chunks_exact_mut(w).enumerate() {
+                        let vb = (j * s4 + 2 * a + c) * w;
+                        lane_mul_add(acc, d, &pt[vb..vb + w]);
+                    }
+                }
+                mean.fill(0.0);
+                for (wt, d) in arow.chunks_exact(w).zip(datt.chunks_exact(w)) {
+                    lane_mul_add(&mut mean, wt, d);
+                }
+                for j in 0..f {
+                    let wt = &arow[j * w..(j + 1) * w];
+                    // Softmax: ds_ij = a_ij (datt_j − Σ_j' a_ij' datt_j').
+                    for (((x, &a_), &d), &m) in ds.iter_mut().zip(wt).zip(&datt[j * w..(j + 1) * w]).zip(&mean) {
+                        *x = a_ * (d - m);
+                    }
+                    for c in c0..c0 + dh {
+                        // dV_j += a_ij dpre_i; dQ_i += ds K_j; dK_j += ds Q_i.
+                        let d = &dt[(i * a + c) * w..(i * a + c + 1) * w];
+                        let vb = (j * s4 + 2 * a + c) * w;
+                        lane_mul_add(&mut gt[vb..vb + w], wt, d);
+                        let (kb, qb) = ((j * s4 + a + c) * w, (i * s4 + c) * w);
+                        lane_mul_add(&mut gt[qb..qb + w], &ds, &pt[kb..kb + w]);
+                        lane_mul_add(&mut gt[kb..kb + w], &ds, &pt[qb..qb + w]);
+                    }
+                }
+            }
+        }
+        from_lanes(gt, f * s4, g, w);
+    }
+}
+
+/// `acc += x ⊙ y` over one lane vector.
+#[inline(always)]
+fn lane_mul_add(acc: &mut [f32], x: &[f32], y: &[f32]) {
+    for ((a, &x), &y) in acc.iter_mut().zip(x).zip(y) {
+        *a += x * y;
+    }
+}
+
+/// `exp(x)` for `x ≤ 0` to about 1e-7 relative: `2^n · e^r` with `n = round(x / ln 2)` and a
+/// degree-7 polynomial for `e^r`, `|r| ≤ ln 2 / 2`. Branch-free, so a loop over it
+/// vectorises (libm's `expf` does not).
+#[inline(always)]
+fn exp_nonpositive(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    const ROUND: f32 = 12_582_912.0; // 1.5 · 2^23: adding it rounds to an integer.
+    let x = x.max(-87.0);
+    let n = (x * LOG2E + ROUND) - ROUND;
+    let r = (x - n * LN2_HI) - n * LN2_LO;
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0
+                    + r * (1.0 / 24.0
+                        + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
 /// The backward pass of [`attention_forward`] from the last layer's output gradient in
@@ -975,7 +1544,6 @@ fn attention_backward(
     for l in (0..layers.len()).rev() {
         let layer = layers[l];
         let (d, a) = (layer.din, layer.width);
-        let dh = a / heads;
         let stride = 4 * a;
         ws.dqkvr.clear();
         ws.dqkvr.resize(b * f * stride, 0.0);
@@ -983,59 +1551,40 @@ fn attention_backward(
         let attn = &ws.attn[l];
         let qkvr = &ws.qkvr[l];
         ws.dqkvr
-            .par_chunks_mut(f * stride)
-            .zip(ws.dx_next.par_chunks(f * a))
-            .zip(out.par_chunks(f * a))
-            .zip(attn.par_chunks(heads * f * f))
-            .zip(qkvr.par_chunks(f * stride))
+            .par_chunks_mut(LANES * f * stride)
+            .zip(ws.dx_next.par_chunks(LANES * f * a))
+            .zip(out.par_chunks(LANES * f * a))
+            .zip(attn.par_chunks(heads * f * f * LANES))
+            .zip(qkvr.par_chunks(LANES * f * stride))
             .for_each_init(
-                || vec![0f32; f],
-                |datt, ((((g, dx), o), at), p)| {
-                    // ReLU, then the residual projection's gradient is the pre-activation's.
-                    for i in 0..f {
-                        for c in 0..a {
-                            let v = if o[i * a + c] > 0.0 { dx[i * a + c] } else { 0.0 };
-                            g[i * stride + 3 * a + c] = v;
-                        }
-                    }
-                    for h in 0..heads {
-                        let c0 = h * dh;
-                        for i in 0..f {
-                            let row = &at[(h * f + i) * f..(h * f + i + 1) * f];
-                            // dpre for this head lives in the residual slot of row i.
-                            let (gi_lo, gi_hi) = (i * stride + 3 * a + c0, i * stride + 3 * a + c0 + dh);
-                            let mut dot = 0.0f32;
-                            for (j, dv) in datt.iter_mut().enumerate() {
-                                let v = &p[j * stride + 2 * a + c0..j * stride + 2 * a + c0 + dh];
-                                let s: f32 = g[gi_lo..gi_hi].iter().zip(v).map(|(x, y)| x * y).sum();
-                                *dv = s;
-                                dot += row[j] * s;
-                            }
-                            for j in 0..f {
-                                // dV_j += a_ij · dpre_i
-                                let aij = row[j];
-                                for c in 0..dh {
-                                    let gv = g[gi_lo + c];
-                                    g[j * stride + 2 * a + c0 + c] += aij * gv;
-                                }
-                                // softmax: ds_ij = a_ij (datt_ij − Σ_j' a_ij' datt_ij')
-                                let ds = aij * (datt[j] - dot);
-                                // dQ_i += ds_ij K_j, dK_j += ds_ij Q_i
-                                for c in 0..dh {
-                                    let kv = p[j * stride + a + c0 + c];
-                                    let qv = p[i * stride + c0 + c];
-                                    g[i * stride + c0 + c] += ds * kv;
-                                    g[j * stride + a + c0 + c] += ds * qv;
-                                }
-                            }
-                        }
-                    }
+                || {
+                    (
+                        vec![0f32; f * stride * LANES],
+                        vec![0f32; f * stride * LANES],
+                        vec![0f32; f * a * LANES],
+                        vec![0f32; f * LANES],
+                    )
+                },
+                |(pt, gt, dt, datt), ((((g, dx), o), at), p)| {
+                    attend_block_backward(g, dx, o, at, p, pt, gt, dt, datt, f, a, heads)
                 },
             );
         let x: &[f32] = if l == 0 { emb } else { &ws.att_x[l - 1] };
         ws.dwcat.clear();
         ws.dwcat.resize(d * stride, 0.0);
-        mm(&mut ws.dwcat, d, stride, b * f, x, 1, d, &ws.dqkvr, stride, 1, false);
+        mm(
+            &mut ws.dwcat,
+            d,
+            stride,
+            b * f,
+            x,
+            1,
+            d,
+            &ws.dqkvr,
+            stride,
+            1,
+            false,
+        );
         for (s, &p) in layer.qkvr.iter().enumerate() {
             let g = &mut grads[p];
             for r in 0..d {
@@ -1059,5 +1608,83 @@ fn attention_backward(
             false,
         );
         std::mem::swap(&mut ws.dx_att, &mut ws.dx_next);
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use crate::models::BuildNet;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    #[ignore]
+    fn block_timing() {
+        let (f, a, heads) = (39, 64, 2);
+        let p: Vec<f32> = (0..LANES * f * 4 * a)
+            .map(|i| ((i % 17) as f32) * 0.01)
+            .collect();
+        let mut o = vec![0f32; LANES * f * a];
+        let mut at = vec![0f32; heads * f * f * LANES];
+        let mut pt = vec![0f32; f * 4 * a * LANES];
+        let mut ot = vec![0f32; f * a * LANES];
+        let t = std::time::Instant::now();
+        for _ in 0..100 {
+            to_lanes(&p, f * 4 * a, &mut pt, LANES);
+        }
+        eprintln!("to_lanes {:.1} us", t.elapsed().as_secs_f64() * 1e4);
+        let t = std::time::Instant::now();
+        for _ in 0..100 {
+            attend_block(&p, &mut o, &mut at, &mut pt, &mut ot, f, a, heads);
+        }
+        eprintln!("attend_block {:.1} us", t.elapsed().as_secs_f64() * 1e4);
+    }
+
+    /// Where a step's time goes (run by hand: `cargo test --release -p glider-nn
+    /// fast_ctr::timing -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn step_breakdown() {
+        for kind in std::env::var("GLIDER_KINDS")
+            .unwrap_or("deepfm,autoint,autoint+,xdeepfm".into())
+            .split(",")
+            .map(|k| k.parse::<ModelKind>().unwrap())
+        {
+            let params = crate::params::CtrParams::for_model(kind);
+            let (b, f) = (1024, 39);
+            let width = kind.embedding_width(16);
+            let mut rng = ChaCha8Rng::seed_from_u64(1);
+            let dev = crate::cpu();
+            let named = crate::models::with_net_type!(kind, T => {
+                let net = T::build(kind, f, &params, &mut rng, &dev);
+                crate::store::named_parameters(&net).unwrap()
+            });
+            let mut net = FastNet::from_named(kind, f, width, 2, named).unwrap();
+            let emb: Vec<f32> = (0..b * f * width)
+                .map(|_| rng.random_range(-0.1..0.1))
+                .collect();
+            let mut z = vec![0f32; b];
+            let dz: Vec<f32> = (0..b).map(|i| (i % 3) as f32 * 1e-3).collect();
+            let mut ge = vec![0f32; emb.len()];
+            let reps = if kind == ModelKind::XDeepFm { 2 } else { 10 };
+            net.forward(&emb, b, &mut z);
+            net.backward(&emb, b, &dz, &mut ge);
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                net.forward(&emb, b, &mut z);
+            }
+            let fwd = t.elapsed().as_secs_f64() / reps as f64;
+            let t = std::time::Instant::now();
+            for _ in 0..reps {
+                net.backward(&emb, b, &dz, &mut ge);
+            }
+            let bwd = t.elapsed().as_secs_f64() / reps as f64;
+            eprintln!(
+                "{kind}: forward {:.1} ms, backward {:.1} ms",
+                fwd * 1e3,
+                bwd * 1e3
+            );
+        }
     }
 }

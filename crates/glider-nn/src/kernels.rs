@@ -18,7 +18,9 @@ pub(crate) fn matmul(
     b_cs: usize,
     accumulate: bool,
 ) {
-    matmul_with(dst, m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, accumulate, false);
+    matmul_with(
+        dst, m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, accumulate, false,
+    );
 }
 
 /// [`matmul`] on every thread of the current rayon pool when the product has at least
@@ -40,7 +42,9 @@ pub(crate) fn matmul_auto(
     accumulate: bool,
 ) {
     let parallel = m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MACS;
-    matmul_with(dst, m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, accumulate, parallel);
+    matmul_with(
+        dst, m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, accumulate, parallel,
+    );
 }
 
 /// Products of at least this many multiply-adds run on every thread ([`matmul_auto`]).

@@ -369,7 +369,10 @@ fn fast_check<T: BuildNet>(kind: ModelKind, params: &CtrParams) -> (usize, f64) 
     let mut compared = 0;
     let scale = max_abs(&ge_ref);
     for (i, (a, b)) in ge.iter().zip(&ge_ref).enumerate() {
-        assert!(close(*a, *b, scale), "{kind}: embedding gradient {i}: {a} vs {b}");
+        assert!(
+            close(*a, *b, scale),
+            "{kind}: embedding gradient {i}: {a} vs {b}"
+        );
         compared += 1;
     }
     let named_fast = fast.named();
@@ -381,7 +384,10 @@ fn fast_check<T: BuildNet>(kind: ModelKind, params: &CtrParams) -> (usize, f64) 
         assert_eq!(g.len(), g_ref.len(), "{kind}: {name}");
         let scale = max_abs(g_ref);
         for (j, (a, b)) in g.iter().zip(g_ref).enumerate() {
-            assert!(close(*a, *b, scale), "{kind}: {name}[{j}] ({i}): {a} vs autodiff {b}");
+            assert!(
+                close(*a, *b, scale),
+                "{kind}: {name}[{j}] ({i}): {a} vs autodiff {b}"
+            );
             compared += 1;
         }
     }
@@ -410,7 +416,10 @@ fn fast_check<T: BuildNet>(kind: ModelKind, params: &CtrParams) -> (usize, f64) 
             let fd = (loss(&mut fast, &up) - loss(&mut fast, &down)) / (2.0 * eps as f64);
             best = best.min(relative_error(fd, ge[i] as f64));
         }
-        assert!(best < 1e-2, "{kind}: embedding cell {i}: finite differences off by {best:.2e}");
+        assert!(
+            best < 1e-2,
+            "{kind}: embedding cell {i}: finite differences off by {best:.2e}"
+        );
         worst = worst.max(best);
     }
     (compared, worst)
@@ -446,7 +455,9 @@ fn hand_written_passes_match_autodiff_and_finite_differences() {
             let (compared, worst) =
                 super::with_net_type!(kind, T => fast_check::<T>(kind, &params));
             assert!(compared > 50, "{kind}: only {compared} values compared");
-            eprintln!("{kind}: {compared} values match autodiff; finite differences within {worst:.1e}");
+            eprintln!(
+                "{kind}: {compared} values match autodiff; finite differences within {worst:.1e}"
+            );
         }
     }
 }
@@ -483,7 +494,15 @@ fn hand_written_training_matches_autodiff_training() {
                 rows[..240].iter().map(|&r| data.labels[r]).collect(),
             );
             ctr::train_rows_with(
-                kind, &mut source, &val, &labels, &enc, &params, 5, &NoProgress, engine,
+                kind,
+                &mut source,
+                &val,
+                &labels,
+                &enc,
+                &params,
+                5,
+                &NoProgress,
+                engine,
             )
             .unwrap()
         };
