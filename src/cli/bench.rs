@@ -61,7 +61,7 @@ pub(super) enum BenchCommand {
         after_help = "Example:\n  glider bench antehoc --trials 3 --instances 100 --out out/bench-antehoc"
     )]
     Antehoc(Box<AnteHocArgs>),
-    /// Training throughput (rows/s) of DeepFM and AutoInt on Criteo-format data with a
+    /// Training throughput (rows/s) of DeepFM, AutoInt+, xDeepFM (CIN 200-200-200) and AutoInt on Criteo-format data with a
     /// vocabulary of about 1M values, batch 1024, optionally against PyTorch in the same run.
     #[command(
         after_help = "Example:\n  glider bench train-speed --pytorch python3 --out out/bench-train-speed\n\nThe PyTorch reference (scripts/pytorch_ctr_throughput.py) needs `pip install torch`."
@@ -243,7 +243,11 @@ fn bench_onnx_speed(args: OnnxSpeedArgs) -> Result<()> {
 #[derive(Args, Debug)]
 pub(super) struct TrainSpeedArgs {
     /// Architectures (comma separated).
-    #[arg(long, value_delimiter = ',', default_value = "deepfm,autoint")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "deepfm,autoint+,xdeepfm,autoint"
+    )]
     models: Vec<String>,
     /// Categorical values over the 26 fields.
     #[arg(long, default_value_t = 1_000_000)]

@@ -1000,18 +1000,29 @@ pub struct TrainSpeed {
 /// embedding 16): DeepFM's DNN `624 → 400 → 400 → 400 → 1` (570,000 multiply-adds; the FM
 /// part is negligible); AutoInt's 3 layers of Q, K, V and residual projections `39 × d_in ×
 /// 64` (d_in 16, 64, 64), 2 heads of 32 for the `39 × 39` scores and their weighted sums, and
-/// the `39·64 → 1` output (2,024,256 multiply-adds). Training ≈ 3 × the forward (the backward
-/// needs each product's input and weight gradients), 2 FLOPs per multiply-add. `None` for
-/// the other architectures.
+/// the `39·64 → 1` output (2,024,256 multiply-adds); AutoInt+ adds the DNN `624 → 400 → 400 →
+/// 1`; xDeepFM's CIN 200-200-200 (`k · H_{h−1}·F · H_h` per layer: 54.8 M multiply-adds) and
+/// DNN 400-400. Training ≈ 3 × the forward (the backward needs each product's input and weight
+/// gradients), 2 FLOPs per multiply-add. `None` for the other architectures.
 pub fn training_flops_per_row(model: glider_nn::ctr::ModelKind) -> Option<f64> {
     use glider_nn::ctr::ModelKind;
     let (f, k) = (39.0, 16.0);
     let macs = match model {
         ModelKind::DeepFm => f * k * 400.0 + 400.0 * 400.0 * 2.0 + 400.0,
-        ModelKind::AutoInt => {
+        ModelKind::AutoInt | ModelKind::AutoIntPlus => {
             let proj = 4.0 * f * 64.0 * (k + 64.0 + 64.0);
             let attention = 3.0 * 2.0 * (2.0 * f * f * 32.0);
-            proj + attention + f * 64.0
+            let dnn = if model == ModelKind::AutoIntPlus {
+                f * k * 400.0 + 400.0 * 400.0 + 400.0
+            } else {
+                0.0
+            };
+            proj + attention + f * 64.0 + dnn
+        }
+        ModelKind::XDeepFm => {
+            // CIN 200-200-200: layer h maps H_{h-1}·F outer products per embedding dimension.
+            let cin = k * (f * f * 200.0 + 2.0 * 200.0 * f * 200.0) + 600.0;
+            cin + f * k * 400.0 + 400.0 * 400.0 + 400.0
         }
         _ => return None,
     };
@@ -1414,8 +1425,14 @@ pub fn train_speed_report(
         let ours = train_speed(settings, kind)?;
         let mut theirs_report = None;
         if let Some(r) = reference {
-            if !matches!(kind, ModelKind::DeepFm | ModelKind::AutoInt) {
-                bail!("the PyTorch reference has deepfm and autoint only");
+            if !matches!(
+                kind,
+                ModelKind::DeepFm
+                    | ModelKind::AutoInt
+                    | ModelKind::AutoIntPlus
+                    | ModelKind::XDeepFm
+            ) {
+                bail!("the PyTorch reference has deepfm, autoint, autoint+ and xdeepfm only");
             }
             note(&format!(
                 "timing PyTorch {kind} ({} processes, 1 thread each) ...",

@@ -968,11 +968,33 @@ fn attention_forward(
         out.par_chunks_mut(LANES * f * a)
             .zip(attn.par_chunks_mut(heads * f * f * LANES))
             .zip(qkvr.par_chunks(LANES * f * 4 * a))
-            .for_each_init(
-                || (vec![0f32; f * 4 * a * LANES], vec![0f32; f * a * LANES]),
-                |(pt, ot), ((o, at), p)| attend_block(p, o, at, pt, ot, f, a, heads),
-            );
+            .for_each(|((o, at), p)| {
+                with_scratch(f * 4 * a * LANES + f * a * LANES, |buf| {
+                    let (pt, ot) = buf.split_at_mut(f * 4 * a * LANES);
+                    attend_block(p, o, at, pt, ot, f, a, heads)
+                })
+            });
     }
+}
+
+thread_local! {
+    /// Each worker thread's scratch for the attention blocks, kept between calls: a fresh
+    /// buffer per block cost a page fault per 4 KiB, more than the block's arithmetic.
+    static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `body` on this thread's scratch buffer, `len` values long (contents unspecified).
+fn with_scratch<R>(len: usize, body: impl FnOnce(&mut [f32]) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < len {
+                buf.resize(len, 0.0);
+            }
+            body(&mut buf[..len])
+        }
+        // Re-entered on this thread (not done by this module): a buffer of its own.
+        Err(_) => body(&mut vec![0.0; len]),
+    })
 }
 
 /// Rows processed together by the attention kernels: one per SIMD lane (AVX-512 holds 16
@@ -1556,19 +1578,15 @@ fn attention_backward(
             .zip(out.par_chunks(LANES * f * a))
             .zip(attn.par_chunks(heads * f * f * LANES))
             .zip(qkvr.par_chunks(LANES * f * stride))
-            .for_each_init(
-                || {
-                    (
-                        vec![0f32; f * stride * LANES],
-                        vec![0f32; f * stride * LANES],
-                        vec![0f32; f * a * LANES],
-                        vec![0f32; f * LANES],
-                    )
-                },
-                |(pt, gt, dt, datt), ((((g, dx), o), at), p)| {
+            .for_each(|((((g, dx), o), at), p)| {
+                let (n_pt, n_dt) = (f * stride * LANES, f * a * LANES);
+                with_scratch(2 * n_pt + n_dt + f * LANES, |buf| {
+                    let (pt, rest) = buf.split_at_mut(n_pt);
+                    let (gt, rest) = rest.split_at_mut(n_pt);
+                    let (dt, datt) = rest.split_at_mut(n_dt);
                     attend_block_backward(g, dx, o, at, p, pt, gt, dt, datt, f, a, heads)
-                },
-            );
+                })
+            });
         let x: &[f32] = if l == 0 { emb } else { &ws.att_x[l - 1] };
         ws.dwcat.clear();
         ws.dwcat.resize(d * stride, 0.0);
