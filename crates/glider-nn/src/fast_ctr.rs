@@ -561,8 +561,7 @@ impl FastNet {
                     false,
                 );
                 grads[out.b][0] = dz.iter().sum();
-                ws.dx_next.clear();
-                ws.dx_next.resize(b * f * d, 0.0);
+                set_len(&mut ws.dx_next, b * f * d);
                 let wo = &vals[out.w];
                 for (row, &g) in ws.dx_next.chunks_exact_mut(f * d).zip(dz) {
                     for (x, &wv) in row.iter_mut().zip(wo) {
@@ -583,6 +582,14 @@ impl FastNet {
     }
 }
 
+/// Makes `v` exactly `n` long without clearing what it holds: for buffers that are then
+/// overwritten in full (zeroing 40 MB per layer was a tenth of AutoInt's forward pass).
+fn set_len(v: &mut Vec<f32>, n: usize) {
+    if v.len() != n {
+        v.resize(n, 0.0);
+    }
+}
+
 /// The factor vectors `emb[:, :, 1..]` as a contiguous `[b, F·k]` matrix.
 fn split_factors(emb: &[f32], b: usize, f: usize, w: usize, x0: &mut Vec<f32>) {
     let k = w - 1;
@@ -596,8 +603,7 @@ fn split_factors(emb: &[f32], b: usize, f: usize, w: usize, x0: &mut Vec<f32>) {
 /// The factor vectors in the CIN's `[b·k, F]` layout: `x0t[(r·k + d)·F + j] = v_{r,j,d}`.
 fn transpose_factors(emb: &[f32], b: usize, f: usize, w: usize, x0t: &mut Vec<f32>) {
     let k = w - 1;
-    x0t.clear();
-    x0t.resize(b * k * f, 0.0);
+    set_len(x0t, b * k * f);
     for r in 0..b {
         for j in 0..f {
             let cell = &emb[(r * f + j) * w + 1..(r * f + j + 1) * w];
@@ -652,8 +658,7 @@ fn lin_backward(
         }
     }
     if let Some(dx) = dx {
-        dx.clear();
-        dx.resize(rows * l.din, 0.0);
+        set_len(dx, rows * l.din);
         mm(
             dx, rows, l.din, l.dout, dy, l.dout, 1, &vals[l.w], 1, l.dout, false,
         );
@@ -720,8 +725,7 @@ fn dnn_backward(
 /// for `q` in the chunk (`x: [q, hp]`, `x0: [q, F]`).
 fn outer_products(x: &[f32], hp: usize, x0: &[f32], f: usize, z: &mut Vec<f32>) {
     let rows = x0.len() / f;
-    z.clear();
-    z.resize(rows * hp * f, 0.0);
+    set_len(z, rows * hp * f);
     z.par_chunks_mut(hp * f)
         .zip(x.par_chunks(hp))
         .zip(x0.par_chunks(f))
@@ -848,8 +852,7 @@ fn cin_backward(
             }
         }
         let hp = if l == 0 { f } else { cin[l - 1].dout };
-        ws.dprev.clear();
-        ws.dprev.resize(b * k * hp, 0.0);
+        set_len(&mut ws.dprev, b * k * hp);
         let db = &mut grads[layer.b];
         db.fill(0.0);
         for row in ws.dcur.chunks_exact(hn) {
@@ -882,8 +885,7 @@ fn cin_backward(
                 1,
                 true,
             );
-            ws.dz.clear();
-            ws.dz.resize((q1 - q0) * hp * f, 0.0);
+            set_len(&mut ws.dz, (q1 - q0) * hp * f);
             mm(
                 &mut ws.dz,
                 q1 - q0,
@@ -956,15 +958,12 @@ fn attention_forward(
         let (before, after) = ws.att_x.split_at_mut(l);
         let x: &[f32] = if l == 0 { emb } else { &before[l - 1] };
         let qkvr = &mut ws.qkvr[l];
-        qkvr.clear();
-        qkvr.resize(b * f * 4 * a, 0.0);
+        set_len(qkvr, b * f * 4 * a);
         mm(qkvr, b * f, 4 * a, d, x, d, 1, wcat, 4 * a, 1, false);
         let attn = &mut ws.attn[l];
-        attn.clear();
-        attn.resize(b.div_ceil(LANES) * heads * f * f * LANES, 0.0);
+        set_len(attn, b.div_ceil(LANES) * heads * f * f * LANES);
         let out = &mut after[0];
-        out.clear();
-        out.resize(b * f * a, 0.0);
+        set_len(out, b * f * a);
         out.par_chunks_mut(LANES * f * a)
             .zip(attn.par_chunks_mut(heads * f * f * LANES))
             .zip(qkvr.par_chunks(LANES * f * 4 * a))
@@ -1151,9 +1150,16 @@ fn backward_lanes_setup(
     a: usize,
     w: usize,
 ) {
-    let s4 = 4 * a;
-    to_lanes(p, f * s4, pt, w);
+    to_lanes(p, f * 4 * a, pt, w);
     to_lanes(dx, f * a, dt, w);
+    relu_mask_and_residual(o, gt, dt, f, a, w);
+}
+
+/// ReLU's mask (from the output `o: [rows, F, A]`) applied to `dt: [F·A, w]`, and `gt`
+/// zeroed but for the residual projection's part, which is that gradient.
+#[inline(always)]
+fn relu_mask_and_residual(o: &[f32], gt: &mut [f32], dt: &mut [f32], f: usize, a: usize, w: usize) {
+    let s4 = 4 * a;
     let rows = o.len() / (f * a);
     for l in 0..rows {
         for t in 0..f * a {
@@ -1167,6 +1173,114 @@ fn backward_lanes_setup(
         for c in 0..a {
             let gb = (i * s4 + 3 * a + c) * w;
             gt[gb..gb + w].copy_from_slice(&dt[(i * a + c) * w..(i * a + c + 1) * w]);
+        }
+    }
+}
+
+/// Transposes the 16×16 tile held in `r` (row `i` in `r[i]`) in registers.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn transpose16(r: &mut [std::arch::x86_64::__m512; 16]) {
+    use std::arch::x86_64::{
+        _mm512_castpd_ps, _mm512_castps_pd, _mm512_shuffle_f32x4, _mm512_unpackhi_pd,
+        _mm512_unpackhi_ps, _mm512_unpacklo_pd, _mm512_unpacklo_ps,
+    };
+    let mut t = *r;
+    // 32-bit pairs, then 64-bit quads, within each 128-bit lane.
+    for k in 0..8 {
+        t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+        t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+    }
+    for k in 0..4 {
+        let (a, b, c, d) = (t[4 * k], t[4 * k + 1], t[4 * k + 2], t[4 * k + 3]);
+        r[4 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(c)));
+        r[4 * k + 1] =
+            _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(c)));
+        r[4 * k + 2] =
+            _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(b), _mm512_castps_pd(d)));
+        r[4 * k + 3] =
+            _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(b), _mm512_castps_pd(d)));
+    }
+    // 128-bit lanes: rows 4k..4k+3 now hold 4×4 blocks; gather them across the four groups.
+    for k in 0..4 {
+        t[k] = _mm512_shuffle_f32x4::<0x88>(r[k], r[k + 4]);
+        t[k + 4] = _mm512_shuffle_f32x4::<0xdd>(r[k], r[k + 4]);
+        t[k + 8] = _mm512_shuffle_f32x4::<0x88>(r[k + 8], r[k + 12]);
+        t[k + 12] = _mm512_shuffle_f32x4::<0xdd>(r[k + 8], r[k + 12]);
+    }
+    for k in 0..4 {
+        r[k] = _mm512_shuffle_f32x4::<0x88>(t[k], t[k + 8]);
+        r[k + 8] = _mm512_shuffle_f32x4::<0xdd>(t[k], t[k + 8]);
+        r[k + 4] = _mm512_shuffle_f32x4::<0x88>(t[k + 4], t[k + 12]);
+        r[k + 12] = _mm512_shuffle_f32x4::<0xdd>(t[k + 4], t[k + 12]);
+    }
+}
+
+/// [`to_lanes`] with 16×16 register transposes (`w` = 16).
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn to_lanes_avx512(src: &[f32], width: usize, dst: &mut [f32]) {
+    use std::arch::x86_64::{_mm512_loadu_ps, _mm512_setzero_ps, _mm512_storeu_ps};
+    let rows = src.len() / width;
+    assert!(
+        rows <= 16 && dst.len() >= width * 16,
+        "lane buffers of the wrong size"
+    );
+    let full = width / 16 * 16;
+    let mut r = [_mm512_setzero_ps(); 16];
+    for t0 in (0..full).step_by(16) {
+        for (l, v) in r.iter_mut().enumerate() {
+            *v = if l < rows {
+                _mm512_loadu_ps(src.as_ptr().add(l * width + t0))
+            } else {
+                _mm512_setzero_ps()
+            };
+        }
+        transpose16(&mut r);
+        for (t, v) in r.iter().enumerate() {
+            _mm512_storeu_ps(dst.as_mut_ptr().add((t0 + t) * 16), *v);
+        }
+    }
+    for t in full..width {
+        for l in 0..16 {
+            dst[t * 16 + l] = if l < rows { src[l * width + t] } else { 0.0 };
+        }
+    }
+}
+
+/// [`from_lanes`] with 16×16 register transposes (`w` = 16).
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn from_lanes_avx512(src: &[f32], width: usize, dst: &mut [f32]) {
+    use std::arch::x86_64::{_mm512_loadu_ps, _mm512_setzero_ps, _mm512_storeu_ps};
+    let rows = dst.len() / width;
+    assert!(
+        rows <= 16 && src.len() >= width * 16,
+        "lane buffers of the wrong size"
+    );
+    let full = width / 16 * 16;
+    let mut r = [_mm512_setzero_ps(); 16];
+    for t0 in (0..full).step_by(16) {
+        for (t, v) in r.iter_mut().enumerate() {
+            *v = _mm512_loadu_ps(src.as_ptr().add((t0 + t) * 16));
+        }
+        transpose16(&mut r);
+        for (l, v) in r.iter().enumerate().take(rows) {
+            _mm512_storeu_ps(dst.as_mut_ptr().add(l * width + t0), *v);
+        }
+    }
+    for t in full..width {
+        for l in 0..rows {
+            dst[l * width + t] = src[t * 16 + l];
         }
     }
 }
@@ -1205,7 +1319,7 @@ unsafe fn attend_block_avx512(
             && o.len() * 4 == p.len(),
         "attention block buffers of the wrong size"
     );
-    to_lanes(p, f * s4, pt, W);
+    to_lanes_avx512(p, f * s4, pt);
     ot.fill(0.0);
     let (mut max, mut sum) = ([0f32; W], [0f32; W]);
     let ptp = pt.as_ptr();
@@ -1283,7 +1397,7 @@ unsafe fn attend_block_avx512(
         }
     }
     residual_relu_lanes(ot, pt, f, a, W);
-    from_lanes(ot, f * a, o, W);
+    from_lanes_avx512(ot, f * a, o);
 }
 
 /// [`attend_block_backward`] with AVX-512 intrinsics, in the portable version's order.
@@ -1327,7 +1441,9 @@ unsafe fn attend_block_backward_avx512(
             && dx.len() == o.len(),
         "attention block buffers of the wrong size"
     );
-    backward_lanes_setup(dx, o, p, pt, gt, dt, f, a, W);
+    to_lanes_avx512(p, f * s4, pt);
+    to_lanes_avx512(dx, f * a, dt);
+    relu_mask_and_residual(o, gt, dt, f, a, W);
     let ptp = pt.as_ptr();
     let dtp = dt.as_ptr();
     let gtp = gt.as_mut_ptr();
@@ -1407,7 +1523,7 @@ unsafe fn attend_block_backward_avx512(
             }
         }
     }
-    from_lanes(gt, f * s4, g, W);
+    from_lanes_avx512(gt, f * s4, g);
 }
 
 simd_fn! {
@@ -1567,8 +1683,7 @@ fn attention_backward(
         let layer = layers[l];
         let (d, a) = (layer.din, layer.width);
         let stride = 4 * a;
-        ws.dqkvr.clear();
-        ws.dqkvr.resize(b * f * stride, 0.0);
+        set_len(&mut ws.dqkvr, b * f * stride);
         let out = &ws.att_x[l];
         let attn = &ws.attn[l];
         let qkvr = &ws.qkvr[l];
@@ -1588,8 +1703,7 @@ fn attention_backward(
                 })
             });
         let x: &[f32] = if l == 0 { emb } else { &ws.att_x[l - 1] };
-        ws.dwcat.clear();
-        ws.dwcat.resize(d * stride, 0.0);
+        set_len(&mut ws.dwcat, d * stride);
         mm(
             &mut ws.dwcat,
             d,
@@ -1610,8 +1724,7 @@ fn attention_backward(
                     .copy_from_slice(&ws.dwcat[r * stride + s * a..r * stride + (s + 1) * a]);
             }
         }
-        ws.dx_att.clear();
-        ws.dx_att.resize(b * f * d, 0.0);
+        set_len(&mut ws.dx_att, b * f * d);
         mm(
             &mut ws.dx_att,
             b * f,
@@ -1703,6 +1816,34 @@ mod timing {
                 fwd * 1e3,
                 bwd * 1e3
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod lanes {
+    use super::*;
+
+    #[test]
+    fn register_transposes_match_the_plain_loops() {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            for (rows, width) in [(16, 48), (16, 37), (5, 64), (1, 19)] {
+                let src: Vec<f32> = (0..rows * width).map(|i| i as f32 * 0.5 - 3.0).collect();
+                let mut plain = vec![7.0; width * LANES];
+                let mut fast = vec![9.0; width * LANES];
+                to_lanes(&src, width, &mut plain, LANES);
+                // SAFETY: the CPU has AVX-512F (checked above).
+                unsafe { to_lanes_avx512(&src, width, &mut fast) };
+                assert_eq!(plain, fast, "to_lanes {rows}×{width}");
+                let mut back_plain = vec![1.0; rows * width];
+                let mut back_fast = vec![2.0; rows * width];
+                from_lanes(&plain, width, &mut back_plain, LANES);
+                // SAFETY: as above.
+                unsafe { from_lanes_avx512(&plain, width, &mut back_fast) };
+                assert_eq!(back_plain, src, "round trip {rows}×{width}");
+                assert_eq!(back_fast, src, "from_lanes {rows}×{width}");
+            }
         }
     }
 }
