@@ -141,6 +141,8 @@ struct Workspace {
     dx_att: Vec<f32>,
     dx_next: Vec<f32>,
     logit_part: Vec<f32>,
+    /// The second half of a [`mm_long_sum`].
+    split_tmp: Vec<f32>,
 }
 
 /// The dense part of a DeepFM, xDeepFM or AutoInt(+) model with hand-written passes.
@@ -579,6 +581,39 @@ impl FastNet {
                 }
             }
         }
+    }
+}
+
+/// `dst = A · B` as [`mm`] (overwriting), for the weight gradients whose output is small
+/// and whose sum runs over every row of the batch: the sum is cut into two fixed halves,
+/// computed on two threads and added, so the result does not depend on the thread count.
+#[allow(clippy::too_many_arguments)]
+fn mm_long_sum(
+    dst: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    a_rs: usize,
+    a_cs: usize,
+    b: &[f32],
+    b_rs: usize,
+    b_cs: usize,
+    tmp: &mut Vec<f32>,
+) {
+    if m * n >= 1 << 16 || k < 4096 {
+        mm(dst, m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, false);
+        return;
+    }
+    let k0 = k / 2;
+    set_len(tmp, m * n);
+    let (a1, b1) = (&a[k0 * a_cs..], &b[k0 * b_rs..]);
+    rayon::join(
+        || crate::kernels::matmul(dst, m, n, k0, a, a_rs, a_cs, b, b_rs, b_cs, false),
+        || crate::kernels::matmul(tmp, m, n, k - k0, a1, a_rs, a_cs, b1, b_rs, b_cs, false),
+    );
+    for (d, &t) in dst[..m * n].iter_mut().zip(tmp.iter()) {
+        *d += t;
     }
 }
 
@@ -1054,7 +1089,7 @@ fn attend_block(
 
 /// The backward pass of [`attend_block`]: the output's gradient `dx: [rows, F, A]` → the
 /// projections' gradient `g: [rows, F, 4A]` (overwritten). `pt`, `gt: [F·4A, LANES]`,
-/// `dt: [F·A, LANES]` and `datt: [F, LANES]` are scratch. Dispatched as [`attend_block`].
+/// `dt: [F·A, LANES]` and `datt: [F + F·F, LANES]` are scratch. Dispatched as [`attend_block`].
 #[allow(clippy::too_many_arguments)]
 fn attend_block_backward(
     g: &mut [f32],
@@ -1085,7 +1120,7 @@ fn attend_block_backward(
         pt,
         gt,
         dt,
-        datt,
+        &mut datt[..f * LANES],
         f,
         a,
         heads,
@@ -1432,7 +1467,7 @@ unsafe fn attend_block_backward_avx512(
         pt.len() == f * s4 * W
             && gt.len() == f * s4 * W
             && dt.len() == f * a * W
-            && datt.len() == f * W
+            && datt.len() == f * W + f * f * W
             && at.len() == heads * f * f * W
             && dh * heads == a
             && p.len() <= W * f * s4
@@ -1447,7 +1482,9 @@ unsafe fn attend_block_backward_avx512(
     let ptp = pt.as_ptr();
     let dtp = dt.as_ptr();
     let gtp = gt.as_mut_ptr();
+    // datt: [F, W] for one query field, then ds: [F, F, W] for the head.
     let dap = datt.as_mut_ptr();
+    let dsp = dap.add(f * W);
     let kv = |j: usize, part: usize, c: usize| (j * s4 + part * a + c) * W;
     for h in 0..heads {
         let c0 = h * dh;
@@ -1507,23 +1544,106 @@ unsafe fn attend_block_backward_avx512(
                 let w = _mm512_loadu_ps(ap.add(j * W));
                 // Softmax: ds_ij = a_ij (datt_j − Σ_j' a_ij' datt_j').
                 let ds = _mm512_mul_ps(w, _mm512_sub_ps(_mm512_loadu_ps(dap.add(j * W)), mean));
-                for c in c0..c0 + dh {
-                    // dV_j += a_ij dpre_i; dQ_i += ds K_j; dK_j += ds Q_i.
-                    let d = _mm512_loadu_ps(dtp.add((i * a + c) * W));
-                    let gv = gtp.add(kv(j, 2, c));
-                    _mm512_storeu_ps(gv, _mm512_add_ps(_mm512_loadu_ps(gv), _mm512_mul_ps(w, d)));
-                    let (kb, qb) = (kv(j, 1, c), kv(i, 0, c));
-                    let gq = gtp.add(qb);
-                    let k = _mm512_loadu_ps(ptp.add(kb));
-                    _mm512_storeu_ps(gq, _mm512_add_ps(_mm512_loadu_ps(gq), _mm512_mul_ps(ds, k)));
-                    let gk = gtp.add(kb);
-                    let q = _mm512_loadu_ps(ptp.add(qb));
-                    _mm512_storeu_ps(gk, _mm512_add_ps(_mm512_loadu_ps(gk), _mm512_mul_ps(ds, q)));
-                }
+                _mm512_storeu_ps(dsp.add((i * f + j) * W), ds);
             }
         }
+        // Then the three products of the head, each output held in registers while its sum
+        // runs (every sum from zero, in ascending order of the summed index, as the portable
+        // version adds them): dQ_i = Σ_j ds_ij K_j, dK_j = Σ_i ds_ij Q_i,
+        // dV_j = Σ_i a_ij dpre_i.
+        let at0 = at.as_ptr().add(h * f * f * W);
+        let ds0 = dsp.cast_const();
+        // (weight of term u for output o, operand of term u at column c)
+        sum_products(
+            f,
+            c0,
+            dh,
+            gtp,
+            |o, c| kv(o, 0, c),
+            |o, u| ds0.add((o * f + u) * W),
+            |u, c| ptp.add(kv(u, 1, c)),
+        );
+        sum_products(
+            f,
+            c0,
+            dh,
+            gtp,
+            |o, c| kv(o, 1, c),
+            |o, u| ds0.add((u * f + o) * W),
+            |u, c| ptp.add(kv(u, 0, c)),
+        );
+        sum_products(
+            f,
+            c0,
+            dh,
+            gtp,
+            |o, c| kv(o, 2, c),
+            |o, u| at0.add((u * f + o) * W),
+            |u, c| dtp.add((u * a + c) * W),
+        );
     }
     from_lanes_avx512(gt, f * s4, g);
+}
+
+/// `out[o, c] = Σ_u weight(o, u) · operand(u, c)` for `o` in `0..f` and `c` in
+/// `c0..c0 + dh`, lane-wise, `u` ascending from zero; four columns at a time in registers.
+/// `out(o, c)` is an offset into `gtp`, the others pointers to lane vectors.
+///
+/// # Safety
+/// The CPU must have AVX-512F; every pointer the closures give must be valid for 16 reads
+/// (writes for `gtp + out`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn sum_products(
+    f: usize,
+    c0: usize,
+    dh: usize,
+    gtp: *mut f32,
+    out: impl Fn(usize, usize) -> usize,
+    weight: impl Fn(usize, usize) -> *const f32,
+    operand: impl Fn(usize, usize) -> *const f32,
+) {
+    use std::arch::x86_64::{
+        _mm512_add_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+    };
+    for o in 0..f {
+        let mut c = c0;
+        while c + 4 <= c0 + dh {
+            let (mut a0, mut a1, mut a2, mut a3) = (
+                _mm512_setzero_ps(),
+                _mm512_setzero_ps(),
+                _mm512_setzero_ps(),
+                _mm512_setzero_ps(),
+            );
+            for u in 0..f {
+                let w = _mm512_loadu_ps(weight(o, u));
+                a0 = _mm512_add_ps(a0, _mm512_mul_ps(w, _mm512_loadu_ps(operand(u, c))));
+                a1 = _mm512_add_ps(a1, _mm512_mul_ps(w, _mm512_loadu_ps(operand(u, c + 1))));
+                a2 = _mm512_add_ps(a2, _mm512_mul_ps(w, _mm512_loadu_ps(operand(u, c + 2))));
+                a3 = _mm512_add_ps(a3, _mm512_mul_ps(w, _mm512_loadu_ps(operand(u, c + 3))));
+            }
+            _mm512_storeu_ps(gtp.add(out(o, c)), a0);
+            _mm512_storeu_ps(gtp.add(out(o, c + 1)), a1);
+            _mm512_storeu_ps(gtp.add(out(o, c + 2)), a2);
+            _mm512_storeu_ps(gtp.add(out(o, c + 3)), a3);
+            c += 4;
+        }
+        while c < c0 + dh {
+            let mut a0 = _mm512_setzero_ps();
+            for u in 0..f {
+                a0 = _mm512_add_ps(
+                    a0,
+                    _mm512_mul_ps(
+                        _mm512_loadu_ps(weight(o, u)),
+                        _mm512_loadu_ps(operand(u, c)),
+                    ),
+                );
+            }
+            _mm512_storeu_ps(gtp.add(out(o, c)), a0);
+            c += 1;
+        }
+    }
 }
 
 simd_fn! {
@@ -1695,7 +1815,7 @@ fn attention_backward(
             .zip(qkvr.par_chunks(LANES * f * stride))
             .for_each(|((((g, dx), o), at), p)| {
                 let (n_pt, n_dt) = (f * stride * LANES, f * a * LANES);
-                with_scratch(2 * n_pt + n_dt + f * LANES, |buf| {
+                with_scratch(2 * n_pt + n_dt + (f + f * f) * LANES, |buf| {
                     let (pt, rest) = buf.split_at_mut(n_pt);
                     let (gt, rest) = rest.split_at_mut(n_pt);
                     let (dt, datt) = rest.split_at_mut(n_dt);
@@ -1704,7 +1824,7 @@ fn attention_backward(
             });
         let x: &[f32] = if l == 0 { emb } else { &ws.att_x[l - 1] };
         set_len(&mut ws.dwcat, d * stride);
-        mm(
+        mm_long_sum(
             &mut ws.dwcat,
             d,
             stride,
@@ -1715,7 +1835,7 @@ fn attention_backward(
             &ws.dqkvr,
             stride,
             1,
-            false,
+            &mut ws.split_tmp,
         );
         for (s, &p) in layer.qkvr.iter().enumerate() {
             let g = &mut grads[p];
@@ -1844,6 +1964,41 @@ mod lanes {
                 assert_eq!(back_plain, src, "round trip {rows}×{width}");
                 assert_eq!(back_fast, src, "from_lanes {rows}×{width}");
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod long_sum {
+    use super::*;
+
+    #[test]
+    fn a_sum_cut_in_two_halves_matches_the_whole_product() {
+        let (m, n, k) = (3, 5, 5000);
+        let a: Vec<f32> = (0..m * k)
+            .map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1)
+            .collect();
+        let b: Vec<f32> = (0..k * n)
+            .map(|i| ((i * 5 % 11) as f32 - 5.0) * 0.1)
+            .collect();
+        let mut whole = vec![0f32; m * n];
+        // Aᵀ B with A stored [k, m], as the weight gradients read it.
+        mm(&mut whole, m, n, k, &a, 1, m, &b, n, 1, false);
+        let mut halves = vec![9f32; m * n];
+        mm_long_sum(&mut halves, m, n, k, &a, 1, m, &b, n, 1, &mut Vec::new());
+        let exact: Vec<f64> = (0..m * n)
+            .map(|e| {
+                let (i, j) = (e / n, e % n);
+                (0..k)
+                    .map(|l| a[l * m + i] as f64 * b[l * n + j] as f64)
+                    .sum()
+            })
+            .collect();
+        for ((w, h), x) in whole.iter().zip(&halves).zip(&exact) {
+            assert!(
+                (*w as f64 - x).abs() < 1e-2 && (*h as f64 - x).abs() < 1e-2,
+                "{w} {h} {x}"
+            );
         }
     }
 }
