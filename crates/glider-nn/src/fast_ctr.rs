@@ -1320,6 +1320,69 @@ unsafe fn from_lanes_avx512(src: &[f32], width: usize, dst: &mut [f32]) {
     }
 }
 
+/// [`softmax_lanes`] with AVX-512 intrinsics over `f` lane vectors at `row`: the same
+/// operations as [`exp_nonpositive`] and the same order of sums, so the same bits.
+///
+/// # Safety
+/// The CPU must have AVX-512F; `row` must be valid for `16 · f` reads and writes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn softmax_lanes_avx512(row: *mut f32, f: usize) {
+    use std::arch::x86_64::{
+        _mm512_add_epi32, _mm512_add_ps, _mm512_castsi512_ps, _mm512_cvttps_epi32, _mm512_div_ps,
+        _mm512_loadu_ps, _mm512_max_ps, _mm512_mul_ps, _mm512_set1_epi32, _mm512_set1_ps,
+        _mm512_setzero_ps, _mm512_slli_epi32, _mm512_storeu_ps, _mm512_sub_ps,
+    };
+    const W: usize = LANES;
+    let mut max = _mm512_set1_ps(f32::NEG_INFINITY);
+    for j in 0..f {
+        max = _mm512_max_ps(max, _mm512_loadu_ps(row.add(j * W)));
+    }
+    let c = |v: f32| _mm512_set1_ps(v);
+    let mut sum = _mm512_setzero_ps();
+    for j in 0..f {
+        let x = _mm512_max_ps(
+            _mm512_sub_ps(_mm512_loadu_ps(row.add(j * W)), max),
+            c(-87.0),
+        );
+        let round = c(12_582_912.0);
+        let n = _mm512_sub_ps(
+            _mm512_add_ps(_mm512_mul_ps(x, c(std::f32::consts::LOG2_E)), round),
+            round,
+        );
+        let r = _mm512_sub_ps(
+            _mm512_sub_ps(x, _mm512_mul_ps(n, c(0.693_145_75))),
+            _mm512_mul_ps(n, c(1.428_606_8e-6)),
+        );
+        let mut p = c(1.0 / 5040.0);
+        for coef in [
+            1.0 / 720.0,
+            1.0 / 120.0,
+            1.0 / 24.0,
+            1.0 / 6.0,
+            0.5,
+            1.0,
+            1.0,
+        ] {
+            p = _mm512_add_ps(c(coef), _mm512_mul_ps(r, p));
+        }
+        let scale = _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_add_epi32(
+            _mm512_cvttps_epi32(n),
+            _mm512_set1_epi32(127),
+        )));
+        let e = _mm512_mul_ps(p, scale);
+        _mm512_storeu_ps(row.add(j * W), e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    let inv = _mm512_div_ps(c(1.0), sum);
+    for j in 0..f {
+        _mm512_storeu_ps(
+            row.add(j * W),
+            _mm512_mul_ps(_mm512_loadu_ps(row.add(j * W)), inv),
+        );
+    }
+}
+
 /// [`attend_block`] with AVX-512 intrinsics: one register per lane vector, four
 /// accumulators at a time, the same operations in the same order as the portable version
 /// (multiplies and adds kept apart, never fused).
@@ -1356,7 +1419,6 @@ unsafe fn attend_block_avx512(
     );
     to_lanes_avx512(p, f * s4, pt);
     ot.fill(0.0);
-    let (mut max, mut sum) = ([0f32; W], [0f32; W]);
     let ptp = pt.as_ptr();
     let kv = |j: usize, part: usize, c: usize| ptp.add((j * s4 + part * a + c) * W);
     for h in 0..heads {
@@ -1394,7 +1456,7 @@ unsafe fn attend_block_avx512(
                 _mm512_storeu_ps(sp.add(j * W), a0);
                 j += 1;
             }
-            softmax_lanes(&mut at[base..base + f * W], W, &mut max, &mut sum);
+            softmax_lanes_avx512(at.as_mut_ptr().add(base), f);
             let sp = at.as_ptr().add(base);
             let op = ot.as_mut_ptr();
             let mut c = c0;
@@ -1778,12 +1840,18 @@ fn exp_nonpositive(x: f32) -> f32 {
     let x = x.max(-87.0);
     let n = (x * LOG2E + ROUND) - ROUND;
     let r = (x - n * LN2_HI) - n * LN2_LO;
-    let p = 1.0
-        + r * (1.0
-            + r * (0.5
-                + r * (1.0 / 6.0
-                    + r * (1.0 / 24.0
-                        + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+    let mut p = 1.0 / 5040.0;
+    for coef in [
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ] {
+        p = coef + r * p;
+    }
     p * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
@@ -1943,6 +2011,38 @@ mod timing {
 #[cfg(test)]
 mod lanes {
     use super::*;
+
+    #[test]
+    fn the_softmax_is_exact_to_1e6_and_the_same_bits_with_avx512() {
+        let f = 39;
+        let row: Vec<f32> = (0..f * LANES)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.37)
+            .collect();
+        let mut plain = row.clone();
+        let (mut max, mut sum) = (vec![0f32; LANES], vec![0f32; LANES]);
+        softmax_lanes(&mut plain, LANES, &mut max, &mut sum);
+        for l in 0..LANES {
+            let m = (0..f)
+                .map(|j| row[j * LANES + l] as f64)
+                .fold(f64::MIN, f64::max);
+            let z: f64 = (0..f).map(|j| (row[j * LANES + l] as f64 - m).exp()).sum();
+            for j in 0..f {
+                let exact = (row[j * LANES + l] as f64 - m).exp() / z;
+                let got = plain[j * LANES + l] as f64;
+                assert!(
+                    (got - exact).abs() <= 1e-6 * exact.max(1e-30) + 1e-12,
+                    "{got} vs {exact}"
+                );
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            let mut fast = row.clone();
+            // SAFETY: AVX-512F checked above; `fast` holds f lane vectors.
+            unsafe { softmax_lanes_avx512(fast.as_mut_ptr(), f) };
+            assert_eq!(plain, fast);
+        }
+    }
 
     #[test]
     fn register_transposes_match_the_plain_loops() {
