@@ -1064,8 +1064,9 @@ fn from_lanes(src: &[f32], width: usize, dst: &mut [f32], w: usize) {
 /// Attention (every head), residual and ReLU for a block of at most [`LANES`] rows, one row
 /// per lane: `p: [rows, F, 4A]` projections → `o: [rows, F, A]`, and the attention weights
 /// into `at: [H, F, F, LANES]`. `pt: [F·4A, LANES]` and `ot: [F·A, LANES]` are scratch.
-/// AVX-512 CPUs run [`attend_block_avx512`], the others [`attend_block_portable`]; both do
-/// the same operations in the same order, so the results are the same bits.
+/// AVX-512 CPUs run [`attend_block_avx512`] (fused multiply-adds), the others
+/// [`attend_block_portable`]; they agree to rounding. On one CPU the result does not depend
+/// on the thread count.
 #[allow(clippy::too_many_arguments)]
 fn attend_block(
     p: &[f32],
@@ -1383,9 +1384,74 @@ unsafe fn softmax_lanes_avx512(row: *mut f32, f: usize) {
     }
 }
 
-/// [`attend_block`] with AVX-512 intrinsics: one register per lane vector, four
-/// accumulators at a time, the same operations in the same order as the portable version
-/// (multiplies and adds kept apart, never fused).
+/// Runs `$body` for groups of outputs `$s..$s + $n` covering `0..$total`: groups of 8, then
+/// one of 4, then single ones (`$n` a constant in each).
+#[cfg(target_arch = "x86_64")]
+macro_rules! grouped {
+    ($total:expr, $s:ident, $n:ident, $body:block) => {{
+        let total = $total;
+        let mut $s = 0;
+        while $s + 8 <= total {
+            const $n: usize = 8;
+            $body
+            $s += 8;
+        }
+        if $s + 4 <= total {
+            const $n: usize = 4;
+            $body
+            $s += 4;
+        }
+        while $s < total {
+            const $n: usize = 1;
+            $body
+            $s += 1;
+        }
+    }};
+}
+
+/// `acc_t = Σ_{u < len} x(u) ⊙ y(u, t)` for `t < N`, lane-wise, `u` ascending, with fused
+/// multiply-adds: `N` independent sums kept in registers (8 cover the FMA units' latency).
+///
+/// # Safety
+/// The CPU must have AVX-512F; every pointer `x` and `y` give must be valid for 16 reads.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn fma_group<const N: usize>(
+    len: usize,
+    x: impl Fn(usize) -> *const f32,
+    y: impl Fn(usize, usize) -> *const f32,
+) -> [std::arch::x86_64::__m512; N] {
+    use std::arch::x86_64::{_mm512_fmadd_ps, _mm512_loadu_ps, _mm512_setzero_ps};
+    let mut acc = [_mm512_setzero_ps(); N];
+    for u in 0..len {
+        let xv = _mm512_loadu_ps(x(u));
+        for (t, a) in acc.iter_mut().enumerate() {
+            *a = _mm512_fmadd_ps(xv, _mm512_loadu_ps(y(u, t)), *a);
+        }
+    }
+    acc
+}
+
+/// Stores `acc[t]` at `at(t)`.
+///
+/// # Safety
+/// The CPU must have AVX-512F; every `at(t)` must be valid for 16 writes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn store_group<const N: usize>(
+    acc: [std::arch::x86_64::__m512; N],
+    at: impl Fn(usize) -> *mut f32,
+) {
+    for (t, a) in acc.iter().enumerate() {
+        std::arch::x86_64::_mm512_storeu_ps(at(t), *a);
+    }
+}
+
+/// [`attend_block`] with AVX-512 intrinsics: one register per lane vector, up to eight
+/// sums at a time in registers, fused multiply-adds (so the last bits may differ from the
+/// portable version's; the softmax is the same operations).
 ///
 /// # Safety
 /// The CPU must have AVX-512F.
@@ -1402,9 +1468,6 @@ unsafe fn attend_block_avx512(
     a: usize,
     heads: usize,
 ) {
-    use std::arch::x86_64::{
-        _mm512_add_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_setzero_ps, _mm512_storeu_ps,
-    };
     const W: usize = LANES;
     let s4 = 4 * a;
     let dh = a / heads;
@@ -1418,7 +1481,6 @@ unsafe fn attend_block_avx512(
         "attention block buffers of the wrong size"
     );
     to_lanes_avx512(p, f * s4, pt);
-    ot.fill(0.0);
     let ptp = pt.as_ptr();
     let kv = |j: usize, part: usize, c: usize| ptp.add((j * s4 + part * a + c) * W);
     for h in 0..heads {
@@ -1426,78 +1488,26 @@ unsafe fn attend_block_avx512(
         for i in 0..f {
             let base = (h * f + i) * f * W;
             let sp = at.as_mut_ptr().add(base);
-            let mut j = 0;
-            while j + 4 <= f {
-                let (mut a0, mut a1, mut a2, mut a3) = (
-                    _mm512_setzero_ps(),
-                    _mm512_setzero_ps(),
-                    _mm512_setzero_ps(),
-                    _mm512_setzero_ps(),
-                );
-                for c in c0..c0 + dh {
-                    let q = _mm512_loadu_ps(kv(i, 0, c));
-                    a0 = _mm512_add_ps(a0, _mm512_mul_ps(q, _mm512_loadu_ps(kv(j, 1, c))));
-                    a1 = _mm512_add_ps(a1, _mm512_mul_ps(q, _mm512_loadu_ps(kv(j + 1, 1, c))));
-                    a2 = _mm512_add_ps(a2, _mm512_mul_ps(q, _mm512_loadu_ps(kv(j + 2, 1, c))));
-                    a3 = _mm512_add_ps(a3, _mm512_mul_ps(q, _mm512_loadu_ps(kv(j + 3, 1, c))));
-                }
-                _mm512_storeu_ps(sp.add(j * W), a0);
-                _mm512_storeu_ps(sp.add((j + 1) * W), a1);
-                _mm512_storeu_ps(sp.add((j + 2) * W), a2);
-                _mm512_storeu_ps(sp.add((j + 3) * W), a3);
-                j += 4;
-            }
-            while j < f {
-                let mut a0 = _mm512_setzero_ps();
-                for c in c0..c0 + dh {
-                    let q = _mm512_loadu_ps(kv(i, 0, c));
-                    a0 = _mm512_add_ps(a0, _mm512_mul_ps(q, _mm512_loadu_ps(kv(j, 1, c))));
-                }
-                _mm512_storeu_ps(sp.add(j * W), a0);
-                j += 1;
-            }
-            softmax_lanes_avx512(at.as_mut_ptr().add(base), f);
-            let sp = at.as_ptr().add(base);
+            // scores_ij = ⟨q_i, k_j⟩ over the head's columns.
+            grouped!(f, j, N, {
+                let acc = fma_group::<N>(dh, |c| kv(i, 0, c0 + c), |c, t| kv(j + t, 1, c0 + c));
+                store_group(acc, |t| sp.add((j + t) * W));
+            });
+            softmax_lanes_avx512(sp, f);
+            // out_i = Σ_j a_ij v_j.
+            let sp = sp.cast_const();
             let op = ot.as_mut_ptr();
-            let mut c = c0;
-            while c + 4 <= c0 + dh {
-                let out = |t: usize| op.add((i * a + c + t) * W);
-                let (mut a0, mut a1, mut a2, mut a3) = (
-                    _mm512_loadu_ps(out(0)),
-                    _mm512_loadu_ps(out(1)),
-                    _mm512_loadu_ps(out(2)),
-                    _mm512_loadu_ps(out(3)),
-                );
-                for j in 0..f {
-                    let w = _mm512_loadu_ps(sp.add(j * W));
-                    a0 = _mm512_add_ps(a0, _mm512_mul_ps(w, _mm512_loadu_ps(kv(j, 2, c))));
-                    a1 = _mm512_add_ps(a1, _mm512_mul_ps(w, _mm512_loadu_ps(kv(j, 2, c + 1))));
-                    a2 = _mm512_add_ps(a2, _mm512_mul_ps(w, _mm512_loadu_ps(kv(j, 2, c + 2))));
-                    a3 = _mm512_add_ps(a3, _mm512_mul_ps(w, _mm512_loadu_ps(kv(j, 2, c + 3))));
-                }
-                _mm512_storeu_ps(out(0), a0);
-                _mm512_storeu_ps(out(1), a1);
-                _mm512_storeu_ps(out(2), a2);
-                _mm512_storeu_ps(out(3), a3);
-                c += 4;
-            }
-            while c < c0 + dh {
-                let out = op.add((i * a + c) * W);
-                let mut a0 = _mm512_loadu_ps(out);
-                for j in 0..f {
-                    let w = _mm512_loadu_ps(sp.add(j * W));
-                    a0 = _mm512_add_ps(a0, _mm512_mul_ps(w, _mm512_loadu_ps(kv(j, 2, c))));
-                }
-                _mm512_storeu_ps(out, a0);
-                c += 1;
-            }
+            grouped!(dh, c, N, {
+                let acc = fma_group::<N>(f, |j| sp.add(j * W), |j, t| kv(j, 2, c0 + c + t));
+                store_group(acc, |t| op.add((i * a + c0 + c + t) * W));
+            });
         }
     }
     residual_relu_lanes(ot, pt, f, a, W);
     from_lanes_avx512(ot, f * a, o);
 }
 
-/// [`attend_block_backward`] with AVX-512 intrinsics, in the portable version's order.
+/// [`attend_block_backward`] with AVX-512 intrinsics, as [`attend_block_avx512`].
 ///
 /// # Safety
 /// The CPU must have AVX-512F.
@@ -1519,7 +1529,7 @@ unsafe fn attend_block_backward_avx512(
     heads: usize,
 ) {
     use std::arch::x86_64::{
-        _mm512_add_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+        _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_setzero_ps, _mm512_storeu_ps,
         _mm512_sub_ps,
     };
     const W: usize = LANES;
@@ -1550,162 +1560,60 @@ unsafe fn attend_block_backward_avx512(
     let kv = |j: usize, part: usize, c: usize| (j * s4 + part * a + c) * W;
     for h in 0..heads {
         let c0 = h * dh;
+        let at0 = at.as_ptr().add(h * f * f * W);
         for i in 0..f {
-            let ap = at.as_ptr().add((h * f + i) * f * W);
+            let ap = at0.add(i * f * W);
             // datt_j = ⟨dpre_i, v_j⟩ over the head's columns.
-            let mut j = 0;
-            while j + 4 <= f {
-                let (mut a0, mut a1, mut a2, mut a3) = (
-                    _mm512_setzero_ps(),
-                    _mm512_setzero_ps(),
-                    _mm512_setzero_ps(),
-                    _mm512_setzero_ps(),
+            grouped!(f, j, N, {
+                let acc = fma_group::<N>(
+                    dh,
+                    |c| dtp.add((i * a + c0 + c) * W),
+                    |c, t| ptp.add(kv(j + t, 2, c0 + c)),
                 );
-                for c in c0..c0 + dh {
-                    let d = _mm512_loadu_ps(dtp.add((i * a + c) * W));
-                    a0 = _mm512_add_ps(a0, _mm512_mul_ps(d, _mm512_loadu_ps(ptp.add(kv(j, 2, c)))));
-                    a1 = _mm512_add_ps(
-                        a1,
-                        _mm512_mul_ps(d, _mm512_loadu_ps(ptp.add(kv(j + 1, 2, c)))),
-                    );
-                    a2 = _mm512_add_ps(
-                        a2,
-                        _mm512_mul_ps(d, _mm512_loadu_ps(ptp.add(kv(j + 2, 2, c)))),
-                    );
-                    a3 = _mm512_add_ps(
-                        a3,
-                        _mm512_mul_ps(d, _mm512_loadu_ps(ptp.add(kv(j + 3, 2, c)))),
-                    );
-                }
-                _mm512_storeu_ps(dap.add(j * W), a0);
-                _mm512_storeu_ps(dap.add((j + 1) * W), a1);
-                _mm512_storeu_ps(dap.add((j + 2) * W), a2);
-                _mm512_storeu_ps(dap.add((j + 3) * W), a3);
-                j += 4;
-            }
-            while j < f {
-                let mut a0 = _mm512_setzero_ps();
-                for c in c0..c0 + dh {
-                    let d = _mm512_loadu_ps(dtp.add((i * a + c) * W));
-                    a0 = _mm512_add_ps(a0, _mm512_mul_ps(d, _mm512_loadu_ps(ptp.add(kv(j, 2, c)))));
-                }
-                _mm512_storeu_ps(dap.add(j * W), a0);
-                j += 1;
-            }
+                store_group(acc, |t| dap.add((j + t) * W));
+            });
             let mut mean = _mm512_setzero_ps();
             for j in 0..f {
-                mean = _mm512_add_ps(
+                mean = _mm512_fmadd_ps(
+                    _mm512_loadu_ps(ap.add(j * W)),
+                    _mm512_loadu_ps(dap.add(j * W)),
                     mean,
-                    _mm512_mul_ps(
-                        _mm512_loadu_ps(ap.add(j * W)),
-                        _mm512_loadu_ps(dap.add(j * W)),
-                    ),
                 );
             }
             for j in 0..f {
-                let w = _mm512_loadu_ps(ap.add(j * W));
                 // Softmax: ds_ij = a_ij (datt_j − Σ_j' a_ij' datt_j').
+                let w = _mm512_loadu_ps(ap.add(j * W));
                 let ds = _mm512_mul_ps(w, _mm512_sub_ps(_mm512_loadu_ps(dap.add(j * W)), mean));
                 _mm512_storeu_ps(dsp.add((i * f + j) * W), ds);
             }
         }
-        // Then the three products of the head, each output held in registers while its sum
-        // runs (every sum from zero, in ascending order of the summed index, as the portable
-        // version adds them): dQ_i = Σ_j ds_ij K_j, dK_j = Σ_i ds_ij Q_i,
-        // dV_j = Σ_i a_ij dpre_i.
-        let at0 = at.as_ptr().add(h * f * f * W);
+        // dQ_i = Σ_j ds_ij K_j, dK_j = Σ_i ds_ij Q_i, dV_j = Σ_i a_ij dpre_i; the gradient
+        // slots start at zero, so each sum is stored.
         let ds0 = dsp.cast_const();
-        // (weight of term u for output o, operand of term u at column c)
-        sum_products(
-            f,
-            c0,
-            dh,
-            gtp,
-            |o, c| kv(o, 0, c),
-            |o, u| ds0.add((o * f + u) * W),
-            |u, c| ptp.add(kv(u, 1, c)),
-        );
-        sum_products(
-            f,
-            c0,
-            dh,
-            gtp,
-            |o, c| kv(o, 1, c),
-            |o, u| ds0.add((u * f + o) * W),
-            |u, c| ptp.add(kv(u, 0, c)),
-        );
-        sum_products(
-            f,
-            c0,
-            dh,
-            gtp,
-            |o, c| kv(o, 2, c),
-            |o, u| at0.add((u * f + o) * W),
-            |u, c| dtp.add((u * a + c) * W),
-        );
+        for o in 0..f {
+            grouped!(dh, c, N, {
+                let acc = fma_group::<N>(
+                    f,
+                    |u| ds0.add((o * f + u) * W),
+                    |u, t| ptp.add(kv(u, 1, c0 + c + t)),
+                );
+                store_group(acc, |t| gtp.add(kv(o, 0, c0 + c + t)));
+                let acc = fma_group::<N>(
+                    f,
+                    |u| ds0.add((u * f + o) * W),
+                    |u, t| ptp.add(kv(u, 0, c0 + c + t)),
+                );
+                store_group(acc, |t| gtp.add(kv(o, 1, c0 + c + t)));
+                let acc = fma_group::<N>(
+                    f,
+                    |u| at0.add((u * f + o) * W),
+                    |u, t| dtp.add((u * a + c0 + c + t) * W),
+                );
+                store_group(acc, |t| gtp.add(kv(o, 2, c0 + c + t)));
+            });
+        }
     }
     from_lanes_avx512(gt, f * s4, g);
-}
-
-/// `out[o, c] = Σ_u weight(o, u) · operand(u, c)` for `o` in `0..f` and `c` in
-/// `c0..c0 + dh`, lane-wise, `u` ascending from zero; four columns at a time in registers.
-/// `out(o, c)` is an offset into `gtp`, the others pointers to lane vectors.
-///
-/// # Safety
-/// The CPU must have AVX-512F; every pointer the closures give must be valid for 16 reads
-/// (writes for `gtp + out`).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[inline]
-unsafe fn sum_products(
-    f: usize,
-    c0: usize,
-    dh: usize,
-    gtp: *mut f32,
-    out: impl Fn(usize, usize) -> usize,
-    weight: impl Fn(usize, usize) -> *const f32,
-    operand: impl Fn(usize, usize) -> *const f32,
-) {
-    use std::arch::x86_64::{
-        _mm512_add_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_setzero_ps, _mm512_storeu_ps,
-    };
-    for o in 0..f {
-        let mut c = c0;
-        while c + 4 <= c0 + dh {
-            let (mut a0, mut a1, mut a2, mut a3) = (
-                _mm512_setzero_ps(),
-                _mm512_setzero_ps(),
-                _mm512_setzero_ps(),
-                _mm512_setzero_ps(),
-            );
-            for u in 0..f {
-                let w = _mm512_loadu_ps(weight(o, u));
-                a0 = _mm512_add_ps(a0, _mm512_mul_ps(w, _mm512_loadu_ps(operand(u, c))));
-                a1 = _mm512_add_ps(a1, _mm512_mul_ps(w, _mm512_loadu_ps(operand(u, c + 1))));
-                a2 = _mm512_add_ps(a2, _mm512_mul_ps(w, _mm512_loadu_ps(operand(u, c + 2))));
-                a3 = _mm512_add_ps(a3, _mm512_mul_ps(w, _mm512_loadu_ps(operand(u, c + 3))));
-            }
-            _mm512_storeu_ps(gtp.add(out(o, c)), a0);
-            _mm512_storeu_ps(gtp.add(out(o, c + 1)), a1);
-            _mm512_storeu_ps(gtp.add(out(o, c + 2)), a2);
-            _mm512_storeu_ps(gtp.add(out(o, c + 3)), a3);
-            c += 4;
-        }
-        while c < c0 + dh {
-            let mut a0 = _mm512_setzero_ps();
-            for u in 0..f {
-                a0 = _mm512_add_ps(
-                    a0,
-                    _mm512_mul_ps(
-                        _mm512_loadu_ps(weight(o, u)),
-                        _mm512_loadu_ps(operand(u, c)),
-                    ),
-                );
-            }
-            _mm512_storeu_ps(gtp.add(out(o, c)), a0);
-            c += 1;
-        }
-    }
 }
 
 simd_fn! {
