@@ -1549,8 +1549,35 @@ unsafe fn attend_block_backward_avx512(
         "attention block buffers of the wrong size"
     );
     to_lanes_avx512(p, f * s4, pt);
-    to_lanes_avx512(dx, f * a, dt);
-    relu_mask_and_residual(o, gt, dt, f, a, W);
+    // ReLU's gradient in the row layout (contiguous, 16 at a time; `gt` is free until the
+    // sums below overwrite every slot of it), then into lanes.
+    {
+        use std::arch::x86_64::{_mm512_cmp_ps_mask, _mm512_maskz_mov_ps, _CMP_GT_OQ};
+        let n = dx.len();
+        let masked = &mut gt[..n];
+        let full = n / W * W;
+        for t in (0..full).step_by(W) {
+            let keep = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(
+                _mm512_loadu_ps(o.as_ptr().add(t)),
+                _mm512_setzero_ps(),
+            );
+            _mm512_storeu_ps(
+                masked.as_mut_ptr().add(t),
+                _mm512_maskz_mov_ps(keep, _mm512_loadu_ps(dx.as_ptr().add(t))),
+            );
+        }
+        for t in full..n {
+            masked[t] = if o[t] > 0.0 { dx[t] } else { 0.0 };
+        }
+        to_lanes_avx512(&gt[..n], f * a, dt);
+    }
+    // The residual projection's gradient is the pre-activation's.
+    for i in 0..f {
+        for c in 0..a {
+            let gb = (i * s4 + 3 * a + c) * W;
+            gt[gb..gb + W].copy_from_slice(&dt[(i * a + c) * W..(i * a + c + 1) * W]);
+        }
+    }
     let ptp = pt.as_ptr();
     let dtp = dt.as_ptr();
     let gtp = gt.as_mut_ptr();
