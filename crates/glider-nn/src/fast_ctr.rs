@@ -672,31 +672,41 @@ fn lin_backward(
     dy: &[f32],
     dx: Option<&mut Vec<f32>>,
 ) {
-    mm(
-        &mut grads[l.w],
-        l.din,
-        l.dout,
-        rows,
-        x,
-        1,
-        l.din,
-        dy,
-        l.dout,
-        1,
-        false,
-    );
-    let db = &mut grads[l.b];
-    db.fill(0.0);
+    let (gw, gb) = if l.w < l.b {
+        let (lo, hi) = grads.split_at_mut(l.b);
+        (&mut lo[l.w], &mut hi[0])
+    } else {
+        let (lo, hi) = grads.split_at_mut(l.w);
+        (&mut hi[0], &mut lo[l.b])
+    };
+    gb.fill(0.0);
     for row in dy.chunks_exact(l.dout) {
-        for (g, &v) in db.iter_mut().zip(row) {
+        for (g, &v) in gb.iter_mut().zip(row) {
             *g += v;
         }
     }
-    if let Some(dx) = dx {
-        set_len(dx, rows * l.din);
-        mm(
-            dx, rows, l.din, l.dout, dy, l.dout, 1, &vals[l.w], 1, l.dout, false,
-        );
+    // dW = xᵀ dy and dx = dy Wᵀ read the same inputs and write apart: large ones run side
+    // by side, one thread each, which beats splitting each product over both threads.
+    let weight_grad = |gw: &mut Vec<f32>, parallel: bool| {
+        let f = if parallel { mm } else { crate::kernels::matmul };
+        f(gw, l.din, l.dout, rows, x, 1, l.din, dy, l.dout, 1, false);
+    };
+    match dx {
+        Some(dx) => {
+            set_len(dx, rows * l.din);
+            let w = &vals[l.w];
+            let input_grad = |dx: &mut Vec<f32>, parallel: bool| {
+                let f = if parallel { mm } else { crate::kernels::matmul };
+                f(dx, rows, l.din, l.dout, dy, l.dout, 1, w, 1, l.dout, false);
+            };
+            if rows * l.din * l.dout >= crate::kernels::PARALLEL_MACS {
+                rayon::join(|| weight_grad(gw, false), || input_grad(dx, false));
+            } else {
+                weight_grad(gw, true);
+                input_grad(dx, true);
+            }
+        }
+        None => weight_grad(gw, true),
     }
 }
 
