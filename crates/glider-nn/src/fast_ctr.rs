@@ -2047,3 +2047,64 @@ mod long_sum {
         }
     }
 }
+
+#[cfg(test)]
+mod gemm_shapes {
+    #[test]
+    #[ignore]
+    fn gemm_rates() {
+        let (m, k, n) = (1024, 624, 400);
+        let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
+        let mut c = vec![0f32; m * n];
+        let mut c2 = vec![0f32; m * n];
+        let reps = 50;
+        let flops = 2.0 * (m * k * n) as f64 * reps as f64;
+        let t = std::time::Instant::now();
+        for _ in 0..reps {
+            super::mm(&mut c, m, n, k, &a, k, 1, &b, n, 1, false);
+        }
+        eprintln!(
+            "2-thread gemm: {:.1} GFLOP/s",
+            flops / t.elapsed().as_secs_f64() / 1e9
+        );
+        let t = std::time::Instant::now();
+        for _ in 0..reps {
+            let (c0, c1) = c2.split_at_mut(m / 2 * n);
+            rayon::join(
+                || crate::kernels::matmul(c0, m / 2, n, k, &a, k, 1, &b, n, 1, false),
+                || crate::kernels::matmul(c1, m / 2, n, k, &a[m / 2 * k..], k, 1, &b, n, 1, false),
+            );
+        }
+        eprintln!(
+            "two halves, one thread each: {:.1} GFLOP/s",
+            flops / t.elapsed().as_secs_f64() / 1e9
+        );
+        let t = std::time::Instant::now();
+        for _ in 0..reps {
+            crate::kernels::matmul(&mut c, m, n, k, &a, k, 1, &b, n, 1, false);
+        }
+        eprintln!(
+            "one thread: {:.1} GFLOP/s",
+            flops / t.elapsed().as_secs_f64() / 1e9
+        );
+        // weight gradient shape: [k, n] = aᵀ dy
+        let t = std::time::Instant::now();
+        let mut w = vec![0f32; k * n];
+        for _ in 0..reps {
+            super::mm(&mut w, k, n, m, &a, 1, k, &c, n, 1, false);
+        }
+        eprintln!(
+            "2-thread dW: {:.1} GFLOP/s",
+            flops / t.elapsed().as_secs_f64() / 1e9
+        );
+        let t = std::time::Instant::now();
+        for _ in 0..reps {
+            crate::kernels::matmul(&mut w, k, n, m, &a, 1, k, &c, n, 1, false);
+        }
+        eprintln!(
+            "1-thread dW: {:.1} GFLOP/s",
+            flops / t.elapsed().as_secs_f64() / 1e9
+        );
+    }
+}

