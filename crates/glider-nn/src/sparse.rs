@@ -84,54 +84,105 @@ impl EmbeddingTable {
     /// (`grad_cells: [cells * dim]`). The row gradient is `Σ scale · grad` over the cells that
     /// selected the row; only those rows (and their optimiser state) change.
     pub fn step(&mut self, rows: &[u32], scales: &[f32], grad_cells: &[f32], lr: f32) {
+        use rayon::prelude::*;
         self.step += 1;
         let dim = self.dim;
         let mut order: Vec<u32> = (0..rows.len() as u32).collect();
-        order.sort_unstable_by_key(|&k| (rows[k as usize], k));
-        let mut g = vec![0f32; dim];
-        let mut i = 0;
+        // (row, cell) keys are distinct, so the order is the same whatever the sort's split.
+        order.par_sort_unstable_by_key(|&k| (rows[k as usize], k));
+        let row_of = |i: usize| rows[order[i] as usize] as usize;
+        // Cut the sorted cells into one run per thread at row boundaries: each run updates
+        // its own rows, so the runs go in parallel and every row's update is the same
+        // arithmetic as on one thread.
+        let n = order.len();
+        let parts = rayon::current_num_threads().clamp(1, n.max(1));
+        let mut bounds = vec![0usize];
+        for p in 1..parts {
+            let mut i = (n * p / parts).max(*bounds.last().unwrap_or(&0));
+            while i > 0 && i < n && row_of(i) == row_of(i - 1) {
+                i += 1;
+            }
+            if i < n && i > *bounds.last().unwrap_or(&0) {
+                bounds.push(i);
+            }
+        }
+        bounds.push(n);
+        // Each run's slices of the table and its state start at the run's first row.
+        let mut runs = Vec::with_capacity(bounds.len() - 1);
+        let (mut values, mut m, mut v) = (
+            self.values.as_mut_slice(),
+            self.m.as_mut_slice(),
+            self.v.as_mut_slice(),
+        );
+        let mut first_row = 0usize;
+        for w in bounds.windows(2) {
+            let (lo, hi) = (w[0], w[1]);
+            let next_row = if hi < n { row_of(hi) } else { self.rows };
+            let take = (next_row - first_row) * dim;
+            let (cur_v, cur_m, cur_s) = (
+                std::mem::take(&mut values),
+                std::mem::take(&mut m),
+                std::mem::take(&mut v),
+            );
+            let (va, vb) = cur_v.split_at_mut(take.min(cur_v.len()));
+            let (ma, mb) = cur_m.split_at_mut(take.min(cur_m.len()));
+            let (sa, sb) = cur_s.split_at_mut(take.min(cur_s.len()));
+            runs.push((lo, hi, first_row, va, ma, sa));
+            values = vb;
+            m = mb;
+            v = sb;
+            first_row = next_row;
+        }
         let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
         let t = self.step as i32;
         let c1 = 1.0 - b1.powi(t);
         let c2 = 1.0 - b2.powi(t);
-        while i < order.len() {
-            let row = rows[order[i] as usize] as usize;
-            g.fill(0.0);
-            let mut j = i;
-            while j < order.len() && rows[order[j] as usize] as usize == row {
-                let cell = order[j] as usize;
-                let s = scales[cell];
-                if s != 0.0 {
-                    for (gk, &dk) in g.iter_mut().zip(&grad_cells[cell * dim..(cell + 1) * dim]) {
-                        *gk += s * dk;
+        let (frozen, kind, order) = (&self.frozen, self.kind, &order);
+        runs.into_par_iter()
+            .for_each(|(lo, hi, base, values, m_run, v_run)| {
+                let mut g = vec![0f32; dim];
+                let mut i = lo;
+                while i < hi {
+                    let row = rows[order[i] as usize] as usize;
+                    g.fill(0.0);
+                    let mut j = i;
+                    while j < hi && rows[order[j] as usize] as usize == row {
+                        let cell = order[j] as usize;
+                        let s = scales[cell];
+                        if s != 0.0 {
+                            for (gk, &dk) in
+                                g.iter_mut().zip(&grad_cells[cell * dim..(cell + 1) * dim])
+                            {
+                                *gk += s * dk;
+                            }
+                        }
+                        j += 1;
+                    }
+                    i = j;
+                    if frozen[row] {
+                        continue;
+                    }
+                    let range = (row - base) * dim..(row - base + 1) * dim;
+                    let values = &mut values[range.clone()];
+                    let m = &mut m_run[range.clone()];
+                    let v = &mut v_run[range];
+                    match kind {
+                        OptimizerKind::Adam => {
+                            for (((x, m), v), &g) in values.iter_mut().zip(m).zip(v).zip(&g) {
+                                *m = b1 * *m + (1.0 - b1) * g;
+                                *v = b2 * *v + (1.0 - b2) * g * g;
+                                *x -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+                            }
+                        }
+                        OptimizerKind::Adagrad => {
+                            for ((x, acc), &g) in values.iter_mut().zip(v).zip(&g) {
+                                *acc += g * g;
+                                *x -= lr * g / (acc.sqrt() + 1e-10);
+                            }
+                        }
                     }
                 }
-                j += 1;
-            }
-            i = j;
-            if self.frozen[row] {
-                continue;
-            }
-            let range = row * dim..(row + 1) * dim;
-            let values = &mut self.values[range.clone()];
-            let m = &mut self.m[range.clone()];
-            let v = &mut self.v[range];
-            match self.kind {
-                OptimizerKind::Adam => {
-                    for (((x, m), v), &g) in values.iter_mut().zip(m).zip(v).zip(&g) {
-                        *m = b1 * *m + (1.0 - b1) * g;
-                        *v = b2 * *v + (1.0 - b2) * g * g;
-                        *x -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
-                    }
-                }
-                OptimizerKind::Adagrad => {
-                    for ((x, acc), &g) in values.iter_mut().zip(v).zip(&g) {
-                        *acc += g * g;
-                        *x -= lr * g / (acc.sqrt() + 1e-10);
-                    }
-                }
-            }
-        }
+            });
     }
 }
 
@@ -189,6 +240,47 @@ mod tests {
         // row 2: g = 0.5*(2,-2) = (1,-1) → 2 - 0.1, 2 + 0.1
         assert!((t.values[4] - 1.9).abs() < 1e-6);
         assert!((t.values[5] - 2.1).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_step_gives_the_same_table_with_one_thread_or_three() {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let cells = 5000;
+        let rows: Vec<u32> = (0..cells).map(|_| rng.random_range(0..700u32)).collect();
+        let scales: Vec<f32> = (0..cells).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+        let grads: Vec<f32> = (0..cells * 3)
+            .map(|_| rng.random_range(-1.0f32..1.0))
+            .collect();
+        for kind in [OptimizerKind::Adam, OptimizerKind::Adagrad] {
+            let tables: Vec<Vec<f32>> = [1, 3]
+                .iter()
+                .map(|&threads| {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .unwrap();
+                    let mut r = ChaCha8Rng::seed_from_u64(1);
+                    let mut t = EmbeddingTable::new(700, 3, 0.1, &[5], kind, &mut r);
+                    pool.install(|| {
+                        t.step(&rows, &scales, &grads, 0.01);
+                        t.step(&rows[..4000], &scales[..4000], &grads[..12000], 0.01);
+                    });
+                    t.values
+                })
+                .collect();
+            assert_eq!(tables[0], tables[1], "{kind:?}");
+            // Rows that no cell selected, and the frozen row, did not move.
+            let mut r = ChaCha8Rng::seed_from_u64(1);
+            let fresh = EmbeddingTable::new(700, 3, 0.1, &[5], kind, &mut r);
+            assert_eq!(tables[0][15..18], fresh.values[15..18]);
+            let untouched = (0..700u32).find(|x| !rows.contains(x)).unwrap() as usize;
+            assert_eq!(
+                tables[0][untouched * 3..untouched * 3 + 3],
+                fresh.values[untouched * 3..untouched * 3 + 3]
+            );
+            assert_ne!(tables[0], fresh.values);
+        }
     }
 
     #[test]
