@@ -1026,6 +1026,11 @@ pub struct CrossSettings {
     /// A cross tuple is kept when seen more than max(1e-4 × batch rows, this) times.
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 10))]
     pub cross_min_count: usize,
+    /// When N > 0, a cross's tuples below the min count share N hashed buckets (their own
+    /// embedding rows) instead of being dropped; independent of --hash-buckets, which hashes
+    /// the categorical fields themselves. 0 = drop them (the reference).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0))]
+    pub cross_hash_buckets: usize,
     /// How each target's crosses are chosen: `validation` keeps a candidate only when it
     /// lowers that target's validation logloss (scored on the frozen baseline in rank order),
     /// then retrains with that set and with every candidate and keeps whichever is lower on
@@ -1050,6 +1055,7 @@ impl Default for CrossSettings {
         CrossSettings {
             bins: 8,
             cross_min_count: 10,
+            cross_hash_buckets: 0,
             cross_selection: SelectionChoice::Validation,
             selection_l2: 5.0,
             selection_min_gain: 1e-4,
@@ -1070,6 +1076,7 @@ impl CrossSettings {
         Ok(glider_data::cross::CrossOptions {
             dense_bins: self.bins,
             min_count_floor: self.cross_min_count,
+            hash_buckets: self.cross_hash_buckets,
             ..glider_data::cross::CrossOptions::default()
         })
     }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use glider_core::cross::{bin_index, mass_quantile_edges_from_counts, min_count_threshold};
 
 use crate::dataset::{Column, Dataset};
+use crate::encode::fnv1a_64;
 use crate::error::DataError;
 
 /// Settings of the crossing (spec 3.3 defaults).
@@ -33,6 +34,13 @@ pub struct CrossOptions {
     pub min_count_floor: usize,
     /// The reference batch: the first this many training rows (1,000,000).
     pub batch_rows: usize,
+    /// When N > 0, a tuple below the min count is not dropped (id 0, no contribution) but
+    /// hashed into one of N shared buckets: id `kept + 1 + fnv1a_64("a|b") % N`, where `"a|b"`
+    /// is the tuple as [`CrossField::tuples`] writes it. 0 (the default, also when absent from
+    /// a saved file) = the reference truncation. With a min count above every tuple's count
+    /// this is the plain hashing trick.
+    #[serde(default)]
+    pub hash_buckets: usize,
 }
 
 impl Default for CrossOptions {
@@ -42,6 +50,7 @@ impl Default for CrossOptions {
             min_count_rate: 1e-4,
             min_count_floor: 10,
             batch_rows: 1_000_000,
+            hash_buckets: 0,
         }
     }
 }
@@ -76,6 +85,22 @@ pub struct CrossSpec {
 /// Name of the cross field of the given members.
 pub fn cross_name(fields: &[String]) -> String {
     format!("cross({})", fields.join(","))
+}
+
+/// A tuple of member codes as [`CrossField::tuples`] writes it, joined by `|`: a categorical
+/// member's value, a dense member's bin index.
+fn tuple_text(data: &Dataset, members: &[usize], key: &[u32]) -> String {
+    let parts: Vec<String> = members
+        .iter()
+        .zip(key)
+        .map(|(&f, &code)| match &data.columns[f] {
+            Column::Categorical { dictionary, .. } => {
+                dictionary.get(code as usize).cloned().unwrap_or_default()
+            }
+            Column::Dense { .. } => code.to_string(),
+        })
+        .collect();
+    parts.join("|")
 }
 
 /// A member's value on one row as a code: `None` when missing.
@@ -351,20 +376,44 @@ pub fn apply_crosses(data: &mut Dataset, spec: &CrossSpec) -> Result<(), DataErr
                 ids.insert(key, i as u32 + 1);
             }
         }
-        let codes: Vec<u32> = (0..data.num_rows())
-            .map(|r| {
-                members
-                    .iter()
-                    .zip(&edges)
-                    .map(|(&f, e)| member_code(&data.columns[f], *e, r))
-                    .collect::<Option<Vec<u32>>>()
-                    .and_then(|key| ids.get(&key).copied())
-                    .unwrap_or(0)
-            })
-            .collect();
-        let mut dictionary = Vec::with_capacity(cross.tuples.len() + 1);
+        let buckets = spec.options.hash_buckets;
+        let first_bucket = cross.tuples.len() as u64 + 1;
+        let mut hashed: HashMap<Vec<u32>, u32> = HashMap::new();
+        let mut codes: Vec<u32> = Vec::with_capacity(data.num_rows());
+        for r in 0..data.num_rows() {
+            let key = members
+                .iter()
+                .zip(&edges)
+                .map(|(&f, e)| member_code(&data.columns[f], *e, r))
+                .collect::<Option<Vec<u32>>>();
+            let code = match key {
+                None => 0,
+                Some(key) => match ids.get(&key) {
+                    Some(&id) => id,
+                    None if buckets > 0 => match hashed.get(&key) {
+                        Some(&id) => id,
+                        None => {
+                            let text = tuple_text(data, &members, &key);
+                            let id = first_bucket + fnv1a_64(text.as_bytes()) % buckets as u64;
+                            let id = u32::try_from(id).map_err(|_| {
+                                DataError::Schema(format!(
+                                    "{}: {buckets} cross hash buckets is too many",
+                                    cross.name
+                                ))
+                            })?;
+                            hashed.insert(key, id);
+                            id
+                        }
+                    },
+                    None => 0,
+                },
+            };
+            codes.push(code);
+        }
+        let mut dictionary = Vec::with_capacity(cross.tuples.len() + 1 + buckets);
         dictionary.push(String::new());
         dictionary.extend(cross.tuples.iter().map(|t| t.join("|")));
+        dictionary.extend((0..buckets).map(|b| format!("#bucket{b}")));
         data.push_categorical(cross.name.clone(), codes, dictionary)?;
     }
     Ok(())
@@ -413,6 +462,7 @@ mod tests {
             min_count_rate: 0.0,
             min_count_floor: 1,
             batch_rows: 6,
+            hash_buckets: 0,
         };
         // Batch = rows 0..6. Edges for d with 3 bins over [1,1,1,5,5,5]: nearest ranks 2 and 4
         // give 1 (the minimum, dropped) and 5 → one edge at 5 →
@@ -462,6 +512,7 @@ mod tests {
             min_count_rate: 0.0,
             min_count_floor: 1,
             batch_rows: 6,
+            hash_buckets: 0,
         };
         let spec = fit_crosses(&d, &(0..7).collect::<Vec<_>>(), &[vec![0, 1]], &options).unwrap();
         // Another file whose dictionary orders the values differently.
@@ -483,6 +534,68 @@ mod tests {
         renamed.fields[0].name = "b".into();
         let err = apply_crosses(&mut renamed, &spec).unwrap_err();
         assert!(err.to_string().contains("needs field \"a\""), "{err}");
+    }
+
+    /// With hash buckets, a tuple below the min count lands in bucket
+    /// `kept + 1 + fnv1a_64("a|b") % N` instead of id 0, by value: the same bucket in a file
+    /// whose dictionary orders the values differently.
+    #[test]
+    fn rare_tuples_share_hashed_buckets_by_value() {
+        let d = data();
+        let options = CrossOptions {
+            dense_bins: 3,
+            min_count_rate: 0.0,
+            min_count_floor: 2,
+            batch_rows: 6,
+            hash_buckets: 4,
+        };
+        // As above: (x,0)×3 kept (id 1); (y,1)×2 is not above 2 → hashed; row 6 (x,1) unseen
+        // → hashed; row 5 has a missing member → 0.
+        let spec = fit_crosses(&d, &(0..7).collect::<Vec<_>>(), &[vec![0, 1]], &options).unwrap();
+        assert_eq!(
+            spec.crosses[0].tuples,
+            vec![vec!["x".to_string(), "0".into()]]
+        );
+        let bucket = |t: &str| 2 + (fnv1a_64(t.as_bytes()) % 4) as u32;
+        let mut applied = d.clone();
+        apply_crosses(&mut applied, &spec).unwrap();
+        match &applied.columns[2] {
+            Column::Categorical { codes, dictionary } => {
+                let (y1, x1) = (bucket("y|1"), bucket("x|1"));
+                assert_eq!(codes, &vec![1, 1, 1, y1, y1, 0, x1]);
+                assert_eq!(dictionary.len(), 2 + 4);
+                assert_eq!(dictionary[2], "#bucket0");
+            }
+            _ => panic!(),
+        }
+        let mut other = data();
+        other.columns[0] = Column::Categorical {
+            codes: vec![1, 2],
+            dictionary: vec!["".into(), "y".into(), "x".into()],
+        };
+        other.columns[1] = Column::Dense {
+            values: vec![7.0, 0.5],
+        };
+        other.labels = vec![0.0, 0.0];
+        apply_crosses(&mut other, &spec).unwrap();
+        match &other.columns[2] {
+            Column::Categorical { codes, .. } => assert_eq!(codes, &vec![bucket("y|1"), 1]),
+            _ => panic!(),
+        }
+        // Without buckets the same spec drops them (the reference).
+        let reference = CrossSpec {
+            options: CrossOptions {
+                hash_buckets: 0,
+                ..options
+            },
+            ..spec
+        };
+        let mut applied = d.clone();
+        apply_crosses(&mut applied, &reference).unwrap();
+        match &applied.columns[2] {
+            Column::Categorical { codes, .. } => assert_eq!(codes, &vec![1, 1, 1, 0, 0, 0, 0]),
+            _ => panic!(),
+        }
     }
 
     /// Counts per partition, merged in table order, give the one-process fit: the same bin
