@@ -377,7 +377,16 @@ pub fn apply_crosses(data: &mut Dataset, spec: &CrossSpec) -> Result<(), DataErr
             }
         }
         let buckets = spec.options.hash_buckets;
-        let first_bucket = cross.tuples.len() as u64 + 1;
+        let first_bucket = u32::try_from(cross.tuples.len() + 1)
+            .ok()
+            .filter(|first| u32::try_from(buckets).is_ok_and(|n| first.checked_add(n).is_some()))
+            .ok_or_else(|| {
+                DataError::Schema(format!(
+                    "{}: {buckets} cross hash buckets is too many",
+                    cross.name
+                ))
+            })?;
+        // A rare tuple's bucket, computed once per distinct tuple.
         let mut hashed: HashMap<Vec<u32>, u32> = HashMap::new();
         let mut codes: Vec<u32> = Vec::with_capacity(data.num_rows());
         for r in 0..data.num_rows() {
@@ -386,29 +395,17 @@ pub fn apply_crosses(data: &mut Dataset, spec: &CrossSpec) -> Result<(), DataErr
                 .zip(&edges)
                 .map(|(&f, e)| member_code(&data.columns[f], *e, r))
                 .collect::<Option<Vec<u32>>>();
-            let code = match key {
+            codes.push(match key {
                 None => 0,
                 Some(key) => match ids.get(&key) {
                     Some(&id) => id,
-                    None if buckets > 0 => match hashed.get(&key) {
-                        Some(&id) => id,
-                        None => {
-                            let text = tuple_text(data, &members, &key);
-                            let id = first_bucket + fnv1a_64(text.as_bytes()) % buckets as u64;
-                            let id = u32::try_from(id).map_err(|_| {
-                                DataError::Schema(format!(
-                                    "{}: {buckets} cross hash buckets is too many",
-                                    cross.name
-                                ))
-                            })?;
-                            hashed.insert(key, id);
-                            id
-                        }
-                    },
+                    None if buckets > 0 => *hashed.entry(key).or_insert_with_key(|key| {
+                        let text = tuple_text(data, &members, key);
+                        first_bucket + (fnv1a_64(text.as_bytes()) % buckets as u64) as u32
+                    }),
                     None => 0,
                 },
-            };
-            codes.push(code);
+            });
         }
         let mut dictionary = Vec::with_capacity(cross.tuples.len() + 1 + buckets);
         dictionary.push(String::new());
