@@ -706,7 +706,7 @@ def encode(
     missing: Optional[Sequence[str]] = None,
     top_k: Optional[int] = None,
     bins: int = 8,
-    min_count: int = 10,
+    min_count: Optional[int] = None,
 ) -> tuple[pd.DataFrame, Crosses]:
     """Encodes interactions as cross features (spec 3.3), as ``glider encode --interactions``:
     one cross per interaction, fitted on every row of ``data``; returns ``data`` with the cross
@@ -718,8 +718,9 @@ def encode(
             field-name tuples; ``top_k`` keeps the first K.
         bins: bins of a numeric member (about equal row counts; a mass of one value gets a bin
             of its own); 100 is the GLIDER reference.
-        min_count: a value tuple is kept when seen more than this many times (and more than
-            1e-4 of the rows).
+        min_count: a value tuple gets its own id when seen more than this many times (and
+            more than 1e-4 of the rows); ``None`` (the default, ``--cross-min-count auto``)
+            sizes it to the data: more than max(10, 1e-4 × rows, 1.5 × √rows) times.
 
     Raises:
         GliderError: an interaction names a field the data lacks, or has fewer than two.
@@ -746,7 +747,7 @@ def run(
     test: Any = None,
     trials: int = 5,
     bins: int = 8,
-    cross_min_count: int = 10,
+    cross_min_count: Optional[int] = None,
     selection: str = "validation",
     instances: int = 1000,
     top_k: int = 20,
@@ -770,7 +771,7 @@ def run(
             LR).
         validation, test: DataFrames for the split (both or neither; default 80/10/10).
         trials, bins, cross_min_count, selection: as ``--trials``, ``--bins``,
-            ``--cross-min-count``, ``--cross-selection``.
+            ``--cross-min-count`` (``None`` = ``auto``), ``--cross-selection``.
         instances, top_k, perturbations, surrogate_hidden: GLIDER's main settings (see
             :func:`detect`).
         **params: every model's settings by model.json name (``epochs``/``max_epochs``,

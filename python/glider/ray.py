@@ -281,7 +281,7 @@ def fit_crosses(
     missing: Optional[Sequence[str]] = None,
     top_k: Optional[int] = None,
     bins: int = 8,
-    min_count: int = 10,
+    min_count: Optional[int] = None,
 ) -> Crosses:
     """Fits cross features (spec 3.3) on a ``ray.data.Dataset`` too large for one machine:
     equal to :func:`glider.encode`'s crosses fitted on the whole table in one process.
@@ -291,7 +291,8 @@ def fit_crosses(
     own) the whole column gives. Pass 2 counts the members' value tuples per partition; the
     counts are merged in the dataset's partition order (so a tuple's id follows its first
     appearance in the whole table) and the min-count rule is applied to the merged counts:
-    a tuple is kept when seen more than ``max(min_count, 1e-4 × rows)`` times. Each pass is
+    a tuple is kept when seen more than ``max(min_count, 1e-4 × rows)`` times (``None``:
+    ``max(10, 1e-4 × rows, 1.5 × √rows)``). Each pass is
     one Ray task per partition; only counts travel.
 
     Args:

@@ -573,26 +573,26 @@ fn default_nid_options() -> PyResult<String> {
 /// Fits one cross feature per interaction (lists of field names) on every row of `table`
 /// (spec 3.3: truncated sparse crossing; numeric members in `bins` bins of about equal row
 /// counts; a value tuple kept when seen more than `min_count` times and more than 1e-4 of the
-/// rows), as `glider encode --interactions` does. Returns crosses.json as JSON text.
+/// rows (`None`: the data-sized default, also more than 1.5 × √rows; see [`min_count_rule`]),
+/// as `glider encode --interactions` does. Returns crosses.json as JSON text.
 #[pyfunction]
-#[pyo3(signature = (table, interactions, bins=8, min_count=10))]
+#[pyo3(signature = (table, interactions, bins=8, min_count=None))]
 fn encode_fit(
     py: Python<'_>,
     table: &Table,
     interactions: Vec<Vec<String>>,
     bins: usize,
-    min_count: usize,
+    min_count: Option<usize>,
 ) -> PyResult<String> {
     let data = &table.data;
     if bins == 0 {
         return Err(GliderError::new_err("bins must be at least 1"));
     }
     let sets = glider_app::encode::resolve_sets(data, &interactions).map_err(py_err)?;
-    let options = glider_data::CrossOptions {
+    let options = min_count_rule(min_count).apply(glider_data::CrossOptions {
         dense_bins: bins,
-        min_count_floor: min_count,
         ..Default::default()
-    };
+    });
     let spec = py
         .detach(|| glider_app::encode::fit(data, &sets, &options))
         .map_err(py_err)?;
@@ -639,7 +639,7 @@ fn encode_apply<'py>(
 /// source and LR (as the command line); `params_json` overrides every model's settings (as
 /// `--epochs`, `--hidden` do); `settings_json` holds GLIDER's keywords.
 #[pyfunction]
-#[pyo3(signature = (table, out, source, settings_json, targets=None, params_json="{}", trials=5, seed=0, bins=8, cross_min_count=10, selection="validation", counts=None, resume=false, quiet=false))]
+#[pyo3(signature = (table, out, source, settings_json, targets=None, params_json="{}", trials=5, seed=0, bins=8, cross_min_count=None, selection="validation", counts=None, resume=false, quiet=false))]
 #[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
@@ -652,7 +652,7 @@ fn run(
     trials: usize,
     seed: u64,
     bins: usize,
-    cross_min_count: usize,
+    cross_min_count: Option<usize>,
     selection: &str,
     counts: Option<(usize, usize, usize)>,
     resume: bool,
@@ -676,7 +676,7 @@ fn run(
         glider,
         cross: CrossSettings {
             bins,
-            cross_min_count,
+            cross_min_count: min_count_rule(cross_min_count),
             cross_selection: match selection {
                 "validation" => SelectionChoice::Validation,
                 "none" => SelectionChoice::None,
@@ -786,16 +786,25 @@ fn cross_tuple_counts(
     serde_json::to_string(&counts).map_err(|e| json_err("tuple counts", e))
 }
 
+/// The min-count rule of a Python `min_count` argument: `None` = `auto`
+/// (max(10, 1e-4 × rows, 1.5 × √rows)), N = max(N, 1e-4 × rows) (spec 3.3 with floor N).
+fn min_count_rule(min_count: Option<usize>) -> glider_data::CrossMinCount {
+    min_count.map_or(
+        glider_data::CrossMinCount::Auto,
+        glider_data::CrossMinCount::AtLeast,
+    )
+}
+
 /// Step 2 merged: crosses.json from the partitions' tuple counts in the table's partition
 /// order, the min-count rule applied to the merged counts.
 #[pyfunction]
-#[pyo3(signature = (plan_json, edges_json, parts, bins=8, min_count=10))]
+#[pyo3(signature = (plan_json, edges_json, parts, bins=8, min_count=None))]
 fn cross_spec(
     plan_json: &str,
     edges_json: &str,
     parts: Vec<String>,
     bins: usize,
-    min_count: usize,
+    min_count: Option<usize>,
 ) -> PyResult<String> {
     let plan = plan_of(plan_json)?;
     let edges: std::collections::BTreeMap<String, Vec<f32>> =
@@ -804,11 +813,10 @@ fn cross_spec(
         .iter()
         .map(|p| serde_json::from_str(p).map_err(|e| json_err("tuple counts", e)))
         .collect::<PyResult<Vec<_>>>()?;
-    let options = glider_data::CrossOptions {
+    let options = min_count_rule(min_count).apply(glider_data::CrossOptions {
         dense_bins: bins,
-        min_count_floor: min_count,
         ..Default::default()
-    };
+    });
     let spec =
         glider_app::encode::spec_from_parts(&plan, &edges, &parts, &options).map_err(py_err)?;
     serde_json::to_string_pretty(&spec).map_err(|e| json_err("crosses", e))

@@ -157,7 +157,7 @@ pub fn write_spec(out: &Path, spec: &CrossSpec) -> Result<()> {
 pub enum CrossSource {
     /// Fit one cross per interaction of this `global_interactions.json` (its first `top_k`,
     /// all when `None`), numeric members cut into `bins` bins, tuples seen at most
-    /// `min_count` times dropped.
+    /// `min_count` allows dropped.
     Fit {
         /// The interactions file.
         interactions: std::path::PathBuf,
@@ -165,8 +165,8 @@ pub enum CrossSource {
         top_k: Option<usize>,
         /// Bins of a numeric member, at least 2.
         bins: usize,
-        /// Tuples kept when seen more than max(this, 1e-4 × rows) times.
-        min_count: usize,
+        /// How often a tuple must be seen to get its own id.
+        min_count: glider_data::cross::CrossMinCount,
     },
     /// Apply a `crosses.json` fitted before, unchanged.
     Apply(std::path::PathBuf),
@@ -215,11 +215,10 @@ pub fn encode_file(
             min_count,
         } => {
             let sets = interactions_of(interactions, &dataset, *top_k)?;
-            let options = CrossOptions {
+            let options = min_count.apply(CrossOptions {
                 dense_bins: *bins,
-                min_count_floor: *min_count,
                 ..CrossOptions::default()
-            };
+            });
             (fit(&dataset, &sets, &options)?, interactions.as_path())
         }
         CrossSource::Apply(path) => (read_spec(path)?, path.as_path()),
@@ -445,6 +444,7 @@ pub fn spec_from_parts(
         rows,
         options.min_count_rate,
         options.min_count_floor,
+        options.min_count_sqrt,
     );
     let crosses = plan
         .iter()

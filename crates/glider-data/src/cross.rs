@@ -30,8 +30,14 @@ pub struct CrossOptions {
     pub dense_bins: usize,
     /// A tuple is kept when seen more than `rate × batch rows` times (1e-4)...
     pub min_count_rate: f64,
-    /// ...and more than this many times (10), for small data.
+    /// ...and more than this many times (10), for small data...
     pub min_count_floor: usize,
+    /// ...and more than this × √(batch rows) times (1.5; 0, the reference, when absent from
+    /// a saved file). Measured on Adult and Criteo 10k (issue 15): a floor of 10 lets in
+    /// tuples that deep targets memorise; ~300 on Adult's 39k rows and 100-300 on Criteo's
+    /// 8k did best. See [`CrossMinCount`].
+    #[serde(default)]
+    pub min_count_sqrt: f64,
     /// The reference batch: the first this many training rows (1,000,000).
     pub batch_rows: usize,
     /// When N > 0, a tuple below the min count is not dropped (id 0, no contribution) but
@@ -49,8 +55,63 @@ impl Default for CrossOptions {
             dense_bins: 8,
             min_count_rate: 1e-4,
             min_count_floor: 10,
+            min_count_sqrt: 1.5,
             batch_rows: 1_000_000,
             hash_buckets: 0,
+        }
+    }
+}
+
+/// The `--cross-min-count` setting: how often a value tuple must be seen to get its own
+/// cross id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CrossMinCount {
+    /// More than `max(10, 1e-4 × rows, 1.5 × √rows)` times (glider's default, sized to the
+    /// data; see [`CrossOptions::min_count_sqrt`]).
+    #[default]
+    Auto,
+    /// More than `max(N, 1e-4 × rows)` times: the reference rule (spec 3.3) with floor N.
+    AtLeast(usize),
+}
+
+impl CrossMinCount {
+    /// `options` with this rule's floor and √rows coefficient.
+    pub fn apply(self, options: CrossOptions) -> CrossOptions {
+        match self {
+            CrossMinCount::Auto => CrossOptions {
+                min_count_floor: 10,
+                min_count_sqrt: 1.5,
+                ..options
+            },
+            CrossMinCount::AtLeast(n) => CrossOptions {
+                min_count_floor: n,
+                min_count_sqrt: 0.0,
+                ..options
+            },
+        }
+    }
+}
+
+impl std::str::FromStr for CrossMinCount {
+    type Err = String;
+
+    /// `auto` or a whole number.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("auto") {
+            return Ok(CrossMinCount::Auto);
+        }
+        s.parse::<usize>()
+            .map(CrossMinCount::AtLeast)
+            .map_err(|_| format!("\"{s}\": give `auto` or a whole number of rows"))
+    }
+}
+
+impl std::fmt::Display for CrossMinCount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CrossMinCount::Auto => f.write_str("auto"),
+            CrossMinCount::AtLeast(n) => write!(f, "{n}"),
         }
     }
 }
@@ -282,8 +343,12 @@ pub fn fit_crosses(
     options: &CrossOptions,
 ) -> Result<CrossSpec, DataError> {
     let batch: &[usize] = &train_rows[..train_rows.len().min(options.batch_rows)];
-    let threshold =
-        min_count_threshold(batch.len(), options.min_count_rate, options.min_count_floor);
+    let threshold = min_count_threshold(
+        batch.len(),
+        options.min_count_rate,
+        options.min_count_floor,
+        options.min_count_sqrt,
+    );
     let mut crosses = Vec::with_capacity(interactions.len());
     for set in interactions {
         let members = members_of(data, set)?;
@@ -452,12 +517,43 @@ mod tests {
     }
 
     #[test]
+    fn min_count_rule_parses_and_sizes_the_threshold() {
+        assert_eq!("auto".parse::<CrossMinCount>(), Ok(CrossMinCount::Auto));
+        assert_eq!(
+            " 300 ".parse::<CrossMinCount>(),
+            Ok(CrossMinCount::AtLeast(300))
+        );
+        let err = "ten".parse::<CrossMinCount>().expect_err("not a number");
+        assert!(err.contains("\"ten\"") && err.contains("auto"), "{err}");
+        // auto on 40,000 rows: 1.5 × 200 = 300; N = 10: the reference max(10, 4) = 10.
+        for (rule, want) in [
+            (CrossMinCount::Auto, 300.0),
+            (CrossMinCount::AtLeast(10), 10.0),
+        ] {
+            let o = rule.apply(CrossOptions::default());
+            let t = min_count_threshold(
+                40_000,
+                o.min_count_rate,
+                o.min_count_floor,
+                o.min_count_sqrt,
+            );
+            assert_eq!(t, want, "{rule}");
+        }
+        // A crosses.json written before the rule existed reads as the reference rule.
+        let old =
+            r#"{"dense_bins":8,"min_count_rate":0.0001,"min_count_floor":10,"batch_rows":1000000}"#;
+        let o: CrossOptions = serde_json::from_str(old).expect("old options");
+        assert_eq!(o.min_count_sqrt, 0.0);
+    }
+
+    #[test]
     fn keeps_frequent_tuples_and_maps_the_rest_to_zero() {
         let d = data();
         let options = CrossOptions {
             dense_bins: 3,
             min_count_rate: 0.0,
             min_count_floor: 1,
+            min_count_sqrt: 0.0,
             batch_rows: 6,
             hash_buckets: 0,
         };
@@ -508,6 +604,7 @@ mod tests {
             dense_bins: 3,
             min_count_rate: 0.0,
             min_count_floor: 1,
+            min_count_sqrt: 0.0,
             batch_rows: 6,
             hash_buckets: 0,
         };
@@ -543,6 +640,7 @@ mod tests {
             dense_bins: 3,
             min_count_rate: 0.0,
             min_count_floor: 2,
+            min_count_sqrt: 0.0,
             batch_rows: 6,
             hash_buckets: 4,
         };
@@ -622,6 +720,7 @@ mod tests {
         let options = CrossOptions {
             dense_bins: 5,
             min_count_floor: 20,
+            min_count_sqrt: 0.0,
             ..CrossOptions::default()
         };
         let rows: Vec<usize> = (0..n).collect();
@@ -648,7 +747,12 @@ mod tests {
             counts.merge(&count_tuples(&d, p, &[0, 1], &edges).expect("counts"));
         }
         assert_eq!(counts.rows, n as u64);
-        let threshold = min_count_threshold(n, options.min_count_rate, options.min_count_floor);
+        let threshold = min_count_threshold(
+            n,
+            options.min_count_rate,
+            options.min_count_floor,
+            options.min_count_sqrt,
+        );
         let cross = cross_from_counts(vec!["a".into(), "d".into()], edges, &counts, threshold);
         assert_eq!(cross, whole.crosses[0]);
         assert!(cross.tuples.len() > 5, "{:?}", cross.tuples);

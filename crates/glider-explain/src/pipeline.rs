@@ -218,8 +218,15 @@ pub struct TargetSelection {
     /// retrained model has the lowest validation logloss, if below the baseline's).
     #[serde(default)]
     pub chosen: String,
-    /// Whether a retrained model beat the baseline on validation (`chosen` is not `"none"`).
+    /// Whether a retrained model beat the baseline on validation (`chosen` is not `"none"`):
+    /// its validation logloss is lower by more than `z` standard errors of the per-row
+    /// differences ([`crate::select::SelectionParams::z`]).
     pub confirmed: bool,
+    /// The best retrained model's paired z on validation: the baseline's mean per-row
+    /// logloss minus the retrained model's, over the standard error of the per-row
+    /// differences; `None` when nothing was retrained.
+    #[serde(default)]
+    pub confirm_z: Option<f64>,
 }
 
 /// The share of the source's lift over a simple target that its crosses recover (issue 15):
@@ -597,6 +604,7 @@ pub fn run(
                 all_validation_logloss: None,
                 chosen: String::new(),
                 confirmed: false,
+                confirm_z: None,
             });
             select_seconds += t_select.elapsed().as_secs_f64();
         }
@@ -612,6 +620,13 @@ pub fn run(
         if selection.is_some() && kept.len() < all.len() && !all.is_empty() {
             options.push(("all", all));
         }
+        // The baseline's per-row validation losses: a retrained set must beat them by more
+        // than `z` standard errors of the paired differences (one retrain on a small
+        // validation split otherwise lets a lucky draw through).
+        let base_rows = match selection {
+            Some(_) => row_logloss(base0, data, &split.validation)?,
+            None => Vec::new(),
+        };
         let mut best: Option<Retrained> = None;
         for (label, set) in options {
             let spec = CrossSpec {
@@ -638,8 +653,14 @@ pub fn run(
             }
             if best.as_ref().is_none_or(|b| ll < b.validation_logloss) {
                 let test = evaluate(m.as_ref(), &d, &split.test)?;
+                let z = if base_rows.is_empty() {
+                    None
+                } else {
+                    paired_z(&base_rows, &row_logloss(m.as_ref(), &d, &split.validation)?)
+                };
                 best = Some(Retrained {
                     validation_logloss: ll,
+                    z,
                     label,
                     set,
                     data: d,
@@ -654,7 +675,9 @@ pub fn run(
         if let Some(b) = best {
             let beats_baseline = match selection.as_mut() {
                 Some(sel) => {
-                    sel.confirmed = b.validation_logloss < sel.baseline_validation_logloss;
+                    sel.confirm_z = b.z;
+                    sel.confirmed = b.validation_logloss < sel.baseline_validation_logloss
+                        && b.z.is_some_and(|z| z > config.selection.z);
                     if sel.confirmed {
                         sel.chosen = b.label.to_string();
                     }
@@ -798,6 +821,8 @@ pub fn run(
 /// A target retrained with one set of crosses (trial 1), while the sets are compared.
 struct Retrained {
     validation_logloss: f64,
+    /// [`paired_z`] against the baseline on validation (with the selection on).
+    z: Option<f64>,
     label: &'static str,
     set: Vec<usize>,
     data: Dataset,
@@ -850,6 +875,48 @@ fn given_interactions(
         });
     }
     Ok(Some(out))
+}
+
+/// Per-row logloss (nats) of `model` on `rows`, from its logits: `softplus(z) − y·z`.
+///
+/// # Errors
+/// The model's prediction error.
+fn row_logloss(
+    model: &dyn Recommender,
+    data: &Dataset,
+    rows: &[usize],
+) -> Result<Vec<f64>, ExplainError> {
+    let batch = model.encoder().encode_rows(data, rows);
+    let logits = model.predict_logits(&batch)?;
+    Ok(rows
+        .iter()
+        .zip(&logits)
+        .map(|(&r, &z)| {
+            let z = f64::from(z);
+            let softplus = z.max(0.0) + (-z.abs()).exp().ln_1p();
+            softplus - f64::from(data.labels[r]) * z
+        })
+        .collect())
+}
+
+/// Paired z of two per-row loss vectors of equal length: `mean(base − new) / SE`, where SE
+/// is the sample standard deviation of the differences over √n. `None` for fewer than two
+/// rows; a zero SE gives ±∞ (or 0 for identical losses).
+fn paired_z(base: &[f64], new: &[f64]) -> Option<f64> {
+    let n = base.len().min(new.len());
+    if n < 2 {
+        return None;
+    }
+    let diffs: Vec<f64> = base.iter().zip(new).map(|(b, a)| b - a).collect();
+    let (mean, std) = mean_std(&diffs);
+    let se = std / (n as f64).sqrt();
+    Some(if se > 0.0 {
+        mean / se
+    } else if mean == 0.0 {
+        0.0
+    } else {
+        mean.signum() * f64::INFINITY
+    })
 }
 
 /// Runs the forward selection of [`crate::select`] for one target: the frozen `model`'s
@@ -936,9 +1003,13 @@ fn verdict(
             if tried.is_empty() {
                 format!("{name}: no cross improved {name} on validation; +GLIDER = baseline")
             } else {
+                let z = sel
+                    .confirm_z
+                    .map(|z| format!("; best paired z {z:.2}"))
+                    .unwrap_or_default();
                 format!(
                     "{name}: no cross improved {name} on validation (retrained: {}; baseline \
-                     {:.4}); +GLIDER = baseline",
+                     {:.4}{z}); +GLIDER = baseline",
                     tried.join(", "),
                     sel.baseline_validation_logloss
                 )
@@ -962,5 +1033,22 @@ fn distillation(source_auc: f64, baseline: &[f64], enhanced: &[f64]) -> Distilla
         share_mean,
         share_std,
         shares,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::paired_z;
+
+    #[test]
+    fn paired_z_is_mean_difference_over_its_standard_error() {
+        // Differences 0.1, 0.3, 0.2: mean 0.2, sample sd 0.1, SE 0.1 / √3, z = 2√3.
+        let z = paired_z(&[1.0, 1.0, 1.0], &[0.9, 0.7, 0.8]).expect("three rows");
+        assert!((z - 2.0 * 3f64.sqrt()).abs() < 1e-9, "{z}");
+        // A worse model has a negative z.
+        let z = paired_z(&[0.9, 0.7, 0.8], &[1.0, 1.0, 1.0]).expect("three rows");
+        assert!((z + 2.0 * 3f64.sqrt()).abs() < 1e-9, "{z}");
+        assert_eq!(paired_z(&[0.5, 0.5], &[0.5, 0.5]), Some(0.0));
+        assert_eq!(paired_z(&[1.0], &[0.5]), None);
     }
 }
