@@ -1053,6 +1053,11 @@ pub struct CrossSettings {
     /// ...and by more than this many standard errors of the per-row differences.
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 2.0))]
     pub selection_z: f64,
+    /// The retrained model with the crosses replaces the baseline only when its validation
+    /// logloss is lower by more than this many standard errors of the per-row differences
+    /// (0 = any improvement).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1.0))]
+    pub confirm_z: f64,
 }
 
 impl Default for CrossSettings {
@@ -1065,6 +1070,7 @@ impl Default for CrossSettings {
             selection_l2: 5.0,
             selection_min_gain: 1e-4,
             selection_z: 2.0,
+            confirm_z: 1.0,
         }
     }
 }
@@ -1101,9 +1107,10 @@ impl CrossSettings {
             l2: self.selection_l2,
             min_gain: self.selection_min_gain,
             z: self.selection_z,
+            confirm_z: self.confirm_z,
         };
         if let Err(e) = params.validate() {
-            usage!("--selection-l2 / --selection-min-gain / --selection-z: {e}");
+            usage!("--selection-l2 / --selection-min-gain / --selection-z / --confirm-z: {e}");
         }
         Ok(params)
     }

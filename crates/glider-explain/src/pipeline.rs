@@ -219,8 +219,8 @@ pub struct TargetSelection {
     #[serde(default)]
     pub chosen: String,
     /// Whether a retrained model beat the baseline on validation (`chosen` is not `"none"`):
-    /// its validation logloss is lower by more than `z` standard errors of the per-row
-    /// differences ([`crate::select::SelectionParams::z`]).
+    /// its validation logloss is lower by more than `confirm_z` standard errors of the
+    /// per-row differences ([`crate::select::SelectionParams::confirm_z`]).
     pub confirmed: bool,
     /// The best retrained model's paired z on validation: the baseline's mean per-row
     /// logloss minus the retrained model's, over the standard error of the per-row
@@ -621,7 +621,7 @@ pub fn run(
             options.push(("all", all));
         }
         // The baseline's per-row validation losses: a retrained set must beat them by more
-        // than `z` standard errors of the paired differences (one retrain on a small
+        // than `confirm_z` standard errors of the paired differences (one retrain on a small
         // validation split otherwise lets a lucky draw through).
         let base_rows = match selection {
             Some(_) => row_logloss(base0, data, &split.validation)?,
@@ -677,7 +677,7 @@ pub fn run(
                 Some(sel) => {
                     sel.confirm_z = b.z;
                     sel.confirmed = b.validation_logloss < sel.baseline_validation_logloss
-                        && b.z.is_some_and(|z| z > config.selection.z);
+                        && b.z.is_some_and(|z| z > config.selection.confirm_z);
                     if sel.confirmed {
                         sel.chosen = b.label.to_string();
                     }
