@@ -706,7 +706,7 @@ def encode(
     missing: Optional[Sequence[str]] = None,
     top_k: Optional[int] = None,
     bins: int = 8,
-    min_count: Optional[int] = None,
+    min_count: Optional[int] = 10,
 ) -> tuple[pd.DataFrame, Crosses]:
     """Encodes interactions as cross features (spec 3.3), as ``glider encode --interactions``:
     one cross per interaction, fitted on every row of ``data``; returns ``data`` with the cross
@@ -719,8 +719,8 @@ def encode(
         bins: bins of a numeric member (about equal row counts; a mass of one value gets a bin
             of its own); 100 is the GLIDER reference.
         min_count: a value tuple gets its own id when seen more than this many times (and
-            more than 1e-4 of the rows); ``None`` (the default, ``--cross-min-count auto``)
-            sizes it to the data: more than max(10, 1e-4 × rows, 1.5 × √rows) times.
+            more than 1e-4 of the rows); ``None`` (``--cross-min-count auto``) sizes it to
+            the data: more than max(10, 1e-4 × rows, 1.5 × √rows) times.
 
     Raises:
         GliderError: an interaction names a field the data lacks, or has fewer than two.
@@ -747,7 +747,7 @@ def run(
     test: Any = None,
     trials: int = 5,
     bins: int = 8,
-    cross_min_count: Optional[int] = None,
+    cross_min_count: Optional[int] = 10,
     selection: str = "validation",
     instances: int = 1000,
     top_k: int = 20,

@@ -281,7 +281,7 @@ def fit_crosses(
     missing: Optional[Sequence[str]] = None,
     top_k: Optional[int] = None,
     bins: int = 8,
-    min_count: Optional[int] = None,
+    min_count: Optional[int] = 10,
 ) -> Crosses:
     """Fits cross features (spec 3.3) on a ``ray.data.Dataset`` too large for one machine:
     equal to :func:`glider.encode`'s crosses fitted on the whole table in one process.

@@ -573,10 +573,10 @@ fn default_nid_options() -> PyResult<String> {
 /// Fits one cross feature per interaction (lists of field names) on every row of `table`
 /// (spec 3.3: truncated sparse crossing; numeric members in `bins` bins of about equal row
 /// counts; a value tuple kept when seen more than `min_count` times and more than 1e-4 of the
-/// rows (`None`: the data-sized default, also more than 1.5 × √rows; see [`min_count_rule`]),
+/// rows (`None`: also more than 1.5 × √rows, `--cross-min-count auto`; see [`min_count_rule`]),
 /// as `glider encode --interactions` does. Returns crosses.json as JSON text.
 #[pyfunction]
-#[pyo3(signature = (table, interactions, bins=8, min_count=None))]
+#[pyo3(signature = (table, interactions, bins=8, min_count=Some(10)))]
 fn encode_fit(
     py: Python<'_>,
     table: &Table,
@@ -639,7 +639,7 @@ fn encode_apply<'py>(
 /// source and LR (as the command line); `params_json` overrides every model's settings (as
 /// `--epochs`, `--hidden` do); `settings_json` holds GLIDER's keywords.
 #[pyfunction]
-#[pyo3(signature = (table, out, source, settings_json, targets=None, params_json="{}", trials=5, seed=0, bins=8, cross_min_count=None, selection="validation", counts=None, resume=false, quiet=false))]
+#[pyo3(signature = (table, out, source, settings_json, targets=None, params_json="{}", trials=5, seed=0, bins=8, cross_min_count=Some(10), selection="validation", counts=None, resume=false, quiet=false))]
 #[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
@@ -798,7 +798,7 @@ fn min_count_rule(min_count: Option<usize>) -> glider_data::CrossMinCount {
 /// Step 2 merged: crosses.json from the partitions' tuple counts in the table's partition
 /// order, the min-count rule applied to the merged counts.
 #[pyfunction]
-#[pyo3(signature = (plan_json, edges_json, parts, bins=8, min_count=None))]
+#[pyo3(signature = (plan_json, edges_json, parts, bins=8, min_count=Some(10)))]
 fn cross_spec(
     plan_json: &str,
     edges_json: &str,

@@ -33,9 +33,9 @@ pub(super) struct EncodeArgs {
     /// per-value members make crosses too sparse; 100 is the GLIDER reference.
     #[arg(long, default_value_t = 8)]
     bins: usize,
-    /// A value tuple gets its own id when seen more than this many times: `auto` =
-    /// max(10, 1e-4 × rows, 1.5 × √rows), N = max(N, 1e-4 × rows) (the reference rule with 10).
-    #[arg(long, default_value = "auto", value_name = "auto|N")]
+    /// A value tuple gets its own id when seen more than this many times: N =
+    /// max(N, 1e-4 × rows) (the reference rule), `auto` = max(10, 1e-4 × rows, 1.5 × √rows).
+    #[arg(long, default_value = "10", value_name = "N|auto")]
     cross_min_count: glider_data::cross::CrossMinCount,
     /// Output folder: data.csv (--data with the cross columns appended) and, with
     /// --interactions, crosses.json.

@@ -1024,11 +1024,12 @@ pub struct CrossSettings {
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 8))]
     pub bins: usize,
     /// A cross tuple gets its own id when seen more than this many times in the training
-    /// rows: `auto` = max(10, 1e-4 × rows, 1.5 × √rows) (about 300 on 40k rows; measured
-    /// best on Adult and Criteo 10k), N = max(N, 1e-4 × rows) (the reference rule with 10).
+    /// rows: N = max(N, 1e-4 × rows) (the reference rule); `auto` = max(10, 1e-4 × rows,
+    /// 1.5 × √rows) (about 300 on 40k rows: better on Adult and Criteo 10k, worse where
+    /// strong interactions have many tuples, BENCHMARKS.md).
     #[cfg_attr(
         feature = "clap",
-        arg(long, default_value = "auto", value_name = "auto|N")
+        arg(long, default_value = "10", value_name = "N|auto")
     )]
     pub cross_min_count: glider_data::cross::CrossMinCount,
     /// When N > 0, a cross's tuples below the min count share N hashed buckets (their own
@@ -1064,7 +1065,7 @@ impl Default for CrossSettings {
     fn default() -> Self {
         CrossSettings {
             bins: 8,
-            cross_min_count: glider_data::cross::CrossMinCount::Auto,
+            cross_min_count: glider_data::cross::CrossMinCount::AtLeast(10),
             cross_hash_buckets: 0,
             cross_selection: SelectionChoice::Validation,
             selection_l2: 5.0,

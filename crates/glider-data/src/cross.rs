@@ -32,10 +32,11 @@ pub struct CrossOptions {
     pub min_count_rate: f64,
     /// ...and more than this many times (10), for small data...
     pub min_count_floor: usize,
-    /// ...and more than this × √(batch rows) times (1.5; 0, the reference, when absent from
-    /// a saved file). Measured on Adult and Criteo 10k (issue 15): a floor of 10 lets in
-    /// tuples that deep targets memorise; ~300 on Adult's 39k rows and 100-300 on Criteo's
-    /// 8k did best. See [`CrossMinCount`].
+    /// ...and more than this × √(batch rows) times (0, the reference and the default; 1.5
+    /// with [`CrossMinCount::Auto`]). Measured (issue 15, BENCHMARKS.md): on Adult and
+    /// Criteo 10k a floor of 10 lets in tuples that deep targets memorise (~300 on Adult's
+    /// 39k rows did best), but on the planted benchmark 1.5 × √rows cut Wide&Deep's gain
+    /// from +0.069 to +0.023: strong interactions with many tuples need the low floor.
     #[serde(default)]
     pub min_count_sqrt: f64,
     /// The reference batch: the first this many training rows (1,000,000).
@@ -55,7 +56,7 @@ impl Default for CrossOptions {
             dense_bins: 8,
             min_count_rate: 1e-4,
             min_count_floor: 10,
-            min_count_sqrt: 1.5,
+            min_count_sqrt: 0.0,
             batch_rows: 1_000_000,
             hash_buckets: 0,
         }
@@ -64,14 +65,20 @@ impl Default for CrossOptions {
 
 /// The `--cross-min-count` setting: how often a value tuple must be seen to get its own
 /// cross id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CrossMinCount {
-    /// More than `max(10, 1e-4 × rows, 1.5 × √rows)` times (glider's default, sized to the
-    /// data; see [`CrossOptions::min_count_sqrt`]).
-    #[default]
+    /// More than `max(10, 1e-4 × rows, 1.5 × √rows)` times: sized to the rows (see
+    /// [`CrossOptions::min_count_sqrt`] for where it helps and where it hurts).
     Auto,
-    /// More than `max(N, 1e-4 × rows)` times: the reference rule (spec 3.3) with floor N.
+    /// More than `max(N, 1e-4 × rows)` times: the reference rule (spec 3.3) with floor N
+    /// (the default, N = 10).
     AtLeast(usize),
+}
+
+impl Default for CrossMinCount {
+    fn default() -> Self {
+        CrossMinCount::AtLeast(10)
+    }
 }
 
 impl CrossMinCount {
