@@ -456,6 +456,29 @@ fn run_page(out: &Path, config_toml: &str) -> Result<String> {
                     points.push(((i + 1) as f64, f(&c["validation_logloss"])));
                 }
                 let name = t["model"].as_str().unwrap_or("?");
+                let retrains: Vec<String> = sel["retrains"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{} {} with tuples seen more than {} times",
+                            fmt4(&r["validation_logloss"]),
+                            r["set"].as_str().unwrap_or("?"),
+                            r["min_count"].as_f64().map_or("?".into(), |m| format!("{m:.0}"))
+                        )
+                    })
+                    .collect();
+                let retrained = if retrains.is_empty() {
+                    format!(
+                        "{} with the selected crosses, {} with all",
+                        fmt4(&sel["retrained_validation_logloss"]),
+                        fmt4(&sel["all_validation_logloss"])
+                    )
+                } else {
+                    retrains.join(", ")
+                };
                 (
                     plot::line_chart_svg(
                         &format!("{name}: validation logloss during selection"),
@@ -466,9 +489,7 @@ fn run_page(out: &Path, config_toml: &str) -> Result<String> {
                     ),
                     format!(
                         "Forward selection on the frozen {name} baseline: the curve steps down where a candidate was kept. \
-                         Retrained: validation logloss {} with the selected crosses, {} with all, {} baseline; chosen: {}.",
-                        fmt4(&sel["retrained_validation_logloss"]),
-                        fmt4(&sel["all_validation_logloss"]),
+                         Retrained: validation logloss {retrained}; {} baseline; chosen: {}.",
                         fmt4(&sel["baseline_validation_logloss"]),
                         sel["chosen"].as_str().unwrap_or("?")
                     ),

@@ -1059,6 +1059,14 @@ pub struct CrossSettings {
     /// (0 = any improvement).
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 1.0))]
     pub confirm_z: f64,
+    /// The confirming retrains also try each set with tuples kept only when seen more than
+    /// this × √(training rows) times (about 300 on 40k rows), and validation decides which
+    /// min count each target gets; 0 = only --cross-min-count.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, default_value_t = 1.5, value_name = "COEF")
+    )]
+    pub coarse_min_count_sqrt: f64,
 }
 
 impl Default for CrossSettings {
@@ -1072,6 +1080,7 @@ impl Default for CrossSettings {
             selection_min_gain: 1e-4,
             selection_z: 2.0,
             confirm_z: 1.0,
+            coarse_min_count_sqrt: 1.5,
         }
     }
 }
@@ -1109,9 +1118,13 @@ impl CrossSettings {
             min_gain: self.selection_min_gain,
             z: self.selection_z,
             confirm_z: self.confirm_z,
+            coarse_min_count_sqrt: self.coarse_min_count_sqrt,
         };
         if let Err(e) = params.validate() {
-            usage!("--selection-l2 / --selection-min-gain / --selection-z / --confirm-z: {e}");
+            usage!(
+                "--selection-l2 / --selection-min-gain / --selection-z / --confirm-z / \
+                 --coarse-min-count-sqrt: {e}"
+            );
         }
         Ok(params)
     }

@@ -184,6 +184,10 @@ pub struct TargetReport {
     /// The cross fields this target was trained with in its +GLIDER arm, in rank order.
     #[serde(default)]
     pub kept_crosses: Vec<String>,
+    /// The count a tuple of those crosses had to exceed in the training rows to get its own
+    /// id (the crossing's, or the coarser one validation chose); `None` when none is kept.
+    #[serde(default)]
+    pub cross_min_count: Option<f64>,
     /// Candidate crosses offered to this target.
     #[serde(default)]
     pub candidate_crosses: usize,
@@ -227,6 +231,27 @@ pub struct TargetSelection {
     /// differences; `None` when nothing was retrained.
     #[serde(default)]
     pub confirm_z: Option<f64>,
+    /// Every retrain of trial 1 that was compared, in the order tried.
+    #[serde(default)]
+    pub retrains: Vec<RetrainScore>,
+}
+
+/// One retrain of a target's trial 1 with a candidate cross set, while the sets are compared
+/// on validation (issue 15).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RetrainScore {
+    /// `"selected"` (the forward selection's crosses) or `"all"` (every candidate).
+    pub set: String,
+    /// Crosses in the set.
+    pub crosses: usize,
+    /// The count a tuple had to exceed in the training rows to get its own id in these
+    /// crosses ([`glider_data::cross::CrossSpec::min_count`]).
+    pub min_count: f64,
+    /// Validation logloss of the retrained model (nats per row).
+    pub validation_logloss: f64,
+    /// The baseline's validation logloss minus this model's, over the standard error of the
+    /// per-row differences; `None` when it cannot be computed.
+    pub z: Option<f64>,
 }
 
 /// The share of the source's lift over a simple target that its crosses recover (issue 15):
@@ -547,6 +572,21 @@ pub fn run(
         .map(|c| c.features.clone())
         .collect();
     let crosses = fit_crosses(data, &split.train, &sets, &config.cross)?;
+    // The same crosses with a coarser min count, for the confirming retrains to try.
+    let coarse = match config.selection.mode {
+        CrossSelection::Validation if config.selection.coarse_min_count_sqrt > 0.0 => {
+            let options = CrossOptions {
+                min_count_sqrt: config
+                    .cross
+                    .min_count_sqrt
+                    .max(config.selection.coarse_min_count_sqrt),
+                ..config.cross.clone()
+            };
+            let spec = fit_crosses(data, &split.train, &sets, &options)?;
+            (spec.min_count > crosses.min_count).then_some(spec)
+        }
+        _ => None,
+    };
     let mut candidate_data = data.clone();
     apply_crosses(&mut candidate_data, &crosses)?;
     seconds.encode = t0.elapsed().as_secs_f64();
@@ -605,6 +645,7 @@ pub fn run(
                 chosen: String::new(),
                 confirmed: false,
                 confirm_z: None,
+                retrains: Vec::new(),
             });
             select_seconds += t_select.elapsed().as_secs_f64();
         }
@@ -612,13 +653,20 @@ pub fn run(
         // validation logloss: with the selection on, the forward selection's set and every
         // candidate (the per-candidate scores are noisy on a small validation split, and
         // crosses can pay together); without it, every candidate, unconditionally.
-        let mut options: Vec<(&'static str, Vec<usize>)> = Vec::new();
+        // With the selection on, each set is also tried with the coarser min count.
+        let mut options: Vec<(&'static str, Vec<usize>, &CrossSpec)> = Vec::new();
         let all: Vec<usize> = (0..crosses.crosses.len()).collect();
-        if !kept.is_empty() {
-            options.push(("selected", kept.clone()));
-        }
-        if selection.is_some() && kept.len() < all.len() && !all.is_empty() {
-            options.push(("all", all));
+        let specs: Vec<&CrossSpec> = match (&selection, &coarse) {
+            (Some(_), Some(c)) => vec![&crosses, c],
+            _ => vec![&crosses],
+        };
+        for spec in specs {
+            if !kept.is_empty() {
+                options.push(("selected", kept.clone(), spec));
+            }
+            if selection.is_some() && kept.len() < all.len() && !all.is_empty() {
+                options.push(("all", all.clone(), spec));
+            }
         }
         // The baseline's per-row validation losses: a retrained set must beat them by more
         // than `confirm_z` standard errors of the paired differences (one retrain on a small
@@ -628,40 +676,58 @@ pub fn run(
             None => Vec::new(),
         };
         let mut best: Option<Retrained> = None;
-        for (label, set) in options {
+        for (label, set, from) in options {
             let spec = CrossSpec {
-                crosses: set.iter().map(|&i| crosses.crosses[i].clone()).collect(),
-                ..crosses.clone()
+                crosses: set.iter().map(|&i| from.crosses[i].clone()).collect(),
+                ..from.clone()
             };
             let mut d = data.clone();
             apply_crosses(&mut d, &spec)?;
             let enc = InputEncoder::fit(&d, &split.train, &config.encoder)?;
+            let coarser = if std::ptr::eq(from, &crosses) {
+                String::new()
+            } else {
+                format!(", min count {:.0}", from.min_count)
+            };
             let m = train_one(
                 target,
                 &d,
                 &enc,
                 0,
-                &format!("train {name} (+GLIDER 1/{}, {label})", config.trials),
+                &format!(
+                    "train {name} (+GLIDER 1/{}, {label}{coarser})",
+                    config.trials
+                ),
             )?;
             count_cap(m.as_ref());
             let ll = evaluate(m.as_ref(), &d, &split.validation)?.logloss;
+            let z = if base_rows.is_empty() {
+                None
+            } else {
+                paired_z(&base_rows, &row_logloss(m.as_ref(), &d, &split.validation)?)
+            };
             if let Some(sel) = selection.as_mut() {
-                match label {
-                    "selected" => sel.retrained_validation_logloss = Some(ll),
-                    _ => sel.all_validation_logloss = Some(ll),
+                if coarser.is_empty() {
+                    match label {
+                        "selected" => sel.retrained_validation_logloss = Some(ll),
+                        _ => sel.all_validation_logloss = Some(ll),
+                    }
                 }
+                sel.retrains.push(RetrainScore {
+                    set: label.to_string(),
+                    crosses: set.len(),
+                    min_count: from.min_count,
+                    validation_logloss: ll,
+                    z,
+                });
             }
             if best.as_ref().is_none_or(|b| ll < b.validation_logloss) {
                 let test = evaluate(m.as_ref(), &d, &split.test)?;
-                let z = if base_rows.is_empty() {
-                    None
-                } else {
-                    paired_z(&base_rows, &row_logloss(m.as_ref(), &d, &split.validation)?)
-                };
                 best = Some(Retrained {
                     validation_logloss: ll,
                     z,
                     label,
+                    min_count: from.min_count,
                     set,
                     data: d,
                     encoder: enc,
@@ -671,6 +737,7 @@ pub fn run(
         }
         let mut enhanced_data = None;
         let mut enh0_test = None;
+        let mut cross_min_count = None;
         kept.clear();
         if let Some(b) = best {
             let beats_baseline = match selection.as_mut() {
@@ -687,6 +754,7 @@ pub fn run(
             };
             if beats_baseline {
                 kept = b.set;
+                cross_min_count = Some(b.min_count);
                 enh0_test = Some(b.test);
                 enhanced_data = Some((b.data, b.encoder));
             }
@@ -700,7 +768,13 @@ pub fn run(
             .iter()
             .map(|&i| crosses.crosses[i].name.clone())
             .collect();
-        let verdict = verdict(name, &kept_names, crosses.crosses.len(), selection.as_ref());
+        let verdict = verdict(
+            name,
+            &kept_names,
+            cross_min_count,
+            crosses.crosses.len(),
+            selection.as_ref(),
+        );
         reporter.note(&verdict);
 
         let mut baseline = vec![base0_test];
@@ -753,6 +827,7 @@ pub fn run(
             auc_gain,
             logloss_change,
             kept_crosses: kept_names,
+            cross_min_count,
             candidate_crosses: crosses.crosses.len(),
             selection,
             verdict,
@@ -824,6 +899,8 @@ struct Retrained {
     /// [`paired_z`] against the baseline on validation (with the selection on).
     z: Option<f64>,
     label: &'static str,
+    /// The min count of the crosses it was trained with.
+    min_count: f64,
     set: Vec<usize>,
     data: Dataset,
     encoder: InputEncoder,
@@ -964,10 +1041,12 @@ fn select_on_validation(
     ))
 }
 
-/// The target's one-line account of its crosses.
+/// The target's one-line account of its crosses: `kept` are the +GLIDER arm's crosses,
+/// `min_count` the count their tuples had to exceed.
 fn verdict(
     name: &str,
     kept: &[String],
+    min_count: Option<f64>,
     candidates: usize,
     selection: Option<&TargetSelection>,
 ) -> String {
@@ -975,31 +1054,44 @@ fn verdict(
         None if candidates == 0 => format!("{name}: no candidate crosses; +GLIDER = baseline"),
         None => format!("{name}: all {candidates} crosses appended (no selection)"),
         Some(sel) if !kept.is_empty() => {
-            let retrained = match sel.chosen.as_str() {
-                "all" => sel.all_validation_logloss,
-                _ => sel.retrained_validation_logloss,
-            };
+            let retrained = sel
+                .retrains
+                .iter()
+                .map(|r| r.validation_logloss)
+                .min_by(f64::total_cmp)
+                .unwrap_or(sel.baseline_validation_logloss);
             format!(
-                "{name}: {} of {candidates} crosses kept on validation ({}; validation logloss \
-                 {:.4} → {:.4})",
+                "{name}: {} of {candidates} crosses kept on validation ({}{}; validation logloss \
+                 {:.4} → {retrained:.4})",
                 kept.len(),
                 if sel.chosen == "all" {
-                    "every candidate retrained beat the forward selection's set"
+                    "every candidate, retrained, did best"
                 } else {
                     "forward selection, confirmed by a retrain"
                 },
+                min_count
+                    .map(|m| format!("; tuples seen more than {m:.0} times"))
+                    .unwrap_or_default(),
                 sel.baseline_validation_logloss,
-                retrained.unwrap_or(sel.baseline_validation_logloss)
             )
         }
         Some(sel) => {
-            let tried: Vec<String> = [
-                ("the selected crosses", sel.retrained_validation_logloss),
-                ("all crosses", sel.all_validation_logloss),
-            ]
-            .iter()
-            .filter_map(|(what, ll)| ll.map(|ll| format!("{what} {ll:.4}")))
-            .collect();
+            let tried: Vec<String> = sel
+                .retrains
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} (min count {:.0}) {:.4}",
+                        if r.set == "all" {
+                            "all crosses"
+                        } else {
+                            "the selected crosses"
+                        },
+                        r.min_count,
+                        r.validation_logloss
+                    )
+                })
+                .collect();
             if tried.is_empty() {
                 format!("{name}: no cross improved {name} on validation; +GLIDER = baseline")
             } else {
