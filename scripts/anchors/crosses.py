@@ -144,7 +144,7 @@ def run(args) -> None:
         for index in [int(i) for i in args.splits.split(",")]:
             s = anchors.prepare(dataset, index, Path(args.data_dir), work)
             base = work / "crosses" / dataset / f"split{index}" / args.tag / args.source.replace("+", "plus")
-            for arm in ["glider", "fast"]:
+            for arm in args.arms.split(","):
                 key = (dataset, index, arm, args.source, args.tag)
                 if key in done:
                     continue
@@ -213,6 +213,7 @@ def main() -> None:
     p.add_argument("--targets", default=TARGETS)
     p.add_argument("--trials", type=int, default=5)
     p.add_argument("--glider-args", default="", help="extra flags for both glider runs")
+    p.add_argument("--arms", default="glider,fast", help="glider, fast or both (fast needs glider's run)")
     p.add_argument("--tag", default="default", help="names this configuration in crosses.jsonl")
     p.add_argument("--table", action="store_true")
     args = p.parse_args()

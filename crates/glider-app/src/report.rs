@@ -427,8 +427,9 @@ fn run_page(out: &Path, config_toml: &str) -> Result<String> {
         page.h2("Crosses kept per target");
         page.p("Each target keeps a candidate cross only when it lowers that target's validation logloss \
                 (scored on the frozen baseline in rank order; the selected set and all candidates are then \
-                retrained and the lower validation logloss wins if it beats the baseline; the test rows \
-                are never used). The share recovered is (target+GLIDER − target) / (source − target) in test \
+                retrained, each with the crossing's min count and with a coarser one, and the lowest \
+                validation logloss wins if it beats the baseline by more than --confirm-z standard \
+                errors; the test rows are never used). The share recovered is (target+GLIDER − target) / (source − target) in test \
                 AUC, for the simple targets.");
         page.table(
             &[
