@@ -1056,8 +1056,8 @@ pub struct CrossSettings {
     pub selection_z: f64,
     /// The retrained model with the crosses replaces the baseline only when its validation
     /// logloss is lower by more than this many standard errors of the per-row differences
-    /// (0 = any improvement).
-    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1.0))]
+    /// (0 = any improvement; 0.5 measured best on Criteo 10k, BENCHMARKS.md).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.5))]
     pub confirm_z: f64,
     /// The confirming retrains also try each set with tuples kept only when seen more than
     /// this × √(training rows) times (about 300 on 40k rows), and validation decides which
@@ -1079,7 +1079,7 @@ impl Default for CrossSettings {
             selection_l2: 5.0,
             selection_min_gain: 1e-4,
             selection_z: 2.0,
-            confirm_z: 1.0,
+            confirm_z: 0.5,
             coarse_min_count_sqrt: 1.5,
         }
     }
