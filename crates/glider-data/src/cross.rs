@@ -349,14 +349,48 @@ pub fn fit_crosses(
     interactions: &[Vec<usize>],
     options: &CrossOptions,
 ) -> Result<CrossSpec, DataError> {
+    let mut specs = fit_crosses_at(
+        data,
+        train_rows,
+        interactions,
+        options,
+        &[options.min_count_sqrt],
+    )?;
+    Ok(specs.remove(0))
+}
+
+/// [`fit_crosses`] at several min counts from one count of the tuples: one [`CrossSpec`] per
+/// entry of `min_count_sqrts`, each `options` with that [`CrossOptions::min_count_sqrt`].
+/// The confirming retrains of the selection compare the crossing's min count with a coarser
+/// one this way (issue 15).
+///
+/// # Errors
+/// As [`fit_crosses`].
+pub fn fit_crosses_at(
+    data: &Dataset,
+    train_rows: &[usize],
+    interactions: &[Vec<usize>],
+    options: &CrossOptions,
+    min_count_sqrts: &[f64],
+) -> Result<Vec<CrossSpec>, DataError> {
     let batch: &[usize] = &train_rows[..train_rows.len().min(options.batch_rows)];
-    let threshold = min_count_threshold(
-        batch.len(),
-        options.min_count_rate,
-        options.min_count_floor,
-        options.min_count_sqrt,
-    );
-    let mut crosses = Vec::with_capacity(interactions.len());
+    let mut specs: Vec<CrossSpec> = min_count_sqrts
+        .iter()
+        .map(|&sqrt| CrossSpec {
+            options: CrossOptions {
+                min_count_sqrt: sqrt,
+                ..options.clone()
+            },
+            batch_rows: batch.len(),
+            min_count: min_count_threshold(
+                batch.len(),
+                options.min_count_rate,
+                options.min_count_floor,
+                sqrt,
+            ),
+            crosses: Vec::with_capacity(interactions.len()),
+        })
+        .collect();
     for set in interactions {
         let members = members_of(data, set)?;
         let mut bin_edges = BTreeMap::new();
@@ -370,18 +404,17 @@ pub fn fit_crosses(
             }
         }
         let counts = count_tuples(data, batch, &members, &bin_edges)?;
-        let names = members
+        let names: Vec<String> = members
             .iter()
             .map(|&f| data.fields[f].name.clone())
             .collect();
-        crosses.push(cross_from_counts(names, bin_edges, &counts, threshold));
+        for spec in &mut specs {
+            let cross =
+                cross_from_counts(names.clone(), bin_edges.clone(), &counts, spec.min_count);
+            spec.crosses.push(cross);
+        }
     }
-    Ok(CrossSpec {
-        options: options.clone(),
-        batch_rows: batch.len(),
-        min_count: threshold,
-        crosses,
-    })
+    Ok(specs)
 }
 
 /// Appends the spec's cross fields to `data` (every row).
@@ -764,5 +797,20 @@ mod tests {
         assert_eq!(cross, whole.crosses[0]);
         assert!(cross.tuples.len() > 5, "{:?}", cross.tuples);
         assert_eq!(cross.bin_edges["d"].len(), 4);
+
+        // One count at two min counts gives the two separate fits, and the coarser one keeps
+        // fewer tuples.
+        let both = fit_crosses_at(&d, &rows, &[vec![1, 0]], &options, &[0.0, 2.0]).expect("fits");
+        let coarse = CrossOptions {
+            min_count_sqrt: 2.0,
+            ..options.clone()
+        };
+        assert_eq!(both[0], whole);
+        assert_eq!(
+            both[1],
+            fit_crosses(&d, &rows, &[vec![1, 0]], &coarse).expect("fits")
+        );
+        assert!(both[1].min_count > both[0].min_count);
+        assert!(both[1].crosses[0].tuples.len() < both[0].crosses[0].tuples.len());
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use glider_core::aggregate::CountedInteraction;
 use glider_core::metrics::{mean_std, paired_t_test, PairedTest};
-use glider_data::cross::{apply_crosses, fit_crosses, CrossOptions, CrossSpec};
+use glider_data::cross::{apply_crosses, fit_crosses_at, CrossOptions, CrossSpec};
 use glider_data::Column;
 use glider_data::{Dataset, EncoderOptions, InputEncoder, Progress, Split};
 use glider_nn::ctr::{self, CtrParams, ModelKind, Recommender};
@@ -571,22 +571,24 @@ pub fn run(
         .iter()
         .map(|c| c.features.clone())
         .collect();
-    let crosses = fit_crosses(data, &split.train, &sets, &config.cross)?;
-    // The same crosses with a coarser min count, for the confirming retrains to try.
-    let coarse = match config.selection.mode {
-        CrossSelection::Validation if config.selection.coarse_min_count_sqrt > 0.0 => {
-            let options = CrossOptions {
-                min_count_sqrt: config
-                    .cross
-                    .min_count_sqrt
-                    .max(config.selection.coarse_min_count_sqrt),
-                ..config.cross.clone()
-            };
-            let spec = fit_crosses(data, &split.train, &sets, &options)?;
-            (spec.min_count > crosses.min_count).then_some(spec)
-        }
-        _ => None,
-    };
+    // With the selection on, the same crosses at a coarser min count too, for the confirming
+    // retrains to try (one count of the tuples serves both).
+    let mut sqrts = vec![config.cross.min_count_sqrt];
+    if config.selection.mode == CrossSelection::Validation
+        && config.selection.coarse_min_count_sqrt > 0.0
+    {
+        sqrts.push(
+            config
+                .cross
+                .min_count_sqrt
+                .max(config.selection.coarse_min_count_sqrt),
+        );
+    }
+    let mut specs = fit_crosses_at(data, &split.train, &sets, &config.cross, &sqrts)?;
+    let crosses = specs.remove(0);
+    let coarse = specs
+        .pop()
+        .filter(|spec| spec.min_count > crosses.min_count);
     let mut candidate_data = data.clone();
     apply_crosses(&mut candidate_data, &crosses)?;
     seconds.encode = t0.elapsed().as_secs_f64();
@@ -684,10 +686,10 @@ pub fn run(
             let mut d = data.clone();
             apply_crosses(&mut d, &spec)?;
             let enc = InputEncoder::fit(&d, &split.train, &config.encoder)?;
-            let coarser = if std::ptr::eq(from, &crosses) {
-                String::new()
-            } else {
+            let coarser = if from.min_count > crosses.min_count {
                 format!(", min count {:.0}", from.min_count)
+            } else {
+                String::new()
             };
             let m = train_one(
                 target,
