@@ -153,7 +153,9 @@ def run(args) -> None:
                 fast_seconds = None
                 if arm == "fast":
                     glider_report = json.loads((base / "glider" / "report.json").read_text())
-                    k = len(glider_report["crosses"]) or 1
+                    # As many pairs as GLIDER's ranked interactions (its candidate crosses can
+                    # be more: sets too sparse to cross become their pairs).
+                    k = len(glider_report["global_interactions"]) or 1
                     fast_seconds = fast_pairs(s, k, base / "fast.json")
                     extra_arm += ["--interactions", str(base / "fast.json")]
                 report = glider_run(s, args.glider, base / arm, args.source, args.targets, args.trials, extra_arm)

@@ -85,6 +85,15 @@ pub fn summary(report: &RunReport, out_dir: &Path) -> String {
             "  (local surrogates: median held-out R² {r2:.3})\n"
         ));
     }
+    if !report.split_sets.is_empty() {
+        s.push_str(&format!(
+            "  {} of these too sparse to cross (their tuples cover under {:.0}% of the \
+             training rows) became their pairs: {} candidate crosses\n",
+            report.split_sets.len(),
+            100.0 * report.config.selection.split_below_coverage,
+            report.crosses.len()
+        ));
+    }
     for t in &report.targets {
         s.push_str(&format!(
             "\nTest metrics of {} over {} paired trial(s):\n",

@@ -509,6 +509,32 @@ fn run_page(out: &Path, config_toml: &str) -> Result<String> {
                 .collect()
         })
         .unwrap_or_default();
+    let split: Vec<Vec<String>> = report["split_sets"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    vec![
+                        strings(&s["fields"]).join(" × "),
+                        format!("{:.1}%", 100.0 * s["coverage"].as_f64().unwrap_or(0.0)),
+                    ]
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if !split.is_empty() {
+        page.h2("Interactions crossed as their pairs");
+        page.p(&format!(
+            "These interactions' value tuples were too rare to cross (seen more than the \
+             min count on under {:.0}% of the training rows), so their pairs became \
+             candidates instead.",
+            100.0
+                * report["config"]["selection"]["split_below_coverage"]
+                    .as_f64()
+                    .unwrap_or(0.0)
+        ));
+        page.table(&["interaction", "training rows covered"], &split);
+    }
     if !crosses.is_empty() {
         page.h2("Candidate cross features");
         page.table(&["cross feature", "value tuples kept"], &crosses);

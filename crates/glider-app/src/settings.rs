@@ -1067,6 +1067,15 @@ pub struct CrossSettings {
         arg(long, default_value_t = 1.5, value_name = "COEF")
     )]
     pub coarse_min_count_sqrt: f64,
+    /// A candidate set of three or more fields whose kept tuples cover less than this share
+    /// of the training rows is replaced by its pairs before the selection (0 = off; with
+    /// `--cross-selection validation` only). Sets holding two ID-like fields (user and item)
+    /// cross into nothing; their pairs can pay (BENCHMARKS.md, MovieLens).
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, default_value_t = 0.5, value_name = "SHARE")
+    )]
+    pub split_below_coverage: f64,
 }
 
 impl Default for CrossSettings {
@@ -1081,6 +1090,7 @@ impl Default for CrossSettings {
             selection_z: 2.0,
             confirm_z: 0.5,
             coarse_min_count_sqrt: 1.5,
+            split_below_coverage: 0.5,
         }
     }
 }
@@ -1119,11 +1129,12 @@ impl CrossSettings {
             z: self.selection_z,
             confirm_z: self.confirm_z,
             coarse_min_count_sqrt: self.coarse_min_count_sqrt,
+            split_below_coverage: self.split_below_coverage,
         };
         if let Err(e) = params.validate() {
             usage!(
                 "--selection-l2 / --selection-min-gain / --selection-z / --confirm-z / \
-                 --coarse-min-count-sqrt: {e}"
+                 --coarse-min-count-sqrt / --split-below-coverage: {e}"
             );
         }
         Ok(params)

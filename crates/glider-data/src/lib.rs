@@ -41,7 +41,9 @@ pub mod split;
 pub mod stream;
 pub mod synth;
 
-pub use cross::{apply_crosses, fit_crosses, CrossMinCount, CrossOptions, CrossSpec};
+pub use cross::{
+    apply_crosses, fit_crosses, split_sparse_sets, CrossMinCount, CrossOptions, CrossSpec, SplitSet,
+};
 pub use dataset::{Column, Dataset, Field, FieldKind, FieldValue};
 pub use encode::{
     fnv1a_64, hash_local_id, numeric_edges, EncodedBatch, EncoderOptions, FieldEncoding,

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use glider_core::aggregate::CountedInteraction;
 use glider_core::metrics::{mean_std, paired_t_test, PairedTest};
-use glider_data::cross::{apply_crosses, fit_crosses_at, CrossOptions, CrossSpec};
+use glider_data::cross::{
+    apply_crosses, fit_crosses_at, split_sparse_sets, CrossOptions, CrossSpec, SplitSet,
+};
 use glider_data::Column;
 use glider_data::{Dataset, EncoderOptions, InputEncoder, Progress, Split};
 use glider_nn::ctr::{self, CtrParams, ModelKind, Recommender};
@@ -338,6 +340,11 @@ pub struct RunReport {
     pub surrogate_median_r2: Option<f64>,
     /// Cross features appended, with their kept tuple counts.
     pub crosses: Vec<(String, usize)>,
+    /// Interactions too sparse to cross, replaced by their pairs before the selection
+    /// ([`crate::select::SelectionParams::split_below_coverage`]), with the share of training rows their
+    /// tuples covered.
+    #[serde(default)]
+    pub split_sets: Vec<SplitSet>,
     /// Wall time per stage.
     pub seconds: StageSeconds,
     /// The full configuration.
@@ -566,11 +573,24 @@ pub fn run(
 
     // 3. Crosses from the selected interactions: the candidates of every target.
     let t0 = Instant::now();
-    let sets: Vec<Vec<usize>> = detection
+    let mut sets: Vec<Vec<usize>> = detection
         .selected
         .iter()
         .map(|c| c.features.clone())
         .collect();
+    // Sets too sparse to cross (two ID-like members) become their pairs.
+    let mut split_sets = Vec::new();
+    if config.selection.mode == CrossSelection::Validation
+        && config.selection.split_below_coverage > 0.0
+    {
+        (sets, split_sets) = split_sparse_sets(
+            data,
+            &split.train,
+            &sets,
+            &config.cross,
+            config.selection.split_below_coverage,
+        )?;
+    }
     // With the selection on, the same crosses at a coarser min count too, for the confirming
     // retrains to try (one count of the tuples serves both).
     let mut sqrts = vec![config.cross.min_count_sqrt];
@@ -876,6 +896,7 @@ pub fn run(
             .iter()
             .map(|c| (c.name.clone(), c.tuples.len()))
             .collect(),
+        split_sets,
         seconds,
         config: config.clone(),
         source_maps,
