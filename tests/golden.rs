@@ -154,6 +154,9 @@ fn check_against_golden(name: &str, out: &Path, scratch: &Path) {
 /// string, integer, key, list length and ranking must still match exactly.
 const NUMERIC_TOLERANCE: f64 = 2e-3;
 
+/// How far a local surrogate's epoch count may move between CPUs.
+const LOCAL_EPOCHS_TOLERANCE: i64 = 2;
+
 /// How many of each instance's local interactions (strongest first) must match.
 const LOCAL_INTERACTIONS_COMPARED: usize = 8;
 
@@ -165,6 +168,13 @@ fn numbers_agree(a: f64, b: f64) -> bool {
 fn same_json(path: &str, got: &Value, want: &Value) -> Option<String> {
     match (got, want) {
         (Value::Number(a), Value::Number(b)) => {
+            // A local surrogate's early stopping can move by an epoch or two when the CPU
+            // rounds differently (92 vs 93 between an EPYC and an AVX-512 Xeon).
+            if path.starts_with("instance") && path.ends_with(".epochs") {
+                let (x, y) = (a.as_i64()?, b.as_i64()?);
+                return ((x - y).abs() > LOCAL_EPOCHS_TOLERANCE)
+                    .then(|| format!("{path}: {x} vs golden {y}"));
+            }
             if a.is_f64() || b.is_f64() {
                 let (x, y) = (a.as_f64()?, b.as_f64()?);
                 (!numbers_agree(x, y)).then(|| format!("{path}: {x} vs golden {y}"))
