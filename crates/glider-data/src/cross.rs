@@ -393,17 +393,7 @@ pub fn fit_crosses_at(
         .collect();
     for set in interactions {
         let members = members_of(data, set)?;
-        let mut bin_edges = BTreeMap::new();
-        for &f in &members {
-            if let Column::Dense { .. } = &data.columns[f] {
-                let counts = dense_value_counts(data, batch, f);
-                bin_edges.insert(
-                    data.fields[f].name.clone(),
-                    mass_quantile_edges_from_counts(&counts, options.dense_bins),
-                );
-            }
-        }
-        let counts = count_tuples(data, batch, &members, &bin_edges)?;
+        let (bin_edges, counts) = edges_and_counts(data, batch, &members, options)?;
         let names: Vec<String> = members
             .iter()
             .map(|&f| data.fields[f].name.clone())
@@ -415,6 +405,28 @@ pub fn fit_crosses_at(
         }
     }
     Ok(specs)
+}
+
+/// The dense members' bin edges (from their [`dense_value_counts`] over `batch`) and the
+/// [`count_tuples`] of `members` (field indices, in field order) cut at them.
+fn edges_and_counts(
+    data: &Dataset,
+    batch: &[usize],
+    members: &[usize],
+    options: &CrossOptions,
+) -> Result<(BTreeMap<String, Vec<f32>>, TupleCounts), DataError> {
+    let mut bin_edges = BTreeMap::new();
+    for &f in members {
+        if let Column::Dense { .. } = &data.columns[f] {
+            let counts = dense_value_counts(data, batch, f);
+            bin_edges.insert(
+                data.fields[f].name.clone(),
+                mass_quantile_edges_from_counts(&counts, options.dense_bins),
+            );
+        }
+    }
+    let counts = count_tuples(data, batch, members, &bin_edges)?;
+    Ok((bin_edges, counts))
 }
 
 /// A candidate set that [`split_sparse_sets`] replaced by its pairs.
@@ -468,17 +480,7 @@ pub fn split_sparse_sets(
             push(members, &mut out);
             continue;
         }
-        let mut bin_edges = BTreeMap::new();
-        for &f in &members {
-            if let Column::Dense { .. } = &data.columns[f] {
-                let counts = dense_value_counts(data, batch, f);
-                bin_edges.insert(
-                    data.fields[f].name.clone(),
-                    mass_quantile_edges_from_counts(&counts, options.dense_bins),
-                );
-            }
-        }
-        let counts = count_tuples(data, batch, &members, &bin_edges)?;
+        let (_, counts) = edges_and_counts(data, batch, &members, options)?;
         let covered: u64 = counts
             .tuples
             .iter()
