@@ -258,6 +258,23 @@ fn a_small_run_writes_the_documented_files() {
         crosses["crosses"].as_array().unwrap().len(),
         interactions.len()
     );
+    // Per target that kept crosses, the crossing it was measured with; none for the others.
+    for t in report["targets"].as_array().unwrap() {
+        let kept = t["kept_crosses"].as_array().unwrap();
+        let path = out.join(format!("crosses.{}.json", t["model"].as_str().unwrap()));
+        assert_eq!(path.exists(), !kept.is_empty(), "{}", path.display());
+        if path.exists() {
+            let spec = read_json(&path);
+            let names: Vec<&serde_json::Value> = spec["crosses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| &c["name"])
+                .collect();
+            assert_eq!(names, kept.iter().collect::<Vec<_>>());
+            assert_eq!(spec["min_count"], t["cross_min_count"]);
+        }
+    }
     // No temporary files left behind.
     let leftovers: Vec<_> = std::fs::read_dir(&out)
         .unwrap()

@@ -763,7 +763,9 @@ def run(
     GLIDER, encode the top interactions as cross features, and for each target model compare
     baseline and +GLIDER over ``trials`` paired trials (test AUC and logloss, p-values).
     Returns report.json as a dict; ``out`` (a temporary folder by default) holds it with
-    global_interactions.json, crosses.json and local.jsonl (``glider.report(out)`` draws it).
+    global_interactions.json, crosses.json (every candidate), ``crosses.<target>.json`` (per
+    target that kept crosses, the encoding its +GLIDER figures were measured with) and
+    local.jsonl (``glider.report(out)`` draws it).
 
     Args:
         model: the source architecture GLIDER explains.

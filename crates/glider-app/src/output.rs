@@ -128,6 +128,14 @@ pub fn summary(report: &RunReport, out_dir: &Path) -> String {
         if !t.kept_crosses.is_empty() && t.kept_crosses.len() < t.candidate_crosses {
             s.push_str(&format!("  kept: {}\n", t.kept_crosses.join(", ")));
         }
+        if !t.kept_crosses.is_empty() {
+            s.push_str(&format!(
+                "  encode other files this way: glider encode --apply {}\n",
+                out_dir
+                    .join(crate::run::target_crosses_file(&t.model))
+                    .display()
+            ));
+        }
         if let Some(d) = &t.distillation {
             s.push_str(&format!(
                 "  share of {}'s lift recovered: {} (lift {:+.4} AUC)\n",

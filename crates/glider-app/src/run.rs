@@ -18,8 +18,10 @@ use crate::usage;
 
 /// Runs the pipeline on `data` split by `split` with `config`, journaling finished instances
 /// in `out/local.jsonl` (with `resume`, a killed run's finished instances are kept), and
-/// writes `crosses.json`, `global_interactions.json` and `report.json` into `out`
-/// atomically. Returns the report.
+/// writes `crosses.json` (every candidate), `global_interactions.json`, `report.json` and,
+/// per target that kept crosses, `crosses.<target>.json` (the kept crosses at the min count
+/// that target chose) into `out` atomically; a stale `crosses.<target>.json` of a target
+/// that now keeps nothing is removed. Returns the report.
 ///
 /// # Errors
 /// An unwritable `out`, a journal of another run (its fingerprint differs), a failure of
@@ -49,9 +51,24 @@ pub fn run_and_write(
     }
     let output = pipeline::run(data, split, config, reporter, Some(&journal))?;
     write_json(&out.join("crosses.json"), &output.crosses)?;
+    for target in &config.targets {
+        let name = target.model.name();
+        let path = out.join(target_crosses_file(name));
+        match output.target_crosses.iter().find(|(t, _)| t == name) {
+            Some((_, spec)) => write_json(&path, spec)?,
+            None if path.exists() => std::fs::remove_file(&path)
+                .with_context(|| format!("removing the stale {}", path.display()))?,
+            None => {}
+        }
+    }
     write_json(&out.join("global_interactions.json"), &output.global)?;
     write_json(&out.join("report.json"), &output.report)?;
     Ok(output.report)
+}
+
+/// The file name of the crossing `target` kept: `crosses.<target>.json`.
+pub fn target_crosses_file(target: &str) -> String {
+    format!("crosses.{target}.json")
 }
 
 /// What `glider run` does beyond the model settings, unchecked: GLIDER's settings, the

@@ -371,8 +371,12 @@ pub struct RunOutput {
     pub report: RunReport,
     /// `global_interactions.json`.
     pub global: GlobalInteractionsFile,
-    /// `crosses.json`.
+    /// `crosses.json`: every candidate cross at the crossing's min count.
     pub crosses: CrossSpec,
+    /// Per target that kept crosses (in the order of the targets), its model name and the
+    /// crossing it was measured with: the kept crosses only, at the min count it chose
+    /// (`crosses.<target>.json`; `glider encode --apply` reproduces that encoding).
+    pub target_crosses: Vec<(String, CrossSpec)>,
     /// The global detection with its local explanations.
     pub detection: GlobalDetection,
 }
@@ -618,6 +622,7 @@ pub fn run(
     let t0 = Instant::now();
     let mut select_seconds = 0.0;
     let mut reports = Vec::with_capacity(targets.len());
+    let mut target_crosses = Vec::new();
     for target in &targets {
         let name = target.model.name();
         // Models of this target whose best epoch was the last allowed.
@@ -751,6 +756,7 @@ pub fn run(
                     label,
                     min_count: from.min_count,
                     set,
+                    spec,
                     data: d,
                     encoder: enc,
                     test,
@@ -777,6 +783,7 @@ pub fn run(
             if beats_baseline {
                 kept = b.set;
                 cross_min_count = Some(b.min_count);
+                target_crosses.push((name.to_string(), b.spec));
                 enh0_test = Some(b.test);
                 enhanced_data = Some((b.data, b.encoder));
             }
@@ -912,6 +919,7 @@ pub fn run(
         report,
         global,
         crosses,
+        target_crosses,
         detection,
     })
 }
@@ -925,6 +933,8 @@ struct Retrained {
     /// The min count of the crosses it was trained with.
     min_count: f64,
     set: Vec<usize>,
+    /// The crossing of `set` it was trained with.
+    spec: CrossSpec,
     data: Dataset,
     encoder: InputEncoder,
     test: TestMetrics,

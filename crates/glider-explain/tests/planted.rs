@@ -214,6 +214,17 @@ fn the_selection_keeps_the_planted_cross_rejects_noise_and_never_reads_test_labe
     assert!(sel.confirmed, "{sel:#?}");
     assert!(!sel.trace.candidates[0].kept && sel.trace.candidates[1].kept);
     assert!(t.enhanced.auc_mean > t.baseline.auc_mean + 0.01, "{t:#?}");
+    // The crossing LR was measured with, for `crosses.lr.json`: the kept cross only, at the
+    // min count LR chose, with the tuples of the candidate at that min count.
+    assert_eq!(out.target_crosses.len(), 1);
+    let (target, spec) = &out.target_crosses[0];
+    assert_eq!(target, "lr");
+    let names: Vec<&str> = spec.crosses.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, [planted_name.as_str()]);
+    assert_eq!(Some(spec.min_count), t.cross_min_count);
+    if spec.min_count == out.crosses.min_count {
+        assert_eq!(spec.crosses[0], out.crosses.crosses[1]);
+    }
 
     // Only the test labels change: the same choice, to the last digit of the curve.
     let mut flipped = data.clone();
