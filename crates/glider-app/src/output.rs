@@ -130,7 +130,7 @@ pub fn summary(report: &RunReport, out_dir: &Path) -> String {
         }
         if !t.kept_crosses.is_empty() {
             s.push_str(&format!(
-                "  encode other files this way: glider encode --apply {}\n",
+                "  encode other files as measured: glider encode --data FILE --apply {} --out DIR\n",
                 out_dir
                     .join(crate::run::target_crosses_file(&t.model))
                     .display()
