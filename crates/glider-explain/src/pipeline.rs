@@ -754,7 +754,6 @@ pub fn run(
                     validation_logloss: ll,
                     z,
                     label,
-                    min_count: from.min_count,
                     set,
                     spec,
                     data: d,
@@ -782,7 +781,7 @@ pub fn run(
             };
             if beats_baseline {
                 kept = b.set;
-                cross_min_count = Some(b.min_count);
+                cross_min_count = Some(b.spec.min_count);
                 target_crosses.push((name.to_string(), b.spec));
                 enh0_test = Some(b.test);
                 enhanced_data = Some((b.data, b.encoder));
@@ -930,10 +929,8 @@ struct Retrained {
     /// [`paired_z`] against the baseline on validation (with the selection on).
     z: Option<f64>,
     label: &'static str,
-    /// The min count of the crosses it was trained with.
-    min_count: f64,
     set: Vec<usize>,
-    /// The crossing of `set` it was trained with.
+    /// The crossing of `set` it was trained with (its min count among it).
     spec: CrossSpec,
     data: Dataset,
     encoder: InputEncoder,

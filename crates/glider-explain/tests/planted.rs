@@ -222,8 +222,17 @@ fn the_selection_keeps_the_planted_cross_rejects_noise_and_never_reads_test_labe
     let names: Vec<&str> = spec.crosses.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, [planted_name.as_str()]);
     assert_eq!(Some(spec.min_count), t.cross_min_count);
+    let candidate = &out.crosses.crosses[1];
+    assert_eq!(spec.crosses[0].fields, candidate.fields);
+    assert!(spec.min_count >= out.crosses.min_count);
+    // A min count at least the crossing's keeps a subset of the candidate's tuples (all of
+    // them, in order, at the same count).
+    assert!(spec.crosses[0]
+        .tuples
+        .iter()
+        .all(|tuple| candidate.tuples.contains(tuple)));
     if spec.min_count == out.crosses.min_count {
-        assert_eq!(spec.crosses[0], out.crosses.crosses[1]);
+        assert_eq!(&spec.crosses[0], candidate);
     }
 
     // Only the test labels change: the same choice, to the last digit of the curve.
