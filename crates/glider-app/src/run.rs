@@ -146,6 +146,18 @@ pub fn config(
         cross: settings.cross.cross_options()?,
         selection: settings.cross.selection_params()?,
         interactions: None,
+        cross_embedding: settings.cross.cross_embedding()?,
+        cross_start: match settings.cross.cross_start {
+            crate::settings::CrossStartChoice::Scratch => {
+                glider_explain::pipeline::CrossStart::Scratch
+            }
+            crate::settings::CrossStartChoice::Baseline => {
+                glider_explain::pipeline::CrossStart::Baseline
+            }
+            crate::settings::CrossStartChoice::Frozen => {
+                glider_explain::pipeline::CrossStart::Frozen
+            }
+        },
         trials: settings.trials,
         seed: settings.seed,
     })

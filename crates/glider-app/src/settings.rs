@@ -1076,6 +1076,60 @@ pub struct CrossSettings {
         arg(long, default_value_t = 0.5, value_name = "SHARE")
     )]
     pub split_below_coverage: f64,
+    /// How the +GLIDER arm's cross embeddings start: `normal` as every other field's, or
+    /// `zero` (the model starts as if it had no crosses).
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = CrossInitChoice::Normal))]
+    pub cross_init: CrossInitChoice,
+    /// Extra L2 on the cross fields' looked-up embeddings, added to --embedding-l2 for them.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.0, value_name = "L2"))]
+    pub cross_l2: f32,
+    /// Which part of a model the crosses feed: `full` (like any field) or `linear` (the
+    /// first-order term only; for LR, FM, Wide&Deep, DeepFM, xDeepFM and FiBiNET, the other
+    /// architectures take them in full).
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = CrossPartChoice::Full))]
+    pub cross_part: CrossPartChoice,
+    /// Where the +GLIDER arm's model starts: `scratch` (a fresh model with the crosses) or
+    /// `baseline` (each trial's baseline model, fine-tuned with the crosses added, which
+    /// starts as the baseline exactly and keeps it unless an epoch beats it on validation;
+    /// LR, FM, Wide&Deep and DeepFM, the others start from scratch), or `frozen` (the
+    /// baseline with only the crosses' embeddings trained).
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = CrossStartChoice::Scratch))]
+    pub cross_start: CrossStartChoice,
+}
+
+/// Where the +GLIDER arm's model starts (`--cross-start`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum CrossStartChoice {
+    /// A fresh model, trained from scratch with the crosses.
+    Scratch,
+    /// The trial's baseline model, fine-tuned with the crosses added.
+    Baseline,
+    /// The trial's baseline model with only the crosses' embeddings trained.
+    Frozen,
+}
+
+/// How cross embeddings start (`--cross-init`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum CrossInitChoice {
+    /// The normal initialisation of every embedding row.
+    Normal,
+    /// Zero: the model starts as if it had no crosses.
+    Zero,
+}
+
+/// Which part of a model the crosses feed (`--cross-part`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum CrossPartChoice {
+    /// Every part, like the data's own fields.
+    Full,
+    /// The first-order term only, where the architecture has one.
+    Linear,
 }
 
 impl Default for CrossSettings {
@@ -1091,6 +1145,10 @@ impl Default for CrossSettings {
             confirm_z: 0.5,
             coarse_min_count_sqrt: 1.5,
             split_below_coverage: 0.5,
+            cross_init: CrossInitChoice::Normal,
+            cross_l2: 0.0,
+            cross_part: CrossPartChoice::Full,
+            cross_start: CrossStartChoice::Scratch,
         }
     }
 }
@@ -1111,6 +1169,22 @@ impl CrossSettings {
                 hash_buckets: self.cross_hash_buckets,
                 ..glider_data::cross::CrossOptions::default()
             }))
+    }
+
+    /// How the +GLIDER arm trains its cross embeddings (its `fields` is set by the pipeline).
+    ///
+    /// # Errors
+    /// A [`crate::Usage`] error when `--cross-l2` is negative or not finite.
+    pub fn cross_embedding(&self) -> Result<glider_nn::params::CrossEmbedding> {
+        if !(self.cross_l2 >= 0.0 && self.cross_l2.is_finite()) {
+            usage!("--cross-l2 must be a number >= 0");
+        }
+        Ok(glider_nn::params::CrossEmbedding {
+            fields: 0,
+            zero_init: self.cross_init == CrossInitChoice::Zero,
+            l2: self.cross_l2,
+            linear_only: self.cross_part == CrossPartChoice::Linear,
+        })
     }
 
     /// The selection parameters, checked.

@@ -443,6 +443,21 @@ impl InputEncoder {
         self.fields.len()
     }
 
+    /// The embedding rows of field `field` (its block of the table: missing, rare and one row
+    /// per value or bin; a dense field's single row); empty when `field` is out of range.
+    pub fn field_rows(&self, field: usize) -> std::ops::Range<usize> {
+        match self.fields.get(field) {
+            Some(FieldEncoder::Categorical { offset, size, .. }) => {
+                *offset as usize..(*offset + *size) as usize
+            }
+            Some(FieldEncoder::Binned { offset, edges, .. }) => {
+                *offset as usize..*offset as usize + edges.len() + 2
+            }
+            Some(FieldEncoder::Dense { row, .. }) => *row as usize..*row as usize + 1,
+            None => 0..0,
+        }
+    }
+
     /// Embedding rows that must stay zero: every categorical field's missing row, and a
     /// binned field's missing row when missing is not trained.
     pub fn zero_rows(&self) -> Vec<usize> {

@@ -59,6 +59,13 @@ pub struct RunConfig {
     /// trials (for example another detector's pairs).
     #[serde(default)]
     pub interactions: Option<Vec<Vec<String>>>,
+    /// How the +GLIDER arm trains its cross fields' embeddings (zero start, own L2,
+    /// linear-only); its `fields` is set per crossing by the pipeline.
+    #[serde(default)]
+    pub cross_embedding: glider_nn::params::CrossEmbedding,
+    /// Where the +GLIDER arm's models start (default: from scratch).
+    #[serde(default)]
+    pub cross_start: CrossStart,
     /// Paired trials of baseline vs +GLIDER (5 in the paper).
     pub trials: usize,
     /// Seed of the run: trial `t` trains with a seed derived from it, for both arms.
@@ -76,10 +83,27 @@ impl Default for RunConfig {
             cross: CrossOptions::default(),
             selection: SelectionParams::default(),
             interactions: None,
+            cross_embedding: glider_nn::params::CrossEmbedding::default(),
+            cross_start: CrossStart::Scratch,
             trials: 5,
             seed: 0,
         }
     }
+}
+
+/// Where the +GLIDER arm's models start (issue 15, "cross embeddings that start harmless").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CrossStart {
+    /// A fresh model trained with the crosses (the paper's retraining, spec 3.3).
+    #[default]
+    Scratch,
+    /// Each trial's baseline model fine-tuned with the crosses added ([`ctr::fine_tune`]),
+    /// for the architectures that support it ([`ctr::supports_warm_start`]: LR, FM,
+    /// Wide&Deep, DeepFM); the others start from scratch.
+    Baseline,
+    /// As `Baseline`, with only the crosses' embedding rows trained.
+    Frozen,
 }
 
 /// Where the pipeline reports what it is doing (the CLI draws progress bars).
@@ -442,20 +466,57 @@ pub fn run(
     let mut seconds = StageSeconds::default();
     let encoder = InputEncoder::fit(data, &split.train, &config.encoder)?;
     let trial_seed = |t: usize| derive_seed(config.seed, 1000 + t as u64);
-    let train_one =
-        |target: &TargetConfig, d: &Dataset, enc: &InputEncoder, t: usize, label: &str| {
-            let stage = reporter.stage(label);
-            ctr::train(
+    let train_one = |target: &TargetConfig,
+                     d: &Dataset,
+                     enc: &InputEncoder,
+                     t: usize,
+                     label: &str,
+                     from: Option<&dyn Recommender>| {
+        let stage = reporter.stage(label);
+        // Crosses are appended after the data's own fields.
+        let crossed;
+        let params = if d.num_fields() > data.num_fields() {
+            crossed = CtrParams {
+                cross: glider_nn::params::CrossEmbedding {
+                    fields: d.num_fields() - data.num_fields(),
+                    ..config.cross_embedding.clone()
+                },
+                ..target.ctr.clone()
+            };
+            &crossed
+        } else {
+            &target.ctr
+        };
+        match from {
+            Some(base)
+                if config.cross_start != CrossStart::Scratch
+                    && ctr::supports_warm_start(target.model) =>
+            {
+                ctr::fine_tune(
+                    target.model,
+                    d,
+                    &split.train,
+                    &split.validation,
+                    enc,
+                    params,
+                    trial_seed(t),
+                    stage.as_ref(),
+                    base,
+                    config.cross_start == CrossStart::Frozen,
+                )
+            }
+            _ => ctr::train(
                 target.model,
                 d,
                 &split.train,
                 &split.validation,
                 enc,
-                &target.ctr,
+                params,
                 trial_seed(t),
                 stage.as_ref(),
-            )
-        };
+            ),
+        }
+    };
     let source_config = TargetConfig {
         model: config.model,
         ctr: config.ctr.clone(),
@@ -475,6 +536,7 @@ pub fn run(
         &encoder,
         0,
         &format!("train source {}", config.model.name()),
+        None,
     )?;
     let source_test = evaluate(source.as_ref(), data, &split.test)?;
     seconds.train = t0.elapsed().as_secs_f64();
@@ -644,6 +706,7 @@ pub fn run(
                 &encoder,
                 0,
                 &format!("train {name} (baseline 1/{})", config.trials),
+                None,
             )?;
             own_base.as_ref()
         };
@@ -725,6 +788,7 @@ pub fn run(
                     "train {name} (+GLIDER 1/{}, {label}{coarser})",
                     config.trials
                 ),
+                Some(base0),
             )?;
             count_cap(m.as_ref());
             let ll = evaluate(m.as_ref(), &d, &split.validation)?.logloss;
@@ -808,15 +872,16 @@ pub fn run(
         let mut baseline = vec![base0_test];
         let mut enhanced = vec![enh0_test.unwrap_or(base0_test)];
         for t in 1..config.trials {
-            let m = train_one(
+            let base = train_one(
                 target,
                 data,
                 &encoder,
                 t,
                 &format!("train {name} (baseline {}/{})", t + 1, config.trials),
+                None,
             )?;
-            count_cap(m.as_ref());
-            let b = evaluate(m.as_ref(), data, &split.test)?;
+            count_cap(base.as_ref());
+            let b = evaluate(base.as_ref(), data, &split.test)?;
             baseline.push(b);
             match &enhanced_data {
                 Some((d, enc)) => {
@@ -826,6 +891,7 @@ pub fn run(
                         enc,
                         t,
                         &format!("train {name} (+GLIDER {}/{})", t + 1, config.trials),
+                        Some(base.as_ref()),
                     )?;
                     count_cap(m.as_ref());
                     enhanced.push(evaluate(m.as_ref(), d, &split.test)?);

@@ -497,6 +497,159 @@ pub fn train(
     )
 }
 
+/// [`train`] starting from a trained model of the same architecture instead of a fresh
+/// initialisation (fine-tuning; glider's addition to spec 3.3, issue 15): `from` was trained
+/// on the data's first fields with the same encoding, and `encoder` may add fields after them
+/// (the cross features). The new model starts as `from` exactly: the added fields' embedding
+/// rows start at zero and the DNN's input weights of the added fields at zero, and the
+/// weights `from` had are kept (epoch 0) unless an epoch lowers the validation logloss.
+/// With `freeze_base` only the added fields' embedding rows train: `from`'s weights stay as
+/// they are, and the crosses act through the first-order and FM terms (the DNN's input
+/// weights of the added fields stay zero).
+///
+/// Supported for the architectures whose dense part sees the fields only through a DNN over
+/// the concatenated factors ([`supports_warm_start`]: LR, FM, Wide&Deep, DeepFM).
+///
+/// # Errors
+/// As [`train`]; [`NnError::Shape`] when `from` is another architecture, is not supported,
+/// or its encoder is not the prefix of `encoder`.
+#[allow(clippy::too_many_arguments)]
+pub fn fine_tune(
+    kind: ModelKind,
+    data: &Dataset,
+    train_rows: &[usize],
+    validation_rows: &[usize],
+    encoder: &InputEncoder,
+    params: &CtrParams,
+    seed: u64,
+    progress: &dyn Progress,
+    from: &dyn Recommender,
+    freeze_base: bool,
+) -> Result<Box<dyn Recommender>, NnError> {
+    if train_rows.is_empty() || validation_rows.is_empty() {
+        return Err(NnError::NotEnoughData(format!(
+            "{} training and {} validation rows; both must be non-empty",
+            train_rows.len(),
+            validation_rows.len()
+        )));
+    }
+    let mut source = InMemoryRows::new(
+        encoder.encode_rows(data, train_rows),
+        train_rows.iter().map(|&r| data.labels[r]).collect(),
+    );
+    let val_batch = encoder.encode_rows(data, validation_rows);
+    let val_labels: Vec<f32> = validation_rows.iter().map(|&r| data.labels[r]).collect();
+    train_rows_inner(
+        kind,
+        &mut source,
+        &val_batch,
+        &val_labels,
+        encoder,
+        params,
+        seed,
+        progress,
+        Engine::Auto,
+        Some((from, freeze_base)),
+    )
+}
+
+/// Whether [`fine_tune`] can start `kind` from a model trained without the added fields:
+/// LR, FM, Wide&Deep and DeepFM.
+pub fn supports_warm_start(kind: ModelKind) -> bool {
+    matches!(
+        kind,
+        ModelKind::Lr | ModelKind::Fm | ModelKind::WideDeep | ModelKind::DeepFm
+    )
+}
+
+/// The starting point of a fine-tuning run: the base model's embedding rows (the first rows
+/// of the new table) and its dense weights grown to the new field count.
+struct WarmStart {
+    table: Vec<f32>,
+    dense: std::collections::HashMap<String, Named>,
+    /// Fields of the base model: with `freeze_base`, their cells get no gradient.
+    base_fields: usize,
+    freeze_base: bool,
+}
+
+impl WarmStart {
+    /// `fresh`: the new network's freshly initialised parameters (their shapes).
+    fn new(
+        kind: ModelKind,
+        from: &dyn Recommender,
+        freeze_base: bool,
+        encoder: &InputEncoder,
+        fresh: Vec<(String, Named)>,
+    ) -> Result<Self, NnError> {
+        if from.kind() != kind || !supports_warm_start(kind) {
+            return Err(NnError::Shape(format!(
+                "cannot fine-tune {kind} from a {} model (fine-tuning supports lr, fm, wdl                  and deepfm, from the same architecture)",
+                from.kind()
+            )));
+        }
+        let base = from.encoder();
+        let f0 = base.num_fields();
+        if f0 > encoder.num_fields() || base.fields[..] != encoder.fields[..f0] {
+            return Err(NnError::Shape(
+                "cannot fine-tune: the model's fields are not the first fields of the new                  encoding"
+                    .into(),
+            ));
+        }
+        let mut old: std::collections::HashMap<String, Named> =
+            from.named_tensors()?.into_iter().collect();
+        let table = old
+            .remove("embedding")
+            .map(|(_, v)| v)
+            .ok_or_else(|| NnError::Shape("the base model has no embedding".into()))?;
+        let mut dense = std::collections::HashMap::new();
+        for (name, (shape, _)) in fresh {
+            let (old_shape, values) = old
+                .remove(&name)
+                .ok_or_else(|| NnError::Shape(format!("the base model has no parameter {name}")))?;
+            let grown = if old_shape == shape {
+                values
+            } else if old_shape.len() == shape.len()
+                && old_shape[1..] == shape[1..]
+                && old_shape[0] <= shape[0]
+            {
+                // The DNN's input weights [F·k, out]: the base fields' rows, zero for the
+                // added fields (field-major input).
+                let mut v = values;
+                v.resize(shape.iter().product(), 0.0);
+                v
+            } else {
+                return Err(NnError::Shape(format!(
+                    "parameter {name}: base shape {old_shape:?} cannot grow to {shape:?}"
+                )));
+            };
+            dense.insert(name, (shape, grown));
+        }
+        Ok(WarmStart {
+            table,
+            dense,
+            base_fields: f0,
+            freeze_base,
+        })
+    }
+
+    /// With `freeze_base`, zeroes the gradient of the base fields' cells (`ge: [b, f, dim]`).
+    fn freeze_cells(&self, ge: &mut [f32], fields: usize, dim: usize) {
+        if !self.freeze_base {
+            return;
+        }
+        for row in ge.chunks_mut(fields * dim) {
+            row[..self.base_fields * dim].fill(0.0);
+        }
+    }
+
+    /// Writes the base rows into `table`; the rows after them (added fields) start at zero.
+    fn init_table(&self, table: &mut EmbeddingTable) {
+        let n = self.table.len().min(table.values.len());
+        table.values[..n].copy_from_slice(&self.table[..n]);
+        table.values[n..].fill(0.0);
+    }
+}
+
 /// One optimiser step on a mini-batch: `(rows, scales, labels)`, see [`TrainingRows::epoch`].
 pub type BatchStep<'a> = dyn FnMut(&[u32], &[f32], &[f32]) -> Result<(), NnError> + 'a;
 
@@ -635,12 +788,47 @@ pub fn train_rows_with(
     progress: &dyn Progress,
     engine: Engine,
 ) -> Result<Box<dyn Recommender>, NnError> {
+    train_rows_inner(
+        kind,
+        source,
+        validation,
+        validation_labels,
+        encoder,
+        params,
+        seed,
+        progress,
+        engine,
+        None,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train_rows_inner(
+    kind: ModelKind,
+    source: &mut dyn TrainingRows,
+    validation: &EncodedBatch,
+    validation_labels: &[f32],
+    encoder: &InputEncoder,
+    params: &CtrParams,
+    seed: u64,
+    progress: &dyn Progress,
+    engine: Engine,
+    from: Option<(&dyn Recommender, bool)>,
+) -> Result<Box<dyn Recommender>, NnError> {
     let device = crate::cpu().autodiff();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     check_fields(kind, encoder.num_fields())?;
     let fast = engine == Engine::Auto && crate::fast_ctr::FastNet::supports(kind);
     with_net_type!(kind, T => {
-        let net = T::build(kind, encoder.num_fields(), params, &mut rng, &device);
+        let mut net = T::build(kind, encoder.num_fields(), params, &mut rng, &device);
+        let warm = match from {
+            Some((m, freeze)) => {
+                let w = WarmStart::new(kind, m, freeze, encoder, named_parameters(&net)?)?;
+                net = load_parameters(net, &w.dense)?;
+                Some(w)
+            }
+            None => None,
+        };
         let run = LoopInputs {
             kind,
             dim: kind.embedding_width(params.embedding_dim),
@@ -649,6 +837,7 @@ pub fn train_rows_with(
             encoder,
             params,
             progress,
+            warm: warm.as_ref(),
         };
         let model = if fast {
             train_loop_fast(&run, net, source, &mut rng)?
@@ -664,10 +853,84 @@ pub fn train_rows_with(
                 params,
                 &mut rng,
                 progress,
+                warm.as_ref(),
             )?
         };
         Ok(Box::new(model))
     })
+}
+
+/// The cross fields' cells of a training run and how they differ from the other fields
+/// ([`crate::params::CrossEmbedding`]); `None` when nothing differs.
+struct CrossCells {
+    /// Fields per row, and the first cross field.
+    fields: usize,
+    first: usize,
+    /// Embedding width.
+    dim: usize,
+    /// Factor columns kept at zero (linear-only crosses): `1..dim`, else empty.
+    frozen_cols: std::ops::Range<usize>,
+    /// Extra L2 on the cross cells.
+    l2: f32,
+}
+
+impl CrossCells {
+    fn new(
+        kind: ModelKind,
+        encoder: &InputEncoder,
+        params: &CtrParams,
+        dim: usize,
+    ) -> Option<Self> {
+        let c = &params.cross;
+        let f = encoder.num_fields();
+        if !c.is_active() || c.fields > f {
+            return None;
+        }
+        let linear = c.linear_only && kind.has_linear() && dim > 1;
+        if !(c.zero_init || c.l2 > 0.0 || linear) {
+            return None;
+        }
+        Some(CrossCells {
+            fields: f,
+            first: f - c.fields,
+            dim,
+            frozen_cols: if linear { 1..dim } else { 0..0 },
+            l2: c.l2,
+        })
+    }
+
+    /// Zeroes the cross rows' initial values (all columns with `zero_init`, the factor
+    /// columns when linear-only).
+    fn init(&self, table: &mut EmbeddingTable, encoder: &InputEncoder, zero_init: bool) {
+        let cols = if zero_init {
+            0..self.dim
+        } else {
+            self.frozen_cols.clone()
+        };
+        if cols.is_empty() {
+            return;
+        }
+        for field in self.first..self.fields {
+            table.zero_block(encoder.field_rows(field), cols.clone());
+        }
+    }
+
+    /// Adds the cross cells' own L2 to the gradient of the gathered cells `ge` (`[b, f, dim]`,
+    /// `e` the gathered values) and zeroes the frozen columns' gradient.
+    fn adjust(&self, ge: &mut [f32], e: &[f32], b: usize) {
+        let c = 2.0 * self.l2 / b.max(1) as f32;
+        let (f, d) = (self.fields, self.dim);
+        for row in 0..b {
+            let cells = row * f * d + self.first * d..(row + 1) * f * d;
+            for (k, (g, &x)) in ge[cells.clone()].iter_mut().zip(&e[cells]).enumerate() {
+                if self.frozen_cols.contains(&(k % d)) {
+                    *g = 0.0;
+                } else if c > 0.0 {
+                    *g += c * x;
+                }
+            }
+        }
+    }
 }
 
 /// What both training loops take besides the network, the rows and the generator.
@@ -679,6 +942,7 @@ struct LoopInputs<'a> {
     encoder: &'a InputEncoder,
     params: &'a CtrParams,
     progress: &'a dyn Progress,
+    warm: Option<&'a WarmStart>,
 }
 
 /// The dense optimiser of the hand-written loop, the same update as burn's
@@ -757,6 +1021,7 @@ fn train_loop_fast<N: CtrNet + Send>(
         encoder,
         params,
         progress,
+        warm,
     } = *run;
     if source.rows_per_epoch() == 0 || val_labels.is_empty() {
         return Err(NnError::NotEnoughData(format!(
@@ -786,12 +1051,24 @@ fn train_loop_fast<N: CtrNet + Send>(
         params.optimizer,
         rng,
     );
-    let mut optim = DenseOptimizer::new(params.optimizer, &fast.values);
-    let steps_per_epoch = source.rows_per_epoch().div_ceil(params.batch_size);
-    progress.start((steps_per_epoch * params.max_epochs) as u64, "training");
+    let crosses = CrossCells::new(kind, encoder, params, dim);
+    if let Some(c) = &crosses {
+        c.init(&mut table, encoder, params.cross.zero_init);
+    }
     // (validation logloss, dense weights, embedding table, epoch) of the best epoch.
     type Best = (f64, Vec<Vec<f32>>, Vec<f32>, usize);
     let mut best: Option<Best> = None;
+    if let Some(w) = warm {
+        // Fine-tuning: the base model's weights are epoch 0's, kept unless an epoch beats
+        // them on validation.
+        w.init_table(&mut table);
+        let logits = predict_fast(&mut fast, &table.values, dim, val_batch)?;
+        let ll = logit_metrics(val_labels, &logits).0.unwrap_or(f64::NAN);
+        best = Some((ll, fast.values.clone(), table.values.clone(), 0));
+    }
+    let mut optim = DenseOptimizer::new(params.optimizer, &fast.values);
+    let steps_per_epoch = source.rows_per_epoch().div_ceil(params.batch_size);
+    progress.start((steps_per_epoch * params.max_epochs) as u64, "training");
     let mut history = Vec::new();
     let mut since_best = 0;
     let (mut buf, mut logits, mut dz, mut ge) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -834,7 +1111,13 @@ fn train_loop_fast<N: CtrNet + Send>(
                     *g += c * e;
                 }
             }
-            optim.step(&mut fast.values, &fast.grads, lr);
+            if let Some(c) = &crosses {
+                c.adjust(&mut ge, &buf, b);
+            }
+            match warm {
+                Some(w) if w.freeze_base => w.freeze_cells(&mut ge, f, dim),
+                _ => optim.step(&mut fast.values, &fast.grads, lr),
+            }
             table.step(rows, scales, &ge, lr);
             progress.inc(1);
             Ok(())
@@ -904,6 +1187,7 @@ fn train_loop<N: CtrNet + Send>(
     params: &CtrParams,
     rng: &mut ChaCha8Rng,
     progress: &dyn Progress,
+    warm: Option<&WarmStart>,
 ) -> Result<CtrModel<N>, NnError> {
     if source.rows_per_epoch() == 0 || val_labels.is_empty() {
         return Err(NnError::NotEnoughData(format!(
@@ -928,6 +1212,10 @@ fn train_loop<N: CtrNet + Send>(
         params.optimizer,
         rng,
     );
+    let crosses = CrossCells::new(kind, encoder, params, dim);
+    if let Some(c) = &crosses {
+        c.init(&mut table, encoder, params.cross.zero_init);
+    }
     let mut optim = match params.optimizer {
         OptimizerKind::Adam => AdamConfig::new().with_epsilon(1e-8).init(),
         OptimizerKind::Adagrad => AdaGradConfig::new().with_epsilon(1e-10).init(),
@@ -935,6 +1223,13 @@ fn train_loop<N: CtrNet + Send>(
     let steps_per_epoch = source.rows_per_epoch().div_ceil(params.batch_size);
     progress.start((steps_per_epoch * params.max_epochs) as u64, "training");
     let mut best: Option<(f64, N, Vec<f32>, usize)> = None;
+    if let Some(w) = warm {
+        // Fine-tuning: the base model's weights are epoch 0's (see the fast loop).
+        w.init_table(&mut table);
+        let logits = predict_with(&net.valid(), &table.values, dim, val_batch, &plain)?;
+        let ll = logit_metrics(val_labels, &logits).0.unwrap_or(f64::NAN);
+        best = Some((ll, net.clone(), table.values.clone(), 0));
+    }
     let mut history = Vec::new();
     let mut since_best = 0;
     let mut buf = Vec::new();
@@ -979,8 +1274,19 @@ fn train_loop<N: CtrNet + Send>(
                     *g += c * e;
                 }
             }
-            let gp = GradientsParams::from_grads(grads, &net);
-            slot = Some(optim.step(lr, net, gp));
+            if let Some(c) = &crosses {
+                c.adjust(&mut ge, &buf, b);
+            }
+            match warm {
+                Some(w) if w.freeze_base => {
+                    w.freeze_cells(&mut ge, f, dim);
+                    slot = Some(net);
+                }
+                _ => {
+                    let gp = GradientsParams::from_grads(grads, &net);
+                    slot = Some(optim.step(lr, net, gp));
+                }
+            }
             table.step(rows, scales, &ge, lr as f32);
             progress.inc(1);
             Ok(())
@@ -1148,6 +1454,289 @@ mod tests {
         )
         .unwrap();
         assert_eq!(again.predict_logits(&batch).unwrap(), logits);
+    }
+
+    /// Three categorical fields, the last one standing for a cross (`a×b`), labels from
+    /// `a + b` odd.
+    fn crossed_data() -> Dataset {
+        let n = 600;
+        let a: Vec<u32> = (0..n).map(|i| (i % 4 + 1) as u32).collect();
+        let b: Vec<u32> = (0..n).map(|i| (i / 4 % 4 + 1) as u32).collect();
+        let ab: Vec<u32> = a.iter().zip(&b).map(|(&x, &y)| (x - 1) * 4 + y).collect();
+        let labels: Vec<f32> = a
+            .iter()
+            .zip(&b)
+            .map(|(&x, &y)| ((x + y) % 2) as f32)
+            .collect();
+        let field = |name: &str| Field {
+            name: name.into(),
+            kind: FieldKind::Categorical,
+        };
+        let column = |codes: Vec<u32>, values: usize| Column::Categorical {
+            codes,
+            dictionary: (0..=values).map(|i| i.to_string()).collect(),
+        };
+        Dataset {
+            source: "crossed".into(),
+            label_classes: Vec::new(),
+            label_name: "y".into(),
+            fields: vec![field("a"), field("b"), field("a×b")],
+            labels,
+            columns: vec![column(a, 4), column(b, 4), column(ab, 16)],
+        }
+    }
+
+    fn fit_encoder(data: &Dataset) -> InputEncoder {
+        let rows: Vec<usize> = (0..data.num_rows()).collect();
+        InputEncoder::fit(
+            data,
+            &rows,
+            &EncoderOptions {
+                min_count: 0,
+                hash_buckets: 0,
+                numeric: glider_data::NumericOptions::scalar(),
+            },
+        )
+        .unwrap()
+    }
+
+    fn small_params(kind: ModelKind, cross: crate::params::CrossEmbedding, lr: f64) -> CtrParams {
+        CtrParams {
+            embedding_dim: 3,
+            hidden: vec![4],
+            batch_size: 50,
+            max_epochs: 2,
+            learning_rate: lr,
+            cross,
+            ..CtrParams::for_model(kind)
+        }
+    }
+
+    /// The table after training on [`crossed_data`].
+    fn crossed_table(kind: ModelKind, cross: crate::params::CrossEmbedding, lr: f64) -> Vec<f32> {
+        let data = crossed_data();
+        let enc = fit_encoder(&data);
+        let rows: Vec<usize> = (0..data.num_rows()).collect();
+        let params = small_params(kind, cross, lr);
+        let m = train(
+            kind,
+            &data,
+            &rows[..500],
+            &rows[500..],
+            &enc,
+            &params,
+            3,
+            &NoProgress,
+        )
+        .unwrap();
+        let cross_rows = enc.field_rows(2);
+        assert_eq!(
+            cross_rows.end, enc.table_rows,
+            "the cross field's rows come last"
+        );
+        m.named_tensors()
+            .unwrap()
+            .into_iter()
+            .find(|(name, _)| name == "embedding")
+            .unwrap()
+            .1
+             .1
+    }
+
+    /// Cross rows linear-only: their factor columns stay zero through training (both the
+    /// hand-written DeepFM loop and the autodiff Wide&Deep one); their first-order column
+    /// learns. Zero start: at learning rate 0 the cross rows are zero and every other row is
+    /// the normal start's.
+    #[test]
+    fn cross_embeddings_start_at_zero_and_can_stay_linear() {
+        use crate::params::CrossEmbedding;
+        for kind in [ModelKind::DeepFm, ModelKind::WideDeep] {
+            let dim = kind.embedding_width(3);
+            // Rows of the cross field: after a (1 + 1 + 4) and b (the same) blocks.
+            let first_cross_row = 12;
+            let linear = crossed_table(
+                kind,
+                CrossEmbedding {
+                    fields: 1,
+                    linear_only: true,
+                    ..CrossEmbedding::default()
+                },
+                0.01,
+            );
+            let cross = &linear[first_cross_row * dim..];
+            assert!(
+                cross.chunks(dim).all(|r| r[1..].iter().all(|&v| v == 0.0)),
+                "{kind}"
+            );
+            assert!(
+                cross.chunks(dim).any(|r| r[0] != 0.0),
+                "{kind}: the linear term learns"
+            );
+            let full = crossed_table(kind, CrossEmbedding::default(), 0.01);
+            assert!(full[first_cross_row * dim..]
+                .chunks(dim)
+                .any(|r| r[1] != 0.0));
+
+            let normal = crossed_table(kind, CrossEmbedding::default(), 0.0);
+            let zero = crossed_table(
+                kind,
+                CrossEmbedding {
+                    fields: 1,
+                    zero_init: true,
+                    ..CrossEmbedding::default()
+                },
+                0.0,
+            );
+            let split = first_cross_row * dim;
+            assert_eq!(zero[..split], normal[..split], "{kind}");
+            assert!(zero[split..].iter().all(|&v| v == 0.0), "{kind}");
+            assert!(normal[split..].iter().any(|&v| v != 0.0), "{kind}");
+        }
+    }
+
+    /// Fine-tuning starts as the base model exactly (learning rate 0 keeps epoch 0: the same
+    /// logits, with the cross field added) and never ends worse on validation; another
+    /// architecture or a non-prefix encoding is refused.
+    #[test]
+    fn fine_tuning_starts_at_the_base_model_and_keeps_it_unless_beaten() {
+        use crate::params::CrossEmbedding;
+        let crossed = crossed_data();
+        let mut plain = crossed.clone();
+        plain.fields.pop();
+        plain.columns.pop();
+        let (enc3, enc2) = (fit_encoder(&crossed), fit_encoder(&plain));
+        let rows: Vec<usize> = (0..crossed.num_rows()).collect();
+        let (tr, va) = (&rows[..500], &rows[500..]);
+        for kind in [ModelKind::DeepFm, ModelKind::WideDeep, ModelKind::Fm] {
+            let p = small_params(kind, CrossEmbedding::default(), 0.01);
+            let base = train(kind, &plain, tr, va, &enc2, &p, 3, &NoProgress).unwrap();
+            let base_logits = base.predict_logits(&enc2.encode_rows(&plain, va)).unwrap();
+            let frozen = small_params(kind, CrossEmbedding::default(), 0.0);
+            let same = fine_tune(
+                kind,
+                &crossed,
+                tr,
+                va,
+                &enc3,
+                &frozen,
+                4,
+                &NoProgress,
+                base.as_ref(),
+                false,
+            )
+            .unwrap();
+            assert_eq!(same.best_epoch(), 0, "{kind}");
+            let same_logits = same
+                .predict_logits(&enc3.encode_rows(&crossed, va))
+                .unwrap();
+            for (x, y) in base_logits.iter().zip(&same_logits) {
+                assert!((x - y).abs() < 1e-5, "{kind}: {x} vs {y}");
+            }
+            let tuned = fine_tune(
+                kind,
+                &crossed,
+                tr,
+                va,
+                &enc3,
+                &p,
+                4,
+                &NoProgress,
+                base.as_ref(),
+                false,
+            )
+            .unwrap();
+            let labels: Vec<f32> = va.iter().map(|&r| crossed.labels[r]).collect();
+            let ll = |m: &dyn Recommender, d: &Dataset, e: &InputEncoder| {
+                logit_metrics(&labels, &m.predict_logits(&e.encode_rows(d, va)).unwrap())
+                    .0
+                    .unwrap()
+            };
+            assert!(
+                ll(tuned.as_ref(), &crossed, &enc3) <= ll(base.as_ref(), &plain, &enc2) + 1e-6,
+                "{kind}"
+            );
+            // Base frozen: every weight but the cross rows is the base model's.
+            let only = fine_tune(
+                kind,
+                &crossed,
+                tr,
+                va,
+                &enc3,
+                &p,
+                4,
+                &NoProgress,
+                base.as_ref(),
+                true,
+            )
+            .unwrap();
+            let before: std::collections::HashMap<_, _> =
+                base.named_tensors().unwrap().into_iter().collect();
+            let cross_start = enc3.field_rows(2).start * kind.embedding_width(3);
+            let mut cross_moved = false;
+            for (name, (_, v)) in only.named_tensors().unwrap() {
+                let old = &before[&name].1;
+                if name == "embedding" {
+                    assert_eq!(v[..cross_start], old[..cross_start], "{kind}");
+                    cross_moved = v[cross_start..].iter().any(|&x| x != 0.0);
+                } else {
+                    assert_eq!(v[..old.len()], old[..], "{kind} {name}");
+                }
+            }
+            assert!(cross_moved || only.best_epoch() == 0, "{kind}");
+        }
+        let p = small_params(ModelKind::DeepFm, CrossEmbedding::default(), 0.01);
+        let fm = train(
+            ModelKind::Fm,
+            &plain,
+            tr,
+            va,
+            &enc2,
+            &small_params(ModelKind::Fm, CrossEmbedding::default(), 0.01),
+            3,
+            &NoProgress,
+        )
+        .unwrap();
+        let err = fine_tune(
+            ModelKind::DeepFm,
+            &crossed,
+            tr,
+            va,
+            &enc3,
+            &p,
+            4,
+            &NoProgress,
+            fm.as_ref(),
+            false,
+        )
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("cannot fine-tune deepfm"), "{err}");
+        let dfm = train(
+            ModelKind::DeepFm,
+            &crossed,
+            tr,
+            va,
+            &enc3,
+            &p,
+            3,
+            &NoProgress,
+        )
+        .unwrap();
+        let err = fine_tune(
+            ModelKind::DeepFm,
+            &plain,
+            tr,
+            va,
+            &enc2,
+            &p,
+            4,
+            &NoProgress,
+            dfm.as_ref(),
+            false,
+        )
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("not the first fields"), "{err}");
     }
 
     #[test]

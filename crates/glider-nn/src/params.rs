@@ -207,6 +207,43 @@ pub struct CtrParams {
     /// InterHAt: interaction orders (3).
     #[serde(default = "default_interhat_orders")]
     pub interhat_orders: usize,
+    /// How the embeddings of cross features start and are penalised (issue 15; none when
+    /// the data has no cross fields).
+    #[serde(default)]
+    pub cross: CrossEmbedding,
+}
+
+/// How the embedding rows of cross features are trained (glider's addition to spec 3.3,
+/// issue 15: "cross embeddings that start harmless"). A cross field is one of the last
+/// `fields` fields of the encoder; `glider run` appends the crosses after the data's own
+/// fields and sets `fields` for the +GLIDER arm.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CrossEmbedding {
+    /// Number of trailing fields that are cross features (0 = none: the settings below do
+    /// nothing).
+    #[serde(default)]
+    pub fields: usize,
+    /// Cross rows start at zero instead of the normal initialisation, so the model starts
+    /// as if it had no crosses (the random draws are made either way: the other rows are the
+    /// same as without this).
+    #[serde(default)]
+    pub zero_init: bool,
+    /// Extra L2 on the cross fields' looked-up embeddings, added to
+    /// [`CtrParams::embedding_l2`] for those cells (same units).
+    #[serde(default)]
+    pub l2: f32,
+    /// Crosses enter the first-order (linear) term only: their factor columns stay zero, so
+    /// the FM, DNN, CIN parts never see them. Only for architectures with a linear term
+    /// ([`ModelKind::has_linear`]); ignored by the others.
+    #[serde(default)]
+    pub linear_only: bool,
+}
+
+impl CrossEmbedding {
+    /// Whether any cross cell is trained differently from the other fields.
+    pub fn is_active(&self) -> bool {
+        self.fields > 0 && (self.zero_init || self.l2 > 0.0 || self.linear_only)
+    }
 }
 
 fn default_cross_layers() -> usize {
@@ -288,6 +325,7 @@ impl CtrParams {
             attention_size: default_attention_size(),
             reduction_ratio: default_reduction_ratio(),
             interhat_orders: default_interhat_orders(),
+            cross: CrossEmbedding::default(),
         }
     }
 }

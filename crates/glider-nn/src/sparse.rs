@@ -67,6 +67,15 @@ impl EmbeddingTable {
         }
     }
 
+    /// Sets columns `cols` of the rows `rows` to zero (rows and columns past the table are
+    /// ignored); the rows stay trainable.
+    pub fn zero_block(&mut self, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>) {
+        let cols = cols.start.min(self.dim)..cols.end.min(self.dim);
+        for r in rows.start..rows.end.min(self.rows) {
+            self.values[r * self.dim + cols.start..r * self.dim + cols.end].fill(0.0);
+        }
+    }
+
     /// Gathers `scale[i] * table[rows[i]]` for every cell into a `[cells * dim]` buffer.
     ///
     /// # Errors
