@@ -147,6 +147,11 @@ pub fn config(
         selection: settings.cross.selection_params()?,
         interactions: None,
         cross_embedding: settings.cross.cross_embedding()?,
+        cross_part: match settings.cross.cross_part {
+            crate::settings::CrossPartChoice::Full => glider_explain::pipeline::CrossPart::Full,
+            crate::settings::CrossPartChoice::Linear => glider_explain::pipeline::CrossPart::Linear,
+            crate::settings::CrossPartChoice::Auto => glider_explain::pipeline::CrossPart::Auto,
+        },
         cross_start: match settings.cross.cross_start {
             crate::settings::CrossStartChoice::Scratch => {
                 glider_explain::pipeline::CrossStart::Scratch

@@ -1083,10 +1083,12 @@ pub struct CrossSettings {
     /// Extra L2 on the cross fields' looked-up embeddings, added to --embedding-l2 for them.
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.0, value_name = "L2"))]
     pub cross_l2: f32,
-    /// Which part of a model the crosses feed: `full` (like any field) or `linear` (the
-    /// first-order term only; for LR, FM, Wide&Deep, DeepFM, xDeepFM and FiBiNET, the other
-    /// architectures take them in full).
-    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = CrossPartChoice::Full))]
+    /// Which part of a model the crosses feed: `full` (like any field), `linear` (the
+    /// first-order term only, for FM, Wide&Deep, DeepFM, xDeepFM and FiBiNET; the others
+    /// take them in full) or `auto`: FM's confirming retrains try both and validation
+    /// decides, the others take them in full (BENCHMARKS.md, "Cross embeddings that start
+    /// harmless").
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = CrossPartChoice::Auto))]
     pub cross_part: CrossPartChoice,
     /// Where the +GLIDER arm's model starts: `scratch` (a fresh model with the crosses) or
     /// `baseline` (each trial's baseline model, fine-tuned with the crosses added, which
@@ -1130,6 +1132,8 @@ pub enum CrossPartChoice {
     Full,
     /// The first-order term only, where the architecture has one.
     Linear,
+    /// FM tries both on validation; the others take the crosses in full.
+    Auto,
 }
 
 impl Default for CrossSettings {
@@ -1147,7 +1151,7 @@ impl Default for CrossSettings {
             split_below_coverage: 0.5,
             cross_init: CrossInitChoice::Normal,
             cross_l2: 0.0,
-            cross_part: CrossPartChoice::Full,
+            cross_part: CrossPartChoice::Auto,
             cross_start: CrossStartChoice::Scratch,
         }
     }
@@ -1171,7 +1175,8 @@ impl CrossSettings {
             }))
     }
 
-    /// How the +GLIDER arm trains its cross embeddings (its `fields` is set by the pipeline).
+    /// How the +GLIDER arm trains its cross embeddings (its `fields` and `linear_only` are set
+    /// per retrain by the pipeline, from [`CrossSettings::cross_part`]).
     ///
     /// # Errors
     /// A [`crate::Usage`] error when `--cross-l2` is negative or not finite.
@@ -1183,7 +1188,7 @@ impl CrossSettings {
             fields: 0,
             zero_init: self.cross_init == CrossInitChoice::Zero,
             l2: self.cross_l2,
-            linear_only: self.cross_part == CrossPartChoice::Linear,
+            linear_only: false,
         })
     }
 

@@ -59,10 +59,14 @@ pub struct RunConfig {
     /// trials (for example another detector's pairs).
     #[serde(default)]
     pub interactions: Option<Vec<Vec<String>>>,
-    /// How the +GLIDER arm trains its cross fields' embeddings (zero start, own L2,
-    /// linear-only); its `fields` is set per crossing by the pipeline.
+    /// How the +GLIDER arm trains its cross fields' embeddings (zero start, own L2); its
+    /// `fields` and `linear_only` are set per retrain by the pipeline (`linear_only` from
+    /// `cross_part`).
     #[serde(default)]
     pub cross_embedding: glider_nn::params::CrossEmbedding,
+    /// Which part of each target the crosses feed (default [`CrossPart::Auto`]).
+    #[serde(default)]
+    pub cross_part: CrossPart,
     /// Where the +GLIDER arm's models start (default: from scratch).
     #[serde(default)]
     pub cross_start: CrossStart,
@@ -85,6 +89,7 @@ impl Default for RunConfig {
             interactions: None,
             cross_embedding: glider_nn::params::CrossEmbedding::default(),
             cross_start: CrossStart::Scratch,
+            cross_part: CrossPart::Auto,
             trials: 5,
             seed: 0,
         }
@@ -104,6 +109,38 @@ pub enum CrossStart {
     Baseline,
     /// As `Baseline`, with only the crosses' embedding rows trained.
     Frozen,
+}
+
+/// Which part of a target model the crosses feed (issue 15, measured in BENCHMARKS.md, "Cross
+/// embeddings that start harmless").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CrossPart {
+    /// Every part, like the data's own fields (the paper's retraining, spec 3.3).
+    Full,
+    /// The first-order term only, for architectures with one beside their other parts (FM,
+    /// Wide&Deep, DeepFM, xDeepFM, FiBiNET): the cross rows' factor columns stay zero, so
+    /// the FM, DNN and CIN parts never see them. The others take the crosses in full.
+    Linear,
+    /// FM's confirming retrains try both and validation decides (FM gained more with
+    /// linear-only crosses on Criteo 10k, Avazu 9k and Adult, less on Frappe); the other
+    /// architectures take the crosses in full. The default.
+    #[default]
+    Auto,
+}
+
+impl CrossPart {
+    /// The parts a `kind` target's confirming retrains try: `false` = full, `true` = the
+    /// linear term only.
+    pub fn tried(self, kind: ModelKind) -> Vec<bool> {
+        let has = kind.has_linear() && kind != ModelKind::Lr;
+        match self {
+            CrossPart::Full => vec![false],
+            CrossPart::Linear => vec![has],
+            CrossPart::Auto if has && kind == ModelKind::Fm => vec![false, true],
+            CrossPart::Auto => vec![false],
+        }
+    }
 }
 
 /// Where the pipeline reports what it is doing (the CLI draws progress bars).
@@ -214,6 +251,9 @@ pub struct TargetReport {
     /// id (the crossing's, or the coarser one validation chose); `None` when none is kept.
     #[serde(default)]
     pub cross_min_count: Option<f64>,
+    /// Whether the kept crosses feed the linear term only ([`CrossPart`]).
+    #[serde(default)]
+    pub cross_linear_only: bool,
     /// Candidate crosses offered to this target.
     #[serde(default)]
     pub candidate_crosses: usize,
@@ -278,6 +318,9 @@ pub struct RetrainScore {
     /// The baseline's validation logloss minus this model's, over the standard error of the
     /// per-row differences; `None` when it cannot be computed.
     pub z: Option<f64>,
+    /// Whether the crosses fed the linear term only ([`CrossPart`]).
+    #[serde(default)]
+    pub linear_only: bool,
 }
 
 /// The share of the source's lift over a simple target that its crosses recover (issue 15):
@@ -471,7 +514,8 @@ pub fn run(
                      enc: &InputEncoder,
                      t: usize,
                      label: &str,
-                     from: Option<&dyn Recommender>| {
+                     from: Option<&dyn Recommender>,
+                     linear_only: bool| {
         let stage = reporter.stage(label);
         // Crosses are appended after the data's own fields.
         let crossed;
@@ -479,6 +523,7 @@ pub fn run(
             crossed = CtrParams {
                 cross: glider_nn::params::CrossEmbedding {
                     fields: d.num_fields() - data.num_fields(),
+                    linear_only,
                     ..config.cross_embedding.clone()
                 },
                 ..target.ctr.clone()
@@ -537,6 +582,7 @@ pub fn run(
         0,
         &format!("train source {}", config.model.name()),
         None,
+        false,
     )?;
     let source_test = evaluate(source.as_ref(), data, &split.test)?;
     seconds.train = t0.elapsed().as_secs_f64();
@@ -707,6 +753,7 @@ pub fn run(
                 0,
                 &format!("train {name} (baseline 1/{})", config.trials),
                 None,
+                false,
             )?;
             own_base.as_ref()
         };
@@ -765,6 +812,12 @@ pub fn run(
             Some(_) => row_logloss(base0, data, &split.validation)?,
             None => Vec::new(),
         };
+        // The parts of the model the crosses may feed: with the selection on, validation
+        // decides between them where the setting offers two (FM under `Auto`).
+        let mut parts = config.cross_part.tried(target.model);
+        if selection.is_none() {
+            parts.truncate(1);
+        }
         let mut best: Option<Retrained> = None;
         for (label, set, from) in options {
             let spec = CrossSpec {
@@ -779,56 +832,67 @@ pub fn run(
             } else {
                 String::new()
             };
-            let m = train_one(
-                target,
-                &d,
-                &enc,
-                0,
-                &format!(
-                    "train {name} (+GLIDER 1/{}, {label}{coarser})",
-                    config.trials
-                ),
-                Some(base0),
-            )?;
-            count_cap(m.as_ref());
-            let ll = evaluate(m.as_ref(), &d, &split.validation)?.logloss;
-            let z = if base_rows.is_empty() {
-                None
-            } else {
-                paired_z(&base_rows, &row_logloss(m.as_ref(), &d, &split.validation)?)
-            };
-            if let Some(sel) = selection.as_mut() {
-                if coarser.is_empty() {
-                    match label {
-                        "selected" => sel.retrained_validation_logloss = Some(ll),
-                        _ => sel.all_validation_logloss = Some(ll),
+            for &linear_only in &parts {
+                let m = train_one(
+                    target,
+                    &d,
+                    &enc,
+                    0,
+                    &format!(
+                        "train {name} (+GLIDER 1/{}, {label}{coarser}{})",
+                        config.trials,
+                        if linear_only {
+                            ", linear term only"
+                        } else {
+                            ""
+                        }
+                    ),
+                    Some(base0),
+                    linear_only,
+                )?;
+                count_cap(m.as_ref());
+                let ll = evaluate(m.as_ref(), &d, &split.validation)?.logloss;
+                let z = if base_rows.is_empty() {
+                    None
+                } else {
+                    paired_z(&base_rows, &row_logloss(m.as_ref(), &d, &split.validation)?)
+                };
+                if let Some(sel) = selection.as_mut() {
+                    if coarser.is_empty() && linear_only == parts[0] {
+                        match label {
+                            "selected" => sel.retrained_validation_logloss = Some(ll),
+                            _ => sel.all_validation_logloss = Some(ll),
+                        }
                     }
+                    sel.retrains.push(RetrainScore {
+                        set: label.to_string(),
+                        crosses: set.len(),
+                        min_count: from.min_count,
+                        validation_logloss: ll,
+                        z,
+                        linear_only,
+                    });
                 }
-                sel.retrains.push(RetrainScore {
-                    set: label.to_string(),
-                    crosses: set.len(),
-                    min_count: from.min_count,
-                    validation_logloss: ll,
-                    z,
-                });
-            }
-            if best.as_ref().is_none_or(|b| ll < b.validation_logloss) {
-                let test = evaluate(m.as_ref(), &d, &split.test)?;
-                best = Some(Retrained {
-                    validation_logloss: ll,
-                    z,
-                    label,
-                    set,
-                    spec,
-                    data: d,
-                    encoder: enc,
-                    test,
-                });
+                if best.as_ref().is_none_or(|b| ll < b.validation_logloss) {
+                    let test = evaluate(m.as_ref(), &d, &split.test)?;
+                    best = Some(Retrained {
+                        validation_logloss: ll,
+                        z,
+                        label,
+                        set: set.clone(),
+                        spec: spec.clone(),
+                        data: d.clone(),
+                        encoder: enc.clone(),
+                        test,
+                        linear_only,
+                    });
+                }
             }
         }
         let mut enhanced_data = None;
         let mut enh0_test = None;
         let mut cross_min_count = None;
+        let mut cross_linear_only = false;
         kept.clear();
         if let Some(b) = best {
             let beats_baseline = match selection.as_mut() {
@@ -846,6 +910,7 @@ pub fn run(
             if beats_baseline {
                 kept = b.set;
                 cross_min_count = Some(b.spec.min_count);
+                cross_linear_only = b.linear_only;
                 target_crosses.push((name.to_string(), b.spec));
                 enh0_test = Some(b.test);
                 enhanced_data = Some((b.data, b.encoder));
@@ -864,6 +929,7 @@ pub fn run(
             name,
             &kept_names,
             cross_min_count,
+            cross_linear_only,
             crosses.crosses.len(),
             selection.as_ref(),
         );
@@ -879,6 +945,7 @@ pub fn run(
                 t,
                 &format!("train {name} (baseline {}/{})", t + 1, config.trials),
                 None,
+                false,
             )?;
             count_cap(base.as_ref());
             let b = evaluate(base.as_ref(), data, &split.test)?;
@@ -892,6 +959,7 @@ pub fn run(
                         t,
                         &format!("train {name} (+GLIDER {}/{})", t + 1, config.trials),
                         Some(base.as_ref()),
+                        cross_linear_only,
                     )?;
                     count_cap(m.as_ref());
                     enhanced.push(evaluate(m.as_ref(), d, &split.test)?);
@@ -922,6 +990,7 @@ pub fn run(
             logloss_change,
             kept_crosses: kept_names,
             cross_min_count,
+            cross_linear_only,
             candidate_crosses: crosses.crosses.len(),
             selection,
             verdict,
@@ -1001,6 +1070,8 @@ struct Retrained {
     data: Dataset,
     encoder: InputEncoder,
     test: TestMetrics,
+    /// The crosses fed the linear term only.
+    linear_only: bool,
 }
 
 /// The interactions of `config.interactions` as field indices of `data`, in rank order.
@@ -1143,6 +1214,7 @@ fn verdict(
     name: &str,
     kept: &[String],
     min_count: Option<f64>,
+    linear_only: bool,
     candidates: usize,
     selection: Option<&TargetSelection>,
 ) -> String {
@@ -1167,7 +1239,12 @@ fn verdict(
                 },
                 min_count
                     .map(|m| format!("; tuples seen more than {m:.0} times"))
-                    .unwrap_or_default(),
+                    .unwrap_or_default()
+                    + if linear_only {
+                        "; in the linear term only"
+                    } else {
+                        ""
+                    },
                 sel.baseline_validation_logloss,
             )
         }
@@ -1177,13 +1254,14 @@ fn verdict(
                 .iter()
                 .map(|r| {
                     format!(
-                        "{} (min count {:.0}) {:.4}",
+                        "{} (min count {:.0}{}) {:.4}",
                         if r.set == "all" {
                             "all crosses"
                         } else {
                             "the selected crosses"
                         },
                         r.min_count,
+                        if r.linear_only { ", linear" } else { "" },
                         r.validation_logloss
                     )
                 })
@@ -1226,7 +1304,34 @@ fn distillation(source_auc: f64, baseline: &[f64], enhanced: &[f64]) -> Distilla
 
 #[cfg(test)]
 mod tests {
-    use super::paired_z;
+    use super::{paired_z, CrossPart};
+    use glider_nn::ctr::ModelKind;
+
+    /// `Auto` offers FM both parts and the others the full model; `Linear` is linear only
+    /// where a linear term sits beside other parts (not LR, DCN or the attention models).
+    #[test]
+    fn cross_parts_tried_per_architecture() {
+        for &k in ModelKind::ALL {
+            let auto = CrossPart::Auto.tried(k);
+            let full = CrossPart::Full.tried(k);
+            let linear = CrossPart::Linear.tried(k);
+            assert_eq!(full, vec![false], "{k}");
+            if k == ModelKind::Fm {
+                assert_eq!(auto, vec![false, true]);
+            } else {
+                assert_eq!(auto, vec![false], "{k}");
+            }
+            let has = matches!(
+                k,
+                ModelKind::Fm
+                    | ModelKind::WideDeep
+                    | ModelKind::DeepFm
+                    | ModelKind::XDeepFm
+                    | ModelKind::FiBiNet
+            );
+            assert_eq!(linear, vec![has], "{k}");
+        }
+    }
 
     #[test]
     fn paired_z_is_mean_difference_over_its_standard_error() {
