@@ -1086,8 +1086,8 @@ pub struct CrossSettings {
     /// Which part of a model the crosses feed: `full` (like any field), `linear` (the
     /// first-order term only, for FM, Wide&Deep, DeepFM, xDeepFM and FiBiNET; the others
     /// take them in full) or `auto`: FM's confirming retrains try both and validation
-    /// decides, the others take them in full (BENCHMARKS.md, "Cross embeddings that start
-    /// harmless").
+    /// decides, the others take them in full (as does FM with `--cross-selection none`);
+    /// BENCHMARKS.md, "Cross embeddings that start harmless".
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = CrossPartChoice::Auto))]
     pub cross_part: CrossPartChoice,
     /// Where the +GLIDER arm's model starts: `scratch` (a fresh model with the crosses) or

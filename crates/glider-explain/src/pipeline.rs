@@ -124,7 +124,8 @@ pub enum CrossPart {
     Linear,
     /// FM's confirming retrains try both and validation decides (FM gained more with
     /// linear-only crosses on Criteo 10k, Avazu 9k and Adult, less on Frappe); the other
-    /// architectures take the crosses in full. The default.
+    /// architectures take the crosses in full, and so does FM without the selection
+    /// ([`CrossSelection::None`]: nothing is confirmed). The default.
     #[default]
     Auto,
 }
@@ -137,7 +138,7 @@ impl CrossPart {
         match self {
             CrossPart::Full => vec![false],
             CrossPart::Linear => vec![has],
-            CrossPart::Auto if has && kind == ModelKind::Fm => vec![false, true],
+            CrossPart::Auto if kind == ModelKind::Fm => vec![false, true],
             CrossPart::Auto => vec![false],
         }
     }

@@ -470,15 +470,7 @@ pub fn train(
             validation_rows.len()
         )));
     }
-    for &r in train_rows.iter().chain(validation_rows) {
-        let y = data.labels.get(r).copied().unwrap_or(f32::NAN);
-        if y != 0.0 && y != 1.0 {
-            return Err(NnError::Input(format!(
-                "{}: row {r} has label {y}; a click model needs labels 0 or 1",
-                data.source
-            )));
-        }
-    }
+    check_labels(data, train_rows, validation_rows)?;
     let mut source = InMemoryRows::new(
         encoder.encode_rows(data, train_rows),
         train_rows.iter().map(|&r| data.labels[r]).collect(),
@@ -533,6 +525,7 @@ pub fn fine_tune(
             validation_rows.len()
         )));
     }
+    check_labels(data, train_rows, validation_rows)?;
     let mut source = InMemoryRows::new(
         encoder.encode_rows(data, train_rows),
         train_rows.iter().map(|&r| data.labels[r]).collect(),
@@ -573,49 +566,68 @@ struct WarmStart {
 }
 
 impl WarmStart {
-    /// `fresh`: the new network's freshly initialised parameters (their shapes).
+    /// `fresh`: the new network's freshly initialised parameters; `dim`: the embedding width.
     fn new(
         kind: ModelKind,
         from: &dyn Recommender,
         freeze_base: bool,
         encoder: &InputEncoder,
+        dim: usize,
         fresh: Vec<(String, Named)>,
     ) -> Result<Self, NnError> {
         if from.kind() != kind || !supports_warm_start(kind) {
             return Err(NnError::Shape(format!(
-                "cannot fine-tune {kind} from a {} model (fine-tuning supports lr, fm, wdl                  and deepfm, from the same architecture)",
+                "cannot fine-tune {kind} from a {} model (fine-tuning supports lr, fm, wdl \
+                 and deepfm, from the same architecture)",
                 from.kind()
             )));
         }
         let base = from.encoder();
-        let f0 = base.num_fields();
-        if f0 > encoder.num_fields() || base.fields[..] != encoder.fields[..f0] {
+        let (f0, f) = (base.num_fields(), encoder.num_fields());
+        if f0 == 0 || f0 > f || base.fields[..] != encoder.fields[..f0] {
             return Err(NnError::Shape(
-                "cannot fine-tune: the model's fields are not the first fields of the new                  encoding"
+                "cannot fine-tune: the model's fields are not the first fields of the new \
+                 encoding"
                     .into(),
             ));
         }
         let mut old: std::collections::HashMap<String, Named> =
             from.named_tensors()?.into_iter().collect();
-        let table = old
+        let (table_shape, table) = old
             .remove("embedding")
-            .map(|(_, v)| v)
             .ok_or_else(|| NnError::Shape("the base model has no embedding".into()))?;
+        // The base rows are the new table's first rows: those of the base fields.
+        let base_rows = encoder.field_rows(f0 - 1).end;
+        if table_shape != [base_rows, dim] || base.table_rows != base_rows {
+            return Err(NnError::Shape(format!(
+                "cannot fine-tune: the model's embedding is {table_shape:?}, the new encoding's \
+                 base fields need [{base_rows}, {dim}] (another embedding size?)"
+            )));
+        }
         let mut dense = std::collections::HashMap::new();
-        for (name, (shape, _)) in fresh {
+        for (name, (shape, initial)) in fresh {
             let (old_shape, values) = old
                 .remove(&name)
                 .ok_or_else(|| NnError::Shape(format!("the base model has no parameter {name}")))?;
             let grown = if old_shape == shape {
                 values
-            } else if old_shape.len() == shape.len()
-                && old_shape[1..] == shape[1..]
-                && old_shape[0] <= shape[0]
+            } else if old_shape.len() == 2
+                && shape.len() == 2
+                && old_shape[1] == shape[1]
+                && old_shape[0] * f == shape[0] * f0
             {
-                // The DNN's input weights [F·k, out]: the base fields' rows, zero for the
-                // added fields (field-major input).
+                // The DNN's input weights [F·k, out], field-major: the base fields' rows,
+                // then the added fields' rows. Their embeddings start at zero, so these rows
+                // do not change the start: fresh values when the network trains (a zero row
+                // times a zero embedding would get no gradient, and Wide&Deep's DNN would
+                // never learn to use the crosses), zero when only the cross rows train.
                 let mut v = values;
-                v.resize(shape.iter().product(), 0.0);
+                let keep = v.len();
+                if freeze_base {
+                    v.resize(shape.iter().product(), 0.0);
+                } else {
+                    v.extend_from_slice(&initial[keep..]);
+                }
                 v
             } else {
                 return Err(NnError::Shape(format!(
@@ -648,6 +660,24 @@ impl WarmStart {
         table.values[..n].copy_from_slice(&self.table[..n]);
         table.values[n..].fill(0.0);
     }
+}
+
+/// Every label of `train_rows` and `validation_rows` must be 0 or 1.
+fn check_labels(
+    data: &Dataset,
+    train_rows: &[usize],
+    validation_rows: &[usize],
+) -> Result<(), NnError> {
+    for &r in train_rows.iter().chain(validation_rows) {
+        let y = data.labels.get(r).copied().unwrap_or(f32::NAN);
+        if y != 0.0 && y != 1.0 {
+            return Err(NnError::Input(format!(
+                "{}: row {r} has label {y}; a click model needs labels 0 or 1",
+                data.source
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// One optimiser step on a mini-batch: `(rows, scales, labels)`, see [`TrainingRows::epoch`].
@@ -823,7 +853,14 @@ fn train_rows_inner(
         let mut net = T::build(kind, encoder.num_fields(), params, &mut rng, &device);
         let warm = match from {
             Some((m, freeze)) => {
-                let w = WarmStart::new(kind, m, freeze, encoder, named_parameters(&net)?)?;
+                let w = WarmStart::new(
+                    kind,
+                    m,
+                    freeze,
+                    encoder,
+                    kind.embedding_width(params.embedding_dim),
+                    named_parameters(&net)?,
+                )?;
                 net = load_parameters(net, &w.dense)?;
                 Some(w)
             }
@@ -1063,8 +1100,12 @@ fn train_loop_fast<N: CtrNet + Send>(
         // them on validation.
         w.init_table(&mut table);
         let logits = predict_fast(&mut fast, &table.values, dim, val_batch)?;
-        let ll = logit_metrics(val_labels, &logits).0.unwrap_or(f64::NAN);
-        best = Some((ll, fast.values.clone(), table.values.clone(), 0));
+        if let Some(ll) = logit_metrics(val_labels, &logits)
+            .0
+            .filter(|l| l.is_finite())
+        {
+            best = Some((ll, fast.values.clone(), table.values.clone(), 0));
+        }
     }
     let mut optim = DenseOptimizer::new(params.optimizer, &fast.values);
     let steps_per_epoch = source.rows_per_epoch().div_ceil(params.batch_size);
@@ -1227,8 +1268,12 @@ fn train_loop<N: CtrNet + Send>(
         // Fine-tuning: the base model's weights are epoch 0's (see the fast loop).
         w.init_table(&mut table);
         let logits = predict_with(&net.valid(), &table.values, dim, val_batch, &plain)?;
-        let ll = logit_metrics(val_labels, &logits).0.unwrap_or(f64::NAN);
-        best = Some((ll, net.clone(), table.values.clone(), 0));
+        if let Some(ll) = logit_metrics(val_labels, &logits)
+            .0
+            .filter(|l| l.is_finite())
+        {
+            best = Some((ll, net.clone(), table.values.clone(), 0));
+        }
     }
     let mut history = Vec::new();
     let mut since_best = 0;
@@ -1682,8 +1727,58 @@ mod tests {
                     assert_eq!(v[..old.len()], old[..], "{kind} {name}");
                 }
             }
-            assert!(cross_moved || only.best_epoch() == 0, "{kind}");
+            assert!(cross_moved && only.best_epoch() > 0, "{kind}");
+            // Trained in full, the cross rows' factor columns learn too (Wide&Deep's only
+            // way to them is its DNN, whose added input rows start fresh, not at zero).
+            assert!(tuned.best_epoch() > 0, "{kind}");
+            let table = &tuned
+                .named_tensors()
+                .unwrap()
+                .into_iter()
+                .find(|(n, _)| n == "embedding")
+                .unwrap()
+                .1
+                 .1;
+            let w = kind.embedding_width(3);
+            assert!(
+                table[cross_start..]
+                    .chunks(w)
+                    .any(|r| r[1..].iter().any(|&v| v != 0.0)),
+                "{kind}: the crosses' factors never left zero"
+            );
         }
+        // A base model of another embedding size is refused.
+        let small = small_params(ModelKind::DeepFm, CrossEmbedding::default(), 0.01);
+        let wide = CtrParams {
+            embedding_dim: 5,
+            ..small.clone()
+        };
+        let other = train(
+            ModelKind::DeepFm,
+            &plain,
+            tr,
+            va,
+            &enc2,
+            &wide,
+            3,
+            &NoProgress,
+        )
+        .unwrap();
+        let err = fine_tune(
+            ModelKind::DeepFm,
+            &crossed,
+            tr,
+            va,
+            &enc3,
+            &small,
+            4,
+            &NoProgress,
+            other.as_ref(),
+            false,
+        )
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("another embedding size"), "{err}");
         let p = small_params(ModelKind::DeepFm, CrossEmbedding::default(), 0.01);
         let fm = train(
             ModelKind::Fm,
