@@ -1077,7 +1077,8 @@ pub struct CrossSettings {
     )]
     pub split_below_coverage: f64,
     /// How the +GLIDER arm's cross embeddings start: `normal` as every other field's, or
-    /// `zero` (the model starts as if it had no crosses).
+    /// `zero` (the model starts as if it had no crosses). A model started from its baseline
+    /// (`--cross-start baseline|frozen`) starts its cross rows at zero either way.
     #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = CrossInitChoice::Normal))]
     pub cross_init: CrossInitChoice,
     /// Extra L2 on the cross fields' looked-up embeddings, added to --embedding-l2 for them.
