@@ -464,10 +464,15 @@ fn run_page(out: &Path, config_toml: &str) -> Result<String> {
                     .iter()
                     .map(|r| {
                         format!(
-                            "{} {} with tuples seen more than {} times",
+                            "{} {} with tuples seen more than {} times{}",
                             fmt4(&r["validation_logloss"]),
                             r["set"].as_str().unwrap_or("?"),
-                            r["min_count"].as_f64().map_or("?".into(), |m| format!("{m:.0}"))
+                            r["min_count"].as_f64().map_or("?".into(), |m| format!("{m:.0}")),
+                            if r["linear_only"].as_bool().unwrap_or(false) {
+                                " (linear term only)"
+                            } else {
+                                ""
+                            }
                         )
                     })
                     .collect();
