@@ -1188,6 +1188,35 @@ fn encode_fits_and_applies_crosses() {
         "click,a,b,c,\"cross(a,b)\"\n1,y,v,w0,y|v\n0,x,z,w1,\n"
     );
 
+    // Trained with the crosses in the linear term only, as `glider run` may train FM: the
+    // model card records the one trailing cross field; data without crosses is refused.
+    let model = dir.join("fm");
+    let train_fm = |data: &Path, out: &Path| {
+        glider(&[
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--label",
+            "click",
+            "--model",
+            "fm",
+            "--epochs",
+            "2",
+            "--crosses-linear-only",
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+    };
+    let o = train_fm(&out.join("data.csv"), &model);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cross = &read_json(&model.join("model.json"))["params"]["cross"];
+    assert_eq!(cross["fields"], 1, "{cross}");
+    assert_eq!(cross["linear_only"], true, "{cross}");
+    let o = train_fm(&train, &dir.join("fm-plain"));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("has no cross fields"), "{}", stderr(&o));
+
     // Interactions or crosses from another dataset.
     let other = dir.join("other.csv");
     std::fs::write(&other, "click,p,q\n1,x,y\n0,z,w\n").unwrap();

@@ -28,6 +28,12 @@ pub(super) struct TrainArgs {
     /// Lines per chunk with --stream.
     #[arg(long, default_value_t = 200_000)]
     chunk_rows: usize,
+    /// The cross features at the end of the data (fields named `cross(…)`, as `glider encode
+    /// --apply` appends them) feed the model's first-order term only, as `glider run` trains
+    /// a target whose report says "in the linear term only" (FM, Wide&Deep, DeepFM, xDeepFM,
+    /// FiBiNET; the others take them in full).
+    #[arg(long)]
+    crosses_linear_only: bool,
     /// Output model folder.
     #[arg(long)]
     out: PathBuf,
@@ -67,6 +73,9 @@ pub(super) struct AttentionArgs {
 
 pub(super) fn train(args: TrainArgs, quiet: bool) -> Result<()> {
     let bars = super::bars(quiet);
+    if args.stream && args.crosses_linear_only {
+        usage!("--crosses-linear-only applies to data read whole, not --stream");
+    }
     let line = if args.stream {
         glider_app::stream::train_to_dir(
             &args.data,
@@ -80,7 +89,14 @@ pub(super) fn train(args: TrainArgs, quiet: bool) -> Result<()> {
         if args.chunk_rows != 200_000 {
             usage!("--chunk-rows applies to --stream only");
         }
-        glider_app::model_dir::train_options(&args.data, &args.model, args.seed, &args.out, &bars)?
+        glider_app::model_dir::train_options(
+            &args.data,
+            &args.model,
+            args.crosses_linear_only,
+            args.seed,
+            &args.out,
+            &bars,
+        )?
     };
     say!("{line}");
     Ok(())

@@ -754,26 +754,55 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<String> {
 
 /// `glider train` from settings: checks the one architecture `model` names, its settings,
 /// the encoder options and how `data` is read, then reads and splits the data with `seed`
-/// and trains ([`train_new`]) into the model directory `out`. Returns the summary line.
+/// and trains ([`train_new`]) into the model directory `out`. With `crosses_linear_only`, the
+/// trailing fields named `cross(…)` feed the first-order term only ([`trailing_crosses`],
+/// issue 15). Returns the summary line.
 ///
 /// # Errors
-/// A [`crate::Usage`] error for an invalid setting (before anything is read); then as
+/// A [`crate::Usage`] error for an invalid setting (before anything is read), or for
+/// `crosses_linear_only` on data without cross fields; then as
 /// [`crate::data::DataOptions::load`] and [`train_new`].
 pub fn train_options(
     data: &crate::data::DataOptions,
     model: &crate::settings::ModelSettings,
+    crosses_linear_only: bool,
     seed: u64,
     out: &Path,
     reporter: &dyn Reporter,
 ) -> Result<String> {
     let kind = model.single()?;
-    let params = model.params(kind)?;
+    let mut params = model.params(kind)?;
     let options = data.encoder_options()?;
     let reading = data.reading()?;
     let (dataset, split) = data.load(seed)?;
+    if crosses_linear_only {
+        let n = trailing_crosses(&dataset);
+        if n == 0 {
+            crate::usage!(
+                "--crosses-linear-only: {} has no cross fields at its end (fields named \
+                 cross(…), as `glider encode --apply` writes them)",
+                dataset.source
+            );
+        }
+        params.cross = glider_nn::params::CrossEmbedding {
+            fields: n,
+            linear_only: true,
+            ..glider_nn::params::CrossEmbedding::default()
+        };
+    }
     train_new(
         &dataset, &split, kind, params, &options, reading, seed, out, reporter,
     )
+}
+
+/// The number of fields at the end of `data` named as crosses are (`cross(…)`,
+/// [`glider_data::cross::cross_name`]): the cross features `glider encode --apply` appended.
+pub fn trailing_crosses(data: &Dataset) -> usize {
+    data.fields
+        .iter()
+        .rev()
+        .take_while(|f| f.name.starts_with("cross(") && f.name.ends_with(')'))
+        .count()
 }
 
 /// `glider detect --black-box`: reads `data` (the label may be absent), opens the black box

@@ -130,10 +130,15 @@ pub fn summary(report: &RunReport, out_dir: &Path) -> String {
         }
         if !t.kept_crosses.is_empty() {
             s.push_str(&format!(
-                "  encode other files as measured: glider encode --data FILE --apply {} --out DIR\n",
+                "  encode other files as measured: glider encode --data FILE --apply {} --out DIR{}\n",
                 out_dir
                     .join(crate::run::target_crosses_file(&t.model))
-                    .display()
+                    .display(),
+                if t.cross_linear_only {
+                    " (then glider train --crosses-linear-only, as this target took them)"
+                } else {
+                    ""
+                }
             ));
         }
         if let Some(d) = &t.distillation {
