@@ -749,6 +749,7 @@ def run(
     bins: int = 8,
     cross_min_count: Optional[int] = 10,
     selection: str = "validation",
+    cross_part: str = "auto",
     instances: int = 1000,
     top_k: int = 20,
     perturbations: Optional[int] = None,
@@ -774,6 +775,9 @@ def run(
         validation, test: DataFrames for the split (both or neither; default 80/10/10).
         trials, bins, cross_min_count, selection: as ``--trials``, ``--bins``,
             ``--cross-min-count`` (``None`` = ``auto``), ``--cross-selection``.
+        cross_part: as ``--cross-part``: ``"auto"`` (FM's confirming retrains also try the
+            crosses in its linear term only, and validation decides), ``"full"`` or
+            ``"linear"``.
         instances, top_k, perturbations, surrogate_hidden: GLIDER's main settings (see
             :func:`detect`).
         **params: every model's settings by model.json name (``epochs``/``max_epochs``,
@@ -809,6 +813,7 @@ def run(
         counts,
         resume,
         quiet,
+        cross_part,
     )
     if not quiet:
         print(summary)

@@ -639,7 +639,7 @@ fn encode_apply<'py>(
 /// source and LR (as the command line); `params_json` overrides every model's settings (as
 /// `--epochs`, `--hidden` do); `settings_json` holds GLIDER's keywords.
 #[pyfunction]
-#[pyo3(signature = (table, out, source, settings_json, targets=None, params_json="{}", trials=5, seed=0, bins=8, cross_min_count=Some(10), selection="validation", counts=None, resume=false, quiet=false))]
+#[pyo3(signature = (table, out, source, settings_json, targets=None, params_json="{}", trials=5, seed=0, bins=8, cross_min_count=Some(10), selection="validation", counts=None, resume=false, quiet=false, cross_part="auto"))]
 #[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
@@ -657,9 +657,10 @@ fn run(
     counts: Option<(usize, usize, usize)>,
     resume: bool,
     quiet: bool,
+    cross_part: &str,
 ) -> PyResult<String> {
     use glider_app::run::RunSettings;
-    use glider_app::settings::{CrossSettings, SelectionChoice};
+    use glider_app::settings::{CrossPartChoice, CrossSettings, SelectionChoice};
     use glider_nn::ctr::{CtrParams, ModelKind};
     let parse = |name: &str| -> PyResult<ModelKind> {
         name.parse()
@@ -683,6 +684,16 @@ fn run(
                 other => {
                     return Err(GliderError::new_err(format!(
                         "selection=\"{other}\": give \"validation\" or \"none\""
+                    )))
+                }
+            },
+            cross_part: match cross_part {
+                "auto" => CrossPartChoice::Auto,
+                "full" => CrossPartChoice::Full,
+                "linear" => CrossPartChoice::Linear,
+                other => {
+                    return Err(GliderError::new_err(format!(
+                        "cross_part=\"{other}\": give \"auto\", \"full\" or \"linear\""
                     )))
                 }
             },

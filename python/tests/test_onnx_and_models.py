@@ -315,3 +315,12 @@ def test_run_from_python_is_the_command_lines_run(planted: pd.DataFrame, tmp_pat
     )
     cli = json.loads((tmp_path / "cli" / "report.json").read_text())
     assert _without_timings(report) == _without_timings(cli)
+
+
+def test_run_names_a_bad_cross_part_before_training(planted: pd.DataFrame, tmp_path: Path) -> None:
+    with pytest.raises(
+        glider.GliderError, match='cross_part="half": give "auto", "full" or "linear"'
+    ):
+        glider.run(
+            planted, "deepfm", label="click", cross_part="half", out=tmp_path / "x", quiet=True
+        )
