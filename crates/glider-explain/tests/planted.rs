@@ -247,3 +247,83 @@ fn the_selection_keeps_the_planted_cross_rejects_noise_and_never_reads_test_labe
     // ...while the test metrics did change (the flip reached the test rows).
     assert!(t2.baseline.auc_mean < 0.5, "{}", t2.baseline.auc_mean);
 }
+
+/// How the crosses enter a target (issue 15): with `--cross-part auto`, FM's confirming
+/// retrains run each set twice, in full and in the linear term only, and the report says
+/// which won. Crosses of noise fields: retrained from scratch, some retrain is worse than the
+/// baseline on validation; started from the baseline (`--cross-start baseline`), none is
+/// (epoch 0 is the baseline itself).
+#[test]
+fn fm_tries_both_parts_and_a_fine_tuned_retrain_never_loses_on_validation() {
+    use glider_explain::pipeline::{CrossPart, CrossStart, TargetConfig};
+    use glider_nn::ctr::ModelKind;
+    let mut cfg = SynthCtrConfig::small();
+    cfg.rows = 6000;
+    let (data, _) = synthetic(&cfg).unwrap();
+    let split = split_indices(data.num_rows(), 0.1, 0.1, 1).unwrap();
+    let small = |kind| CtrParams {
+        embedding_dim: 4,
+        hidden: vec![16],
+        batch_size: 256,
+        max_epochs: 6,
+        ..CtrParams::for_model(kind)
+    };
+    let config = RunConfig {
+        model: ModelKind::Fm,
+        ctr: small(ModelKind::Fm),
+        targets: vec![TargetConfig {
+            model: ModelKind::Fm,
+            ctr: small(ModelKind::Fm),
+        }],
+        interactions: Some(vec![
+            vec!["f1".into(), "f3".into()],
+            vec!["f0".into(), "f2".into()],
+        ]),
+        trials: 2,
+        seed: 4,
+        ..RunConfig::default()
+    };
+    assert_eq!(config.cross_part, CrossPart::Auto);
+    let out = run(&data, &split, &config, &Silent, None).unwrap();
+    let t = &out.report.targets[0];
+    let sel = t.selection.as_ref().unwrap();
+    let linear = sel.retrains.iter().filter(|r| r.linear_only).count();
+    assert!(linear > 0, "{:?}", sel.retrains);
+    assert_eq!(2 * linear, sel.retrains.len(), "{:?}", sel.retrains);
+    let best = sel
+        .retrains
+        .iter()
+        .min_by(|a, b| a.validation_logloss.total_cmp(&b.validation_logloss))
+        .unwrap();
+    if !t.kept_crosses.is_empty() {
+        assert_eq!(t.cross_linear_only, best.linear_only, "{t:?}");
+    }
+
+    let noise = RunConfig {
+        interactions: Some(vec![
+            vec!["f0".into(), "f2".into()],
+            vec!["f4".into(), "f5".into(), "f6".into()],
+        ]),
+        cross_part: CrossPart::Full,
+        ..config
+    };
+    let worse = |c: &RunConfig| {
+        let out = run(&data, &split, c, &Silent, None).unwrap();
+        let sel = out.report.targets[0].selection.clone().unwrap();
+        assert!(!sel.retrains.is_empty());
+        assert!(sel.retrains.iter().all(|r| !r.linear_only));
+        sel.retrains
+            .iter()
+            .filter(|r| r.validation_logloss > sel.baseline_validation_logloss + 1e-6)
+            .count()
+    };
+    assert!(
+        worse(&noise) > 0,
+        "a scratch retrain with noise crosses loses"
+    );
+    let tuned = RunConfig {
+        cross_start: CrossStart::Baseline,
+        ..noise
+    };
+    assert_eq!(worse(&tuned), 0);
+}
