@@ -533,35 +533,23 @@ pub fn run(
         } else {
             &target.ctr
         };
-        match from {
-            Some(base)
-                if config.cross_start != CrossStart::Scratch
-                    && ctr::supports_warm_start(target.model) =>
-            {
-                ctr::fine_tune(
-                    target.model,
-                    d,
-                    &split.train,
-                    &split.validation,
-                    enc,
-                    params,
-                    trial_seed(t),
-                    stage.as_ref(),
-                    base,
-                    config.cross_start == CrossStart::Frozen,
-                )
-            }
-            _ => ctr::train(
-                target.model,
-                d,
-                &split.train,
-                &split.validation,
-                enc,
-                params,
-                trial_seed(t),
-                stage.as_ref(),
-            ),
-        }
+        // Fine-tuned from `from` where the setting and the architecture allow it.
+        let warm = from
+            .filter(|_| {
+                config.cross_start != CrossStart::Scratch && ctr::supports_warm_start(target.model)
+            })
+            .map(|base| (base, config.cross_start == CrossStart::Frozen));
+        ctr::train_from(
+            target.model,
+            d,
+            &split.train,
+            &split.validation,
+            enc,
+            params,
+            trial_seed(t),
+            stage.as_ref(),
+            warm,
+        )
     };
     let source_config = TargetConfig {
         model: config.model,
@@ -833,6 +821,9 @@ pub fn run(
             } else {
                 String::new()
             };
+            // (validation logloss, z, linear only, test) of this set's best part, when it
+            // beats every retrain before it.
+            let mut better: Option<(f64, Option<f64>, bool, TestMetrics)> = None;
             for &linear_only in &parts {
                 let m = train_one(
                     target,
@@ -874,20 +865,26 @@ pub fn run(
                         linear_only,
                     });
                 }
-                if best.as_ref().is_none_or(|b| ll < b.validation_logloss) {
-                    let test = evaluate(m.as_ref(), &d, &split.test)?;
-                    best = Some(Retrained {
-                        validation_logloss: ll,
-                        z,
-                        label,
-                        set: set.clone(),
-                        spec: spec.clone(),
-                        data: d.clone(),
-                        encoder: enc.clone(),
-                        test,
-                        linear_only,
-                    });
+                let lowest = better
+                    .as_ref()
+                    .map_or(best.as_ref().map(|b| b.validation_logloss), |b| Some(b.0));
+                if lowest.is_none_or(|l| ll < l) {
+                    better = Some((ll, z, linear_only, evaluate(m.as_ref(), &d, &split.test)?));
                 }
+            }
+            // The set's data and encoder join the best only when one of its parts won.
+            if let Some((validation_logloss, z, linear_only, test)) = better {
+                best = Some(Retrained {
+                    validation_logloss,
+                    z,
+                    label,
+                    set,
+                    spec,
+                    data: d,
+                    encoder: enc,
+                    test,
+                    linear_only,
+                });
             }
         }
         let mut enhanced_data = None;

@@ -463,29 +463,16 @@ pub fn train(
     seed: u64,
     progress: &dyn Progress,
 ) -> Result<Box<dyn Recommender>, NnError> {
-    if train_rows.is_empty() || validation_rows.is_empty() {
-        return Err(NnError::NotEnoughData(format!(
-            "{} training and {} validation rows; both must be non-empty",
-            train_rows.len(),
-            validation_rows.len()
-        )));
-    }
-    check_labels(data, train_rows, validation_rows)?;
-    let mut source = InMemoryRows::new(
-        encoder.encode_rows(data, train_rows),
-        train_rows.iter().map(|&r| data.labels[r]).collect(),
-    );
-    let val_batch = encoder.encode_rows(data, validation_rows);
-    let val_labels: Vec<f32> = validation_rows.iter().map(|&r| data.labels[r]).collect();
-    train_rows_from(
+    train_from(
         kind,
-        &mut source,
-        &val_batch,
-        &val_labels,
+        data,
+        train_rows,
+        validation_rows,
         encoder,
         params,
         seed,
         progress,
+        None,
     )
 }
 
@@ -493,11 +480,11 @@ pub fn train(
 /// initialisation (fine-tuning; glider's addition to spec 3.3, issue 15): `from` was trained
 /// on the data's first fields with the same encoding, and `encoder` may add fields after them
 /// (the cross features). The new model starts as `from` exactly: the added fields' embedding
-/// rows start at zero and the DNN's input weights of the added fields at zero, and the
-/// weights `from` had are kept (epoch 0) unless an epoch lowers the validation logloss.
-/// With `freeze_base` only the added fields' embedding rows train: `from`'s weights stay as
-/// they are, and the crosses act through the first-order and FM terms (the DNN's input
-/// weights of the added fields stay zero).
+/// rows start at zero (so the DNN's input weights of those fields, freshly initialised, add
+/// nothing yet), and the weights `from` had are kept (epoch 0) unless an epoch lowers the
+/// validation logloss. With `freeze_base` only the added fields' embedding rows train:
+/// `from`'s weights stay as they are, and the crosses act through the first-order and FM
+/// terms (the DNN's input weights of the added fields are zero).
 ///
 /// Supported for the architectures whose dense part sees the fields only through a DNN over
 /// the concatenated factors ([`supports_warm_start`]: LR, FM, Wide&Deep, DeepFM).
@@ -518,6 +505,36 @@ pub fn fine_tune(
     from: &dyn Recommender,
     freeze_base: bool,
 ) -> Result<Box<dyn Recommender>, NnError> {
+    train_from(
+        kind,
+        data,
+        train_rows,
+        validation_rows,
+        encoder,
+        params,
+        seed,
+        progress,
+        Some((from, freeze_base)),
+    )
+}
+
+/// [`train`] (`from` = `None`) or [`fine_tune`] (`Some((model, freeze_base))`), for a caller
+/// that decides per model.
+///
+/// # Errors
+/// As [`train`] and [`fine_tune`].
+#[allow(clippy::too_many_arguments)]
+pub fn train_from(
+    kind: ModelKind,
+    data: &Dataset,
+    train_rows: &[usize],
+    validation_rows: &[usize],
+    encoder: &InputEncoder,
+    params: &CtrParams,
+    seed: u64,
+    progress: &dyn Progress,
+    from: Option<(&dyn Recommender, bool)>,
+) -> Result<Box<dyn Recommender>, NnError> {
     if train_rows.is_empty() || validation_rows.is_empty() {
         return Err(NnError::NotEnoughData(format!(
             "{} training and {} validation rows; both must be non-empty",
@@ -525,7 +542,15 @@ pub fn fine_tune(
             validation_rows.len()
         )));
     }
-    check_labels(data, train_rows, validation_rows)?;
+    for &r in train_rows.iter().chain(validation_rows) {
+        let y = data.labels.get(r).copied().unwrap_or(f32::NAN);
+        if y != 0.0 && y != 1.0 {
+            return Err(NnError::Input(format!(
+                "{}: row {r} has label {y}; a click model needs labels 0 or 1",
+                data.source
+            )));
+        }
+    }
     let mut source = InMemoryRows::new(
         encoder.encode_rows(data, train_rows),
         train_rows.iter().map(|&r| data.labels[r]).collect(),
@@ -542,7 +567,7 @@ pub fn fine_tune(
         seed,
         progress,
         Engine::Auto,
-        Some((from, freeze_base)),
+        from,
     )
 }
 
@@ -660,24 +685,6 @@ impl WarmStart {
         table.values[..n].copy_from_slice(&self.table[..n]);
         table.values[n..].fill(0.0);
     }
-}
-
-/// Every label of `train_rows` and `validation_rows` must be 0 or 1.
-fn check_labels(
-    data: &Dataset,
-    train_rows: &[usize],
-    validation_rows: &[usize],
-) -> Result<(), NnError> {
-    for &r in train_rows.iter().chain(validation_rows) {
-        let y = data.labels.get(r).copied().unwrap_or(f32::NAN);
-        if y != 0.0 && y != 1.0 {
-            return Err(NnError::Input(format!(
-                "{}: row {r} has label {y}; a click model needs labels 0 or 1",
-                data.source
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// One optimiser step on a mini-batch: `(rows, scales, labels)`, see [`TrainingRows::epoch`].
@@ -909,6 +916,8 @@ struct CrossCells {
     frozen_cols: std::ops::Range<usize>,
     /// Extra L2 on the cross cells.
     l2: f32,
+    /// Every column of the cross rows starts at zero.
+    zero_init: bool,
 }
 
 impl CrossCells {
@@ -933,13 +942,14 @@ impl CrossCells {
             dim,
             frozen_cols: if linear { 1..dim } else { 0..0 },
             l2: c.l2,
+            zero_init: c.zero_init,
         })
     }
 
     /// Zeroes the cross rows' initial values (all columns with `zero_init`, the factor
     /// columns when linear-only).
-    fn init(&self, table: &mut EmbeddingTable, encoder: &InputEncoder, zero_init: bool) {
-        let cols = if zero_init {
+    fn init(&self, table: &mut EmbeddingTable, encoder: &InputEncoder) {
+        let cols = if self.zero_init {
             0..self.dim
         } else {
             self.frozen_cols.clone()
@@ -968,6 +978,36 @@ impl CrossCells {
             }
         }
     }
+}
+
+/// The embedding table a training run starts from, with its cross cells' treatment: the
+/// normal initialisation drawn from `rng` (always, so the other rows do not depend on the
+/// settings), cross rows zeroed as [`CrossCells`] says, the base model's rows when
+/// fine-tuning.
+fn start_table(
+    kind: ModelKind,
+    encoder: &InputEncoder,
+    params: &CtrParams,
+    dim: usize,
+    warm: Option<&WarmStart>,
+    rng: &mut ChaCha8Rng,
+) -> (EmbeddingTable, Option<CrossCells>) {
+    let mut table = EmbeddingTable::new(
+        encoder.table_rows,
+        dim,
+        params.embedding_init_std,
+        &encoder.zero_rows(),
+        params.optimizer,
+        rng,
+    );
+    let crosses = CrossCells::new(kind, encoder, params, dim);
+    if let Some(c) = &crosses {
+        c.init(&mut table, encoder);
+    }
+    if let Some(w) = warm {
+        w.init_table(&mut table);
+    }
+    (table, crosses)
 }
 
 /// What both training loops take besides the network, the rows and the generator.
@@ -1080,25 +1120,13 @@ fn train_loop_fast<N: CtrNet + Send>(
         params.attention_heads.max(1),
         named_parameters(&net)?,
     )?;
-    let mut table = EmbeddingTable::new(
-        encoder.table_rows,
-        dim,
-        params.embedding_init_std,
-        &encoder.zero_rows(),
-        params.optimizer,
-        rng,
-    );
-    let crosses = CrossCells::new(kind, encoder, params, dim);
-    if let Some(c) = &crosses {
-        c.init(&mut table, encoder, params.cross.zero_init);
-    }
+    let (mut table, crosses) = start_table(kind, encoder, params, dim, warm, rng);
     // (validation logloss, dense weights, embedding table, epoch) of the best epoch.
     type Best = (f64, Vec<Vec<f32>>, Vec<f32>, usize);
     let mut best: Option<Best> = None;
-    if let Some(w) = warm {
+    if warm.is_some() {
         // Fine-tuning: the base model's weights are epoch 0's, kept unless an epoch beats
         // them on validation.
-        w.init_table(&mut table);
         let logits = predict_fast(&mut fast, &table.values, dim, val_batch)?;
         if let Some(ll) = logit_metrics(val_labels, &logits)
             .0
@@ -1245,18 +1273,7 @@ fn train_loop<N: CtrNet + Send>(
     let device = crate::cpu().autodiff();
     let plain = crate::cpu();
     let f = encoder.num_fields();
-    let mut table = EmbeddingTable::new(
-        encoder.table_rows,
-        dim,
-        params.embedding_init_std,
-        &encoder.zero_rows(),
-        params.optimizer,
-        rng,
-    );
-    let crosses = CrossCells::new(kind, encoder, params, dim);
-    if let Some(c) = &crosses {
-        c.init(&mut table, encoder, params.cross.zero_init);
-    }
+    let (mut table, crosses) = start_table(kind, encoder, params, dim, warm, rng);
     let mut optim = match params.optimizer {
         OptimizerKind::Adam => AdamConfig::new().with_epsilon(1e-8).init(),
         OptimizerKind::Adagrad => AdaGradConfig::new().with_epsilon(1e-10).init(),
@@ -1264,9 +1281,8 @@ fn train_loop<N: CtrNet + Send>(
     let steps_per_epoch = source.rows_per_epoch().div_ceil(params.batch_size);
     progress.start((steps_per_epoch * params.max_epochs) as u64, "training");
     let mut best: Option<(f64, N, Vec<f32>, usize)> = None;
-    if let Some(w) = warm {
+    if warm.is_some() {
         // Fine-tuning: the base model's weights are epoch 0's (see the fast loop).
-        w.init_table(&mut table);
         let logits = predict_with(&net.valid(), &table.values, dim, val_batch, &plain)?;
         if let Some(ll) = logit_metrics(val_labels, &logits)
             .0
