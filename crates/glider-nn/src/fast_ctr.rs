@@ -15,7 +15,8 @@
 #![allow(clippy::needless_range_loop)] // index loops over rows, fields and lanes read best here
 //!
 //! Every reduction runs in a fixed order (products split over output blocks only, sums over
-//! rows sequential), so the same seed gives the same model with any thread count.
+//! rows sequential, or over [`ROW_PARTS`] fixed parts of the rows added in order), so the
+//! same seed gives the same model with any thread count.
 //!
 //! Layouts: embeddings `[b, F, w]` row-major as the trainer gathers them (`w` = `k + 1` for
 //! models with a first-order term, entry 0 being the feature's weight; `k` for AutoInt);
@@ -143,7 +144,21 @@ struct Workspace {
     logit_part: Vec<f32>,
     /// The second half of a [`mm_long_sum`].
     split_tmp: Vec<f32>,
+    /// DeepFM: the workspaces of the [`ROW_PARTS`] row parts of a batch, and their weight
+    /// gradients (same layout as [`FastNet::grads`]).
+    parts: Vec<Workspace>,
+    part_grads: Vec<Vec<Vec<f32>>>,
 }
+
+/// DeepFM splits each batch into this many parts of rows that run forward and backward
+/// through the whole network side by side, one thread each, their weight gradients added in
+/// a fixed order at the end. A fixed count (not the thread count), so results do not depend
+/// on the threads; measured faster than splitting every product over both cores, because the
+/// loops between the products run in parallel too and no thread waits at each layer.
+const ROW_PARTS: usize = 2;
+
+/// A single-threaded or a parallel matrix product ([`crate::kernels::matmul`] or [`mm`]).
+type MatMul = fn(&mut [f32], usize, usize, usize, &[f32], usize, usize, &[f32], usize, usize, bool);
 
 /// The dense part of a DeepFM, xDeepFM or AutoInt(+) model with hand-written passes.
 ///
@@ -398,28 +413,16 @@ impl FastNet {
         let vals = &self.values;
         match &self.arch {
             Arch::DeepFm { dnn, bias } => {
-                let k = w - 1;
-                split_factors(emb, b, f, w, &mut ws.x0);
-                dnn_forward(dnn, vals, &ws.x0, b, &mut ws.dnn_acts);
-                ws.fm_sum.clear();
-                ws.fm_sum.resize(b * k, 0.0);
-                let deep = &ws.dnn_acts[dnn.len() - 1];
                 let b0 = vals[*bias][0];
-                for r in 0..b {
-                    let s = &mut ws.fm_sum[r * k..(r + 1) * k];
-                    let mut linear = 0.0f32;
-                    let mut squares = 0.0f32;
-                    for i in 0..f {
-                        let row = &emb[(r * f + i) * w..(r * f + i + 1) * w];
-                        linear += row[0];
-                        for (sc, &v) in s.iter_mut().zip(&row[1..]) {
-                            *sc += v;
-                            squares += v * v;
-                        }
-                    }
-                    let sum_sq: f32 = s.iter().map(|v| v * v).sum();
-                    logits[r] = linear + 0.5 * (sum_sq - squares) + deep[r] + b0;
-                }
+                let h = b.div_ceil(ROW_PARTS);
+                ws.parts.resize_with(ROW_PARTS, Workspace::default);
+                let (p0, p1) = ws.parts.split_at_mut(1);
+                let (l0, l1) = logits.split_at_mut(h);
+                let (e0, e1) = emb.split_at(h * f * w);
+                rayon::join(
+                    || deepfm_forward_rows(dnn, vals, b0, e0, h, f, w, &mut p0[0], l0),
+                    || deepfm_forward_rows(dnn, vals, b0, e1, b - h, f, w, &mut p1[0], l1),
+                );
             }
             Arch::XDeepFm {
                 cin,
@@ -527,25 +530,45 @@ impl FastNet {
         let grads = &mut self.grads;
         match &self.arch {
             Arch::DeepFm { dnn, bias } => {
-                let k = w - 1;
                 grads[*bias][0] = dz.iter().sum();
-                let x0 = std::mem::take(&mut ws.x0);
-                dnn_backward(dnn, vals, grads, &x0, b, dz, ws);
-                ws.x0 = x0;
-                let dx = &ws.dnn_dx;
-                for r in 0..b {
-                    let s = &ws.fm_sum[r * k..(r + 1) * k];
-                    for i in 0..f {
-                        let cell = r * f + i;
-                        let row = &emb[cell * w..(cell + 1) * w];
-                        let g = &mut demb[cell * w..(cell + 1) * w];
-                        g[0] = dz[r];
-                        let dxr = &dx[cell * k..(cell + 1) * k];
-                        for c in 0..k {
-                            g[1 + c] = dz[r] * (s[c] - row[1 + c]) + dxr[c];
+                let h = b.div_ceil(ROW_PARTS);
+                ws.parts.resize_with(ROW_PARTS, Workspace::default);
+                ws.part_grads.resize_with(ROW_PARTS, || {
+                    grads.iter().map(|g| vec![0.0; g.len()]).collect()
+                });
+                let (p0, p1) = ws.parts.split_at_mut(1);
+                let (g0, g1) = ws.part_grads.split_at_mut(1);
+                let (e0, e1) = emb.split_at(h * f * w);
+                let (d0, d1) = dz.split_at(h);
+                let (m0, m1) = demb.split_at_mut(h * f * w);
+                rayon::join(
+                    || deepfm_backward_rows(dnn, vals, &mut g0[0], e0, h, f, w, d0, &mut p0[0], m0),
+                    || {
+                        deepfm_backward_rows(
+                            dnn,
+                            vals,
+                            &mut g1[0],
+                            e1,
+                            b - h,
+                            f,
+                            w,
+                            d1,
+                            &mut p1[0],
+                            m1,
+                        )
+                    },
+                );
+                // The parts' weight gradients, added in a fixed order.
+                let (g0, g1) = (&ws.part_grads[0], &ws.part_grads[1]);
+                grads
+                    .par_iter_mut()
+                    .enumerate()
+                    .filter(|(i, _)| dnn.iter().any(|l| l.w == *i || l.b == *i))
+                    .for_each(|(i, g)| {
+                        for ((o, &x), &y) in g.iter_mut().zip(&g0[i]).zip(&g1[i]) {
+                            *o = x + y;
                         }
-                    }
-                }
+                    });
             }
             Arch::XDeepFm {
                 cin,
@@ -690,7 +713,7 @@ fn transpose_factors(emb: &[f32], b: usize, f: usize, w: usize, x0t: &mut Vec<f3
 
 /// `out = x W + b` for `rows` rows.
 #[inline(always)]
-fn lin_forward(l: Lin, vals: &[Vec<f32>], x: &[f32], rows: usize, out: &mut Vec<f32>) {
+fn lin_forward(l: Lin, vals: &[Vec<f32>], x: &[f32], rows: usize, out: &mut Vec<f32>, mm: MatMul) {
     out.clear();
     out.reserve(rows * l.dout);
     for _ in 0..rows {
@@ -702,8 +725,9 @@ fn lin_forward(l: Lin, vals: &[Vec<f32>], x: &[f32], rows: usize, out: &mut Vec<
 }
 
 /// The gradients of `y = x W + b` from `dy`: `dW = xᵀ dy`, `db = Σ_rows dy` into `grads`, and
-/// `dx = dy Wᵀ` (overwritten) when asked.
+/// `dx = dy Wᵀ` (overwritten) when asked; on the calling thread only when `serial`.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn lin_backward(
     l: Lin,
     vals: &[Vec<f32>],
@@ -712,6 +736,7 @@ fn lin_backward(
     rows: usize,
     dy: &[f32],
     dx: Option<&mut Vec<f32>>,
+    serial: bool,
 ) {
     let (gw, gb) = if l.w < l.b {
         let (lo, hi) = grads.split_at_mut(l.b);
@@ -740,14 +765,17 @@ fn lin_backward(
                 let f = if parallel { mm } else { crate::kernels::matmul };
                 f(dx, rows, l.din, l.dout, dy, l.dout, 1, w, 1, l.dout, false);
             };
-            if rows * l.din * l.dout >= crate::kernels::PARALLEL_MACS {
+            if serial {
+                weight_grad(gw, false);
+                input_grad(dx, false);
+            } else if rows * l.din * l.dout >= crate::kernels::PARALLEL_MACS {
                 rayon::join(|| weight_grad(gw, false), || input_grad(dx, false));
             } else {
                 weight_grad(gw, true);
                 input_grad(dx, true);
             }
         }
-        None => weight_grad(gw, true),
+        None => weight_grad(gw, !serial),
     }
 }
 
@@ -755,12 +783,25 @@ fn lin_backward(
 /// every layer's output into `acts`.
 #[inline(always)]
 fn dnn_forward(dnn: &[Lin], vals: &[Vec<f32>], x: &[f32], rows: usize, acts: &mut Vec<Vec<f32>>) {
+    dnn_forward_with(dnn, vals, x, rows, acts, mm);
+}
+
+/// [`dnn_forward`] with the given matrix product (single-threaded for a part of the rows).
+#[inline(always)]
+fn dnn_forward_with(
+    dnn: &[Lin],
+    vals: &[Vec<f32>],
+    x: &[f32],
+    rows: usize,
+    acts: &mut Vec<Vec<f32>>,
+    mm: MatMul,
+) {
     acts.resize_with(dnn.len(), Vec::new);
     let n = dnn.len();
     for (i, &l) in dnn.iter().enumerate() {
         let (before, after) = acts.split_at_mut(i);
         let input: &[f32] = if i == 0 { x } else { &before[i - 1] };
-        lin_forward(l, vals, input, rows, &mut after[0]);
+        lin_forward(l, vals, input, rows, &mut after[0], mm);
         if i + 1 < n {
             for v in after[0].iter_mut() {
                 *v = v.max(0.0);
@@ -781,12 +822,37 @@ fn dnn_backward(
     dlast: &[f32],
     ws: &mut Workspace,
 ) {
+    dnn_backward_with(dnn, vals, grads, x, rows, dlast, ws, false);
+}
+
+/// [`dnn_backward`], on the calling thread only when `serial`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn dnn_backward_with(
+    dnn: &[Lin],
+    vals: &[Vec<f32>],
+    grads: &mut [Vec<f32>],
+    x: &[f32],
+    rows: usize,
+    dlast: &[f32],
+    ws: &mut Workspace,
+    serial: bool,
+) {
     ws.grad_a.clear();
     ws.grad_a.extend_from_slice(dlast);
     for i in (0..dnn.len()).rev() {
         let l = dnn[i];
         if i == 0 {
-            lin_backward(l, vals, grads, x, rows, &ws.grad_a, Some(&mut ws.dnn_dx));
+            lin_backward(
+                l,
+                vals,
+                grads,
+                x,
+                rows,
+                &ws.grad_a,
+                Some(&mut ws.dnn_dx),
+                serial,
+            );
         } else {
             let input = &ws.dnn_acts[i - 1];
             lin_backward(
@@ -797,6 +863,7 @@ fn dnn_backward(
                 rows,
                 &ws.grad_a,
                 Some(&mut ws.grad_b),
+                serial,
             );
             // ReLU: the gradient passes where the layer's output was positive.
             for (g, &a) in ws.grad_b.iter_mut().zip(input) {
@@ -805,6 +872,87 @@ fn dnn_backward(
                 }
             }
             std::mem::swap(&mut ws.grad_a, &mut ws.grad_b);
+        }
+    }
+}
+
+/// DeepFM's forward pass over one part of a batch's rows (`emb: [rows, F, w]`), on the
+/// calling thread: the DNN's layer outputs and the FM sums into `ws`, logits into `logits`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn deepfm_forward_rows(
+    dnn: &[Lin],
+    vals: &[Vec<f32>],
+    b0: f32,
+    emb: &[f32],
+    rows: usize,
+    f: usize,
+    w: usize,
+    ws: &mut Workspace,
+    logits: &mut [f32],
+) {
+    let k = w - 1;
+    split_factors(emb, rows, f, w, &mut ws.x0);
+    dnn_forward_with(
+        dnn,
+        vals,
+        &ws.x0,
+        rows,
+        &mut ws.dnn_acts,
+        crate::kernels::matmul,
+    );
+    ws.fm_sum.clear();
+    ws.fm_sum.resize(rows * k, 0.0);
+    let deep = &ws.dnn_acts[dnn.len() - 1];
+    for r in 0..rows {
+        let s = &mut ws.fm_sum[r * k..(r + 1) * k];
+        let mut linear = 0.0f32;
+        let mut squares = 0.0f32;
+        for i in 0..f {
+            let row = &emb[(r * f + i) * w..(r * f + i + 1) * w];
+            linear += row[0];
+            for (sc, &v) in s.iter_mut().zip(&row[1..]) {
+                *sc += v;
+                squares += v * v;
+            }
+        }
+        let sum_sq: f32 = s.iter().map(|v| v * v).sum();
+        logits[r] = linear + 0.5 * (sum_sq - squares) + deep[r] + b0;
+    }
+}
+
+/// The backward pass of [`deepfm_forward_rows`] over the same rows: the DNN's weight
+/// gradients into `grads` (this part's), the embeddings' gradient into `demb` (overwritten).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn deepfm_backward_rows(
+    dnn: &[Lin],
+    vals: &[Vec<f32>],
+    grads: &mut [Vec<f32>],
+    emb: &[f32],
+    rows: usize,
+    f: usize,
+    w: usize,
+    dz: &[f32],
+    ws: &mut Workspace,
+    demb: &mut [f32],
+) {
+    let k = w - 1;
+    let x0 = std::mem::take(&mut ws.x0);
+    dnn_backward_with(dnn, vals, grads, &x0, rows, dz, ws, true);
+    ws.x0 = x0;
+    let dx = &ws.dnn_dx;
+    for r in 0..rows {
+        let s = &ws.fm_sum[r * k..(r + 1) * k];
+        for i in 0..f {
+            let cell = r * f + i;
+            let row = &emb[cell * w..(cell + 1) * w];
+            let g = &mut demb[cell * w..(cell + 1) * w];
+            g[0] = dz[r];
+            let dxr = &dx[cell * k..(cell + 1) * k];
+            for c in 0..k {
+                g[1 + c] = dz[r] * (s[c] - row[1 + c]) + dxr[c];
+            }
         }
     }
 }
@@ -2151,6 +2299,16 @@ mod gemm_shapes {
         }
         eprintln!(
             "1-thread dW: {:.1} GFLOP/s",
+            flops / t.elapsed().as_secs_f64() / 1e9
+        );
+        // input gradient shape: [m, k] = dy Wᵀ
+        let mut dx = vec![0f32; m * k];
+        let t = std::time::Instant::now();
+        for _ in 0..reps {
+            crate::kernels::matmul(&mut dx, m, k, n, &c, n, 1, &b, 1, n, false);
+        }
+        eprintln!(
+            "1-thread dx: {:.1} GFLOP/s",
             flops / t.elapsed().as_secs_f64() / 1e9
         );
     }

@@ -193,11 +193,43 @@ impl AdamState {
             step: lr * c2_sqrt / c1,
             eps: eps * c2_sqrt,
         };
+        let total: usize = self.m.iter().map(Vec::len).sum();
+        if total < PARALLEL_ADAM {
+            for (((p, g), m), v) in params.zip(grads).zip(&mut self.m).zip(&mut self.v) {
+                update.apply(p, g, m, v);
+            }
+            return;
+        }
+        // Elementwise, so chunks of it run on every thread with the same results.
+        const CHUNK: usize = 1 << 14;
+        // (parameters, gradient, first moment, second moment) of one chunk.
+        type Chunk<'c> = (&'c mut [f32], &'c [f32], &'c mut [f32], &'c mut [f32]);
+        let mut work: Vec<Chunk> = Vec::new();
         for (((p, g), m), v) in params.zip(grads).zip(&mut self.m).zip(&mut self.v) {
-            update.apply(p, g, m, v);
+            for (((p, g), m), v) in p
+                .chunks_mut(CHUNK)
+                .zip(g.chunks(CHUNK))
+                .zip(m.chunks_mut(CHUNK))
+                .zip(v.chunks_mut(CHUNK))
+            {
+                work.push((p, g, m, v));
+            }
+        }
+        if work.len() > 1 {
+            use rayon::prelude::*;
+            work.into_par_iter()
+                .for_each(|(p, g, m, v)| update.apply(p, g, m, v));
+        } else {
+            for (p, g, m, v) in work {
+                update.apply(p, g, m, v);
+            }
         }
     }
 }
+
+/// [`AdamState::step`] runs on every thread from this many parameters (a recommender's DNN,
+/// not a local surrogate, whose instances already run in parallel).
+const PARALLEL_ADAM: usize = 1 << 17;
 
 /// One Adam update's constants (see [`AdamState::step`]).
 #[derive(Clone, Copy)]
