@@ -236,7 +236,10 @@ fn bench_onnx_speed(args: OnnxSpeedArgs) -> Result<()> {
     #[cfg(not(feature = "onnx"))]
     {
         let _ = args;
-        usage!("this glider was built without ONNX support (cargo feature `onnx`)")
+        usage!(
+            "this glider was built without ONNX support (cargo feature `onnx`, off by default): \
+                 rebuild with `cargo build --release --features onnx`; the Python package has it"
+        )
     }
 }
 

@@ -138,7 +138,10 @@ pub(super) fn inspect_onnx(args: &InspectOnnxArgs) -> Result<()> {
     #[cfg(not(feature = "onnx"))]
     {
         let _ = args;
-        usage!("this glider was built without ONNX support (cargo feature `onnx`)")
+        usage!(
+            "this glider was built without ONNX support (cargo feature `onnx`, off by default): \
+                 rebuild with `cargo build --release --features onnx`; the Python package has it"
+        )
     }
 }
 
@@ -202,7 +205,8 @@ pub(super) fn serve(args: ServeArgs) -> Result<()> {
         (None, Some(path)) => Served::load_onnx(path, args.name.as_deref())?,
         #[cfg(not(feature = "onnx"))]
         (None, Some(_)) => {
-            usage!("this glider was built without ONNX support (cargo feature `onnx`)")
+            usage!("this glider was built without ONNX support (cargo feature `onnx`, off by default): \
+                 rebuild with `cargo build --release --features onnx`; the Python package has it")
         }
         (None, None) => usage!("give --model-dir DIR or --onnx FILE"),
     };

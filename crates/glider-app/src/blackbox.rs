@@ -112,7 +112,8 @@ pub fn open(spec: &BlackBoxSpec, data: &Dataset) -> Result<Opened> {
         #[cfg(not(feature = "onnx"))]
         {
             let _ = path;
-            usage!("this glider was built without ONNX support (cargo feature `onnx`)");
+            usage!("this glider was built without ONNX support (cargo feature `onnx`, off by default): \
+                 rebuild with `cargo build --release --features onnx`; the Python package has it");
         }
     }
     if !address.starts_with("http://") {

@@ -87,7 +87,9 @@ impl Reading {
                 }
                 #[cfg(not(feature = "parquet"))]
                 {
-                    bail!("this glider was built without Parquet support (cargo feature `parquet`)")
+                    bail!("this glider was built without Parquet support (cargo feature `parquet`, off by \
+                     default): rebuild with `cargo build --release --features parquet`; the Python \
+                     package has it")
                 }
             }
             _ => {
