@@ -157,9 +157,6 @@ struct Workspace {
 /// loops between the products run in parallel too and no thread waits at each layer.
 const ROW_PARTS: usize = 2;
 
-/// A single-threaded or a parallel matrix product ([`crate::kernels::matmul`] or [`mm`]).
-type MatMul = fn(&mut [f32], usize, usize, usize, &[f32], usize, usize, &[f32], usize, usize, bool);
-
 /// The dense part of a DeepFM, xDeepFM or AutoInt(+) model with hand-written passes.
 ///
 /// Parameters are burn's, one vector per named tensor ([`crate::store::named_parameters`]
@@ -414,15 +411,15 @@ impl FastNet {
         match &self.arch {
             Arch::DeepFm { dnn, bias } => {
                 let b0 = vals[*bias][0];
-                let h = b.div_ceil(ROW_PARTS);
+                let h = b.div_ceil(ROW_PARTS).max(1);
                 ws.parts.resize_with(ROW_PARTS, Workspace::default);
-                let (p0, p1) = ws.parts.split_at_mut(1);
-                let (l0, l1) = logits.split_at_mut(h);
-                let (e0, e1) = emb.split_at(h * f * w);
-                rayon::join(
-                    || deepfm_forward_rows(dnn, vals, b0, e0, h, f, w, &mut p0[0], l0),
-                    || deepfm_forward_rows(dnn, vals, b0, e1, b - h, f, w, &mut p1[0], l1),
-                );
+                ws.parts
+                    .par_iter_mut()
+                    .zip(emb.par_chunks(h * f * w))
+                    .zip(logits.par_chunks_mut(h))
+                    .for_each(|((part, e), z)| {
+                        deepfm_forward_rows(dnn, vals, b0, e, z.len(), f, w, part, z)
+                    });
             }
             Arch::XDeepFm {
                 cin,
@@ -432,7 +429,7 @@ impl FastNet {
             } => {
                 let k = w - 1;
                 split_factors(emb, b, f, w, &mut ws.x0);
-                dnn_forward(dnn, vals, &ws.x0, b, &mut ws.dnn_acts);
+                dnn_forward(dnn, vals, &ws.x0, b, &mut ws.dnn_acts, false);
                 transpose_factors(emb, b, f, w, &mut ws.x0t);
                 cin_forward(cin, vals, b, f, k, ws);
                 let total: usize = cin.iter().map(|l| l.dout).sum();
@@ -487,7 +484,7 @@ impl FastNet {
                     true,
                 );
                 if let Some(dnn) = dnn {
-                    dnn_forward(dnn, vals, emb, b, &mut ws.dnn_acts);
+                    dnn_forward(dnn, vals, emb, b, &mut ws.dnn_acts, false);
                     for (z, &d) in logits.iter_mut().zip(&ws.dnn_acts[dnn.len() - 1]) {
                         *z += d;
                     }
@@ -531,42 +528,33 @@ impl FastNet {
         match &self.arch {
             Arch::DeepFm { dnn, bias } => {
                 grads[*bias][0] = dz.iter().sum();
-                let h = b.div_ceil(ROW_PARTS);
+                let h = b.div_ceil(ROW_PARTS).max(1);
+                let used = b.div_ceil(h);
                 ws.parts.resize_with(ROW_PARTS, Workspace::default);
                 ws.part_grads.resize_with(ROW_PARTS, || {
                     grads.iter().map(|g| vec![0.0; g.len()]).collect()
                 });
-                let (p0, p1) = ws.parts.split_at_mut(1);
-                let (g0, g1) = ws.part_grads.split_at_mut(1);
-                let (e0, e1) = emb.split_at(h * f * w);
-                let (d0, d1) = dz.split_at(h);
-                let (m0, m1) = demb.split_at_mut(h * f * w);
-                rayon::join(
-                    || deepfm_backward_rows(dnn, vals, &mut g0[0], e0, h, f, w, d0, &mut p0[0], m0),
-                    || {
-                        deepfm_backward_rows(
-                            dnn,
-                            vals,
-                            &mut g1[0],
-                            e1,
-                            b - h,
-                            f,
-                            w,
-                            d1,
-                            &mut p1[0],
-                            m1,
-                        )
-                    },
-                );
+                ws.parts
+                    .par_iter_mut()
+                    .zip(ws.part_grads.par_iter_mut())
+                    .zip(emb.par_chunks(h * f * w))
+                    .zip(dz.par_chunks(h))
+                    .zip(demb.par_chunks_mut(h * f * w))
+                    .for_each(|((((part, g), e), d), m)| {
+                        deepfm_backward_rows(dnn, vals, g, e, d.len(), f, w, d, part, m)
+                    });
                 // The parts' weight gradients, added in a fixed order.
-                let (g0, g1) = (&ws.part_grads[0], &ws.part_grads[1]);
+                let parts = &ws.part_grads[..used];
                 grads
                     .par_iter_mut()
                     .enumerate()
                     .filter(|(i, _)| dnn.iter().any(|l| l.w == *i || l.b == *i))
                     .for_each(|(i, g)| {
-                        for ((o, &x), &y) in g.iter_mut().zip(&g0[i]).zip(&g1[i]) {
-                            *o = x + y;
+                        g.copy_from_slice(&parts[0][i]);
+                        for part in &parts[1..] {
+                            for (o, &x) in g.iter_mut().zip(&part[i]) {
+                                *o += x;
+                            }
                         }
                     });
             }
@@ -579,7 +567,7 @@ impl FastNet {
                 let k = w - 1;
                 grads[*bias][0] = dz.iter().sum();
                 let x0 = std::mem::take(&mut ws.x0);
-                dnn_backward(dnn, vals, grads, &x0, b, dz, ws);
+                dnn_backward(dnn, vals, grads, &x0, b, dz, ws, false);
                 ws.x0 = x0;
                 ws.dx0t.clear();
                 ws.dx0t.resize(b * k * f, 0.0);
@@ -634,7 +622,7 @@ impl FastNet {
                 // ws.dx_next now holds the gradient with respect to the embeddings.
                 demb.copy_from_slice(&ws.dx_next);
                 if let Some(dnn) = dnn {
-                    dnn_backward(dnn, vals, grads, emb, b, dz, ws);
+                    dnn_backward(dnn, vals, grads, emb, b, dz, ws, false);
                     for (g, &x) in demb.iter_mut().zip(&ws.dnn_dx) {
                         *g += x;
                     }
@@ -711,9 +699,17 @@ fn transpose_factors(emb: &[f32], b: usize, f: usize, w: usize, x0t: &mut Vec<f3
     }
 }
 
-/// `out = x W + b` for `rows` rows.
+/// `out = x W + b` for `rows` rows, on the calling thread only when `serial`.
 #[inline(always)]
-fn lin_forward(l: Lin, vals: &[Vec<f32>], x: &[f32], rows: usize, out: &mut Vec<f32>, mm: MatMul) {
+fn lin_forward(
+    l: Lin,
+    vals: &[Vec<f32>],
+    x: &[f32],
+    rows: usize,
+    out: &mut Vec<f32>,
+    serial: bool,
+) {
+    let mm = if serial { crate::kernels::matmul } else { mm };
     out.clear();
     out.reserve(rows * l.dout);
     for _ in 0..rows {
@@ -780,28 +776,22 @@ fn lin_backward(
 }
 
 /// A ReLU stack ending in a linear logit layer ([`crate::layers::ReluStack::forward`]):
-/// every layer's output into `acts`.
+/// every layer's output into `acts`; the products on the calling thread only when `serial`.
 #[inline(always)]
-fn dnn_forward(dnn: &[Lin], vals: &[Vec<f32>], x: &[f32], rows: usize, acts: &mut Vec<Vec<f32>>) {
-    dnn_forward_with(dnn, vals, x, rows, acts, mm);
-}
-
-/// [`dnn_forward`] with the given matrix product (single-threaded for a part of the rows).
-#[inline(always)]
-fn dnn_forward_with(
+fn dnn_forward(
     dnn: &[Lin],
     vals: &[Vec<f32>],
     x: &[f32],
     rows: usize,
     acts: &mut Vec<Vec<f32>>,
-    mm: MatMul,
+    serial: bool,
 ) {
     acts.resize_with(dnn.len(), Vec::new);
     let n = dnn.len();
     for (i, &l) in dnn.iter().enumerate() {
         let (before, after) = acts.split_at_mut(i);
         let input: &[f32] = if i == 0 { x } else { &before[i - 1] };
-        lin_forward(l, vals, input, rows, &mut after[0], mm);
+        lin_forward(l, vals, input, rows, &mut after[0], serial);
         if i + 1 < n {
             for v in after[0].iter_mut() {
                 *v = v.max(0.0);
@@ -811,24 +801,11 @@ fn dnn_forward_with(
 }
 
 /// The backward pass of [`dnn_forward`] from the logits' gradient `dlast: [rows]`: weight
-/// gradients into `grads`, the input's gradient into `ws.dnn_dx`.
-#[inline(always)]
-fn dnn_backward(
-    dnn: &[Lin],
-    vals: &[Vec<f32>],
-    grads: &mut [Vec<f32>],
-    x: &[f32],
-    rows: usize,
-    dlast: &[f32],
-    ws: &mut Workspace,
-) {
-    dnn_backward_with(dnn, vals, grads, x, rows, dlast, ws, false);
-}
-
-/// [`dnn_backward`], on the calling thread only when `serial`.
+/// gradients into `grads`, the input's gradient into `ws.dnn_dx`; on the calling thread only
+/// when `serial`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn dnn_backward_with(
+fn dnn_backward(
     dnn: &[Lin],
     vals: &[Vec<f32>],
     grads: &mut [Vec<f32>],
@@ -893,14 +870,7 @@ fn deepfm_forward_rows(
 ) {
     let k = w - 1;
     split_factors(emb, rows, f, w, &mut ws.x0);
-    dnn_forward_with(
-        dnn,
-        vals,
-        &ws.x0,
-        rows,
-        &mut ws.dnn_acts,
-        crate::kernels::matmul,
-    );
+    dnn_forward(dnn, vals, &ws.x0, rows, &mut ws.dnn_acts, true);
     ws.fm_sum.clear();
     ws.fm_sum.resize(rows * k, 0.0);
     let deep = &ws.dnn_acts[dnn.len() - 1];
@@ -939,7 +909,7 @@ fn deepfm_backward_rows(
 ) {
     let k = w - 1;
     let x0 = std::mem::take(&mut ws.x0);
-    dnn_backward_with(dnn, vals, grads, &x0, rows, dz, ws, true);
+    dnn_backward(dnn, vals, grads, &x0, rows, dz, ws, true);
     ws.x0 = x0;
     let dx = &ws.dnn_dx;
     for r in 0..rows {

@@ -215,15 +215,9 @@ impl AdamState {
                 work.push((p, g, m, v));
             }
         }
-        if work.len() > 1 {
-            use rayon::prelude::*;
-            work.into_par_iter()
-                .for_each(|(p, g, m, v)| update.apply(p, g, m, v));
-        } else {
-            for (p, g, m, v) in work {
-                update.apply(p, g, m, v);
-            }
-        }
+        use rayon::prelude::*;
+        work.into_par_iter()
+            .for_each(|(p, g, m, v)| update.apply(p, g, m, v));
     }
 }
 
