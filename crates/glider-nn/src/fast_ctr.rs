@@ -31,6 +31,9 @@ use crate::params::ModelKind;
 use crate::store::Named;
 use crate::NnError;
 
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
 /// Defines a function whose body is compiled three times (AVX-512, AVX2, baseline) and run in
 /// the best version this CPU has. The loops inside are written to vectorise; floating-point
 /// operations are never reordered or fused, so every version gives the same bits.
@@ -390,6 +393,13 @@ impl FastNet {
             unsafe { self.forward_avx512(emb, b, logits) };
             return;
         }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has AVX2 and FMA (checked just above); the body is safe code.
+            unsafe { self.forward_avx2(emb, b, logits) };
+            return;
+        }
         self.forward_impl(emb, b, logits);
     }
 
@@ -398,6 +408,14 @@ impl FastNet {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
     unsafe fn forward_avx512(&mut self, emb: &[f32], b: usize, logits: &mut [f32]) {
+        self.forward_impl(emb, b, logits);
+    }
+
+    /// [`FastNet::forward`] compiled for AVX2 and FMA (8 wide; the same operations, never
+    /// fused, so the same results).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn forward_avx2(&mut self, emb: &[f32], b: usize, logits: &mut [f32]) {
         self.forward_impl(emb, b, logits);
     }
 
@@ -506,6 +524,13 @@ impl FastNet {
             unsafe { self.backward_avx512(emb, b, dz, demb) };
             return;
         }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has AVX2 and FMA (checked just above); the body is safe code.
+            unsafe { self.backward_avx2(emb, b, dz, demb) };
+            return;
+        }
         self.backward_impl(emb, b, dz, demb);
     }
 
@@ -513,6 +538,14 @@ impl FastNet {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
     unsafe fn backward_avx512(&mut self, emb: &[f32], b: usize, dz: &[f32], demb: &mut [f32]) {
+        self.backward_impl(emb, b, dz, demb);
+    }
+
+    /// [`FastNet::backward`] compiled for AVX2 and FMA (8 wide; the same operations, never
+    /// fused, so the same results).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn backward_avx2(&mut self, emb: &[f32], b: usize, dz: &[f32], demb: &mut [f32]) {
         self.backward_impl(emb, b, dz, demb);
     }
 
@@ -1177,8 +1210,9 @@ fn attention_forward(
             .zip(attn.par_chunks_mut(heads * f * f * LANES))
             .zip(qkvr.par_chunks(LANES * f * 4 * a))
             .for_each(|((o, at), p)| {
-                with_scratch(f * 4 * a * LANES + f * a * LANES, |buf| {
-                    let (pt, ot) = buf.split_at_mut(f * 4 * a * LANES);
+                let (n_pt, n_ot) = lane_lens(f, a);
+                with_scratch(n_pt + n_ot, |buf| {
+                    let (pt, ot) = buf.split_at_mut(n_pt);
                     attend_block(p, o, at, pt, ot, f, a, heads)
                 })
             });
@@ -1209,6 +1243,14 @@ fn with_scratch<R>(len: usize, body: impl FnOnce(&mut [f32]) -> R) -> R {
 /// f32), so every operation is the same on all lanes and no loop has a tail.
 const LANES: usize = 16;
 
+/// The lengths of an attention block's lane buffers: projections `[F, 4A + 1, LANES]` and
+/// outputs `[F, A + 1, LANES]`. The extra lane vector of each field keeps fields from lying a
+/// power of two bytes apart, which would map them all onto the same cache sets (the x86
+/// kernels use it; the portable loops use the first `F·4A` and `F·A` lane vectors).
+fn lane_lens(f: usize, a: usize) -> (usize, usize) {
+    (f * (4 * a + 1) * LANES, f * (a + 1) * LANES)
+}
+
 /// `rows` row-major blocks of `width` values (`src: [rows, width]`, `rows ≤ LANES`) into the
 /// lane layout `dst: [width, LANES]`, padding missing rows with zeros.
 #[inline(always)]
@@ -1237,9 +1279,9 @@ fn from_lanes(src: &[f32], width: usize, dst: &mut [f32], w: usize) {
 
 /// Attention (every head), residual and ReLU for a block of at most [`LANES`] rows, one row
 /// per lane: `p: [rows, F, 4A]` projections → `o: [rows, F, A]`, and the attention weights
-/// into `at: [H, F, F, LANES]`. `pt: [F·4A, LANES]` and `ot: [F·A, LANES]` are scratch.
-/// AVX-512 CPUs run [`attend_block_avx512`] (fused multiply-adds), the others
-/// [`attend_block_portable`]; they agree to rounding. On one CPU the result does not depend
+/// into `at: [H, F, F, LANES]`. `pt` and `ot` are scratch of the lengths [`lane_lens`] gives.
+/// CPUs with AVX-512 or AVX2 + FMA run the kernels of [`x86`] (fused multiply-adds), the
+/// others [`attend_block_portable`]; they agree to rounding. On one CPU the result does not depend
 /// on the thread count.
 #[allow(clippy::too_many_arguments)]
 fn attend_block(
@@ -1253,18 +1295,16 @@ fn attend_block(
     heads: usize,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512F (checked just above); the function checks every
-        // buffer's length before its pointer arithmetic.
-        unsafe { attend_block_avx512(p, o, at, pt, ot, f, a, heads) };
-        return;
+    if let Some(isa) = x86::isa() {
+        return x86::attend_block(isa, p, o, at, pt, ot, f, a, heads);
     }
     attend_block_portable(p, o, at, pt, ot, f, a, heads, std::hint::black_box(LANES));
 }
 
 /// The backward pass of [`attend_block`]: the output's gradient `dx: [rows, F, A]` → the
-/// projections' gradient `g: [rows, F, 4A]` (overwritten). `pt`, `gt: [F·4A, LANES]`,
-/// `dt: [F·A, LANES]` and `datt: [F + F·F, LANES]` are scratch. Dispatched as [`attend_block`].
+/// projections' gradient `g: [rows, F, 4A]` (overwritten). `pt` and `gt` (the first length
+/// [`lane_lens`] gives), `dt` (the second) and `datt: [F + F·F, LANES]` are scratch.
+/// Dispatched as [`attend_block`].
 #[allow(clippy::too_many_arguments)]
 fn attend_block_backward(
     g: &mut [f32],
@@ -1281,10 +1321,8 @@ fn attend_block_backward(
     heads: usize,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: as in `attend_block`.
-        unsafe { attend_block_backward_avx512(g, dx, o, at, p, pt, gt, dt, datt, f, a, heads) };
-        return;
+    if let Some(isa) = x86::isa() {
+        return x86::attend_block_backward(isa, g, dx, o, at, p, pt, gt, dt, datt, f, a, heads);
     }
     attend_block_backward_portable(
         g,
@@ -1385,436 +1423,6 @@ fn relu_mask_and_residual(o: &[f32], gt: &mut [f32], dt: &mut [f32], f: usize, a
             gt[gb..gb + w].copy_from_slice(&dt[(i * a + c) * w..(i * a + c + 1) * w]);
         }
     }
-}
-
-/// Transposes the 16×16 tile held in `r` (row `i` in `r[i]`) in registers.
-///
-/// # Safety
-/// The CPU must have AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn transpose16(r: &mut [std::arch::x86_64::__m512; 16]) {
-    use std::arch::x86_64::{
-        _mm512_castpd_ps, _mm512_castps_pd, _mm512_shuffle_f32x4, _mm512_unpackhi_pd,
-        _mm512_unpackhi_ps, _mm512_unpacklo_pd, _mm512_unpacklo_ps,
-    };
-    let mut t = *r;
-    // 32-bit pairs, then 64-bit quads, within each 128-bit lane.
-    for k in 0..8 {
-        t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
-        t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
-    }
-    for k in 0..4 {
-        let (a, b, c, d) = (t[4 * k], t[4 * k + 1], t[4 * k + 2], t[4 * k + 3]);
-        r[4 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(c)));
-        r[4 * k + 1] =
-            _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(c)));
-        r[4 * k + 2] =
-            _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(b), _mm512_castps_pd(d)));
-        r[4 * k + 3] =
-            _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(b), _mm512_castps_pd(d)));
-    }
-    // 128-bit lanes: rows 4k..4k+3 now hold 4×4 blocks; gather them across the four groups.
-    for k in 0..4 {
-        t[k] = _mm512_shuffle_f32x4::<0x88>(r[k], r[k + 4]);
-        t[k + 4] = _mm512_shuffle_f32x4::<0xdd>(r[k], r[k + 4]);
-        t[k + 8] = _mm512_shuffle_f32x4::<0x88>(r[k + 8], r[k + 12]);
-        t[k + 12] = _mm512_shuffle_f32x4::<0xdd>(r[k + 8], r[k + 12]);
-    }
-    for k in 0..4 {
-        r[k] = _mm512_shuffle_f32x4::<0x88>(t[k], t[k + 8]);
-        r[k + 8] = _mm512_shuffle_f32x4::<0xdd>(t[k], t[k + 8]);
-        r[k + 4] = _mm512_shuffle_f32x4::<0x88>(t[k + 4], t[k + 12]);
-        r[k + 12] = _mm512_shuffle_f32x4::<0xdd>(t[k + 4], t[k + 12]);
-    }
-}
-
-/// [`to_lanes`] with 16×16 register transposes (`w` = 16).
-///
-/// # Safety
-/// The CPU must have AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn to_lanes_avx512(src: &[f32], width: usize, dst: &mut [f32]) {
-    use std::arch::x86_64::{_mm512_loadu_ps, _mm512_setzero_ps, _mm512_storeu_ps};
-    let rows = src.len() / width;
-    assert!(
-        rows <= 16 && dst.len() >= width * 16,
-        "lane buffers of the wrong size"
-    );
-    let full = width / 16 * 16;
-    let mut r = [_mm512_setzero_ps(); 16];
-    for t0 in (0..full).step_by(16) {
-        for (l, v) in r.iter_mut().enumerate() {
-            *v = if l < rows {
-                _mm512_loadu_ps(src.as_ptr().add(l * width + t0))
-            } else {
-                _mm512_setzero_ps()
-            };
-        }
-        transpose16(&mut r);
-        for (t, v) in r.iter().enumerate() {
-            _mm512_storeu_ps(dst.as_mut_ptr().add((t0 + t) * 16), *v);
-        }
-    }
-    for t in full..width {
-        for l in 0..16 {
-            dst[t * 16 + l] = if l < rows { src[l * width + t] } else { 0.0 };
-        }
-    }
-}
-
-/// [`from_lanes`] with 16×16 register transposes (`w` = 16).
-///
-/// # Safety
-/// The CPU must have AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn from_lanes_avx512(src: &[f32], width: usize, dst: &mut [f32]) {
-    use std::arch::x86_64::{_mm512_loadu_ps, _mm512_setzero_ps, _mm512_storeu_ps};
-    let rows = dst.len() / width;
-    assert!(
-        rows <= 16 && src.len() >= width * 16,
-        "lane buffers of the wrong size"
-    );
-    let full = width / 16 * 16;
-    let mut r = [_mm512_setzero_ps(); 16];
-    for t0 in (0..full).step_by(16) {
-        for (t, v) in r.iter_mut().enumerate() {
-            *v = _mm512_loadu_ps(src.as_ptr().add((t0 + t) * 16));
-        }
-        transpose16(&mut r);
-        for (l, v) in r.iter().enumerate().take(rows) {
-            _mm512_storeu_ps(dst.as_mut_ptr().add(l * width + t0), *v);
-        }
-    }
-    for t in full..width {
-        for l in 0..rows {
-            dst[l * width + t] = src[t * 16 + l];
-        }
-    }
-}
-
-/// [`softmax_lanes`] with AVX-512 intrinsics over `f` lane vectors at `row`: the same
-/// operations as [`exp_nonpositive`] and the same order of sums, so the same bits.
-///
-/// # Safety
-/// The CPU must have AVX-512F; `row` must be valid for `16 · f` reads and writes.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn softmax_lanes_avx512(row: *mut f32, f: usize) {
-    use std::arch::x86_64::{
-        _mm512_add_epi32, _mm512_add_ps, _mm512_castsi512_ps, _mm512_cvttps_epi32, _mm512_div_ps,
-        _mm512_loadu_ps, _mm512_max_ps, _mm512_mul_ps, _mm512_set1_epi32, _mm512_set1_ps,
-        _mm512_setzero_ps, _mm512_slli_epi32, _mm512_storeu_ps, _mm512_sub_ps,
-    };
-    const W: usize = LANES;
-    let mut max = _mm512_set1_ps(f32::NEG_INFINITY);
-    for j in 0..f {
-        max = _mm512_max_ps(max, _mm512_loadu_ps(row.add(j * W)));
-    }
-    let c = |v: f32| _mm512_set1_ps(v);
-    let mut sum = _mm512_setzero_ps();
-    for j in 0..f {
-        let x = _mm512_max_ps(
-            _mm512_sub_ps(_mm512_loadu_ps(row.add(j * W)), max),
-            c(-87.0),
-        );
-        let round = c(12_582_912.0);
-        let n = _mm512_sub_ps(
-            _mm512_add_ps(_mm512_mul_ps(x, c(std::f32::consts::LOG2_E)), round),
-            round,
-        );
-        let r = _mm512_sub_ps(
-            _mm512_sub_ps(x, _mm512_mul_ps(n, c(0.693_145_75))),
-            _mm512_mul_ps(n, c(1.428_606_8e-6)),
-        );
-        let mut p = c(1.0 / 5040.0);
-        for coef in [
-            1.0 / 720.0,
-            1.0 / 120.0,
-            1.0 / 24.0,
-            1.0 / 6.0,
-            0.5,
-            1.0,
-            1.0,
-        ] {
-            p = _mm512_add_ps(c(coef), _mm512_mul_ps(r, p));
-        }
-        let scale = _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_add_epi32(
-            _mm512_cvttps_epi32(n),
-            _mm512_set1_epi32(127),
-        )));
-        let e = _mm512_mul_ps(p, scale);
-        _mm512_storeu_ps(row.add(j * W), e);
-        sum = _mm512_add_ps(sum, e);
-    }
-    let inv = _mm512_div_ps(c(1.0), sum);
-    for j in 0..f {
-        _mm512_storeu_ps(
-            row.add(j * W),
-            _mm512_mul_ps(_mm512_loadu_ps(row.add(j * W)), inv),
-        );
-    }
-}
-
-/// Runs `$body` for groups of outputs `$s..$s + $n` covering `0..$total`: groups of 8, then
-/// one of 4, then single ones (`$n` a constant in each).
-#[cfg(target_arch = "x86_64")]
-macro_rules! grouped {
-    ($total:expr, $s:ident, $n:ident, $body:block) => {{
-        let total = $total;
-        let mut $s = 0;
-        while $s + 8 <= total {
-            const $n: usize = 8;
-            $body
-            $s += 8;
-        }
-        if $s + 4 <= total {
-            const $n: usize = 4;
-            $body
-            $s += 4;
-        }
-        while $s < total {
-            const $n: usize = 1;
-            $body
-            $s += 1;
-        }
-    }};
-}
-
-/// `acc_t = Σ_{u < len} x(u) ⊙ y(u, t)` for `t < N`, lane-wise, `u` ascending, with fused
-/// multiply-adds: `N` independent sums kept in registers (8 cover the FMA units' latency).
-///
-/// # Safety
-/// The CPU must have AVX-512F; every pointer `x` and `y` give must be valid for 16 reads.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[inline]
-unsafe fn fma_group<const N: usize>(
-    len: usize,
-    x: impl Fn(usize) -> *const f32,
-    y: impl Fn(usize, usize) -> *const f32,
-) -> [std::arch::x86_64::__m512; N] {
-    use std::arch::x86_64::{_mm512_fmadd_ps, _mm512_loadu_ps, _mm512_setzero_ps};
-    let mut acc = [_mm512_setzero_ps(); N];
-    for u in 0..len {
-        let xv = _mm512_loadu_ps(x(u));
-        for (t, a) in acc.iter_mut().enumerate() {
-            *a = _mm512_fmadd_ps(xv, _mm512_loadu_ps(y(u, t)), *a);
-        }
-    }
-    acc
-}
-
-/// Stores `acc[t]` at `at(t)`.
-///
-/// # Safety
-/// The CPU must have AVX-512F; every `at(t)` must be valid for 16 writes.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[inline]
-unsafe fn store_group<const N: usize>(
-    acc: [std::arch::x86_64::__m512; N],
-    at: impl Fn(usize) -> *mut f32,
-) {
-    for (t, a) in acc.iter().enumerate() {
-        std::arch::x86_64::_mm512_storeu_ps(at(t), *a);
-    }
-}
-
-/// [`attend_block`] with AVX-512 intrinsics: one register per lane vector, up to eight
-/// sums at a time in registers, fused multiply-adds (so the last bits may differ from the
-/// portable version's; the softmax is the same operations).
-///
-/// # Safety
-/// The CPU must have AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn attend_block_avx512(
-    p: &[f32],
-    o: &mut [f32],
-    at: &mut [f32],
-    pt: &mut [f32],
-    ot: &mut [f32],
-    f: usize,
-    a: usize,
-    heads: usize,
-) {
-    const W: usize = LANES;
-    let s4 = 4 * a;
-    let dh = a / heads;
-    assert!(
-        pt.len() == f * s4 * W
-            && ot.len() == f * a * W
-            && at.len() == heads * f * f * W
-            && dh * heads == a
-            && p.len() <= W * f * s4
-            && o.len() * 4 == p.len(),
-        "attention block buffers of the wrong size"
-    );
-    to_lanes_avx512(p, f * s4, pt);
-    let ptp = pt.as_ptr();
-    let kv = |j: usize, part: usize, c: usize| ptp.add((j * s4 + part * a + c) * W);
-    for h in 0..heads {
-        let c0 = h * dh;
-        for i in 0..f {
-            let base = (h * f + i) * f * W;
-            let sp = at.as_mut_ptr().add(base);
-            // scores_ij = ⟨q_i, k_j⟩ over the head's columns.
-            grouped!(f, j, N, {
-                let acc = fma_group::<N>(dh, |c| kv(i, 0, c0 + c), |c, t| kv(j + t, 1, c0 + c));
-                store_group(acc, |t| sp.add((j + t) * W));
-            });
-            softmax_lanes_avx512(sp, f);
-            // out_i = Σ_j a_ij v_j.
-            let sp = sp.cast_const();
-            let op = ot.as_mut_ptr();
-            grouped!(dh, c, N, {
-                let acc = fma_group::<N>(f, |j| sp.add(j * W), |j, t| kv(j, 2, c0 + c + t));
-                store_group(acc, |t| op.add((i * a + c0 + c + t) * W));
-            });
-        }
-    }
-    residual_relu_lanes(ot, pt, f, a, W);
-    from_lanes_avx512(ot, f * a, o);
-}
-
-/// [`attend_block_backward`] with AVX-512 intrinsics, as [`attend_block_avx512`].
-///
-/// # Safety
-/// The CPU must have AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn attend_block_backward_avx512(
-    g: &mut [f32],
-    dx: &[f32],
-    o: &[f32],
-    at: &[f32],
-    p: &[f32],
-    pt: &mut [f32],
-    gt: &mut [f32],
-    dt: &mut [f32],
-    datt: &mut [f32],
-    f: usize,
-    a: usize,
-    heads: usize,
-) {
-    use std::arch::x86_64::{
-        _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_setzero_ps, _mm512_storeu_ps,
-        _mm512_sub_ps,
-    };
-    const W: usize = LANES;
-    let s4 = 4 * a;
-    let dh = a / heads;
-    assert!(
-        pt.len() == f * s4 * W
-            && gt.len() == f * s4 * W
-            && dt.len() == f * a * W
-            && datt.len() == f * W + f * f * W
-            && at.len() == heads * f * f * W
-            && dh * heads == a
-            && p.len() <= W * f * s4
-            && g.len() == p.len()
-            && o.len() * 4 == p.len()
-            && dx.len() == o.len(),
-        "attention block buffers of the wrong size"
-    );
-    to_lanes_avx512(p, f * s4, pt);
-    // ReLU's gradient in the row layout (contiguous, 16 at a time; `gt` is free until the
-    // sums below overwrite every slot of it), then into lanes.
-    {
-        use std::arch::x86_64::{_mm512_cmp_ps_mask, _mm512_maskz_mov_ps, _CMP_GT_OQ};
-        let n = dx.len();
-        let masked = &mut gt[..n];
-        let full = n / W * W;
-        for t in (0..full).step_by(W) {
-            let keep = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(
-                _mm512_loadu_ps(o.as_ptr().add(t)),
-                _mm512_setzero_ps(),
-            );
-            _mm512_storeu_ps(
-                masked.as_mut_ptr().add(t),
-                _mm512_maskz_mov_ps(keep, _mm512_loadu_ps(dx.as_ptr().add(t))),
-            );
-        }
-        for t in full..n {
-            masked[t] = if o[t] > 0.0 { dx[t] } else { 0.0 };
-        }
-        to_lanes_avx512(&gt[..n], f * a, dt);
-    }
-    // The residual projection's gradient is the pre-activation's.
-    for i in 0..f {
-        for c in 0..a {
-            let gb = (i * s4 + 3 * a + c) * W;
-            gt[gb..gb + W].copy_from_slice(&dt[(i * a + c) * W..(i * a + c + 1) * W]);
-        }
-    }
-    let ptp = pt.as_ptr();
-    let dtp = dt.as_ptr();
-    let gtp = gt.as_mut_ptr();
-    // datt: [F, W] for one query field, then ds: [F, F, W] for the head.
-    let dap = datt.as_mut_ptr();
-    let dsp = dap.add(f * W);
-    let kv = |j: usize, part: usize, c: usize| (j * s4 + part * a + c) * W;
-    for h in 0..heads {
-        let c0 = h * dh;
-        let at0 = at.as_ptr().add(h * f * f * W);
-        for i in 0..f {
-            let ap = at0.add(i * f * W);
-            // datt_j = ⟨dpre_i, v_j⟩ over the head's columns.
-            grouped!(f, j, N, {
-                let acc = fma_group::<N>(
-                    dh,
-                    |c| dtp.add((i * a + c0 + c) * W),
-                    |c, t| ptp.add(kv(j + t, 2, c0 + c)),
-                );
-                store_group(acc, |t| dap.add((j + t) * W));
-            });
-            let mut mean = _mm512_setzero_ps();
-            for j in 0..f {
-                mean = _mm512_fmadd_ps(
-                    _mm512_loadu_ps(ap.add(j * W)),
-                    _mm512_loadu_ps(dap.add(j * W)),
-                    mean,
-                );
-            }
-            for j in 0..f {
-                // Softmax: ds_ij = a_ij (datt_j − Σ_j' a_ij' datt_j').
-                let w = _mm512_loadu_ps(ap.add(j * W));
-                let ds = _mm512_mul_ps(w, _mm512_sub_ps(_mm512_loadu_ps(dap.add(j * W)), mean));
-                _mm512_storeu_ps(dsp.add((i * f + j) * W), ds);
-            }
-        }
-        // dQ_i = Σ_j ds_ij K_j, dK_j = Σ_i ds_ij Q_i, dV_j = Σ_i a_ij dpre_i; the gradient
-        // slots start at zero, so each sum is stored.
-        let ds0 = dsp.cast_const();
-        for o in 0..f {
-            grouped!(dh, c, N, {
-                let acc = fma_group::<N>(
-                    f,
-                    |u| ds0.add((o * f + u) * W),
-                    |u, t| ptp.add(kv(u, 1, c0 + c + t)),
-                );
-                store_group(acc, |t| gtp.add(kv(o, 0, c0 + c + t)));
-                let acc = fma_group::<N>(
-                    f,
-                    |u| ds0.add((u * f + o) * W),
-                    |u, t| ptp.add(kv(u, 0, c0 + c + t)),
-                );
-                store_group(acc, |t| gtp.add(kv(o, 1, c0 + c + t)));
-                let acc = fma_group::<N>(
-                    f,
-                    |u| at0.add((u * f + o) * W),
-                    |u, t| dtp.add((u * a + c0 + c + t) * W),
-                );
-                store_group(acc, |t| gtp.add(kv(o, 2, c0 + c + t)));
-            });
-        }
-    }
-    from_lanes_avx512(gt, f * s4, g);
 }
 
 simd_fn! {
@@ -1992,7 +1600,7 @@ fn attention_backward(
             .zip(attn.par_chunks(heads * f * f * LANES))
             .zip(qkvr.par_chunks(LANES * f * stride))
             .for_each(|((((g, dx), o), at), p)| {
-                let (n_pt, n_dt) = (f * stride * LANES, f * a * LANES);
+                let (n_pt, n_dt) = lane_lens(f, a);
                 with_scratch(2 * n_pt + n_dt + (f + f * f) * LANES, |buf| {
                     let (pt, rest) = buf.split_at_mut(n_pt);
                     let (gt, rest) = rest.split_at_mut(n_pt);
@@ -2056,18 +1664,60 @@ mod timing {
             .collect();
         let mut o = vec![0f32; LANES * f * a];
         let mut at = vec![0f32; heads * f * f * LANES];
-        let mut pt = vec![0f32; f * 4 * a * LANES];
-        let mut ot = vec![0f32; f * a * LANES];
+        let (n_pt, n_ot) = lane_lens(f, a);
+        let mut pt = vec![0f32; n_pt];
+        let mut ot = vec![0f32; n_ot];
         let t = std::time::Instant::now();
         for _ in 0..100 {
             to_lanes(&p, f * 4 * a, &mut pt, LANES);
         }
         eprintln!("to_lanes {:.1} us", t.elapsed().as_secs_f64() * 1e4);
-        let t = std::time::Instant::now();
-        for _ in 0..100 {
-            attend_block(&p, &mut o, &mut at, &mut pt, &mut ot, f, a, heads);
+        #[cfg(target_arch = "x86_64")]
+        if let Some(isa) = x86::isa() {
+            let t = std::time::Instant::now();
+            for _ in 0..100 {
+                x86::to_lanes(isa, &p, f * 4 * a, &mut pt);
+            }
+            eprintln!("to_lanes {isa:?} {:.1} us", t.elapsed().as_secs_f64() * 1e4);
+            let t = std::time::Instant::now();
+            for _ in 0..100 {
+                x86::from_lanes(isa, &ot, f * a, &mut o);
+            }
+            eprintln!(
+                "from_lanes {isa:?} {:.1} us",
+                t.elapsed().as_secs_f64() * 1e4
+            );
         }
-        eprintln!("attend_block {:.1} us", t.elapsed().as_secs_f64() * 1e4);
+        // The best of 7 rounds of 20 calls, forward and backward (this machine's speed moves).
+        let dx: Vec<f32> = (0..LANES * f * a)
+            .map(|i| ((i % 13) as f32 - 6.0) * 0.01)
+            .collect();
+        let mut g = vec![0f32; p.len()];
+        let (mut gt, mut dt) = (vec![0f32; n_pt], vec![0f32; n_ot]);
+        let mut datt = vec![0f32; (f + f * f) * LANES];
+        let (mut fwd, mut bwd) = (f64::MAX, f64::MAX);
+        for _ in 0..7 {
+            let t = std::time::Instant::now();
+            for _ in 0..20 {
+                attend_block(&p, &mut o, &mut at, &mut pt, &mut ot, f, a, heads);
+            }
+            fwd = fwd.min(t.elapsed().as_secs_f64() / 20.0);
+            let t = std::time::Instant::now();
+            for _ in 0..20 {
+                attend_block_backward(
+                    &mut g, &dx, &o, &at, &p, &mut pt, &mut gt, &mut dt, &mut datt, f, a, heads,
+                );
+            }
+            bwd = bwd.min(t.elapsed().as_secs_f64() / 20.0);
+        }
+        let flop = (2 * heads * f * f * (a / heads) * 2 * LANES) as f64;
+        eprintln!(
+            "attend_block {:.1} us ({:.1} GFLOP/s), backward {:.1} us ({:.1} GFLOP/s)",
+            fwd * 1e6,
+            flop / fwd / 1e9,
+            bwd * 1e6,
+            2.0 * flop / bwd / 1e9
+        );
     }
 
     /// Where a step's time goes (run by hand: `cargo test --release -p glider-nn
@@ -2123,7 +1773,7 @@ mod lanes {
     use super::*;
 
     #[test]
-    fn the_softmax_is_exact_to_1e6_and_the_same_bits_with_avx512() {
+    fn the_softmax_is_exact_to_1e6_and_the_same_bits_with_every_isa() {
         let f = 39;
         let row: Vec<f32> = (0..f * LANES)
             .map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.37)
@@ -2146,33 +1796,94 @@ mod lanes {
             }
         }
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
+        for isa in x86::available() {
             let mut fast = row.clone();
-            // SAFETY: AVX-512F checked above; `fast` holds f lane vectors.
-            unsafe { softmax_lanes_avx512(fast.as_mut_ptr(), f) };
-            assert_eq!(plain, fast);
+            x86::softmax_lanes(isa, &mut fast, f);
+            assert_eq!(plain, fast, "{isa:?}");
         }
     }
 
     #[test]
     fn register_transposes_match_the_plain_loops() {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            for (rows, width) in [(16, 48), (16, 37), (5, 64), (1, 19)] {
+        for isa in x86::available() {
+            for (rows, width) in [(16, 48), (16, 37), (5, 64), (1, 19), (9, 8), (12, 3)] {
                 let src: Vec<f32> = (0..rows * width).map(|i| i as f32 * 0.5 - 3.0).collect();
                 let mut plain = vec![7.0; width * LANES];
                 let mut fast = vec![9.0; width * LANES];
                 to_lanes(&src, width, &mut plain, LANES);
-                // SAFETY: the CPU has AVX-512F (checked above).
-                unsafe { to_lanes_avx512(&src, width, &mut fast) };
-                assert_eq!(plain, fast, "to_lanes {rows}×{width}");
+                x86::to_lanes(isa, &src, width, &mut fast);
+                assert_eq!(plain, fast, "{isa:?} to_lanes {rows}×{width}");
                 let mut back_plain = vec![1.0; rows * width];
                 let mut back_fast = vec![2.0; rows * width];
                 from_lanes(&plain, width, &mut back_plain, LANES);
-                // SAFETY: as above.
-                unsafe { from_lanes_avx512(&plain, width, &mut back_fast) };
+                x86::from_lanes(isa, &plain, width, &mut back_fast);
                 assert_eq!(back_plain, src, "round trip {rows}×{width}");
-                assert_eq!(back_fast, src, "from_lanes {rows}×{width}");
+                assert_eq!(back_fast, src, "{isa:?} from_lanes {rows}×{width}");
+            }
+        }
+    }
+
+    /// The x86 attention kernels against the portable loops, forward and backward, on a full
+    /// and a partial block, with field and head sizes that use every sum group (8, 4, 2, 1).
+    #[test]
+    fn the_x86_attention_kernels_match_the_portable_loops() {
+        #[cfg(target_arch = "x86_64")]
+        for isa in x86::available() {
+            for (rows, f, a, heads) in [(16, 11, 24, 2), (5, 7, 8, 1), (16, 3, 30, 3)] {
+                let s4 = 4 * a;
+                let val = |i: usize, m: usize| ((i * m % 97) as f32 - 48.0) * 0.021;
+                let p: Vec<f32> = (0..rows * f * s4).map(|i| val(i, 31)).collect();
+                let dx: Vec<f32> = (0..rows * f * a).map(|i| val(i, 17)).collect();
+                let run = |simd: bool| {
+                    let (n_pt, n_ot) = lane_lens(f, a);
+                    let mut o = vec![0f32; rows * f * a];
+                    let mut at = vec![0f32; heads * f * f * LANES];
+                    let mut g = vec![0f32; rows * f * s4];
+                    let mut pt = vec![0f32; n_pt];
+                    let mut gt = vec![0f32; n_pt];
+                    let mut ot = vec![0f32; n_ot];
+                    let mut datt = vec![0f32; (f + f * f) * LANES];
+                    if simd {
+                        x86::attend_block(isa, &p, &mut o, &mut at, &mut pt, &mut ot, f, a, heads);
+                        x86::attend_block_backward(
+                            isa, &mut g, &dx, &o, &at, &p, &mut pt, &mut gt, &mut ot, &mut datt, f,
+                            a, heads,
+                        );
+                    } else {
+                        attend_block_portable(
+                            &p, &mut o, &mut at, &mut pt, &mut ot, f, a, heads, LANES,
+                        );
+                        attend_block_backward_portable(
+                            &mut g,
+                            &dx,
+                            &o,
+                            &at,
+                            &p,
+                            &mut pt,
+                            &mut gt,
+                            &mut ot,
+                            &mut datt[..f * LANES],
+                            f,
+                            a,
+                            heads,
+                            LANES,
+                        );
+                    }
+                    (o, at, g)
+                };
+                let (o0, at0, g0) = run(false);
+                let (o1, at1, g1) = run(true);
+                let close = |x: &[f32], y: &[f32], what: &str| {
+                    let scale = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+                    assert!(scale > 1e-3, "{what}: a test whose values are all zero");
+                    for (u, v) in x.iter().zip(y) {
+                        assert!((u - v).abs() <= 1e-5 * scale, "{isa:?} {what}: {u} vs {v}");
+                    }
+                };
+                close(&o0, &o1, "output");
+                close(&at0, &at1, "attention weights");
+                close(&g0, &g1, "projections' gradient");
             }
         }
     }
