@@ -177,6 +177,22 @@ pub struct FastNet {
     ws: Workspace,
 }
 
+impl Clone for FastNet {
+    /// The same parameters with fresh buffers (gradients zero): another caller's copy.
+    fn clone(&self) -> Self {
+        FastNet {
+            arch: self.arch.clone(),
+            fields: self.fields,
+            width: self.width,
+            names: self.names.clone(),
+            shapes: self.shapes.clone(),
+            values: self.values.clone(),
+            grads: self.grads.iter().map(|g| vec![0.0; g.len()]).collect(),
+            ws: Workspace::default(),
+        }
+    }
+}
+
 /// Rows of a CIN chunk: `CIN_CHUNK_ROWS · k` rows of outer products at a time.
 const CIN_CHUNK_ROWS: usize = 32;
 

@@ -172,6 +172,10 @@ impl CtrNet for AutoInt {
                    of rows (a = softmax attention of field i over field j)",
         })
     }
+
+    fn attention_heads(&self) -> usize {
+        self.heads
+    }
 }
 
 /// FiBiNET (Huang et al., RecSys 2019), bilinear type "field-interaction".

@@ -47,6 +47,12 @@ pub trait CtrNet: Module + Sync + Send {
     fn interaction_maps(&self, _emb: Tensor<3>) -> Option<MapTensors> {
         None
     }
+
+    /// Attention heads per layer (1 for models without attention): what
+    /// [`crate::fast_ctr::FastNet::from_named`] needs besides the weights.
+    fn attention_heads(&self) -> usize {
+        1
+    }
 }
 
 /// Ante-hoc interaction evidence for one batch (spec 4), before averaging over the sample.
