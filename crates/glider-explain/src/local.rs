@@ -187,8 +187,8 @@ fn pure_effects_cached(
         off.sort_unstable();
         off
     };
-    let mut asked: Vec<Vec<usize>> = Vec::new();
-    let mut asking: std::collections::HashSet<Vec<usize>> = std::collections::HashSet::new();
+    // Rows to ask, each with its place in the query.
+    let mut asked: HashMap<Vec<usize>, usize> = HashMap::new();
     let mut values: Vec<FieldValue> = Vec::new();
     for set in sets {
         if set.len() > 16 || set.iter().any(|&f| f >= p) {
@@ -198,7 +198,7 @@ fn pure_effects_cached(
         }
         for on in 0..(1usize << set.len()) {
             let off = off_fields(set, on);
-            if known.contains_key(&off) || !asking.insert(off.clone()) {
+            if known.contains_key(&off) || asked.contains_key(&off) {
                 continue;
             }
             let mut r = row.to_vec();
@@ -206,13 +206,13 @@ fn pure_effects_cached(
                 r[f] = FieldValue::Off;
             }
             values.extend(r);
-            asked.push(off);
+            asked.insert(off, asked.len());
         }
     }
     if !asked.is_empty() {
         let out = black_box.logits(&values)?;
         crate::blackbox::check_scores(&out, asked.len())?;
-        known.extend(asked.into_iter().zip(out));
+        known.extend(asked.into_iter().map(|(off, at)| (off, out[at])));
     }
     let mut effects = Vec::with_capacity(sets.len());
     for set in sets {

@@ -104,12 +104,13 @@ impl EmbeddingTable {
             .map(|(cell, &r)| (u64::from(r) << 32) | cell as u64)
             .collect();
         keys.par_sort_unstable();
-        let order: Vec<u32> = keys.iter().map(|&key| key as u32).collect();
+        // The i-th cell in (row, cell) order, and its row.
+        let cell_of = |i: usize| (keys[i] & u64::from(u32::MAX)) as usize;
         let row_of = |i: usize| (keys[i] >> 32) as usize;
         // Cut the sorted cells into one run per thread at row boundaries: each run updates
         // its own rows, so the runs go in parallel and every row's update is the same
         // arithmetic as on one thread.
-        let n = order.len();
+        let n = keys.len();
         let parts = rayon::current_num_threads().clamp(1, n.max(1));
         let mut bounds = vec![0usize];
         for p in 1..parts {
@@ -152,23 +153,24 @@ impl EmbeddingTable {
         let t = self.step as i32;
         let c1 = 1.0 - b1.powi(t);
         let c2 = 1.0 - b2.powi(t);
-        let (frozen, kind, order, keys) = (&self.frozen, self.kind, &order, &keys);
+        let frozen = &self.frozen;
+        let kind = self.kind;
         const PREFETCH: usize = 16;
         runs.into_par_iter()
             .for_each(|(lo, hi, base, values, m_run, v_run)| {
                 let mut g = vec![0f32; dim];
                 let mut i = lo;
                 while i < hi {
-                    let row = rows[order[i] as usize] as usize;
+                    let row = row_of(i);
                     g.fill(0.0);
                     let mut j = i;
-                    while j < hi && rows[order[j] as usize] as usize == row {
-                        let cell = order[j] as usize;
+                    while j < hi && row_of(j) == row {
+                        let cell = cell_of(j);
                         // The table rows and gradient cells a few cells ahead: random reads
                         // from a table far larger than the caches, started early.
                         if j + PREFETCH < hi {
-                            let ahead = order[j + PREFETCH] as usize;
-                            let r = (keys[j + PREFETCH] >> 32) as usize - base;
+                            let ahead = cell_of(j + PREFETCH);
+                            let r = row_of(j + PREFETCH) - base;
                             for buf in [&*values, &*m_run, &*v_run] {
                                 prefetch_span(&buf[r * dim..(r + 1) * dim]);
                             }
@@ -239,17 +241,17 @@ pub fn gather_scaled(
     out: &mut Vec<f32>,
 ) -> Result<(), crate::NnError> {
     use rayon::prelude::*;
-    let n_rows = table.len() / dim.max(1);
+    out.clear();
+    if dim == 0 {
+        return Ok(());
+    }
+    let n_rows = table.len() / dim;
     if let Some(&r) = rows.iter().find(|&&r| r as usize >= n_rows) {
         return Err(crate::NnError::Shape(format!(
             "embedding row {r} is outside the table"
         )));
     }
-    out.clear();
     out.resize(rows.len() * dim, 0.0);
-    if dim == 0 {
-        return Ok(());
-    }
     // Cells in chunks over the threads: a plain copy, so any split gives the same values.
     const CHUNK: usize = 2048;
     out.par_chunks_mut(CHUNK * dim)

@@ -51,45 +51,64 @@ struct Avx512(__m512);
 #[derive(Clone, Copy)]
 struct Avx2(__m256);
 
+/// The methods of [`Lanes`] that are one intrinsic each, given the intrinsics: load, store,
+/// splat, add, subtract, multiply, maximum, divide and fused multiply-add.
+macro_rules! lanes_arithmetic {
+    ($load:ident, $store:ident, $splat:ident, $add:ident, $sub:ident, $mul:ident, $max:ident,
+     $div:ident, $fma:ident) => {
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            Self($load(p))
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            $store(p, self.0)
+        }
+        #[inline(always)]
+        unsafe fn splat(v: f32) -> Self {
+            Self($splat(v))
+        }
+        #[inline(always)]
+        unsafe fn add(self, o: Self) -> Self {
+            Self($add(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn sub(self, o: Self) -> Self {
+            Self($sub(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn mul(self, o: Self) -> Self {
+            Self($mul(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn max(self, o: Self) -> Self {
+            Self($max(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn div(self, o: Self) -> Self {
+            Self($div(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn fma(self, o: Self, acc: Self) -> Self {
+            Self($fma(self.0, o.0, acc.0))
+        }
+    };
+}
+
 impl Lanes for Avx512 {
     const WIDTH: usize = 16;
     const GROUP: usize = 8;
-    #[inline(always)]
-    unsafe fn load(p: *const f32) -> Self {
-        Self(_mm512_loadu_ps(p))
-    }
-    #[inline(always)]
-    unsafe fn store(self, p: *mut f32) {
-        _mm512_storeu_ps(p, self.0)
-    }
-    #[inline(always)]
-    unsafe fn splat(v: f32) -> Self {
-        Self(_mm512_set1_ps(v))
-    }
-    #[inline(always)]
-    unsafe fn add(self, o: Self) -> Self {
-        Self(_mm512_add_ps(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn sub(self, o: Self) -> Self {
-        Self(_mm512_sub_ps(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn mul(self, o: Self) -> Self {
-        Self(_mm512_mul_ps(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn max(self, o: Self) -> Self {
-        Self(_mm512_max_ps(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn div(self, o: Self) -> Self {
-        Self(_mm512_div_ps(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn fma(self, o: Self, acc: Self) -> Self {
-        Self(_mm512_fmadd_ps(self.0, o.0, acc.0))
-    }
+    lanes_arithmetic!(
+        _mm512_loadu_ps,
+        _mm512_storeu_ps,
+        _mm512_set1_ps,
+        _mm512_add_ps,
+        _mm512_sub_ps,
+        _mm512_mul_ps,
+        _mm512_max_ps,
+        _mm512_div_ps,
+        _mm512_fmadd_ps
+    );
     #[inline(always)]
     unsafe fn pow2(self) -> Self {
         Self(_mm512_castsi512_ps(_mm512_slli_epi32::<23>(
@@ -142,42 +161,17 @@ impl Lanes for Avx512 {
 impl Lanes for Avx2 {
     const WIDTH: usize = 8;
     const GROUP: usize = 4;
-    #[inline(always)]
-    unsafe fn load(p: *const f32) -> Self {
-        Self(_mm256_loadu_ps(p))
-    }
-    #[inline(always)]
-    unsafe fn store(self, p: *mut f32) {
-        _mm256_storeu_ps(p, self.0)
-    }
-    #[inline(always)]
-    unsafe fn splat(v: f32) -> Self {
-        Self(_mm256_set1_ps(v))
-    }
-    #[inline(always)]
-    unsafe fn add(self, o: Self) -> Self {
-        Self(_mm256_add_ps(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn sub(self, o: Self) -> Self {
-        Self(_mm256_sub_ps(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn mul(self, o: Self) -> Self {
-        Self(_mm256_mul_ps(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn max(self, o: Self) -> Self {
-        Self(_mm256_max_ps(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn div(self, o: Self) -> Self {
-        Self(_mm256_div_ps(self.0, o.0))
-    }
-    #[inline(always)]
-    unsafe fn fma(self, o: Self, acc: Self) -> Self {
-        Self(_mm256_fmadd_ps(self.0, o.0, acc.0))
-    }
+    lanes_arithmetic!(
+        _mm256_loadu_ps,
+        _mm256_storeu_ps,
+        _mm256_set1_ps,
+        _mm256_add_ps,
+        _mm256_sub_ps,
+        _mm256_mul_ps,
+        _mm256_max_ps,
+        _mm256_div_ps,
+        _mm256_fmadd_ps
+    );
     #[inline(always)]
     unsafe fn pow2(self) -> Self {
         Self(_mm256_castsi256_ps(_mm256_slli_epi32::<23>(
