@@ -167,12 +167,16 @@ pub enum Activation {
 
 impl Activation {
     /// Applies the activation in place.
-    fn apply(self, v: &mut [f32]) {
+    #[inline]
+    pub(crate) fn apply(self, v: &mut [f32]) {
         match self {
             Activation::Relu => {
                 for x in v.iter_mut() {
-                    // A select, not a branch, so it vectorises (NaN stays NaN).
-                    *x = if *x < 0.0 { 0.0 } else { *x };
+                    // The bits kept or cleared by a mask: a compare and an AND per lane when
+                    // vectorised (a select compiles to a masked store, slow on AMD). Negative
+                    // values become +0, NaN stays NaN.
+                    let keep = if *x < 0.0 { 0 } else { u32::MAX };
+                    *x = f32::from_bits(x.to_bits() & keep);
                 }
             }
             Activation::Softplus => {
@@ -185,11 +189,14 @@ impl Activation {
     }
 
     /// Multiplies `d` by the activation's derivative, given the activation's outputs `a`.
-    fn backprop(self, d: &mut [f32], a: &[f32]) {
+    #[inline]
+    pub(crate) fn backprop(self, d: &mut [f32], a: &[f32]) {
         match self {
             Activation::Relu => {
                 for (d, &a) in d.iter_mut().zip(a) {
-                    *d = if a <= 0.0 { 0.0 } else { *d };
+                    // As in `apply`: the gradient kept where the unit is active, else +0.
+                    let keep = if a <= 0.0 { 0 } else { u32::MAX };
+                    *d = f32::from_bits(d.to_bits() & keep);
                 }
             }
             Activation::Softplus => {

@@ -115,7 +115,11 @@ pub fn fit_fast_weighted(
         task: Task::Regression,
         towers: vec![tower],
     };
-    let fit = train_weighted(net, train, validation, params, rng, weights)?;
+    let fit = if crate::fast_tower::applies(&net) {
+        crate::fast_tower::train(net, train, validation, params, rng, weights)?
+    } else {
+        train_weighted(net, train, validation, params, rng, weights)?
+    };
     Ok(FastFit {
         net: fit.net,
         epochs: fit.epochs,

@@ -1,6 +1,13 @@
-//! The dense kernels the hand-written passes share ([`crate::additive`] and
-//! [`crate::fast_mlp`]): matrix products on the `gemm` crate and an Adam state over plain
-//! parameter vectors. Kept apart so that neither module depends on the other for them.
+//! The dense kernels the hand-written passes share ([`crate::additive`], [`crate::fast_mlp`],
+//! [`crate::fast_tower`]): matrix products on the `gemm` crate and in register tiles
+//! ([`small`]), and an Adam state over plain parameter vectors. Kept apart so that no trainer
+//! depends on another for them.
+
+mod small;
+
+pub(crate) use small::{
+    available as small_available, matmul_b_rows, relu, relu_backward, transpose,
+};
 
 /// `dst[m×n] (+)= A · B` where element `(i, l)` of `A` is `a[i*a_rs + l*a_cs]` and element
 /// `(l, j)` of `B` is `b[l*b_rs + j*b_cs]`; `dst` is row-major `m×n`.

@@ -17,6 +17,7 @@ pub mod additive;
 pub mod ctr;
 pub mod fast_ctr;
 pub mod fast_mlp;
+mod fast_tower;
 pub(crate) mod kernels;
 pub mod layers;
 pub mod mlp;
