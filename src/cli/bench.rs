@@ -273,6 +273,11 @@ pub(super) struct TrainSpeedArgs {
     /// PyTorch processes, one thread each (default: the number of cores).
     #[arg(long)]
     procs: Option<usize>,
+    /// Timings of each side per model, alternating glider and PyTorch (which goes first
+    /// alternates too); each side's best is reported, so a machine whose speed drifts from
+    /// minute to minute favours neither.
+    #[arg(long, default_value_t = 2)]
+    rounds: usize,
     /// Output folder for bench.json.
     #[arg(long, default_value = "out/bench-train-speed")]
     out: PathBuf,
@@ -869,6 +874,7 @@ fn bench_train_speed(args: TrainSpeedArgs, quiet: bool) -> Result<()> {
         batch: args.batch_size,
         batches: args.batches,
         warmup: args.warmup,
+        rounds: args.rounds,
         models,
     };
     let reference = args.pytorch.as_ref().map(|python| bench::PytorchReference {
@@ -888,10 +894,14 @@ fn bench_train_speed(args: TrainSpeedArgs, quiet: bool) -> Result<()> {
     for m in &r.results {
         match (m.pytorch_rows_per_second, m.ratio) {
             (Some(t), Some(ratio)) => say!(
-                "  {:<8} glider {:>9.0} rows/s   PyTorch {:>9.0} rows/s   ratio {ratio:.2}x",
+                "  {:<8} glider {:>9.0} rows/s   PyTorch {:>9.0} rows/s   ratio {ratio:.2}x   \
+                 (best of {}; rounds: glider {}, PyTorch {})",
                 m.model,
                 m.rows_per_second,
-                t
+                t,
+                m.rounds.len(),
+                rounds_list(m.rounds.iter().map(|r| r.0)),
+                rounds_list(m.rounds.iter().filter_map(|r| r.1)),
             ),
             _ => say!("  {:<8} glider {:>9.0} rows/s", m.model, m.rows_per_second),
         }
@@ -914,6 +924,14 @@ fn bench_train_speed(args: TrainSpeedArgs, quiet: bool) -> Result<()> {
     );
     say!("Wrote {}/bench.json", args.out.display());
     Ok(())
+}
+
+/// Rows per second of each round, in thousands, comma separated.
+fn rounds_list(rates: impl Iterator<Item = f64>) -> String {
+    rates
+        .map(|r| format!("{:.1}k", r / 1e3))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn bench_antehoc(args: AnteHocArgs, quiet: bool) -> Result<()> {

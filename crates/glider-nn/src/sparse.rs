@@ -47,7 +47,21 @@ impl EmbeddingTable {
         kind: OptimizerKind,
         rng: &mut ChaCha8Rng,
     ) -> Self {
-        let mut values: Vec<f32> = (0..rows * dim).map(|_| std * normal(rng)).collect();
+        Self::with_pages(rows, dim, std, zero_rows, kind, rng, true)
+    }
+
+    /// [`EmbeddingTable::new`], its three arrays on huge pages ([`buffer`]) only when
+    /// `huge` (the timing test compares both).
+    fn with_pages(
+        rows: usize,
+        dim: usize,
+        std: f32,
+        zero_rows: &[usize],
+        kind: OptimizerKind,
+        rng: &mut ChaCha8Rng,
+        huge: bool,
+    ) -> Self {
+        let mut values = buffer(rows * dim, |_| std * normal(rng), huge);
         let mut frozen = vec![false; rows];
         for &r in zero_rows {
             if r < rows {
@@ -59,8 +73,8 @@ impl EmbeddingTable {
             rows,
             dim,
             values,
-            m: vec![0.0; rows * dim],
-            v: vec![0.0; rows * dim],
+            m: buffer(rows * dim, |_| 0.0, huge),
+            v: buffer(rows * dim, |_| 0.0, huge),
             frozen,
             step: 0,
             kind,
@@ -213,6 +227,47 @@ impl EmbeddingTable {
             });
     }
 }
+
+/// A buffer of `len` values (`value(i)` for each, in order); when `huge`, the kernel is asked
+/// to back its memory with 2 MiB pages where it can (Linux, `madvise(MADV_HUGEPAGE)`;
+/// transparent huge pages in `madvise` mode, the default of most distributions, give them
+/// only to regions that ask).
+/// The table's step reads and writes random rows of three arrays far larger than the caches;
+/// with 4 KiB pages nearly every row also misses the TLB and walks the page tables, and a
+/// 2 MiB page covers 512 times as much (`sparse::timing`: the gather 10-25% and the step
+/// 3-15% faster at 1M rows). Where the kernel says no, nothing changes.
+fn buffer(len: usize, value: impl FnMut(usize) -> f32, huge: bool) -> Vec<f32> {
+    let mut v: Vec<f32> = Vec::with_capacity(len);
+    if huge {
+        // Before the first write: the pages are faulted in as huge pages then, not collapsed
+        // later.
+        advise_huge_pages(v.as_mut_ptr().cast(), len * std::mem::size_of::<f32>());
+    }
+    v.extend((0..len).map(value));
+    v
+}
+
+/// See [`buffer`]: the 2 MiB-aligned part of `[ptr, ptr + bytes)`, when there is one.
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
+    const HUGE: usize = 2 << 20;
+    if bytes < 2 * HUGE {
+        return;
+    }
+    let start = (ptr as usize).next_multiple_of(HUGE);
+    let end = (ptr as usize).saturating_add(bytes) / HUGE * HUGE;
+    if end > start {
+        // SAFETY: `[start, end)` lies inside an allocation this process owns; MADV_HUGEPAGE
+        // only changes how the kernel backs those pages, never their contents, and a refusal
+        // (an error return, ignored) leaves everything as it was.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_ptr: *mut u8, _bytes: usize) {}
 
 /// Asks the CPU to bring the cache lines of `span` closer (a hint: no effect on results).
 #[inline(always)]
@@ -373,5 +428,55 @@ mod tests {
         // Adam's bias-corrected first step is lr * g/|g|.
         assert!((t.values[0] + 0.01).abs() < 1e-6);
         assert!((t.values[1] - 0.01).abs() < 1e-6);
+    }
+}
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// The gather and the step of a 1M-row table for batches of 1024 rows × 39 fields (ids
+    /// skewed towards the first rows, as in click logs), with and without huge pages, best of
+    /// 30 batches each. `cargo test --release -p glider-nn --lib sparse::timing -- --ignored
+    /// --nocapture`.
+    #[test]
+    #[ignore]
+    fn table_with_and_without_huge_pages() {
+        let (rows, cells) = (1_000_000usize, 1024 * 39);
+        let grad: Vec<f32> = (0..cells * 16).map(|i| (i % 7) as f32 * 1e-3).collect();
+        let scales = vec![1.0f32; cells];
+        for huge in [true, false, true, false] {
+            let mut rng = ChaCha8Rng::seed_from_u64(1);
+            let mut t = EmbeddingTable::with_pages(
+                rows,
+                16,
+                0.01,
+                &[],
+                OptimizerKind::Adam,
+                &mut rng,
+                huge,
+            );
+            let (mut gather, mut step) = (f64::INFINITY, f64::INFINITY);
+            let mut out = Vec::new();
+            for _ in 0..30 {
+                let ids: Vec<u32> = (0..cells)
+                    .map(|_| {
+                        let u: f64 = rng.random();
+                        ((u * u * u) * rows as f64) as u32 % rows as u32
+                    })
+                    .collect();
+                let s = std::time::Instant::now();
+                t.gather_scaled(&ids, &scales, &mut out).unwrap();
+                gather = gather.min(s.elapsed().as_secs_f64());
+                let s = std::time::Instant::now();
+                t.step(&ids, &scales, &grad, 1e-3);
+                step = step.min(s.elapsed().as_secs_f64());
+            }
+            eprintln!(
+                "huge pages asked {huge}: gather {:.2} ms, step {:.2} ms",
+                gather * 1e3,
+                step * 1e3
+            );
+        }
     }
 }

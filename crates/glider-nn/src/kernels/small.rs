@@ -535,4 +535,40 @@ mod shapes {
             );
         }
     }
+
+    /// DeepFM's products (one thread's half of a 1024-row batch): the register tiles against
+    /// the `gemm` crate, single-threaded. `cargo test --release -p glider-nn --lib
+    /// kernels::small::shapes::deepfm -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn deepfm_products() {
+        // (name, m, n, k, a_rs, a_cs): forward [512, k]·[k, 400]; input gradient
+        // [512, 400]·[400, k]; weight gradient [k, 1024]·[1024, 400] (A read transposed).
+        for &(name, m, n, k, a_rs, a_cs) in &[
+            ("fwd 624→400", 512, 400, 624, 624, 1),
+            ("fwd 400→400", 512, 400, 400, 400, 1),
+            ("dx 400→624", 512, 624, 400, 400, 1),
+            ("dW 624×400", 624, 400, 1024, 1, 624),
+            ("dW 400×400", 400, 400, 1024, 1, 400),
+        ] {
+            let a: Vec<f32> = (0..m * k).map(|i| (i % 13) as f32 * 0.1).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| (i % 7) as f32 * 0.1).collect();
+            let mut c = vec![0f32; m * n];
+            let (mut tiles, mut gemm) = (f64::INFINITY, f64::INFINITY);
+            for _ in 0..5 {
+                let t = std::time::Instant::now();
+                matmul_b_rows(&mut c, m, n, k, &a, a_rs, a_cs, &b, n, false);
+                tiles = tiles.min(t.elapsed().as_secs_f64());
+                let t = std::time::Instant::now();
+                crate::kernels::matmul(&mut c, m, n, k, &a, a_rs, a_cs, &b, n, 1, false);
+                gemm = gemm.min(t.elapsed().as_secs_f64());
+            }
+            let flop = 2.0 * (m * n * k) as f64;
+            eprintln!(
+                "{name:12} tiles {:6.1} GFLOP/s   gemm {:6.1} GFLOP/s",
+                flop / tiles / 1e9,
+                flop / gemm / 1e9
+            );
+        }
+    }
 }
