@@ -926,10 +926,10 @@ fn bench_train_speed(args: TrainSpeedArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-/// Rows per second of each round, in thousands, comma separated.
+/// Rows per second of each round, comma separated.
 fn rounds_list(rates: impl Iterator<Item = f64>) -> String {
     rates
-        .map(|r| format!("{:.1}k", r / 1e3))
+        .map(|r| format!("{r:.0}"))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -4,8 +4,9 @@
 //! The same loop as [`crate::additive::train_weighted`] (same batches, loss, L1 term, Adam
 //! and early stopping; results differ from it only in rounding), with its three products per
 //! layer on [`crate::kernels::matmul_b_rows`] instead of the `gemm` crate: at 50-row batches
-//! gemm's packing and dispatch were a fifth of the step, and its kernel reached about half of
-//! the core's multiply-add rate where the register tiles reach 75-98%. The tiles read the
+//! gemm packs both operands of every product and dispatches per call, and the whole loop ran
+//! at about 57% of the core's multiply-add rate; the register tiles run the surrogate's
+//! products at 64-92% of it (BENCHMARKS.md, 2026-12-07). The tiles read the
 //! right-hand operand by rows, so the forward pass and the weight gradient use the weights as
 //! `[d_in, d_out]` (the copy Adam updates) and the backward pass to the activations uses
 //! `[d_out, d_in]` (a transposed copy refreshed after every step, 8×8 blocks at a time). The

@@ -3,7 +3,7 @@
 //! At these sizes the `gemm` crate spent a fifth of the surrogate's time outside its
 //! multiply-add kernel (packing, dispatch, blocking decisions); every operand here fits in the
 //! first two cache levels, so reading it in place costs nothing. Measured on the surrogate's
-//! products (`shapes` below): 4.2-5.5 multiply-add instructions per nanosecond on a 2.8 GHz
+//! products (`shapes` below): 3.6-5.1 multiply-add instructions per nanosecond on a 2.8 GHz
 //! Zen 3 core, whose two FMA units give 5.6.
 //!
 //! One product shape: `C[m×n] (+)= A·B` with `A` at any strides (its elements are broadcast
