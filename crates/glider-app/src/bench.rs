@@ -1444,29 +1444,29 @@ pub fn train_speed_report(
         let mut rounds = Vec::with_capacity(settings.rounds);
         let (mut ours, mut theirs_report): (f64, Option<serde_json::Value>) = (0.0, None);
         for round in 0..settings.rounds {
-            let glider_first = round % 2 == 0;
-            let mut this_ours = None;
-            if glider_first {
+            let time_glider = || {
                 note(&format!("timing glider {kind} (round {}) ...", round + 1));
-                this_ours = Some(train_speed(settings, kind)?);
-            }
-            let this_theirs = match reference {
-                Some(r) => {
-                    note(&format!(
-                        "timing PyTorch {kind} ({} processes, 1 thread each; round {}) ...",
-                        r.procs,
-                        round + 1
-                    ));
-                    Some(pytorch_rows(r, settings, kind)?)
-                }
-                None => None,
+                train_speed(settings, kind)
             };
-            let this_ours = match this_ours {
-                Some(v) => v,
-                None => {
-                    note(&format!("timing glider {kind} (round {}) ...", round + 1));
-                    train_speed(settings, kind)?
-                }
+            let time_reference = || {
+                reference
+                    .map(|r| {
+                        note(&format!(
+                            "timing PyTorch {kind} ({} processes, 1 thread each; round {}) ...",
+                            r.procs,
+                            round + 1
+                        ));
+                        pytorch_rows(r, settings, kind)
+                    })
+                    .transpose()
+            };
+            // Who goes first alternates, so a drift in the machine's speed favours neither.
+            let (this_ours, this_theirs) = if round % 2 == 0 {
+                let ours = time_glider()?;
+                (ours, time_reference()?)
+            } else {
+                let theirs = time_reference()?;
+                (time_glider()?, theirs)
             };
             ours = ours.max(this_ours);
             let theirs_rate = this_theirs

@@ -71,7 +71,12 @@ impl Task {
 
     /// Loss summed over the rows of `out: [rows, C]` against `y: [rows]`; when `grad` is
     /// given it receives `d loss_sum / d out / divisor` (`[rows, C]`).
-    fn loss(self, out: &[f32], y: &[f32], mut grad: Option<(&mut Vec<f32>, f32)>) -> f64 {
+    pub(crate) fn loss(
+        self,
+        out: &[f32],
+        y: &[f32],
+        mut grad: Option<(&mut Vec<f32>, f32)>,
+    ) -> f64 {
         let c = self.outputs();
         if let Some((g, _)) = grad.as_mut() {
             g.clear();
@@ -509,12 +514,7 @@ impl AdditiveNet {
 
     /// Mean loss (without the L1 term) over a table: MSE, or the mean cross-entropy.
     pub fn mean_loss(&self, table: &Table<'_>) -> f64 {
-        let n = table.rows();
-        if n == 0 {
-            return 0.0;
-        }
-        let out = self.predict(table.x, n);
-        self.task.loss(&out, table.y, None) / n as f64
+        self.weighted_mean_loss(table, None)
     }
 
     /// NID's view of tower 0, the interaction MLP (spec 1.2).
@@ -556,29 +556,8 @@ impl AdditiveNet {
     /// Mean loss over `table` with each row's loss multiplied by `weights[row]` and divided
     /// by the weights' sum (the weighted mean; [`Self::mean_loss`] when `weights` is `None`).
     pub fn weighted_mean_loss(&self, table: &Table<'_>, weights: Option<&[f32]>) -> f64 {
-        let Some(w) = weights else {
-            return self.mean_loss(table);
-        };
-        let n = table.rows();
-        if n == 0 {
-            return 0.0;
-        }
-        let out = self.predict(table.x, n);
-        let c = self.task.outputs();
-        let (mut total, mut sum) = (0.0f64, 0.0f64);
-        for r in 0..n {
-            let wr = f64::from(w.get(r).copied().unwrap_or(1.0));
-            total += wr
-                * self
-                    .task
-                    .loss(&out[r * c..(r + 1) * c], &table.y[r..=r], None);
-            sum += wr;
-        }
-        if sum > 0.0 {
-            total / sum
-        } else {
-            0.0
-        }
+        let out = self.predict(table.x, table.rows());
+        mean_loss_of(self.task, &out, table.y, weights)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -598,31 +577,13 @@ impl AdditiveNet {
         let mut loss =
             self.task.loss(&ws.out, y, Some((&mut ws.d_out, divisor))) / batch.max(1) as f64;
         if let Some(w) = weights {
-            // Per-row weights (LIME's kernel): each row's gradient scaled by its weight over
-            // the batch's mean weight, so the step size does not depend on the weights' scale.
-            let mean = w.iter().map(|&v| f64::from(v)).sum::<f64>() / w.len().max(1) as f64;
-            let c = self.task.outputs();
-            if mean > 0.0 {
-                for (r, &wr) in w.iter().enumerate() {
-                    let k = (f64::from(wr) / mean) as f32;
-                    for g in &mut ws.d_out[r * c..(r + 1) * c] {
-                        *g *= k;
-                    }
-                }
-            }
+            scale_by_row_weights(&mut ws.d_out, w, self.task.outputs());
         }
         for ((tower, tws), g) in self.towers.iter().zip(ws.towers.iter_mut()).zip(grads) {
             tower.backward(x, self.inputs, batch, &ws.d_out, tws, g);
             if l1 > 0.0 && tower.l1 {
-                let l1f = l1 as f32;
                 for (w, gw) in tower.weights.iter().zip(g.weights.iter_mut()) {
-                    // sign(w) without branches (0 at 0), so the loop vectorises: a branch on
-                    // the sign of random weights mispredicts half the time, and this loop
-                    // over every weight of every batch was the trainer's largest cost.
-                    for (&wi, gi) in w.iter().zip(gw.iter_mut()) {
-                        let sign = f32::from(u8::from(wi > 0.0)) - f32::from(u8::from(wi < 0.0));
-                        *gi += l1f * sign;
-                    }
+                    add_l1_gradient(w, gw, l1 as f32);
                     if with_l1_loss {
                         loss += l1 * w.iter().map(|&wi| f64::from(wi.abs())).sum::<f64>();
                     }
@@ -630,6 +591,58 @@ impl AdditiveNet {
             }
         }
         loss
+    }
+}
+
+/// Mean loss (without the L1 term) of the predictions `out: [rows, C]` against `y`: the
+/// plain mean over the rows, or with per-row `weights` each row's loss times its weight over
+/// the weights' sum (LIME's kernel, spec 3.1); 0 for no rows or weights summing to 0.
+pub(crate) fn mean_loss_of(task: Task, out: &[f32], y: &[f32], weights: Option<&[f32]>) -> f64 {
+    let n = y.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let Some(w) = weights else {
+        return task.loss(out, y, None) / n as f64;
+    };
+    let c = task.outputs();
+    let (mut total, mut sum) = (0.0f64, 0.0f64);
+    for r in 0..n {
+        let wr = f64::from(w.get(r).copied().unwrap_or(1.0));
+        total += wr * task.loss(&out[r * c..(r + 1) * c], &y[r..=r], None);
+        sum += wr;
+    }
+    if sum > 0.0 {
+        total / sum
+    } else {
+        0.0
+    }
+}
+
+/// Per-row weights (LIME's kernel) applied to a batch's output gradient `d_out: [rows, C]`:
+/// each row's gradient times its weight over the batch's mean weight, so the step size does
+/// not depend on the weights' scale. Unchanged when the mean weight is not positive.
+pub(crate) fn scale_by_row_weights(d_out: &mut [f32], w: &[f32], c: usize) {
+    let mean = w.iter().map(|&v| f64::from(v)).sum::<f64>() / w.len().max(1) as f64;
+    if mean > 0.0 {
+        for (r, &wr) in w.iter().enumerate() {
+            let k = (f64::from(wr) / mean) as f32;
+            for g in &mut d_out[r * c..(r + 1) * c] {
+                *g *= k;
+            }
+        }
+    }
+}
+
+/// The L1 term's gradient `l1 · sign(w)` (0 at 0) added to `g`, element by element.
+#[inline(always)]
+pub(crate) fn add_l1_gradient(w: &[f32], g: &mut [f32], l1: f32) {
+    // sign(w) without branches, so the loop vectorises: a branch on the sign of random weights
+    // mispredicts half the time, and this loop over every weight of every batch was the
+    // trainer's largest cost.
+    for (&wi, gi) in w.iter().zip(g.iter_mut()) {
+        let sign = f32::from(u8::from(wi > 0.0)) - f32::from(u8::from(wi < 0.0));
+        *gi += l1 * sign;
     }
 }
 
@@ -770,7 +783,6 @@ pub(crate) fn train_weighted(
     mut rng: ChaCha8Rng,
     weights: Option<(&[f32], &[f32])>,
 ) -> Result<AdditiveFit, NnError> {
-    let p = net.inputs;
     let mut adam = AdamState::new(
         net.towers
             .iter()
@@ -778,6 +790,63 @@ pub(crate) fn train_weighted(
     );
     let mut ws = Workspace::default();
     let mut grads = net.zero_gradients();
+    let (epochs, best) = run_epochs(
+        &mut net,
+        train,
+        params,
+        &mut rng,
+        weights.map(|(w, _)| w),
+        |net, xb, yb, wb, lr| {
+            // The batch loss is not used here: skip the L1 term's sum.
+            net.backward(xb, yb, wb, params.l1, false, &mut ws, &mut grads);
+            let params_mut = net
+                .towers
+                .iter_mut()
+                .flat_map(|t| t.weights.iter_mut().chain(t.biases.iter_mut()));
+            let grads_ref = grads.iter().flat_map(|g| g.weights.iter().chain(&g.biases));
+            adam.step(params_mut, grads_ref, lr);
+        },
+        |net| {
+            if validation.rows() > 0 {
+                net.weighted_mean_loss(validation, weights.map(|(_, v)| v))
+            } else {
+                net.mean_loss(train)
+            }
+        },
+        |net| net.clone(),
+    )?;
+    let (validation_loss, net) = best.unwrap_or((f64::NAN, net));
+    Ok(AdditiveFit {
+        net,
+        epochs,
+        validation_loss,
+    })
+}
+
+/// The epoch loop every trainer of these networks shares (spec 1.1): batches of
+/// `params.batch_size` rows of `train` reshuffled every epoch with `rng`, `step(state, x, y,
+/// row weights, learning rate)` on each (the rows' `weights` when given; the learning rate
+/// `params.learning_rate` times `params.lr_decay` per epoch), then `score(state)` (the
+/// early-stopping loss; scored only after the last epoch when there is no patience, since a
+/// fixed schedule keeps the last weights) and a `snapshot(state)` of each epoch that improves
+/// it, stopping after `params.patience` epochs without. Returns the epochs run and the best
+/// (score, snapshot).
+///
+/// # Errors
+/// [`NnError::Diverged`] when a score is not finite.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_epochs<S, T>(
+    state: &mut S,
+    train: &Table<'_>,
+    params: &MlpParams,
+    rng: &mut ChaCha8Rng,
+    weights: Option<&[f32]>,
+    mut step: impl FnMut(&mut S, &[f32], &[f32], Option<&[f32]>, f32),
+    mut score: impl FnMut(&mut S) -> f64,
+    snapshot: impl Fn(&S) -> T,
+) -> Result<(usize, Option<(f64, T)>), NnError> {
+    let p = train.cols;
     let mut order: Vec<usize> = (0..train.rows()).collect();
     let (mut xb, mut yb, mut wb) = (Vec::new(), Vec::new(), Vec::new());
     let mut lr = params.learning_rate;
@@ -785,7 +854,7 @@ pub(crate) fn train_weighted(
     let mut epochs = 0;
     for epoch in 1..=params.max_epochs {
         epochs = epoch;
-        order.shuffle(&mut rng);
+        order.shuffle(rng);
         for chunk in order.chunks(params.batch_size) {
             xb.clear();
             yb.clear();
@@ -793,19 +862,12 @@ pub(crate) fn train_weighted(
             for &i in chunk {
                 xb.extend_from_slice(&train.x[i * p..(i + 1) * p]);
                 yb.push(train.y[i]);
-                if let Some((w, _)) = weights {
+                if let Some(w) = weights {
                     wb.push(w.get(i).copied().unwrap_or(1.0));
                 }
             }
             let w = weights.map(|_| wb.as_slice());
-            // The batch loss is not used here: skip the L1 term's sum.
-            net.backward(&xb, &yb, w, params.l1, false, &mut ws, &mut grads);
-            let params_mut = net
-                .towers
-                .iter_mut()
-                .flat_map(|t| t.weights.iter_mut().chain(t.biases.iter_mut()));
-            let grads_ref = grads.iter().flat_map(|g| g.weights.iter().chain(&g.biases));
-            adam.step(params_mut, grads_ref, lr as f32);
+            step(state, &xb, &yb, w, lr as f32);
         }
         lr *= params.lr_decay;
         // A fixed schedule keeps the last epoch's weights whatever the validation loss says:
@@ -813,28 +875,19 @@ pub(crate) fn train_weighted(
         if params.patience.is_none() && epoch < params.max_epochs {
             continue;
         }
-        let score = if validation.rows() > 0 {
-            net.weighted_mean_loss(validation, weights.map(|(_, v)| v))
-        } else {
-            net.mean_loss(train)
-        };
-        if !score.is_finite() {
+        let value = score(state);
+        if !value.is_finite() {
             return Err(NnError::Diverged {
                 what: "validation loss".into(),
-                value: score,
+                value,
                 epoch,
             });
         }
-        if stopping.update(score, || net.clone()) {
+        if stopping.update(value, || snapshot(state)) {
             break;
         }
     }
-    let (validation_loss, net) = stopping.into_best().unwrap_or((f64::NAN, net));
-    Ok(AdditiveFit {
-        net,
-        epochs,
-        validation_loss,
-    })
+    Ok((epochs, stopping.into_best()))
 }
 
 /// Settings of MLP-Cutoff (spec 1.5). The paper gives no sizes nor plateau rule; these are

@@ -1,8 +1,9 @@
 //! The surrogate's training loop on register-tile products (GLIDER spec 3.1; NID's L1 MLP of
 //! spec 1.1: one tower `p → h1 → … → 1`, MSE + `λ Σ|W|`, Adam, early stopping).
 //!
-//! The same loop as [`crate::additive::train_weighted`] (same batches, loss, L1 term, Adam
-//! and early stopping; results differ from it only in rounding), with its three products per
+//! The same epoch loop as [`crate::additive::train_weighted`] ([`crate::additive::run_epochs`]:
+//! same batches, loss, L1 term, Adam and early stopping; results differ from it only in
+//! rounding), with its three products per
 //! layer on [`crate::kernels::matmul_b_rows`] instead of the `gemm` crate: at 50-row batches
 //! gemm packs both operands of every product and dispatches per call, and the whole loop ran
 //! at about 57% of the core's multiply-add rate; the register tiles run the surrogate's
@@ -18,12 +19,14 @@
 //! x86-64 with AVX2 and FMA ([`applies`]); everything else trains with
 //! [`crate::additive::train_weighted`], which stays the reference the tests compare with.
 
-use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use crate::additive::{Activation, AdditiveFit, AdditiveNet, Task};
+use crate::additive::{
+    add_l1_gradient, mean_loss_of, run_epochs, scale_by_row_weights, Activation, AdditiveFit,
+    AdditiveNet, Task,
+};
 use crate::kernels::{matmul_b_rows, relu, relu_backward, small_available, transpose, AdamState};
-use crate::mlp::{EarlyStopping, MlpParams, Table};
+use crate::mlp::{MlpParams, Table};
 use crate::NnError;
 
 /// True when [`train`] handles `net`: one regression tower reading every feature in order,
@@ -59,6 +62,8 @@ struct Work {
     dz: Vec<f32>,
     /// The gradient at its inputs, `[rows, d_in]`.
     da: Vec<f32>,
+    /// A table's outputs, `[rows]` (the early-stopping loss).
+    out: Vec<f32>,
 }
 
 /// The network's shape and its passes.
@@ -117,20 +122,13 @@ impl Net<'_> {
     ) {
         let rows = y.len();
         let divisor = rows.max(1) as f32;
-        work.dz.clear();
-        work.dz.extend(
-            work.acts[self.layers() - 1]
-                .iter()
-                .zip(y)
-                .map(|(&o, &t)| 2.0 * (o - t) / divisor),
+        Task::Regression.loss(
+            &work.acts[self.layers() - 1],
+            y,
+            Some((&mut work.dz, divisor)),
         );
         if let Some(w) = weights {
-            let mean = w.iter().map(|&v| f64::from(v)).sum::<f64>() / w.len().max(1) as f64;
-            if mean > 0.0 {
-                for (d, &wr) in work.dz.iter_mut().zip(w) {
-                    *d *= (f64::from(wr) / mean) as f32;
-                }
-            }
+            scale_by_row_weights(&mut work.dz, w, 1);
         }
         for l in (0..self.layers()).rev() {
             let (din, dout) = (self.sizes[l], self.sizes[l + 1]);
@@ -179,10 +177,7 @@ impl Net<'_> {
         }
         if self.l1 > 0.0 {
             for (w, gw) in p.wt.iter().zip(g.wt.iter_mut()) {
-                for (&wi, gi) in w.iter().zip(gw.iter_mut()) {
-                    let sign = f32::from(u8::from(wi > 0.0)) - f32::from(u8::from(wi < 0.0));
-                    *gi += self.l1 * sign;
-                }
+                add_l1_gradient(w, gw, self.l1);
             }
         }
     }
@@ -197,9 +192,9 @@ impl Net<'_> {
         }
     }
 
-    /// Mean squared error over `table`, in f64 as [`AdditiveNet::weighted_mean_loss`]
-    /// computes it: each row's squared error weighted by `weights[row]` over the weights' sum
-    /// when given, the plain mean otherwise.
+    /// Mean squared error over `table` ([`mean_loss_of`], as
+    /// [`AdditiveNet::weighted_mean_loss`] computes it), the rows weighted when `weights` is
+    /// given.
     #[inline(always)]
     fn mean_loss(
         &self,
@@ -208,28 +203,17 @@ impl Net<'_> {
         weights: Option<&[f32]>,
         work: &mut Work,
     ) -> f64 {
-        let n = table.rows();
-        if n == 0 {
-            return 0.0;
-        }
-        let cols = table.cols;
-        let (mut total, mut sum) = (0.0f64, 0.0f64);
+        let (n, cols) = (table.rows(), table.cols);
+        let mut out = std::mem::take(&mut work.out);
+        out.clear();
         for start in (0..n).step_by(4096) {
             let end = (start + 4096).min(n);
             self.forward(p, &table.x[start * cols..end * cols], end - start, work);
-            let out = &work.acts[self.layers() - 1];
-            for (r, &o) in (start..end).zip(out) {
-                let d = f64::from(o - table.y[r]);
-                let wr = weights.map_or(1.0, |w| f64::from(w.get(r).copied().unwrap_or(1.0)));
-                total += wr * d * d;
-                sum += wr;
-            }
+            out.extend_from_slice(&work.acts[self.layers() - 1]);
         }
-        match weights {
-            None => total / n as f64,
-            Some(_) if sum > 0.0 => total / sum,
-            Some(_) => 0.0,
-        }
+        let loss = mean_loss_of(Task::Regression, &out, table.y, weights);
+        work.out = out;
+        loss
     }
 }
 
@@ -308,55 +292,33 @@ fn train_body(
     let mut adam = AdamState::new(p.wt.iter().chain(&p.b).map(Vec::len));
     let mut work = Work::default();
     model.refresh(&p, &mut work);
-    let cols = train.cols;
-    let mut order: Vec<usize> = (0..train.rows()).collect();
-    let (mut xb, mut yb, mut wb) = (Vec::new(), Vec::new(), Vec::new());
-    let mut lr = params.learning_rate;
-    let mut stopping = EarlyStopping::new(params.patience);
-    let mut epochs = 0;
-    for epoch in 1..=params.max_epochs {
-        epochs = epoch;
-        order.shuffle(&mut rng);
-        for chunk in order.chunks(params.batch_size) {
-            xb.clear();
-            yb.clear();
-            wb.clear();
-            for &i in chunk {
-                xb.extend_from_slice(&train.x[i * cols..(i + 1) * cols]);
-                yb.push(train.y[i]);
-                if let Some((w, _)) = weights {
-                    wb.push(w.get(i).copied().unwrap_or(1.0));
-                }
+    let mut state = (p, work);
+    let (epochs, best) = run_epochs(
+        &mut state,
+        train,
+        params,
+        &mut rng,
+        weights.map(|(w, _)| w),
+        |(p, work), xb, yb, wb, lr| {
+            model.forward(p, xb, yb.len(), work);
+            model.backward(p, xb, yb, wb, work, &mut g);
+            adam.step(
+                p.wt.iter_mut().chain(p.b.iter_mut()),
+                g.wt.iter().chain(&g.b),
+                lr,
+            );
+            model.refresh(p, work);
+        },
+        |(p, work)| {
+            if validation.rows() > 0 {
+                model.mean_loss(p, validation, weights.map(|(_, v)| v), work)
+            } else {
+                model.mean_loss(p, train, None, work)
             }
-            let w = weights.map(|_| wb.as_slice());
-            model.forward(&p, &xb, chunk.len(), &mut work);
-            model.backward(&p, &xb, &yb, w, &mut work, &mut g);
-            let params_mut = p.wt.iter_mut().chain(p.b.iter_mut());
-            adam.step(params_mut, g.wt.iter().chain(&g.b), lr as f32);
-            model.refresh(&p, &mut work);
-        }
-        lr *= params.lr_decay;
-        // A fixed schedule keeps the last epoch's weights: score only that one.
-        if params.patience.is_none() && epoch < params.max_epochs {
-            continue;
-        }
-        let score = if validation.rows() > 0 {
-            model.mean_loss(&p, validation, weights.map(|(_, v)| v), &mut work)
-        } else {
-            model.mean_loss(&p, train, None, &mut work)
-        };
-        if !score.is_finite() {
-            return Err(NnError::Diverged {
-                what: "validation loss".into(),
-                value: score,
-                epoch,
-            });
-        }
-        if stopping.update(score, || p.clone()) {
-            break;
-        }
-    }
-    let (validation_loss, best) = stopping.into_best().unwrap_or((f64::NAN, p));
+        },
+        |(p, _)| p.clone(),
+    )?;
+    let (validation_loss, best) = best.unwrap_or((f64::NAN, state.0));
     let tower = &mut net.towers[0];
     for (l, wt) in best.wt.iter().enumerate() {
         transpose(wt, sizes[l], sizes[l + 1], &mut tower.weights[l]);

@@ -91,24 +91,9 @@ fn matmul_with(
     accumulate: bool,
     parallel: bool,
 ) {
-    if m == 0 || n == 0 {
+    if !check_product(dst, m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, accumulate) {
         return;
     }
-    assert!(dst.len() >= m * n, "gemm destination too small");
-    if k == 0 {
-        if !accumulate {
-            dst[..m * n].fill(0.0);
-        }
-        return;
-    }
-    assert!(
-        (m - 1) * a_rs + (k - 1) * a_cs < a.len(),
-        "gemm lhs out of bounds"
-    );
-    assert!(
-        (k - 1) * b_rs + (n - 1) * b_cs < b.len(),
-        "gemm rhs out of bounds"
-    );
     // SAFETY: the assertions above keep every index the kernel reads or writes inside the
     // three slices; `dst` does not alias `a` or `b` (a `&mut` and two `&`).
     unsafe {
@@ -138,6 +123,47 @@ fn matmul_with(
             },
         );
     }
+}
+
+/// The checks of every product `dst[m×n] (+)= A · B` (strides as in [`matmul`]) before its
+/// kernel runs: false when nothing is left to compute (an empty output; `k = 0`, where `dst`
+/// is zeroed unless accumulating).
+///
+/// # Panics
+/// When an operand is too short for the shape given (a programming error).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn check_product(
+    dst: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    a_rs: usize,
+    a_cs: usize,
+    b: &[f32],
+    b_rs: usize,
+    b_cs: usize,
+    accumulate: bool,
+) -> bool {
+    if m == 0 || n == 0 {
+        return false;
+    }
+    assert!(dst.len() >= m * n, "product destination too small");
+    if k == 0 {
+        if !accumulate {
+            dst[..m * n].fill(0.0);
+        }
+        return false;
+    }
+    assert!(
+        (m - 1) * a_rs + (k - 1) * a_cs < a.len(),
+        "product lhs out of bounds"
+    );
+    assert!(
+        (k - 1) * b_rs + (n - 1) * b_cs < b.len(),
+        "product rhs out of bounds"
+    );
+    true
 }
 
 /// The single-thread fp32 matrix-product rate of this machine with the `gemm` crate (the

@@ -234,8 +234,8 @@ impl EmbeddingTable {
 /// only to regions that ask).
 /// The table's step reads and writes random rows of three arrays far larger than the caches;
 /// with 4 KiB pages nearly every row also misses the TLB and walks the page tables, and a
-/// 2 MiB page covers 512 times as much (`sparse::timing`: the gather 10-25% and the step
-/// 3-15% faster at 1M rows). Where the kernel says no, nothing changes.
+/// 2 MiB page covers 512 times as much (`sparse::timing` at 1M rows: the gather took 8-22%
+/// less time, the step 3-28% less). Where the kernel says no, nothing changes.
 fn buffer(len: usize, value: impl FnMut(usize) -> f32, huge: bool) -> Vec<f32> {
     let mut v: Vec<f32> = Vec::with_capacity(len);
     if huge {
