@@ -1216,23 +1216,37 @@ pub struct LocalSpeedReport {
 }
 
 /// The machine's fp32 peak: cores × GHz (from /proc/cpuinfo) × FLOPs per cycle (two FMA units
-/// of 16 lanes with AVX-512, of 8 with AVX2).
+/// of 16 lanes with AVX-512, of 8 with AVX2; see [`fp32_peak_from`]).
 pub fn fp32_peak(cores: usize) -> (Option<f64>, String) {
     let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let mhz = info
+    fp32_peak_from(&info, cores)
+}
+
+/// [`fp32_peak`] from the text of `/proc/cpuinfo`: GFLOP/s = `cores` × the first `cpu MHz`
+/// / 1000 × 2 FMA units × lanes × 2 FLOPs, with 16 fp32 lanes where the flags have
+/// `avx512f`, else 8. AMD's Zen 4 (`AuthenticAMD`, cpu family 25, with AVX-512) runs a 512-bit
+/// FMA as two 256-bit halves, so it counts 8 lanes there: its peak is its AVX2 peak. The note
+/// says how the figure was reached; `None` when the text has no clock speed.
+pub fn fp32_peak_from(info: &str, cores: usize) -> (Option<f64>, String) {
+    let field = |name: &str| {
+        info.lines()
+            .find(|l| l.split(':').next().map(str::trim) == Some(name))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let mhz = field("cpu MHz").and_then(|v| v.parse::<f64>().ok());
+    let avx512 = info
         .lines()
-        .find(|l| l.starts_with("cpu MHz"))
-        .and_then(|l| l.split(':').nth(1))
-        .and_then(|v| v.trim().parse::<f64>().ok());
-    let avx512 = info.contains("avx512f");
-    let lanes = if avx512 { 16.0 } else { 8.0 };
-    let model = info
-        .lines()
-        .find(|l| l.starts_with("model name"))
-        .and_then(|l| l.split(':').nth(1))
-        .unwrap_or("?")
-        .trim()
-        .to_string();
+        .find(|l| l.starts_with("flags"))
+        .is_some_and(|l| l.split_whitespace().any(|f| f == "avx512f"));
+    let zen4 = field("vendor_id").as_deref() == Some("AuthenticAMD")
+        && field("cpu family").as_deref() == Some("25");
+    let (lanes, isa) = match (avx512, zen4) {
+        (true, true) => (8.0, "AVX-512 on Zen 4's 256-bit FMA units"),
+        (true, false) => (16.0, "AVX-512"),
+        (false, _) => (8.0, "AVX2"),
+    };
+    let model = field("model name").unwrap_or_else(|| "?".into());
     match mhz {
         Some(mhz) => {
             let peak = cores as f64 * mhz / 1000.0 * 2.0 * 2.0 * lanes;
@@ -1240,9 +1254,8 @@ pub fn fp32_peak(cores: usize) -> (Option<f64>, String) {
                 Some(peak),
                 format!(
                     "{model}: {cores} cores × {:.2} GHz × 2 FMA units × {lanes} fp32 lanes × 2 \
-                     FLOPs ({})",
+                     FLOPs ({isa})",
                     mhz / 1000.0,
-                    if avx512 { "AVX-512" } else { "AVX2" }
                 ),
             )
         }
@@ -2303,5 +2316,32 @@ mod tests {
         assert_eq!(s[19], vec![2, 3, 4]);
         assert_eq!(all_sets(16, 4).len(), 120 + 560 + 1820);
         assert!(all_sets(1, 4).is_empty());
+    }
+
+    #[test]
+    fn the_peak_counts_lanes_by_instruction_set_and_zen4s_halves() {
+        let info = |vendor: &str, family: u32, flags: &str| {
+            format!(
+                "processor\t: 0\nvendor_id\t: {vendor}\ncpu family\t: {family}\n\
+                 model name\t: Test CPU\ncpu MHz\t\t: 2500.000\nflags\t\t: fpu {flags} sse2\n"
+            )
+        };
+        // 2 cores × 2.5 GHz × 2 units × lanes × 2 FLOPs.
+        let (peak, note) = fp32_peak_from(&info("AuthenticAMD", 25, "avx2 fma"), 2);
+        assert_eq!(peak, Some(160.0));
+        assert!(
+            note.contains("Test CPU") && note.contains("(AVX2)"),
+            "{note}"
+        );
+        let (peak, note) = fp32_peak_from(&info("AuthenticAMD", 25, "avx2 avx512f"), 2);
+        assert_eq!(peak, Some(160.0), "Zen 4 splits 512-bit FMAs: {note}");
+        let (peak, _) = fp32_peak_from(&info("GenuineIntel", 6, "avx2 avx512f"), 2);
+        assert_eq!(peak, Some(320.0));
+        let (peak, _) = fp32_peak_from(&info("AuthenticAMD", 26, "avx2 avx512f"), 1);
+        assert_eq!(peak, Some(160.0));
+        // A flag that only starts with avx512f is not AVX-512 Foundation.
+        let (peak, _) = fp32_peak_from(&info("GenuineIntel", 6, "avx2 avx512fx"), 1);
+        assert_eq!(peak, Some(80.0));
+        assert_eq!(fp32_peak_from("flags : avx2", 2).0, None);
     }
 }
