@@ -13,6 +13,8 @@ from typing import Any, Callable, Optional
 import numpy as np
 import pandas as pd
 
+from ._glider import GliderError
+
 Payload = tuple[str, str, bytes, Optional[list[str]]]
 
 
@@ -67,7 +69,7 @@ def make_caller(
     names = [f[0] for f in fields]
     unknown = sorted(set(off) - set(names))
     if unknown:
-        raise ValueError(f"off= names columns that are not fields: {', '.join(unknown)}")
+        raise GliderError(f"off= names columns that are not fields: {', '.join(unknown)}")
     lookups: dict[str, np.ndarray] = {}
     for name, kind, dictionary in fields:
         if kind != "categorical" or dictionary is None:

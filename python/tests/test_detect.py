@@ -93,6 +93,11 @@ def test_the_callable_sees_the_data_columns_with_off_values(planted: pd.DataFram
     assert 32 <= len(frame) <= 64
 
 
+def test_off_values_for_unknown_columns_are_a_glider_error(planted: pd.DataFrame) -> None:
+    with pytest.raises(glider.GliderError, match="off= names columns that are not fields: nope"):
+        glider.detect(planted_logit, planted, output="logit", off={"nope": 1}, **FAST)
+
+
 def test_a_callable_that_fails_on_some_instances_is_reported_and_the_rest_go_on(
     planted: pd.DataFrame,
 ) -> None:

@@ -60,7 +60,8 @@ pub enum DataError {
     /// The label is not 0/1 and no positive class was named.
     #[error(
         "{path}:{line}: label column \"{column}\" has value \"{value}\", which is not 0 or 1; \
-         name the positive class with --positive VALUE (for example --positive \"{value}\")"
+         name the class to predict as 1 with --positive VALUE (--positive \"{value}\" if \
+         \"{value}\" is that class)"
     )]
     Label {
         /// The file.

@@ -300,8 +300,9 @@ fn read_label(
                             name,
                             r,
                             format!(
-                                "the label \"{text}\" is not 0 or 1; name the positive class \
-                                 with positive=\"{text}\""
+                                "the label \"{text}\" is not 0 or 1; name the class to \
+                                 predict as 1 with positive=VALUE (positive=\"{text}\" if \
+                                 \"{text}\" is that class)"
                             ),
                         ))
                     }

@@ -349,8 +349,8 @@ fn label_message(e: DataError) -> String {
     match e {
         DataError::Parse { message, .. } => message,
         DataError::Label { value, .. } => format!(
-            "label value \"{value}\" is not 0 or 1; name the positive class with --positive \
-             VALUE (for example --positive \"{value}\")"
+            "label value \"{value}\" is not 0 or 1; name the class to predict as 1 with \
+             --positive VALUE (--positive \"{value}\" if \"{value}\" is that class)"
         ),
         other => other.to_string(),
     }

@@ -115,7 +115,8 @@ pub struct LocalParams {
 /// Then:
 /// 1. the first [`LocalCutoff::candidates`] candidates of order 2 and up are scored (one
 ///    above `max_order` through its pairs);
-/// 2. a candidate is *kept* when `|δ_S| ≥ share · max |δ|` over the scored candidates;
+/// 2. a candidate is *kept* when `|δ_S| ≥ share · max |δ|` over the scored candidates and
+///    `|δ_S| ≥ min_effect` (1e-4 logits: smaller mixed differences are rounding noise);
 /// 3. two kept sets that overlap are merged, and their union (at most `max_order` fields) is
 ///    scored and kept by the same rule (this lets the pairwise detectors report triples);
 ///    repeated until nothing new is kept. Every scored set of order 3 or 4 brings its
@@ -137,6 +138,15 @@ pub struct LocalCutoff {
     pub max_order: usize,
     /// A kept superset whose `|δ|` reaches this share of a kept subset's replaces it (0.5).
     pub hierarchy_ratio: f64,
+    /// The smallest `|δ|` kept, in logits (1e-4), whatever the share: below it a mixed
+    /// difference is the black box's rounding, not an interaction (an additive model's are
+    /// about 1e-7 in f32), and an instance where every candidate is that small reports none.
+    #[serde(default = "default_min_effect")]
+    pub min_effect: f64,
+}
+
+fn default_min_effect() -> f64 {
+    1e-4
 }
 
 impl Default for LocalCutoff {
@@ -146,6 +156,7 @@ impl Default for LocalCutoff {
             candidates: 20,
             max_order: 4,
             hierarchy_ratio: 0.5,
+            min_effect: default_min_effect(),
         }
     }
 }
@@ -291,12 +302,13 @@ pub fn apply_cutoff(
             }
         }
     }
-    // The scored sets reaching `share` × the strongest |δ| (none when every δ is 0).
+    // The scored sets reaching `share` × the strongest |δ| and `min_effect` (none when
+    // every δ is rounding noise).
     let kept_of = |scored: &[(Vec<usize>, f64)]| -> Vec<(Vec<usize>, f64)> {
         let top = scored.iter().map(|s| s.1).fold(0.0, f64::max);
         scored
             .iter()
-            .filter(|s| top > 0.0 && s.1 >= cutoff.share * top)
+            .filter(|s| top > 0.0 && s.1 >= cutoff.share * top && s.1 >= cutoff.min_effect)
             .cloned()
             .collect()
     };
@@ -995,6 +1007,48 @@ mod tests {
         let again = pure_effects(&counting, &row, &sets).unwrap();
         assert_eq!(again, d);
         assert_eq!(counting.rows.load(std::sync::atomic::Ordering::Relaxed), 19);
+    }
+
+    #[test]
+    fn an_additive_model_has_no_interaction_above_its_rounding() {
+        // f32 sums of main effects: the mixed differences are rounding noise, not zero.
+        let additive = OnOff {
+            p: 5,
+            f: |on| {
+                let w = [0.11f32, 0.37, 0.77, 1.3, 0.29];
+                on.iter()
+                    .zip(w)
+                    .fold(-2.9f32, |acc, (&o, w)| acc + if o { w } else { 0.0 })
+            },
+        };
+        let row: Vec<FieldValue> = (1..=5).map(FieldValue::Categorical).collect();
+        let ranked: Vec<RankedInteraction> = [[0usize, 1], [1, 2], [0, 2], [2, 3], [3, 4]]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| RankedInteraction {
+                features: s.to_vec(),
+                strength: 5.0 - i as f64,
+            })
+            .collect();
+        let sets: Vec<Vec<usize>> = ranked.iter().map(|r| r.features.clone()).collect();
+        let d = pure_effects(&additive, &row, &sets).unwrap();
+        assert!(
+            d.iter().any(|&v| v != 0.0),
+            "rounding noise expected: {d:?}"
+        );
+        assert!(d.iter().all(|&v| v.abs() < 1e-5), "{d:?}");
+        let cutoff = LocalCutoff::default();
+        assert!(apply_cutoff(&additive, &row, &ranked, &cutoff)
+            .unwrap()
+            .is_empty());
+        // Without the floor, the share alone keeps the noise.
+        let no_floor = LocalCutoff {
+            min_effect: 0.0,
+            ..cutoff
+        };
+        assert!(!apply_cutoff(&additive, &row, &ranked, &no_floor)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
