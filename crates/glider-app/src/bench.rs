@@ -1235,10 +1235,7 @@ pub fn fp32_peak_from(info: &str, cores: usize) -> (Option<f64>, String) {
             .map(|(_, v)| v.trim().to_string())
     };
     let mhz = field("cpu MHz").and_then(|v| v.parse::<f64>().ok());
-    let avx512 = info
-        .lines()
-        .find(|l| l.starts_with("flags"))
-        .is_some_and(|l| l.split_whitespace().any(|f| f == "avx512f"));
+    let avx512 = field("flags").is_some_and(|f| f.split_whitespace().any(|f| f == "avx512f"));
     let zen4 = field("vendor_id").as_deref() == Some("AuthenticAMD")
         && field("cpu family").as_deref() == Some("25");
     let (lanes, isa) = match (avx512, zen4) {
